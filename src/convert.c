@@ -1,0 +1,660 @@
+/*
+ * The conversion of one source, on a worker thread.
+ *
+ *   open fd -> hash -> header (type's own *_source loader, sequential,
+ *   fail on errors) -> pixel limit -> shrink-on-load for the largest
+ *   width -> [CMYK: ICC to sRGB] -> thumbnail_image to the largest
+ *   width (auto-rotate, sRGB, premultiplied resize) -> [several
+ *   outputs: one copy in memory] -> per width, largest first: resize
+ *   from that copy -> per format: flatten / strip -> save to a temp
+ *   file -> rename.
+ *
+ * A sequential image can feed only one output, so with several outputs
+ * the largest-width image is kept in memory and everything else is
+ * derived from it; the source is decoded exactly once.  With one
+ * output the pixels stream from the decoder to the encoder.
+ *
+ * Nothing here prints: failures become the result's reason and text,
+ * copied from libvips' error buffer right after the failing call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vips/vips.h>
+#include <webp/mux.h>
+
+#include "convert.h"
+#include "hash.h"
+#include "output.h"
+#include "paths.h"
+#include "plan.h"
+
+/* libaom's encoder and WebP's refuse larger images */
+#define WEBP_MAX_EDGE 16383
+#define AVIF_MAX_EDGE 16384
+
+struct conv {
+	const struct options *o;
+	const struct job *job;
+	struct result *res;
+	int slot;
+	volatile sig_atomic_t *stop;
+	char err[1024];
+};
+
+static void
+drop_log(const char *domain, GLogLevelFlags level, const char *msg, void *data)
+{
+	/* Workers must not print: libvips warnings would interleave with
+	 * the report, and a damaged PNG can emit one per row.  Failures
+	 * reach the user through the error buffer instead. */
+	(void)domain;
+	(void)level;
+	(void)msg;
+	(void)data;
+}
+
+int
+convert_init(const char *argv0, int threads)
+{
+	static const char *const allowed[] = {
+		"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
+		"VipsForeignLoadNsgif", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
+	};
+	size_t i;
+
+	if (VIPS_INIT(argv0))
+		return -1;
+	vips_cache_set_max(0);
+	vips_cache_set_max_mem(0);
+	vips_cache_set_max_files(0);
+	vips_concurrency_set(threads);
+	vips_block_untrusted_set(TRUE);
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		vips_operation_block_set(allowed[i], FALSE);
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+			  G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, drop_log, NULL);
+	vips_leak_set(getenv("IMGBAKE_LEAK") != NULL);
+	return 0;
+}
+
+void
+convert_shutdown(void)
+{
+	vips_shutdown();
+}
+
+/* Fail the job with a reason class, which comes from our stage, and
+ * a detail text.  The first failure of a job is the one reported. */
+static void
+fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
+{
+	if (c->res->status == JOB_FAILED)
+		return;
+	if (*c->stop)
+		reason = REASON_INTERRUPTED;
+	c->res->status = JOB_FAILED;
+	c->res->reason = reason;
+	if (reason == REASON_INTERRUPTED)
+		c->res->error = strdup("interrupted");
+	else
+		c->res->error = g_strdup_printf("%s: %s", stage,
+						*text ? text : "unknown libvips error");
+}
+
+/* libvips' error buffer as one line ("a\nb\n" -> "a; b"); g_free it.
+ * Taking the copy also clears the buffer for the next failure. */
+static char *
+vips_error_line(void)
+{
+	char *text = vips_error_buffer_copy(), *p;
+
+	g_strstrip(text);
+	for (p = text; *p; p++)
+		if (*p == '\n')
+			*p = ';';
+	return text;
+}
+
+/* Fail with libvips' error text (from_vips) or with c->err. */
+static void
+fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
+{
+	char *text = from_vips ? vips_error_line() : NULL;
+
+	fail_text(c, reason, stage, text ? text : c->err);
+	g_free(text);
+}
+
+/* Load the header with the type's own loader (never libvips' guess,
+ * which ignores the loader block and reads file names as options). */
+static VipsImage *
+load(struct conv *c, VipsSource *src, int jpeg_shrink)
+{
+	VipsImage *img = NULL;
+	int r = -1;
+
+	switch (c->job->type) {
+	case SRC_JPEG:
+		r = vips_jpegload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					 "fail_on", VIPS_FAIL_ON_ERROR,
+					 "shrink", jpeg_shrink, NULL);
+		break;
+	case SRC_PNG:
+		r = vips_pngload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					"fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		break;
+	case SRC_WEBP:
+		r = vips_webpload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		break;
+	case SRC_GIF:
+		r = vips_gifload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					"fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		break;
+	case SRC_TIFF:
+		r = vips_tiffload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		break;
+	case SRC_HEIF:
+		r = vips_heifload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
+					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		break;
+	default:
+		snprintf(c->err, sizeof(c->err), "no decoder");
+		fail(c, REASON_UNSUPPORTED, "decode", 0);
+		return NULL;
+	}
+	if (r) {
+		fail(c, REASON_DECODE, "decode", 1);
+		return NULL;
+	}
+	return img;
+}
+
+static int
+upright_swapped(VipsImage *img)
+{
+	int orientation = 1;
+
+	if (vips_image_get_typeof(img, VIPS_META_ORIENTATION))
+		vips_image_get_int(img, VIPS_META_ORIENTATION, &orientation);
+	return orientation >= 5 && orientation <= 8;
+}
+
+/* The largest libjpeg shrink that still leaves thumbnail_image at
+ * least a 2x reduction to do, as vips_thumbnail does for quality. */
+static int
+jpeg_shrink_for(int src_width, int target)
+{
+	double factor = (double)src_width / target;
+
+	if (factor >= 16)
+		return 8;
+	if (factor >= 8)
+		return 4;
+	if (factor >= 4)
+		return 2;
+	return 1;
+}
+
+/* Bring a thumbnailed image to 8-bit sRGB (or 8-bit grey). */
+static VipsImage *
+to_8bit(struct conv *c, VipsImage *in)
+{
+	VipsInterpretation want;
+	VipsImage *out;
+
+	if (in->BandFmt == VIPS_FORMAT_UCHAR) {
+		g_object_ref(in);
+		return in;
+	}
+	want = in->Bands <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+	if (vips_colourspace(in, &out, want, NULL)) {
+		fail(c, REASON_DECODE, "convert to 8 bits", 1);
+		return NULL;
+	}
+	if (out->BandFmt != VIPS_FORMAT_UCHAR) {
+		VipsImage *cast;
+
+		if (vips_cast_uchar(out, &cast, NULL)) {
+			g_object_unref(out);
+			fail(c, REASON_DECODE, "convert to 8 bits", 1);
+			return NULL;
+		}
+		g_object_unref(out);
+		out = cast;
+	}
+	return out;
+}
+
+/* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
+static VipsImage *
+decode(struct conv *c, int fd, int largest)
+{
+	VipsSource *src = NULL;
+	VipsImage *img = NULL, *tmp = NULL, *thumb = NULL, *out = NULL;
+	int width, shrink = 1;
+	uint64_t pixels;
+
+	if (!(src = vips_source_new_from_descriptor(fd))) {
+		fail(c, REASON_READ, "read", 1);
+		goto out;
+	}
+	if (!(img = load(c, src, 1)))
+		goto out;
+
+	pixels = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
+	if (pixels > c->o->max_pixels) {
+		snprintf(c->err, sizeof(c->err),
+			 "%dx%d is %.1f MP, over the %.1f MP limit (--max-pixels)",
+			 img->Xsize, img->Ysize, pixels / 1048576.0,
+			 c->o->max_pixels / 1048576.0);
+		fail(c, REASON_LIMIT, "limit", 0);
+		goto out;
+	}
+	width = upright_swapped(img) ? img->Ysize : img->Xsize;
+	c->res->width = width;
+	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
+	if (largest <= 0 || largest > width)
+		largest = width;
+
+	if (c->job->type == SRC_JPEG &&
+	    (shrink = jpeg_shrink_for(width, largest)) > 1) {
+		/* a fresh source for the second open: the first one has
+		 * already read the header */
+		g_object_unref(img);
+		g_object_unref(src);
+		img = NULL;
+		if (lseek(fd, 0, SEEK_SET) ||
+		    !(src = vips_source_new_from_descriptor(fd))) {
+			src = NULL;
+			fail(c, REASON_READ, "read", 1);
+			goto out;
+		}
+		if (!(img = load(c, src, shrink)))
+			goto out;
+	}
+
+	/* 8.14's colourspace ignores an embedded CMYK profile: import it
+	 * ourselves before anything else touches the pixels */
+	if (img->Type == VIPS_INTERPRETATION_CMYK) {
+		if (vips_icc_transform(img, &tmp, "srgb", "embedded", TRUE,
+				       "intent", VIPS_INTENT_PERCEPTUAL, NULL)) {
+			fail(c, REASON_DECODE, "colour", 1);
+			goto out;
+		}
+		g_object_unref(img);
+		img = tmp;
+		tmp = NULL;
+	}
+
+	if (vips_thumbnail_image(img, &thumb, largest,
+				 "height", VIPS_MAX_COORD,
+				 "size", VIPS_SIZE_DOWN,
+				 "export_profile", "srgb", NULL)) {
+		fail(c, REASON_DECODE, "resize", 1);
+		goto out;
+	}
+	out = to_8bit(c, thumb);
+out:
+	if (thumb)
+		g_object_unref(thumb);
+	if (img)
+		g_object_unref(img);
+	if (src)
+		g_object_unref(src);
+	return out;
+}
+
+static void
+on_eval(VipsImage *image, VipsProgress *progress, void *stop)
+{
+	(void)progress;
+	if (*(volatile sig_atomic_t *)stop)
+		vips_image_set_kill(image, TRUE);
+}
+
+/* Prepare one image for one format: flatten alpha where the format
+ * has none, keep an EXIF block from re-rotating rotated pixels. */
+static VipsImage *
+prepare(struct conv *c, VipsImage *in, enum out_format f)
+{
+	VipsImage *out = NULL;
+
+	if (f == FMT_JPEG && vips_image_hasalpha(in)) {
+		const unsigned char *bg = c->o->background;
+		double rgb[3] = { bg[0], bg[1], bg[2] };
+		double grey = (bg[0] + bg[1] + bg[2]) / 3.0;
+		VipsArrayDouble *arr = in->Bands == 2
+			? vips_array_double_new(&grey, 1)
+			: vips_array_double_new(rgb, 3);
+		int r = vips_flatten(in, &out, "background", arr, NULL);
+
+		vips_area_unref(VIPS_AREA(arr));
+		if (r) {
+			fail(c, REASON_ENCODE, "flatten", 1);
+			return NULL;
+		}
+	} else if (vips_copy(in, &out, NULL)) {
+		fail(c, REASON_ENCODE, "copy", 1);
+		return NULL;
+	}
+	/* pixels are upright now: whatever EXIF is kept must say so */
+	if (c->o->keep_metadata)
+		vips_image_set_int(out, VIPS_META_ORIENTATION, 1);
+	vips_image_set_progress(out, TRUE);
+	g_signal_connect(out, "eval", G_CALLBACK(on_eval), (void *)c->stop);
+	return out;
+}
+
+/* 8.14's webpsave ignores strip and always writes EXIF: remove the
+ * metadata chunks with libwebpmux.  On success wd holds the new file,
+ * which the caller releases with WebPDataClear. */
+static int
+webp_strip(WebPData *wd, const void *buf, size_t len)
+{
+	WebPData in = { buf, len };
+	WebPMux *mux = WebPMuxCreate(&in, 0);
+	int ret = -1;
+
+	WebPDataInit(wd);
+	if (!mux)
+		return -1;
+	WebPMuxDeleteChunk(mux, "EXIF");
+	WebPMuxDeleteChunk(mux, "XMP ");
+	WebPMuxDeleteChunk(mux, "ICCP");
+	if (WebPMuxAssemble(mux, wd) == WEBP_MUX_OK)
+		ret = 0;
+	WebPMuxDelete(mux);
+	return ret;
+}
+
+static int
+save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
+{
+	gboolean strip = !c->o->keep_metadata;
+	int q = c->o->quality[f];
+	VipsTarget *target = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	int r = -1;
+
+	if (f == FMT_WEBP) {
+		WebPData wd;
+
+		if (img->Xsize > WEBP_MAX_EDGE || img->Ysize > WEBP_MAX_EDGE) {
+			snprintf(c->err, sizeof(c->err), "%dx%d is over WebP's %d pixel edge",
+				 img->Xsize, img->Ysize, WEBP_MAX_EDGE);
+			fail(c, REASON_LIMIT, stage, 0);
+			return -1;
+		}
+		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", 4, NULL)) {
+			fail(c, REASON_ENCODE, stage, 1);
+			return -1;
+		}
+		if (strip) {
+			if (webp_strip(&wd, buf, len)) {
+				g_free(buf);
+				snprintf(c->err, sizeof(c->err), "cannot strip metadata");
+				fail(c, REASON_ENCODE, stage, 0);
+				return -1;
+			}
+			r = output_write_all(fd, wd.bytes, wd.size);
+			WebPDataClear(&wd);
+		} else {
+			r = output_write_all(fd, buf, len);
+		}
+		g_free(buf);
+		if (r) {
+			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+			fail(c, REASON_WRITE, "write", 0);
+		}
+		return r;
+	}
+
+	if (f == FMT_AVIF && (img->Xsize > AVIF_MAX_EDGE || img->Ysize > AVIF_MAX_EDGE)) {
+		snprintf(c->err, sizeof(c->err), "%dx%d is over AVIF's %d pixel edge",
+			 img->Xsize, img->Ysize, AVIF_MAX_EDGE);
+		fail(c, REASON_LIMIT, stage, 0);
+		return -1;
+	}
+	if (!(target = vips_target_new_to_descriptor(fd))) {
+		fail(c, REASON_WRITE, "write", 1);
+		return -1;
+	}
+	switch (f) {
+	case FMT_AVIF:
+		r = vips_heifsave_target(img, target, "Q", q,
+					 "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
+					 "effort", 4, "strip", strip, NULL);
+		break;
+	case FMT_JPEG:
+		r = vips_jpegsave_target(img, target, "Q", q, "optimize_coding", TRUE,
+					 "strip", strip, NULL);
+		break;
+	case FMT_PNG:
+		r = vips_pngsave_target(img, target, "compression", 6,
+					"strip", strip, NULL);
+		break;
+	default:
+		break;
+	}
+	g_object_unref(target);
+	if (r) {
+		/* the first pixel pull runs the decoder: a truncated source
+		 * fails here, and libvips then names the loader, not a saver */
+		char *text = vips_error_line();
+
+		fail_text(c, strstr(text, "save") ? REASON_ENCODE : REASON_DECODE,
+			  strstr(text, "save") ? stage : "decode", text);
+		g_free(text);
+	}
+	return r;
+}
+
+static int
+add_output(struct conv *c, char *path, enum out_format f, VipsImage *img,
+	uint64_t bytes)
+{
+	struct result *res = c->res;
+	struct out_record *grown = realloc(res->outputs,
+					   (res->n_outputs + 1) * sizeof(*grown));
+
+	if (!grown) {
+		free(path);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		fail(c, REASON_ENCODE, "record", 0);
+		return -1;
+	}
+	res->outputs = grown;
+	res->outputs[res->n_outputs++] = (struct out_record){
+		path, f, img->Xsize, img->Ysize, bytes
+	};
+	res->bytes_out += bytes;
+	return 0;
+}
+
+/* Write one output of `img` in format f, atomically. */
+static int
+write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
+{
+	char *rel = plan_output_path(c->o, c->job, f, name_width);
+	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
+	char stage[64];
+	struct tempfile t = { -1, -1, NULL, NULL };
+	VipsImage *ready = NULL;
+	struct stat st;
+	int ret = -1;
+
+	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), img->Xsize);
+	if (!full) {
+		snprintf(c->err, sizeof(c->err), "bad output name");
+		fail(c, REASON_UNSAFE_PATH, "name", 0);
+		goto out;
+	}
+	if (*c->stop) {
+		fail(c, REASON_INTERRUPTED, stage, 0);
+		goto out;
+	}
+	if (!(ready = prepare(c, img, f)))
+		goto out;
+	if (output_open(&t, full, c->slot, c->err, sizeof(c->err))) {
+		fail(c, REASON_WRITE, "write", 0);
+		goto out;
+	}
+	if (save(c, ready, f, t.fd, stage))
+		goto out;
+	if (fstat(t.fd, &st)) {
+		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+		fail(c, REASON_WRITE, "write", 0);
+		goto out;
+	}
+	if (*c->stop) {
+		fail(c, REASON_INTERRUPTED, stage, 0);
+		goto out;
+	}
+	if (output_commit(&t, c->err, sizeof(c->err))) {
+		fail(c, REASON_WRITE, "write", 0);
+		goto out;
+	}
+	ret = add_output(c, rel, f, ready, (uint64_t)st.st_size);
+	rel = NULL;
+out:
+	output_discard(&t);
+	if (ready)
+		g_object_unref(ready);
+	free(rel);
+	free(full);
+	return ret;
+}
+
+/* A failed job leaves no outputs: remove the ones it already wrote. */
+static void
+remove_written(struct conv *c)
+{
+	struct result *res = c->res;
+	size_t i;
+
+	for (i = 0; i < res->n_outputs; i++) {
+		char *full = path_join(c->o->output_dir, res->outputs[i].path);
+
+		if (full)
+			unlink(full);
+		free(full);
+		free(res->outputs[i].path);
+	}
+	free(res->outputs);
+	res->outputs = NULL;
+	res->n_outputs = 0;
+	res->bytes_out = 0;
+}
+
+static void
+convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
+	int name_width_fixed)
+{
+	const struct options *o = c->o;
+	int i, f;
+
+	for (i = n_widths - 1; i >= 0 && c->res->status != JOB_FAILED; i--) {
+		VipsImage *img = base;
+		/* no -w: no {w}; no -w width fits: {w} is the source's */
+		int name_w = !o->n_widths ? 0 :
+			     name_width_fixed ? name_width_fixed : widths[i];
+
+		if (widths[i] < base->Xsize) {
+			if (vips_thumbnail_image(base, &img, widths[i],
+						 "height", VIPS_MAX_COORD,
+						 "size", VIPS_SIZE_DOWN, NULL)) {
+				fail(c, REASON_ENCODE, "resize", 1);
+				break;
+			}
+		} else {
+			g_object_ref(img);
+		}
+		for (f = 0; f < o->n_formats && c->res->status != JOB_FAILED; f++)
+			write_output(c, img, o->formats[f], name_w);
+		g_object_unref(img);
+	}
+}
+
+void
+convert_job(const struct options *o, const struct job *job,
+	struct result *res, int slot, volatile sig_atomic_t *stop)
+{
+	struct conv c = { o, job, res, slot, stop, "" };
+	VipsImage *base = NULL, *mem = NULL;
+	int *targets = NULL;
+	int n_targets = 0, i, fd, largest;
+	int name_width = 0;	/* fixed {w} when no requested width fits */
+	struct stat st;
+
+	memset(res, 0, sizeof(*res));
+	res->status = JOB_PENDING;
+	fd = open(job->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		  (job->named ? 0 : O_NOFOLLOW));
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(c.err, sizeof(c.err), "%s", strerror(errno));
+		fail(&c, REASON_READ, "open", 0);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(c.err, sizeof(c.err), "not a regular file");
+		fail(&c, REASON_NOT_REGULAR, "open", 0);
+		goto out;
+	}
+	if (job->hash[0]) {
+		memcpy(res->hash, job->hash, sizeof(res->hash));
+	} else if (hash_fd(fd, res->hash) || lseek(fd, 0, SEEK_SET)) {
+		snprintf(c.err, sizeof(c.err), "%s", strerror(errno));
+		fail(&c, REASON_READ, "read", 0);
+		goto out;
+	}
+
+	largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
+	if (!(base = decode(&c, fd, largest)))
+		goto out;
+
+	/* widths above the source's are dropped: never upscale */
+	if (!(targets = malloc(sizeof(int) * (size_t)(o->n_widths + 1)))) {
+		snprintf(c.err, sizeof(c.err), "out of memory");
+		fail(&c, REASON_DECODE, "plan", 0);
+		goto out;
+	}
+	for (i = 0; i < o->n_widths; i++)
+		if (o->widths[i] <= res->width)
+			targets[n_targets++] = o->widths[i];
+	if (n_targets == 0) {
+		targets[n_targets++] = base->Xsize;
+		name_width = res->width;
+	}
+
+	/* several outputs from one sequential decode: keep it in memory */
+	if (n_targets * o->n_formats > 1) {
+		if (!(mem = vips_image_copy_memory(base))) {
+			fail(&c, REASON_DECODE, "decode", 1);
+			goto out;
+		}
+		g_object_unref(base);
+		base = mem;
+	}
+	convert_widths(&c, base, targets, n_targets, name_width);
+	if (res->status != JOB_FAILED)
+		res->status = JOB_CONVERTED;
+out:
+	if (res->status == JOB_FAILED)
+		remove_written(&c);
+	if (base)
+		g_object_unref(base);
+	free(targets);
+	if (fd >= 0)
+		close(fd);
+	vips_thread_shutdown();
+}

@@ -1,0 +1,26 @@
+/*
+ * One source through libvips: decode once, then every width and format
+ * from that decode, each output written atomically.
+ */
+#ifndef IMGBAKE_CONVERT_H
+#define IMGBAKE_CONVERT_H
+
+#include <signal.h>
+
+#include "job.h"
+#include "options.h"
+
+/* Convert `job`, filling `res`.  Runs on a worker thread: it prints
+ * nothing, never exits, and touches no shared state but its own
+ * temp-file slot `slot`.  When *stop becomes set it abandons the job
+ * (status failed, reason interrupted) and removes what it wrote. */
+void convert_job(const struct options *o, const struct job *job,
+	struct result *res, int slot, volatile sig_atomic_t *stop);
+
+/* Global libvips set-up, main thread, before any worker starts:
+ * no operation cache, `threads` threads per pipeline, only the loaders
+ * imgbake uses, warnings kept off the terminal. */
+int convert_init(const char *argv0, int threads);
+void convert_shutdown(void);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * Sources named on the command line or listed in a file: a directory
+ * is walked (its files mirrored relative to it), a file keeps its path
+ * relative to --base.  A path that would mirror outside the output
+ * root (a '..' component, an absolute path outside the base) is
+ * refused here, before anything is opened.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inputs.h"
+#include "paths.h"
+
+struct inputs_ctx {
+	struct plan *plan;
+	const struct walk_exclude *ex;
+	const char *cwd;	/* physical current directory */
+	const char *base;	/* physical --base */
+};
+
+static int
+add_walked(void *arg, const char *path, const char *rel,
+	enum job_status status, enum job_reason reason, const char *error)
+{
+	struct inputs_ctx *c = arg;
+
+	return plan_add(c->plan, path, rel, 0, status, reason, error);
+}
+
+/* The mirrored path of a named file, or NULL if it is not inside base. */
+static char *
+named_rel(const struct inputs_ctx *c, const char *path)
+{
+	char *norm = path_normalize(path), *abs = NULL, *rel = NULL;
+
+	if (!norm || path_has_dotdot(norm))
+		goto out;
+	abs = norm[0] == '/' ? strdup(norm) : path_join(c->cwd, norm);
+	if (abs)
+		rel = path_relative_to(abs, c->base);
+out:
+	free(norm);
+	free(abs);
+	return rel;
+}
+
+static int
+add_source(struct inputs_ctx *c, const char *path)
+{
+	struct stat st;
+	char msg[256];
+	char *rel;
+	int ret;
+
+	if (stat(path, &st)) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno));
+		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_READ, msg);
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_tree(path, c->ex, add_walked, c);
+	if (!S_ISREG(st.st_mode))
+		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_NOT_REGULAR,
+				"not a regular file");
+	if (!(rel = named_rel(c, path)))
+		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_UNSAFE_PATH,
+				"path leads outside the base directory (see --base)");
+	ret = plan_add(c->plan, path, rel, 1, JOB_PENDING, REASON_NONE, NULL);
+	free(rel);
+	return ret;
+}
+
+static int
+add_list(struct inputs_ctx *c, FILE *f, int sep)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int ret = 0;
+
+	while (ret == 0 && (len = getdelim(&line, &cap, sep, f)) >= 0) {
+		if (len && line[len - 1] == sep)
+			line[--len] = '\0';
+		if (len)
+			ret = add_source(c, line);
+	}
+	if (ferror(f))
+		ret = -1;
+	free(line);
+	return ret;
+}
+
+static int
+read_list(struct inputs_ctx *c, const char *name, int sep, char *err, size_t errlen)
+{
+	FILE *f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open list '%s': %s", name, strerror(errno));
+		return -1;
+	}
+	ret = add_list(c, f, sep);
+	if (ret)
+		snprintf(err, errlen, "cannot read list '%s': %s", name,
+			 errno ? strerror(errno) : "out of memory");
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+int
+inputs_collect(const struct options *o, const struct walk_exclude *ex,
+	struct plan *p, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX], base[PATH_MAX];
+	struct inputs_ctx c = { p, ex, cwd, base };
+	int sep = o->null_separated ? '\0' : '\n';
+	int i;
+
+	if (!getcwd(cwd, sizeof(cwd))) {
+		snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
+		return -1;
+	}
+	if (!realpath(o->base_dir ? o->base_dir : ".", base)) {
+		snprintf(err, errlen, "cannot use base directory '%s': %s",
+			 o->base_dir ? o->base_dir : ".", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < o->n_sources; i++)
+		if (add_source(&c, o->sources[i])) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	if (o->files_from && read_list(&c, o->files_from, sep, err, errlen))
+		return -1;
+	if (o->read_stdin && read_list(&c, "-", sep, err, errlen))
+		return -1;
+	return 0;
+}

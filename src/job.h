@@ -1,0 +1,94 @@
+/*
+ * The unit of work and its outcome.
+ *
+ * The planner fills one struct job per source before any pixel is
+ * touched; a worker fills the matching struct result.  Both live in
+ * arrays indexed by plan position, so the main thread can report
+ * results in plan order whatever order the workers finish in.
+ */
+#ifndef IMGBAKE_JOB_H
+#define IMGBAKE_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum out_format { FMT_WEBP, FMT_AVIF, FMT_JPEG, FMT_PNG, FMT_COUNT };
+
+/* Source types imgbake decodes, decided by content (libmagic). */
+enum src_type {
+	SRC_NONE,	/* not an image */
+	SRC_OTHER,	/* an image type imgbake does not decode */
+	SRC_JPEG,
+	SRC_PNG,
+	SRC_WEBP,
+	SRC_GIF,
+	SRC_TIFF,
+	SRC_HEIF
+};
+
+enum job_status { JOB_PENDING, JOB_CONVERTED, JOB_SKIPPED, JOB_FAILED };
+
+/* Why a source was skipped or failed; the manifest's "reason" class. */
+enum job_reason {
+	REASON_NONE,
+	REASON_NOT_AN_IMAGE,
+	REASON_UNSUPPORTED,
+	REASON_SYMLINK,
+	REASON_NOT_REGULAR,
+	REASON_COLLISION,
+	REASON_UNSAFE_PATH,
+	REASON_READ,
+	REASON_DECODE,
+	REASON_ENCODE,
+	REASON_WRITE,
+	REASON_LIMIT,
+	REASON_INTERRUPTED
+};
+
+/* One planned source. Strings are owned by the plan. */
+struct job {
+	char *src_path;		/* as given or walked, for open() and messages */
+	char *rel_dir;		/* mirrored directory under the output root, "" at top */
+	char *stem;		/* file name without its last extension */
+	char *mime;		/* libmagic's answer, NULL if not read */
+	enum src_type type;
+	off_t bytes;
+	int named;		/* named on the command line or listed, not walked */
+	int ext_mismatch;	/* extension says another type than the content */
+	char hash[40];		/* "xxh128:" + 32 hex, "" until computed */
+
+	/* Set when the planner already knows the outcome. */
+	enum job_status pre_status;
+	enum job_reason pre_reason;
+	char *pre_error;
+};
+
+struct out_record {
+	char *path;		/* relative to the output root */
+	enum out_format format;
+	int width, height;
+	uint64_t bytes;
+};
+
+/* Filled by exactly one worker; read by the main thread after the
+ * scheduler says the job is done. */
+struct result {
+	enum job_status status;
+	enum job_reason reason;
+	char *error;		/* detail text, owned */
+	int width, height;	/* upright source size, 0 if unknown */
+	char hash[40];
+	struct out_record *outputs;
+	size_t n_outputs;
+	uint64_t bytes_out;
+};
+
+const char *format_name(enum out_format f);
+const char *format_ext(enum out_format f);
+const char *reason_name(enum job_reason r);
+const char *status_name(enum job_status s);
+
+void result_release(struct result *res);
+
+#endif

@@ -1,0 +1,544 @@
+/*
+ * Option parsing.  One table describes every option; getopt_long's
+ * arrays and the --help text are built from it, and a test compares
+ * --help with the man page, so an option cannot exist in one place only.
+ * Everything here is pure (no libvips) so the unit tests can link it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+enum {
+	OPT_BASE = 256,
+	OPT_NAME,
+	OPT_KEEP_METADATA,
+	OPT_BACKGROUND,
+	OPT_MAX_PIXELS
+};
+
+struct opt_desc {
+	const char *long_name;
+	int val;		/* short letter, or OPT_* */
+	const char *arg;	/* NULL: takes no argument */
+	const char *help;
+};
+
+static const struct opt_desc opt_table[] = {
+	{ "output", 'o', "DIR", "output root (required); the source tree is mirrored under it" },
+	{ "format", 'f', "LIST", "output formats: webp,avif,jpeg,png (default webp)" },
+	{ "width", 'w', "LIST", "output widths, e.g. 480,960,1920; never upscales" },
+	{ "quality", 'Q', "SPEC", "quality, e.g. 80 or webp=80,avif=50,jpeg=82" },
+	{ "jobs", 'j', "N", "parallel jobs (default: CPUs available)" },
+	{ "manifest", 'm', "FILE", "manifest path (default DIR/imgbake-manifest.json)" },
+	{ "files-from", 'T', "FILE", "read source paths from FILE, one per line" },
+	{ "null", '0', NULL, "lists from -T and - are NUL-separated" },
+	{ "base", OPT_BASE, "DIR", "mirror named files relative to DIR (default .)" },
+	{ "name", OPT_NAME, "TEMPLATE", "output name: {dir} {stem} {w} {ext} {hash}" },
+	{ "keep-metadata", OPT_KEEP_METADATA, NULL, "keep EXIF, XMP and ICC metadata" },
+	{ "background", OPT_BACKGROUND, "COLOR", "flatten alpha onto COLOR for JPEG (default #ffffff)" },
+	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
+	{ "dry-run", 'n', NULL, "print what would be written, write nothing" },
+	{ "verbose", 'v', NULL, "one line per source" },
+	{ "quiet", 'q', NULL, "print errors only" },
+	{ "help", 'h', NULL, "print this help and exit" },
+	{ "version", 'V', NULL, "print the imgbake and libvips versions and exit" },
+};
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static const char *const format_names[FMT_COUNT] = { "webp", "avif", "jpeg", "png" };
+static const char *const format_exts[FMT_COUNT] = { "webp", "avif", "jpg", "png" };
+static const int default_quality[FMT_COUNT] = { 80, 50, 80, 0 };
+
+const char *
+format_name(enum out_format f)
+{
+	return format_names[f];
+}
+
+const char *
+format_ext(enum out_format f)
+{
+	return format_exts[f];
+}
+
+void
+options_usage(void)
+{
+	fputs("usage: imgbake [options] -o DIR SOURCE...\n"
+	      "       imgbake [options] -o DIR [-0] -T FILE | -\n"
+	      "Try 'imgbake --help' for the options.\n", stderr);
+}
+
+void
+options_help(void)
+{
+	size_t i;
+
+	fputs("usage: imgbake [options] -o DIR SOURCE...\n\n"
+	      "Convert a tree of images with libvips: every SOURCE file, and every\n"
+	      "file under every SOURCE directory, to each format and width, under DIR.\n"
+	      "A SOURCE of - reads a list of paths from standard input.\n\n"
+	      "Options:\n", stdout);
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_desc *d = &opt_table[i];
+		char left[64];
+
+		if (d->val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", d->val,
+				 d->long_name, d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", d->long_name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		printf("  %-26s %s\n", left, d->help);
+	}
+	fputs("\nExit status: 0 all converted or skipped, 1 one or more failed,\n"
+	      "2 usage or fatal error, 130/143 interrupted by SIGINT/SIGTERM.\n"
+	      "See imgbake(1) for the manifest format and output names.\n", stdout);
+}
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imgbake: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	options_usage();
+	return -1;
+}
+
+/* Strict decimal integer in [lo, hi]. */
+static int
+parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end || v == 0 || v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+format_from_name(const char *s, size_t len)
+{
+	int f;
+
+	if (len == 3 && !strncmp(s, "jpg", 3))
+		return FMT_JPEG;
+	for (f = 0; f < FMT_COUNT; f++)
+		if (strlen(format_names[f]) == len && !strncmp(s, format_names[f], len))
+			return f;
+	return -1;
+}
+
+int
+parse_format_list(const char *s, enum out_format *out, int *n)
+{
+	int seen[FMT_COUNT] = { 0 };
+
+	*n = 0;
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		int f = format_from_name(s, len);
+
+		if (f < 0)
+			return -1;
+		if (!seen[f]) {
+			seen[f] = 1;
+			out[(*n)++] = f;
+		}
+		if (!s[len])
+			return 0;
+		s += len + 1;
+	}
+}
+
+int
+parse_quality(const char *s, int quality[FMT_COUNT])
+{
+	int f, q;
+
+	if (isdigit((unsigned char)*s)) {
+		if (parse_int(s, 1, 100, &q))
+			return -1;
+		for (f = 0; f < FMT_COUNT; f++)
+			if (f != FMT_PNG)
+				quality[f] = q;
+		return 0;
+	}
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		const char *eq = memchr(s, '=', len);
+		char num[8];
+		size_t nlen;
+
+		if (!eq)
+			return -1;
+		f = format_from_name(s, (size_t)(eq - s));
+		nlen = len - (size_t)(eq - s) - 1;
+		if (f < 0 || f == FMT_PNG || nlen == 0 || nlen >= sizeof(num))
+			return -1;
+		memcpy(num, eq + 1, nlen);
+		num[nlen] = '\0';
+		if (parse_int(num, 1, 100, &quality[f]))
+			return -1;
+		if (!s[len])
+			return 0;
+		s += len + 1;
+	}
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+parse_width_list(const char *s, int **widths, int *n)
+{
+	int *w = NULL;
+	int count = 0, i, j;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		char num[16];
+		int *grown;
+
+		if (len == 0 || len >= sizeof(num))
+			goto fail;
+		memcpy(num, s, len);
+		num[len] = '\0';
+		if (!(grown = realloc(w, (size_t)(count + 1) * sizeof(*w))))
+			goto fail;
+		w = grown;
+		if (parse_int(num, 1, 100000, &w[count]))
+			goto fail;
+		count++;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	qsort(w, (size_t)count, sizeof(*w), cmp_int);
+	for (i = j = 0; i < count; i++)
+		if (j == 0 || w[j - 1] != w[i])
+			w[j++] = w[i];
+	*widths = w;
+	*n = j;
+	return 0;
+fail:
+	free(w);
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+parse_color(const char *s, unsigned char rgb[3])
+{
+	size_t len = strlen(s), i;
+	int digits[6];
+
+	if (!strcmp(s, "white")) {
+		rgb[0] = rgb[1] = rgb[2] = 255;
+		return 0;
+	}
+	if (!strcmp(s, "black")) {
+		rgb[0] = rgb[1] = rgb[2] = 0;
+		return 0;
+	}
+	if (s[0] != '#' || (len != 4 && len != 7))
+		return -1;
+	for (i = 1; i < len; i++)
+		if ((digits[i - 1] = hexval((unsigned char)s[i])) < 0)
+			return -1;
+	for (i = 0; i < 3; i++)
+		rgb[i] = len == 4 ? (unsigned char)(digits[i] * 17)
+				  : (unsigned char)(digits[2 * i] * 16 + digits[2 * i + 1]);
+	return 0;
+}
+
+int
+check_template(const char *tmpl, int n_widths, int n_formats,
+	char *err, size_t errlen)
+{
+	static const char *const fields[] = { "dir", "stem", "w", "ext", "hash" };
+	int used[5] = { 0 };
+	const char *p;
+	size_t i;
+
+	if (!*tmpl || tmpl[0] == '/') {
+		snprintf(err, errlen, "name template must be a relative path");
+		return -1;
+	}
+	for (p = tmpl; *p; p++) {
+		const char *close;
+
+		if (*p == '}') {
+			snprintf(err, errlen, "unmatched '}' in name template");
+			return -1;
+		}
+		if (*p != '{')
+			continue;
+		if (!(close = strchr(p, '}'))) {
+			snprintf(err, errlen, "unmatched '{' in name template");
+			return -1;
+		}
+		for (i = 0; i < 5; i++)
+			if ((size_t)(close - p - 1) == strlen(fields[i]) &&
+			    !strncmp(p + 1, fields[i], strlen(fields[i])))
+				break;
+		if (i == 5) {
+			snprintf(err, errlen, "unknown field '%.*s' in name template",
+				 (int)(close - p + 1), p);
+			return -1;
+		}
+		used[i] = 1;
+		p = close;
+	}
+	if (!used[1] && !used[4]) {
+		snprintf(err, errlen, "name template needs {stem} or {hash}");
+		return -1;
+	}
+	if (n_widths > 1 && !used[2]) {
+		snprintf(err, errlen, "name template needs {w} with several widths");
+		return -1;
+	}
+	if (n_formats > 1 && !used[3]) {
+		snprintf(err, errlen, "name template needs {ext} with several formats");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+options_template(const struct options *o)
+{
+	if (o->name_template)
+		return o->name_template;
+	return o->n_widths ? "{dir}/{stem}-{w}.{ext}" : "{dir}/{stem}.{ext}";
+}
+
+static void
+options_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->formats[0] = FMT_WEBP;
+	o->n_formats = 1;
+	memcpy(o->quality, default_quality, sizeof(o->quality));
+	o->background[0] = o->background[1] = o->background[2] = 255;
+	o->max_pixels = 256ULL << 20;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 1];
+	char shortopts[2 * N_OPTS + 2];
+	char *sp = shortopts;
+	char err[128];
+	size_t i;
+	int c, j;
+
+	options_defaults(o);
+	*sp++ = '+';	/* stop at the first non-option, as POSIX asks */
+	for (i = 0; i < N_OPTS; i++) {
+		longopts[i].name = opt_table[i].long_name;
+		longopts[i].has_arg = opt_table[i].arg ? required_argument : no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = opt_table[i].val;
+		if (opt_table[i].val < 256) {
+			*sp++ = (char)opt_table[i].val;
+			if (opt_table[i].arg)
+				*sp++ = ':';
+		}
+	}
+	memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
+	*sp = '\0';
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output_dir = optarg;
+			break;
+		case 'f':
+			if (parse_format_list(optarg, o->formats, &o->n_formats))
+				return usage_error("invalid format list '%s' (webp, avif, jpeg, png)", optarg);
+			break;
+		case 'w':
+			free(o->widths);
+			o->widths = NULL;
+			if (parse_width_list(optarg, &o->widths, &o->n_widths))
+				return usage_error("invalid width list '%s'", optarg);
+			break;
+		case 'Q':
+			if (parse_quality(optarg, o->quality))
+				return usage_error("invalid quality '%s' (1-100, or webp=80,avif=50,jpeg=80)", optarg);
+			break;
+		case 'j':
+			if (parse_int(optarg, 1, 1024, &o->jobs))
+				return usage_error("invalid job count '%s'", optarg);
+			break;
+		case 'm':
+			free(o->manifest_path);
+			if (!(o->manifest_path = strdup(optarg)))
+				return usage_error("%s", "out of memory");
+			break;
+		case 'T':
+			o->files_from = optarg;
+			break;
+		case '0':
+			o->null_separated = 1;
+			break;
+		case OPT_BASE:
+			o->base_dir = optarg;
+			break;
+		case OPT_NAME:
+			o->name_template = optarg;
+			break;
+		case OPT_KEEP_METADATA:
+			o->keep_metadata = 1;
+			break;
+		case OPT_BACKGROUND:
+			if (parse_color(optarg, o->background))
+				return usage_error("invalid colour '%s' (#rrggbb)", optarg);
+			break;
+		case OPT_MAX_PIXELS:
+			if (parse_count(optarg, &o->max_pixels))
+				return usage_error("invalid pixel count '%s'", optarg);
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			o->quiet = 0;
+			break;
+		case 'q':
+			o->quiet = 1;
+			o->verbose = 0;
+			break;
+		case 'h':
+			options_help();
+			return 1;
+		case 'V':
+			/* main prints it: it knows the libvips version */
+			o->show_version = 1;
+			return 1;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256) {
+				char s[3] = { '-', (char)optopt, '\0' };
+
+				return usage_error("unknown option '%s'", s);
+			}
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+
+	if (!o->output_dir)
+		return usage_error("%s", "no output directory (-o DIR)");
+	if (!*o->output_dir)
+		return usage_error("%s", "empty output directory");
+	o->sources = argv + optind;
+	o->n_sources = 0;
+	for (j = optind; j < argc; j++) {
+		if (!strcmp(argv[j], "-"))
+			o->read_stdin = 1;
+		else
+			o->sources[o->n_sources++] = argv[j];
+	}
+	if (o->read_stdin && o->files_from && !strcmp(o->files_from, "-"))
+		return usage_error("%s", "standard input given twice");
+	if (!o->n_sources && !o->read_stdin && !o->files_from)
+		return usage_error("%s", "no SOURCE given");
+	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))
+		return usage_error("%s", err);
+	if (!o->manifest_path) {
+		size_t len = strlen(o->output_dir) + sizeof("/imgbake-manifest.json");
+
+		if (!(o->manifest_path = malloc(len)))
+			return usage_error("%s", "out of memory");
+		snprintf(o->manifest_path, len, "%s/imgbake-manifest.json", o->output_dir);
+	}
+	return 0;
+}
+
+void
+options_release(struct options *o)
+{
+	free(o->widths);
+	free(o->manifest_path);
+	o->widths = NULL;
+	o->manifest_path = NULL;
+}

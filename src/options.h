@@ -1,0 +1,70 @@
+/*
+ * Command-line options: one table drives the parser, --help and (by a
+ * test) the man page.  The parsed result is one struct options, handed
+ * down read-only to every stage.
+ */
+#ifndef IMGBAKE_OPTIONS_H
+#define IMGBAKE_OPTIONS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "job.h"
+
+enum exit_code {
+	EXIT_ALL_DONE = 0,
+	EXIT_SOME_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_SIGINT = 130,
+	EXIT_SIGTERM = 143
+};
+
+struct options {
+	const char *output_dir;
+	char *manifest_path;		/* owned; default output_dir/imgbake-manifest.json */
+	const char *base_dir;		/* NULL: the current directory */
+	const char *name_template;	/* NULL: the default for the widths given */
+	const char *files_from;
+	int null_separated;
+	int read_stdin;			/* '-' among the sources */
+
+	enum out_format formats[FMT_COUNT];
+	int n_formats;
+	int quality[FMT_COUNT];		/* PNG is lossless; its entry is unused */
+	int *widths;			/* owned, ascending, no duplicates */
+	int n_widths;
+
+	int jobs;			/* 0: as many as CPUs */
+	int dry_run, verbose, quiet, keep_metadata;
+	int show_version;		/* -V: main prints the versions */
+	unsigned char background[3];
+	uint64_t max_pixels;
+
+	char **sources;			/* argv entries, not owned; '-' removed */
+	int n_sources;
+};
+
+/* Parse argv into *o.  Returns 0 to run, 1 when --help or --version
+ * was handled (exit 0), -1 on a usage error (already reported with a
+ * short usage on stderr; exit 2).  Main thread only. */
+int options_parse(struct options *o, int argc, char **argv);
+void options_release(struct options *o);
+
+/* The effective output name template. */
+const char *options_template(const struct options *o);
+
+/* Pure parsers, exposed for the unit tests.  Each returns 0 or -1. */
+int parse_format_list(const char *s, enum out_format *out, int *n);
+int parse_quality(const char *s, int quality[FMT_COUNT]);
+int parse_width_list(const char *s, int **widths, int *n);
+int parse_color(const char *s, unsigned char rgb[3]);
+int parse_count(const char *s, uint64_t *out);	/* 1000, 64k, 256M, 1G */
+int check_template(const char *tmpl, int n_widths, int n_formats,
+	char *err, size_t errlen);
+
+/* Print --help (to stdout) from the option table. */
+void options_help(void);
+/* Print the one-line usage to stderr. */
+void options_usage(void);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * Atomic output files and the registry of live temporary files.
+ *
+ * The registry is a fixed array of slots, one per worker, so a worker
+ * registers its temporary file without a lock, and the signal handler
+ * can walk it without taking one: a slot's name is written completely
+ * before its `live` flag is raised and the flag is cleared before the
+ * name is reused.  The handler only reads and calls unlink(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+struct temp_slot {
+	atomic_int live;
+	char path[PATH_MAX];
+};
+
+static struct temp_slot temp_slots[OUTPUT_MAX_SLOTS];
+static mode_t file_mode = 0644;
+
+void
+output_init(void)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	file_mode = 0666 & ~mask;
+}
+
+int
+output_mkdirs(const char *dir)
+{
+	char *buf, *p;
+	int ret = 0;
+
+	if (!*dir || mkdir(dir, 0777) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || !(buf = strdup(dir)))
+		return -1;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) && errno != EEXIST) {
+			ret = -1;
+			break;
+		}
+		*p = '/';
+	}
+	if (ret == 0 && mkdir(buf, 0777) && errno != EEXIST)
+		ret = -1;
+	free(buf);
+	return ret;
+}
+
+int
+output_open(struct tempfile *t, const char *final_path, int slot,
+	char *err, size_t errlen)
+{
+	const char *slash = strrchr(final_path, '/');
+	size_t dlen = slash ? (size_t)(slash - final_path) : 0;
+	const char *base = slash ? slash + 1 : final_path;
+	char *dir = NULL;
+	int saved;
+
+	t->fd = -1;
+	t->slot = -1;
+	t->path = NULL;
+	t->final_path = NULL;
+	if (slot < 0 || slot >= OUTPUT_MAX_SLOTS) {
+		errno = EINVAL;
+		snprintf(err, errlen, "too many writers");
+		return -1;
+	}
+	if (!(dir = strndup(final_path, dlen)) || !(t->final_path = strdup(final_path)))
+		goto fail;
+	if (output_mkdirs(dir)) {
+		snprintf(err, errlen, "cannot create directory '%s': %s", dir, strerror(errno));
+		goto fail_quiet;
+	}
+	/* ".name.imgbake-XXXXXX": hidden, and recognisable by the walk */
+	if (asprintf(&t->path, "%.*s%s.%s.imgbake-XXXXXX", (int)dlen, final_path,
+		     slash ? "/" : "", base) < 0) {
+		t->path = NULL;
+		goto fail;
+	}
+	if (strlen(t->path) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	/* register the name before the file exists: a signal in between
+	 * then only unlinks a name that is not there yet */
+	if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0)
+		goto fail;
+	memcpy(temp_slots[slot].path, t->path, strlen(t->path) + 1);
+	atomic_store(&temp_slots[slot].live, 1);
+	t->slot = slot;
+	free(dir);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot create '%s': %s", final_path, strerror(errno));
+fail_quiet:
+	saved = errno;
+	free(dir);
+	output_discard(t);
+	errno = saved;
+	return -1;
+}
+
+void
+output_discard(struct tempfile *t)
+{
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	if (t->slot >= 0) {
+		atomic_store(&temp_slots[t->slot].live, 0);
+		t->slot = -1;
+	}
+	if (t->path) {
+		unlink(t->path);
+		free(t->path);
+		t->path = NULL;
+	}
+	free(t->final_path);
+	t->final_path = NULL;
+}
+
+int
+output_commit(struct tempfile *t, char *err, size_t errlen)
+{
+	int fd = t->fd;
+
+	t->fd = -1;
+	if (fchmod(fd, file_mode) || close(fd)) {
+		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(errno));
+		output_discard(t);
+		return -1;
+	}
+	if (rename(t->path, t->final_path)) {
+		snprintf(err, errlen, "cannot rename to '%s': %s", t->final_path,
+			 errno == ENOENT ? "temporary file removed" : strerror(errno));
+		output_discard(t);
+		return -1;
+	}
+	atomic_store(&temp_slots[t->slot].live, 0);
+	t->slot = -1;
+	free(t->path);
+	t->path = NULL;
+	free(t->final_path);
+	t->final_path = NULL;
+	return 0;
+}
+
+int
+output_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+output_remove_all_temps(void)
+{
+	int i;
+
+	for (i = 0; i < OUTPUT_MAX_SLOTS; i++)
+		if (atomic_load(&temp_slots[i].live))
+			unlink(temp_slots[i].path);
+}

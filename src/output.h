@@ -1,0 +1,50 @@
+/*
+ * Writing outputs safely: every file is written under a temporary name
+ * in its destination directory and renamed into place, so a reader sees
+ * the old file or the complete new one, never a partial one.  Temporary
+ * files are registered so that a signal handler can remove them.
+ */
+#ifndef IMGBAKE_OUTPUT_H
+#define IMGBAKE_OUTPUT_H
+
+#include <stddef.h>
+
+#define OUTPUT_MAX_SLOTS 1024
+
+struct tempfile {
+	int fd;			/* -1 when closed */
+	int slot;		/* registry slot, -1 when none */
+	char *path;		/* temporary name, owned */
+	char *final_path;	/* name to rename to, owned */
+};
+
+/* Create the directories of `final_path` as needed and open a new
+ * temporary file beside it, registered in registry slot `slot` (one
+ * per worker, so slots need no lock).  Returns 0 or -1 with errno set;
+ * `err` receives a message.  Thread-safe for distinct slots. */
+int output_open(struct tempfile *t, const char *final_path, int slot,
+	char *err, size_t errlen);
+
+/* Give the file the usual mode (0666 & ~umask), close it and rename it
+ * into place.  On failure the temporary file is removed.  Returns 0 or
+ * -1 with a message in err. */
+int output_commit(struct tempfile *t, char *err, size_t errlen);
+
+/* Close and remove the temporary file; safe to call twice. */
+void output_discard(struct tempfile *t);
+
+/* Write all of buf to fd.  0 or -1 with errno set. */
+int output_write_all(int fd, const void *buf, size_t len);
+
+/* mkdir -p. 0 or -1 with errno set. */
+int output_mkdirs(const char *dir);
+
+/* Remove every registered temporary file.  Async-signal-safe: meant
+ * for the SIGINT/SIGTERM handler; a worker whose file vanished fails
+ * its rename and reports the job as interrupted. */
+void output_remove_all_temps(void);
+
+/* The process umask, read once at start-up by the main thread. */
+void output_init(void);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * Lexical path handling for the mirrored output tree.  Nothing here
+ * touches the file system, so every rule about where an output may
+ * land is a pure function with a unit test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+
+char *
+path_normalize(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = malloc(len + 2);
+	const char *p = path;
+	char *o = out;
+
+	if (!out)
+		return NULL;
+	if (*p == '/')
+		*o++ = '/';
+	while (*p) {
+		size_t seg;
+
+		while (*p == '/')
+			p++;
+		seg = strcspn(p, "/");
+		if (seg == 0)
+			break;
+		if (!(seg == 1 && p[0] == '.')) {
+			if (o > out && o[-1] != '/')
+				*o++ = '/';
+			memcpy(o, p, seg);
+			o += seg;
+		}
+		p += seg;
+	}
+	if (o == out)
+		*o++ = '.';
+	*o = '\0';
+	return out;
+}
+
+int
+path_has_dotdot(const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		size_t seg = strcspn(p, "/");
+
+		if (seg == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+		p += seg;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+char *
+path_relative_to(const char *path, const char *base)
+{
+	size_t blen = strlen(base);
+
+	if (blen == 1 && base[0] == '/')
+		return path[0] == '/' && path[1] ? strdup(path + 1) : NULL;
+	if (strncmp(path, base, blen) || path[blen] != '/' || !path[blen + 1])
+		return NULL;
+	return strdup(path + blen + 1);
+}
+
+char *
+path_join(const char *a, const char *b)
+{
+	size_t alen = strlen(a), blen = strlen(b);
+	char *out = malloc(alen + blen + 2);
+
+	if (!out)
+		return NULL;
+	memcpy(out, a, alen);
+	if (alen && blen && a[alen - 1] != '/')
+		out[alen++] = '/';
+	memcpy(out + alen, b, blen + 1);
+	return out;
+}
+
+int
+path_split(const char *path, char **dir, char **stem, const char **ext)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	size_t slen;
+
+	/* ".profile" has no extension; "a." has an empty one */
+	if (!dot || dot == base)
+		dot = base + strlen(base);
+	slen = (size_t)(dot - base);
+	*dir = strndup(path, dlen);
+	*stem = strndup(base, slen);
+	*ext = *dot ? dot + 1 : dot;
+	if (!*dir || !*stem) {
+		free(*dir);
+		free(*stem);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+path_expand(const char *tmpl, const char *dir, const char *stem,
+	int w, const char *ext, const char *hash)
+{
+	char wbuf[16] = "";
+	size_t cap = 64, len = 0;
+	char *out = malloc(cap), *norm;
+	const char *p;
+
+	if (!out)
+		return NULL;
+	if (w > 0)
+		snprintf(wbuf, sizeof(wbuf), "%d", w);
+	for (p = tmpl; *p; ) {
+		const char *val = NULL;
+		size_t vlen, skip = 1;
+
+		if (!strncmp(p, "{dir}", 5))
+			val = dir, skip = 5;
+		else if (!strncmp(p, "{stem}", 6))
+			val = stem, skip = 6;
+		else if (!strncmp(p, "{w}", 3))
+			val = wbuf, skip = 3;
+		else if (!strncmp(p, "{ext}", 5))
+			val = ext, skip = 5;
+		else if (!strncmp(p, "{hash}", 6))
+			val = hash, skip = 6;
+		if (!val) {
+			val = p;
+			vlen = 1;
+		} else {
+			vlen = strlen(val);
+		}
+		if (len + vlen + 1 > cap) {
+			char *grown;
+
+			while (len + vlen + 1 > cap)
+				cap *= 2;
+			if (!(grown = realloc(out, cap))) {
+				free(out);
+				return NULL;
+			}
+			out = grown;
+		}
+		memcpy(out + len, val, vlen);
+		len += vlen;
+		p += skip;
+	}
+	out[len] = '\0';
+
+	/* "{dir}/x" with an empty dir gives "/x": it means "x" */
+	norm = path_normalize(out[0] == '/' ? out + 1 : out);
+	free(out);
+	if (norm && (!strcmp(norm, ".") || norm[0] == '/' || path_has_dotdot(norm))) {
+		free(norm);
+		return NULL;
+	}
+	return norm;
+}
+
+char *
+path_quote(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	for (; *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n':
+				o += (size_t)snprintf(buf + o, len - o, "\\n");
+				break;
+			case '\t':
+				o += (size_t)snprintf(buf + o, len - o, "\\t");
+				break;
+			default:
+				o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+			}
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (*s && o + 4 <= len)
+		o += (size_t)snprintf(buf + o, len - o, "...");
+	buf[o < len ? o : len - 1] = '\0';
+	return buf;
+}

@@ -1,0 +1,41 @@
+/*
+ * Path arithmetic with no I/O: normalising, splitting, refusing paths
+ * that would escape the output root, expanding the name template.
+ * All functions are thread-safe; returned strings are malloc'd and
+ * owned by the caller.
+ */
+#ifndef IMGBAKE_PATHS_H
+#define IMGBAKE_PATHS_H
+
+#include <stddef.h>
+
+/* Collapse "//" and "." components and trailing slashes, lexically.
+ * ".." components are kept.  "" and "." become ".". */
+char *path_normalize(const char *path);
+
+/* Whether a normalised path has a ".." component. */
+int path_has_dotdot(const char *path);
+
+/* The path of `path` relative to the directory `base`: both absolute
+ * and normalised.  NULL when path is not strictly inside base. */
+char *path_relative_to(const char *path, const char *base);
+
+/* Join a and b with one slash; either may be empty. */
+char *path_join(const char *a, const char *b);
+
+/* Split a relative file path into its directory ("" at the top) and
+ * its stem (the file name without its last extension).  The extension
+ * pointer, into path, is "" when there is none. */
+int path_split(const char *path, char **dir, char **stem, const char **ext);
+
+/* Expand {dir} {stem} {w} {ext} {hash} in tmpl.  `w` <= 0 expands to
+ * nothing.  The result is normalised; NULL when it would be empty,
+ * absolute or contain "..". */
+char *path_expand(const char *tmpl, const char *dir, const char *stem,
+	int w, const char *ext, const char *hash);
+
+/* Copy s into buf (size len) with control characters escaped
+ * (\n, \t, \xNN), for messages.  Returns buf. */
+char *path_quote(const char *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * The planner.  Everything that can be decided without decoding is
+ * decided here, on the main thread, before the workers start: the
+ * order of the jobs, each source's real type (libmagic, from its
+ * first bytes), and which sources would write the same output.  A
+ * collision fails every source involved: picking a winner would make
+ * the result depend on the order of the arguments.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "paths.h"
+#include "plan.h"
+
+#define SNIFF_BYTES 16384
+
+static const char *const reason_names[] = {
+	[REASON_NONE] = "",
+	[REASON_NOT_AN_IMAGE] = "not-an-image",
+	[REASON_UNSUPPORTED] = "unsupported",
+	[REASON_SYMLINK] = "symlink",
+	[REASON_NOT_REGULAR] = "not-regular",
+	[REASON_COLLISION] = "collision",
+	[REASON_UNSAFE_PATH] = "unsafe-path",
+	[REASON_READ] = "read",
+	[REASON_DECODE] = "decode",
+	[REASON_ENCODE] = "encode",
+	[REASON_WRITE] = "write",
+	[REASON_LIMIT] = "limit",
+	[REASON_INTERRUPTED] = "interrupted",
+};
+
+const char *
+reason_name(enum job_reason r)
+{
+	return reason_names[r];
+}
+
+const char *
+status_name(enum job_status s)
+{
+	static const char *const names[] = { "pending", "converted", "skipped", "failed" };
+
+	return names[s];
+}
+
+void
+result_release(struct result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_outputs; i++)
+		free(res->outputs[i].path);
+	free(res->outputs);
+	free(res->error);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+plan_add(struct plan *p, const char *path, const char *rel, int named,
+	enum job_status status, enum job_reason reason, const char *error)
+{
+	struct job *j;
+	const char *ext = "";
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		struct job *grown = realloc(p->jobs, cap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		p->jobs = grown;
+		p->cap = cap;
+	}
+	j = &p->jobs[p->n];
+	memset(j, 0, sizeof(*j));
+	j->named = named;
+	j->pre_status = status;
+	j->pre_reason = reason;
+	if (!(j->src_path = strdup(path)))
+		return -1;
+	if (error && !(j->pre_error = strdup(error)))
+		goto fail;
+	if (rel && path_split(rel, &j->rel_dir, &j->stem, &ext))
+		goto fail;
+	if (!rel && (!(j->rel_dir = strdup("")) || !(j->stem = strdup(""))))
+		goto fail;
+	/* remember the extension in the mime slot until the sniff replaces it */
+	if (!(j->mime = strdup(ext)))
+		goto fail;
+	p->n++;
+	return 0;
+fail:
+	free(j->src_path);
+	free(j->pre_error);
+	free(j->rel_dir);
+	free(j->stem);
+	free(j->mime);
+	return -1;
+}
+
+static void
+job_release(struct job *j)
+{
+	free(j->src_path);
+	free(j->rel_dir);
+	free(j->stem);
+	free(j->mime);
+	free(j->pre_error);
+}
+
+void
+plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		job_release(&p->jobs[i]);
+	free(p->jobs);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+cmp_job(const void *a, const void *b)
+{
+	return strcmp(((const struct job *)a)->src_path,
+		      ((const struct job *)b)->src_path);
+}
+
+static void job_refuse(struct job *j, enum job_status status,
+	enum job_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+job_refuse(struct job *j, enum job_status status, enum job_reason reason,
+	const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(j->pre_error);
+	j->pre_status = status;
+	j->pre_reason = reason;
+	j->pre_error = strdup(msg);
+}
+
+/* Read the first bytes, decide the type, note the size; the content
+ * hash too when output names need it. */
+static int
+sniff_job(struct job *j, struct sniff *s, int need_hash)
+{
+	unsigned char buf[SNIFF_BYTES];
+	char *ext = j->mime;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	j->mime = NULL;
+	/* O_NONBLOCK: a FIFO swapped in since the walk must not block us */
+	fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		  (j->named ? 0 : O_NOFOLLOW));
+	if (fd < 0 || fstat(fd, &st)) {
+		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_REGULAR,
+			   "%s", "not a regular file");
+		goto out;
+	}
+	j->bytes = st.st_size;
+	while ((n = read(fd, buf, sizeof(buf))) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+		goto out;
+	}
+	if (!(j->mime = strdup(sniff_buffer(s, buf, (size_t)n))))
+		goto oom;
+	j->type = sniff_type(j->mime);
+	if (j->type == SRC_NONE) {
+		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_AN_IMAGE,
+			   "not an image (%s)", j->mime);
+		goto out;
+	}
+	if (j->type == SRC_OTHER) {
+		job_refuse(j, JOB_FAILED, REASON_UNSUPPORTED,
+			   "unsupported image type %s", j->mime);
+		goto out;
+	}
+	j->ext_mismatch = !sniff_ext_matches(j->type, ext);
+	if (need_hash && (lseek(fd, 0, SEEK_SET) || hash_fd(fd, j->hash)))
+		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ext);
+	return 0;
+oom:
+	close(fd);
+	free(ext);
+	return -1;
+}
+
+char *
+plan_output_path(const struct options *o, const struct job *job,
+	enum out_format f, int width)
+{
+	/* {hash}: the first 10 hex digits, enough to bust caches */
+	char short_hash[11] = "";
+
+	if (job->hash[0])
+		snprintf(short_hash, sizeof(short_hash), "%s", job->hash + 7);
+	return path_expand(options_template(o), job->rel_dir, job->stem, width,
+			   format_ext(f), short_hash);
+}
+
+struct planned_output {
+	char *path;
+	size_t job;
+};
+
+static int
+cmp_output(const void *a, const void *b)
+{
+	const struct planned_output *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	if (c)
+		return c;
+	return (x->job > y->job) - (x->job < y->job);
+}
+
+/* Fail every job that shares an output path with another, or whose
+ * output would replace its own source. */
+static int
+find_collisions(struct plan *p, const struct options *o)
+{
+	struct planned_output *outs = NULL;
+	size_t n = 0, cap = 0, i, k;
+	int nw = o->n_widths ? o->n_widths : 1;
+	int ret = -1, f, w;
+
+	for (i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+		struct stat src_st;
+		int have_src = stat(j->src_path, &src_st) == 0;
+
+		if (j->pre_status != JOB_PENDING)
+			continue;
+		for (f = 0; f < o->n_formats; f++) {
+			for (w = 0; w < nw; w++) {
+				char *path = plan_output_path(o, j, o->formats[f],
+							      o->n_widths ? o->widths[w] : 0);
+				char *full;
+				struct stat out_st;
+
+				if (!path) {
+					job_refuse(j, JOB_FAILED, REASON_UNSAFE_PATH, "%s",
+						   "output name leads outside the output directory");
+					goto next_job;
+				}
+				if (!(full = path_join(o->output_dir, path))) {
+					free(path);
+					goto out;
+				}
+				if (have_src && stat(full, &out_st) == 0 &&
+				    out_st.st_dev == src_st.st_dev &&
+				    out_st.st_ino == src_st.st_ino) {
+					job_refuse(j, JOB_FAILED, REASON_COLLISION,
+						   "output '%s' would replace its own source", full);
+					free(full);
+					free(path);
+					goto next_job;
+				}
+				free(full);
+				if (n == cap) {
+					struct planned_output *grown;
+
+					cap = cap ? 2 * cap : 256;
+					if (!(grown = realloc(outs, cap * sizeof(*grown)))) {
+						free(path);
+						goto out;
+					}
+					outs = grown;
+				}
+				outs[n].path = path;
+				outs[n].job = i;
+				n++;
+			}
+		}
+next_job:
+		;
+	}
+	qsort(outs, n, sizeof(*outs), cmp_output);
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && !strcmp(outs[k].path, outs[i].path); k++)
+			;
+		if (k - i > 1) {
+			size_t m;
+
+			for (m = i; m < k; m++) {
+				struct job *j = &p->jobs[outs[m].job];
+
+				if (j->pre_status == JOB_PENDING || j->pre_reason == REASON_COLLISION)
+					job_refuse(j, JOB_FAILED, REASON_COLLISION,
+						   "another source also writes '%s'", outs[i].path);
+			}
+		}
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(outs[i].path);
+	free(outs);
+	return ret;
+}
+
+int
+plan_finish(struct plan *p, const struct options *o, struct sniff *s)
+{
+	int need_hash = strstr(options_template(o), "{hash}") != NULL;
+	size_t i, k;
+
+	if (p->n)
+		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
+	/* the same path named twice is one source */
+	for (i = k = 0; i < p->n; i++) {
+		if (k && !strcmp(p->jobs[k - 1].src_path, p->jobs[i].src_path)) {
+			job_release(&p->jobs[i]);
+			continue;
+		}
+		p->jobs[k++] = p->jobs[i];
+	}
+	p->n = k;
+
+	for (i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+
+		if (j->pre_status != JOB_PENDING) {
+			free(j->mime);
+			j->mime = NULL;
+			continue;
+		}
+		if (sniff_job(j, s, need_hash))
+			return -1;
+	}
+	return find_collisions(p, o);
+}

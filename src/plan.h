@@ -1,0 +1,38 @@
+/*
+ * The plan: the complete, ordered list of jobs, built before any pixel
+ * is touched.
+ */
+#ifndef IMGBAKE_PLAN_H
+#define IMGBAKE_PLAN_H
+
+#include <stddef.h>
+
+#include "job.h"
+#include "options.h"
+#include "sniff.h"
+
+struct plan {
+	struct job *jobs;
+	size_t n, cap;
+};
+
+/* Add one source.  `rel` is its path below the output root's mirror
+ * (NULL when the source is refused before that is known); `named` is
+ * set for sources named or listed rather than walked.  Strings are
+ * copied.  Returns 0 or -1 (out of memory).  Main thread only. */
+int plan_add(struct plan *p, const char *path, const char *rel, int named,
+	enum job_status status, enum job_reason reason, const char *error);
+
+/* Put the jobs in bytewise path order, drop repeats, read each
+ * source's first bytes to learn its type, and refuse sources whose
+ * outputs collide.  Returns 0 or -1 (out of memory). */
+int plan_finish(struct plan *p, const struct options *o, struct sniff *s);
+
+/* The output path (relative to the output root) of a job for one
+ * format and width (0: no width in the name).  The caller frees. */
+char *plan_output_path(const struct options *o, const struct job *job,
+	enum out_format f, int width);
+
+void plan_release(struct plan *p);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * What the user reads.  Messages follow one shape,
+ *     imgbake: cannot convert 'a/b.png': decode: VipsJpeg: Premature end of input file
+ * lowercase, subject quoted with control characters escaped, detail last.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "paths.h"
+#include "report.h"
+
+void
+summary_add(struct summary *s, const struct job *job, const struct result *res)
+{
+	s->sources++;
+	switch (res->status) {
+	case JOB_CONVERTED:
+		s->converted++;
+		s->outputs += res->n_outputs;
+		s->bytes_in += (uint64_t)job->bytes;
+		s->bytes_out += res->bytes_out;
+		break;
+	case JOB_SKIPPED:
+		s->skipped++;
+		break;
+	case JOB_FAILED:
+		s->failed++;
+		break;
+	default:
+		s->sources--;
+		break;
+	}
+}
+
+void
+report_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imgbake: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static double
+mb(uint64_t bytes)
+{
+	return bytes / 1e6;
+}
+
+void
+report_result(const struct options *o, const struct job *job,
+	const struct result *res)
+{
+	char path[1024];
+
+	path_quote(job->src_path, path, sizeof(path));
+	switch (res->status) {
+	case JOB_FAILED:
+		report_error("cannot convert '%s': %s", path,
+			     res->error ? res->error : reason_name(res->reason));
+		break;
+	case JOB_SKIPPED:
+		if (o->verbose)
+			report_error("skipped '%s': %s", path,
+				     res->error ? res->error : reason_name(res->reason));
+		break;
+	case JOB_CONVERTED:
+		if (o->verbose)
+			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB",
+				     path, res->width, res->height, res->n_outputs,
+				     res->n_outputs == 1 ? "" : "s",
+				     mb((uint64_t)job->bytes), mb(res->bytes_out));
+		break;
+	default:
+		break;
+	}
+}
+
+void
+report_summary(const struct options *o, const struct summary *s, double seconds)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr, "%llu converted, %llu skipped, %llu failed (%.1f MB -> %.1f MB) in %.1f s\n",
+		(unsigned long long)s->converted, (unsigned long long)s->skipped,
+		(unsigned long long)s->failed, mb(s->bytes_in), mb(s->bytes_out), seconds);
+}

@@ -1,0 +1,32 @@
+/*
+ * The terminal side of the results: one line per failure, one per
+ * source with -v, the closing summary.  Main thread only: it is the
+ * only module that writes to stderr once the workers run.
+ */
+#ifndef IMGBAKE_REPORT_H
+#define IMGBAKE_REPORT_H
+
+#include <stdint.h>
+
+#include "job.h"
+#include "options.h"
+
+struct summary {
+	uint64_t sources, converted, skipped, failed, outputs;
+	uint64_t bytes_in, bytes_out;	/* of converted sources and their outputs */
+};
+
+/* Count one finished source. */
+void summary_add(struct summary *s, const struct job *job, const struct result *res);
+
+/* Report one finished source: its failure always, more with -v. */
+void report_result(const struct options *o, const struct job *job,
+	const struct result *res);
+
+/* "N converted, N skipped, N failed (X MB -> Y MB) in T s", unless -q. */
+void report_summary(const struct options *o, const struct summary *s, double seconds);
+
+/* "imgbake: MESSAGE" on stderr, printf-style. */
+void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * The walk: every file below a source directory, in bytewise order of
+ * names at each level, so that every run, whatever the file system's
+ * own order, plans the same jobs in the same order.  Symlinks are not
+ * followed; directories, FIFOs and devices are never opened as files.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "walk.h"
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	const struct file_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+int
+walk_exclude_add(struct walk_exclude *ex, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;	/* nothing there, nothing to exclude */
+	if (ex->n == ex->cap) {
+		size_t cap = ex->cap ? 2 * ex->cap : 16;
+		struct file_id *ids = realloc(ex->ids, cap * sizeof(*ids));
+
+		if (!ids)
+			return -1;
+		ex->ids = ids;
+		ex->cap = cap;
+	}
+	ex->ids[ex->n].dev = st.st_dev;
+	ex->ids[ex->n].ino = st.st_ino;
+	ex->n++;
+	return 0;
+}
+
+void
+walk_exclude_finish(struct walk_exclude *ex)
+{
+	if (ex->n)
+		qsort(ex->ids, ex->n, sizeof(*ex->ids), cmp_id);
+}
+
+void
+walk_exclude_release(struct walk_exclude *ex)
+{
+	free(ex->ids);
+	memset(ex, 0, sizeof(*ex));
+}
+
+static int
+excluded(const struct walk_exclude *ex, const struct stat *st)
+{
+	struct file_id key = { st->st_dev, st->st_ino };
+
+	return ex && ex->n &&
+	       bsearch(&key, ex->ids, ex->n, sizeof(key), cmp_id) != NULL;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A temporary file of an imgbake run that was killed: ".x.imgbake-XXXXXX". */
+static int
+is_stale_temp(const char *name)
+{
+	const char *tag = strstr(name, ".imgbake-");
+
+	return name[0] == '.' && tag && strlen(tag) == 15;
+}
+
+static int
+walk_dir(const char *path, const char *rel, const struct walk_exclude *ex,
+	walk_fn fn, void *arg)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	DIR *dir;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "cannot read directory: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return fn(arg, path, rel, JOB_FAILED, REASON_READ, msg);
+	}
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    is_stale_temp(de->d_name))
+			continue;
+		if (n == cap) {
+			char **grown;
+
+			cap = cap ? 2 * cap : 64;
+			if (!(grown = realloc(names, cap * sizeof(*names)))) {
+				ret = -1;
+				goto out;
+			}
+			names = grown;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			ret = -1;
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_name);
+
+	for (i = 0; i < n && ret == 0; i++) {
+		char *child = path_join(path, names[i]);
+		char *child_rel = path_join(rel, names[i]);
+		struct stat st;
+
+		if (!child || !child_rel) {
+			ret = -1;
+		} else if (fstatat(dirfd(dir), names[i], &st, AT_SYMLINK_NOFOLLOW)) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+			ret = fn(arg, child, child_rel, JOB_FAILED, REASON_READ, msg);
+		} else if (excluded(ex, &st)) {
+			/* the output root, the manifest, our own outputs */
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = walk_dir(child, child_rel, ex, fn, arg);
+		} else if (S_ISLNK(st.st_mode)) {
+			ret = fn(arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+				 "symbolic link not followed");
+		} else if (!S_ISREG(st.st_mode)) {
+			ret = fn(arg, child, child_rel, JOB_SKIPPED, REASON_NOT_REGULAR,
+				 "not a regular file");
+		} else {
+			ret = fn(arg, child, child_rel, JOB_PENDING, REASON_NONE, NULL);
+		}
+		free(child);
+		free(child_rel);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dir);
+	return ret;
+}
+
+int
+walk_tree(const char *root, const struct walk_exclude *ex, walk_fn fn, void *arg)
+{
+	return walk_dir(root, "", ex, fn, arg);
+}

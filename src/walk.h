@@ -1,0 +1,41 @@
+/*
+ * Recursive directory walk in a stable order.
+ */
+#ifndef IMGBAKE_WALK_H
+#define IMGBAKE_WALK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "job.h"
+
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Files and directories the walk must not enter or list: the output
+ * root, the manifest, outputs recorded by an earlier run. */
+struct walk_exclude {
+	struct file_id *ids;	/* sorted by walk_exclude_finish */
+	size_t n, cap;
+};
+
+int walk_exclude_add(struct walk_exclude *ex, const char *path);
+void walk_exclude_finish(struct walk_exclude *ex);
+void walk_exclude_release(struct walk_exclude *ex);
+
+/* Receives every entry found: `rel` is the path below the root.  A
+ * status other than JOB_PENDING says the entry is not to be converted
+ * (a symlink, a FIFO, an unreadable directory) and why.  Returns 0, or
+ * -1 to stop the walk (out of memory). */
+typedef int (*walk_fn)(void *arg, const char *path, const char *rel,
+	enum job_status status, enum job_reason reason, const char *error);
+
+/* Walk the directory `root` depth-first, entries of each directory in
+ * bytewise order, without following symlinks.  Returns 0, or -1 when
+ * fn asked to stop.  Main thread only. */
+int walk_tree(const char *root, const struct walk_exclude *ex,
+	walk_fn fn, void *arg);
+
+#endif
