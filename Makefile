@@ -44,7 +44,7 @@ imgbake: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $$($(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 tests/unit/%.o: tests/unit/%.c
-	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote src -c -o $@ $<
 
 tests/unit/t-paths: tests/unit/t-paths.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
@@ -64,7 +64,7 @@ unit: $(UNIT)
 check: deps
 	@$(MAKE) --no-print-directory imgbake unit
 	mandoc -Tlint -Wwarning man/imgbake.1
-	$(PROVE) $(UNIT)
+	$(PROVE) --exec '' $(UNIT)
 	$(PROVE) --exec /bin/sh tests/t*.sh
 
 install: imgbake

@@ -250,6 +250,9 @@ decode(struct conv *c, int fd, int largest)
 	if (!(img = load(c, src, 1)))
 		goto out;
 
+	width = upright_swapped(img) ? img->Ysize : img->Xsize;
+	c->res->width = width;
+	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
 	pixels = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
 	if (pixels > c->o->max_pixels) {
 		snprintf(c->err, sizeof(c->err),
@@ -259,9 +262,6 @@ decode(struct conv *c, int fd, int largest)
 		fail(c, REASON_LIMIT, "limit", 0);
 		goto out;
 	}
-	width = upright_swapped(img) ? img->Ysize : img->Xsize;
-	c->res->width = width;
-	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
 	if (largest <= 0 || largest > width)
 		largest = width;
 
@@ -295,10 +295,15 @@ decode(struct conv *c, int fd, int largest)
 		tmp = NULL;
 	}
 
+	/* An embedded profile is honoured: pixels go to sRGB through it.
+	 * Untagged pixels are taken as sRGB already; sending them through
+	 * the built-in profiles shifts saturated colours (pure blue picks
+	 * up red), so they are left alone. */
 	if (vips_thumbnail_image(img, &thumb, largest,
 				 "height", VIPS_MAX_COORD,
 				 "size", VIPS_SIZE_DOWN,
-				 "export_profile", "srgb", NULL)) {
+				 vips_image_get_typeof(img, VIPS_META_ICC_NAME)
+					? "export_profile" : NULL, "srgb", NULL)) {
 		fail(c, REASON_DECODE, "resize", 1);
 		goto out;
 	}
@@ -376,6 +381,20 @@ webp_strip(WebPData *wd, const void *buf, size_t len)
 	return ret;
 }
 
+/* A save failed.  With a streaming pipeline the first pixel pull runs
+ * the decoder, so a truncated source fails here too; libvips then
+ * names the loader, not a saver, and the reason is decode. */
+static void
+fail_save(struct conv *c, const char *stage)
+{
+	char *text = vips_error_line();
+	int in_saver = strstr(text, "save") != NULL;
+
+	fail_text(c, in_saver ? REASON_ENCODE : REASON_DECODE,
+		  in_saver ? stage : "decode", text);
+	g_free(text);
+}
+
 static int
 save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
@@ -396,7 +415,7 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 			return -1;
 		}
 		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", 4, NULL)) {
-			fail(c, REASON_ENCODE, stage, 1);
+			fail_save(c, stage);
 			return -1;
 		}
 		if (strip) {
@@ -447,15 +466,8 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		break;
 	}
 	g_object_unref(target);
-	if (r) {
-		/* the first pixel pull runs the decoder: a truncated source
-		 * fails here, and libvips then names the loader, not a saver */
-		char *text = vips_error_line();
-
-		fail_text(c, strstr(text, "save") ? REASON_ENCODE : REASON_DECODE,
-			  strstr(text, "save") ? stage : "decode", text);
-		g_free(text);
-	}
+	if (r)
+		fail_save(c, stage);
 	return r;
 }
 
@@ -585,31 +597,70 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 	}
 }
 
+/* Open the source, refusing anything but a regular file, without
+ * blocking on a FIFO swapped in since the plan looked at it. */
+static int
+open_source(struct conv *c)
+{
+	struct stat st;
+	int fd = open(c->job->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		      (c->job->named ? 0 : O_NOFOLLOW));
+
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+		fail(c, REASON_READ, "open", 0);
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(c->err, sizeof(c->err), "not a regular file");
+		fail(c, REASON_NOT_REGULAR, "open", 0);
+	} else {
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void
+convert_probe(const struct options *o, const struct job *job, struct result *res)
+{
+	volatile sig_atomic_t never = 0;
+	struct conv c = { o, job, res, -1, &never, "" };
+	VipsSource *src = NULL;
+	VipsImage *img = NULL;
+	int fd;
+
+	memset(res, 0, sizeof(*res));
+	if ((fd = open_source(&c)) < 0)
+		return;
+	if (!(src = vips_source_new_from_descriptor(fd)))
+		fail(&c, REASON_READ, "read", 1);
+	else if ((img = load(&c, src, 1))) {
+		res->width = upright_swapped(img) ? img->Ysize : img->Xsize;
+		res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
+		if ((uint64_t)img->Xsize * (uint64_t)img->Ysize > o->max_pixels) {
+			snprintf(c.err, sizeof(c.err), "over the --max-pixels limit");
+			fail(&c, REASON_LIMIT, "limit", 0);
+		}
+		g_object_unref(img);
+	}
+	if (src)
+		g_object_unref(src);
+	close(fd);
+}
+
 void
 convert_job(const struct options *o, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop)
 {
 	struct conv c = { o, job, res, slot, stop, "" };
 	VipsImage *base = NULL, *mem = NULL;
-	int *targets = NULL;
-	int n_targets = 0, i, fd, largest;
-	int name_width = 0;	/* fixed {w} when no requested width fits */
-	struct stat st;
+	int *widths = NULL;
+	int n_targets, fd, largest, name_width;
 
 	memset(res, 0, sizeof(*res));
 	res->status = JOB_PENDING;
-	fd = open(job->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
-		  (job->named ? 0 : O_NOFOLLOW));
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(c.err, sizeof(c.err), "%s", strerror(errno));
-		fail(&c, REASON_READ, "open", 0);
+	if ((fd = open_source(&c)) < 0)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(c.err, sizeof(c.err), "not a regular file");
-		fail(&c, REASON_NOT_REGULAR, "open", 0);
-		goto out;
-	}
 	if (job->hash[0]) {
 		memcpy(res->hash, job->hash, sizeof(res->hash));
 	} else if (hash_fd(fd, res->hash) || lseek(fd, 0, SEEK_SET)) {
@@ -621,20 +672,12 @@ convert_job(const struct options *o, const struct job *job,
 	largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
 	if (!(base = decode(&c, fd, largest)))
 		goto out;
-
-	/* widths above the source's are dropped: never upscale */
-	if (!(targets = malloc(sizeof(int) * (size_t)(o->n_widths + 1)))) {
+	if (!(widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1)))) {
 		snprintf(c.err, sizeof(c.err), "out of memory");
 		fail(&c, REASON_DECODE, "plan", 0);
 		goto out;
 	}
-	for (i = 0; i < o->n_widths; i++)
-		if (o->widths[i] <= res->width)
-			targets[n_targets++] = o->widths[i];
-	if (n_targets == 0) {
-		targets[n_targets++] = base->Xsize;
-		name_width = res->width;
-	}
+	n_targets = plan_widths(o, res->width, widths, &name_width);
 
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
@@ -645,7 +688,7 @@ convert_job(const struct options *o, const struct job *job,
 		g_object_unref(base);
 		base = mem;
 	}
-	convert_widths(&c, base, targets, n_targets, name_width);
+	convert_widths(&c, base, widths, n_targets, name_width);
 	if (res->status != JOB_FAILED)
 		res->status = JOB_CONVERTED;
 out:
@@ -653,7 +696,7 @@ out:
 		remove_written(&c);
 	if (base)
 		g_object_unref(base);
-	free(targets);
+	free(widths);
 	if (fd >= 0)
 		close(fd);
 	vips_thread_shutdown();

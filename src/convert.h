@@ -17,6 +17,12 @@
 void convert_job(const struct options *o, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop);
 
+/* Read only the header of job's source: res gets its upright width and
+ * height, or a failure (unreadable, undecodable, over the pixel
+ * limit).  For dry runs; no pixel is decoded. */
+void convert_probe(const struct options *o, const struct job *job,
+	struct result *res);
+
 /* Global libvips set-up, main thread, before any worker starts:
  * no operation cache, `threads` threads per pipeline, only the loaders
  * imgbake uses, warnings kept off the terminal. */

@@ -104,32 +104,36 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* -n: the outputs each source would get, without reading pixels (the
- * widths that turn out larger than a source are listed too). */
-static void
+/* -n: the outputs each source would get.  Reads headers (to drop the
+ * widths a source is too small for), never pixels; writes nothing. */
+static int
 print_plan(const struct options *o, const struct plan *p)
 {
-	int nw = o->n_widths ? o->n_widths : 1;
+	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
+	int failed = 0, n, name_width, f, w;
 	size_t i;
-	int f, w;
 
+	if (!widths)
+		return -1;
 	for (i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
+		struct result res = { .status = j->pre_status, .reason = j->pre_reason };
 
-		if (j->pre_status != JOB_PENDING) {
-			if (j->pre_status == JOB_FAILED || o->verbose) {
-				struct result res = { .status = j->pre_status,
-						      .reason = j->pre_reason,
-						      .error = j->pre_error };
-
-				report_result(o, j, &res);
-			}
+		if (j->pre_status == JOB_PENDING)
+			convert_probe(o, j, &res);
+		else
+			res.error = j->pre_error ? strdup(j->pre_error) : NULL;
+		if (res.status != JOB_PENDING) {
+			failed += res.status == JOB_FAILED;
+			report_result(o, j, &res);
+			result_release(&res);
 			continue;
 		}
-		for (f = 0; f < o->n_formats; f++)
-			for (w = 0; w < nw; w++) {
-				char *rel = plan_output_path(o, j, o->formats[f],
-							     o->n_widths ? o->widths[w] : 0);
+		n = plan_widths(o, res.width, widths, &name_width);
+		for (w = n - 1; w >= 0; w--)
+			for (f = 0; f < o->n_formats; f++) {
+				int name_w = !o->n_widths ? 0 : name_width ? name_width : widths[w];
+				char *rel = plan_output_path(o, j, o->formats[f], name_w);
 				char *full = rel ? path_join(o->output_dir, rel) : NULL;
 
 				if (full)
@@ -137,8 +141,11 @@ print_plan(const struct options *o, const struct plan *p)
 				free(rel);
 				free(full);
 			}
+		result_release(&res);
 	}
+	free(widths);
 	fflush(stdout);
+	return failed;
 }
 
 int
@@ -194,12 +201,6 @@ main(int argc, char **argv)
 	sniff_free(sniff);
 	sniff = NULL;
 
-	if (o.dry_run) {
-		print_plan(&o, &plan);
-		ret = EXIT_ALL_DONE;
-		goto out;
-	}
-
 	cpus = sched_cpu_count();
 	if (!o.jobs)
 		o.jobs = cpus;
@@ -210,6 +211,11 @@ main(int argc, char **argv)
 	if (convert_init(argv[0], threads)) {
 		report_error("cannot start libvips: %s", vips_error_buffer());
 		goto out;
+	}
+	if (o.dry_run) {
+		r = print_plan(&o, &plan);
+		ret = r < 0 ? EXIT_USAGE : r > 0 ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+		goto out_vips;
 	}
 	if (output_mkdirs(o.output_dir)) {
 		report_error("cannot create output directory '%s': %m", o.output_dir);

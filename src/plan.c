@@ -225,6 +225,23 @@ plan_output_path(const struct options *o, const struct job *job,
 			   format_ext(f), short_hash);
 }
 
+int
+plan_widths(const struct options *o, int src_width, int *targets, int *name_width)
+{
+	int i, n = 0;
+
+	*name_width = 0;
+	for (i = 0; i < o->n_widths; i++)
+		if (o->widths[i] <= src_width)
+			targets[n++] = o->widths[i];
+	if (n == 0) {
+		targets[n++] = src_width;
+		if (o->n_widths)
+			*name_width = src_width;
+	}
+	return n;
+}
+
 struct planned_output {
 	char *path;
 	size_t job;

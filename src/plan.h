@@ -33,6 +33,14 @@ int plan_finish(struct plan *p, const struct options *o, struct sniff *s);
 char *plan_output_path(const struct options *o, const struct job *job,
 	enum out_format f, int width);
 
+/* The widths a source `src_width` pixels wide gets, ascending, into
+ * targets (room for o->n_widths + 1): the requested ones it can serve
+ * without upscaling, else its own width.  *name_width is the {w} to
+ * use for every output (the source's width when no requested width
+ * fits), or 0 to name each by its own width.  Returns the count. */
+int plan_widths(const struct options *o, int src_width, int *targets,
+	int *name_width);
+
 void plan_release(struct plan *p);
 
 #endif

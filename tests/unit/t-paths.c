@@ -1,0 +1,94 @@
+/* Unit tests: lexical path rules and the name template. */
+#include <stdlib.h>
+
+#include "paths.h"
+#include "tap.h"
+
+static void
+check_norm(const char *in, const char *want)
+{
+	char *got = path_normalize(in);
+
+	is_str(got, want, "normalize '%s'", in);
+	free(got);
+}
+
+static void
+check_rel(const char *path, const char *base, const char *want)
+{
+	char *got = path_relative_to(path, base);
+
+	is_str(got, want, "'%s' relative to '%s'", path, base);
+	free(got);
+}
+
+static void
+check_expand(const char *tmpl, const char *dir, const char *stem, int w,
+	const char *want)
+{
+	char *got = path_expand(tmpl, dir, stem, w, "webp", "0123456789");
+
+	is_str(got, want, "expand '%s' dir='%s' stem='%s' w=%d", tmpl, dir, stem, w);
+	free(got);
+}
+
+static void
+check_split(const char *path, const char *dir, const char *stem, const char *ext)
+{
+	char *d = NULL, *s = NULL;
+	const char *e = NULL;
+
+	ok(path_split(path, &d, &s, &e) == 0, "split '%s'", path);
+	is_str(d, dir, "  dir of '%s'", path);
+	is_str(s, stem, "  stem of '%s'", path);
+	is_str(e, ext, "  extension of '%s'", path);
+	free(d);
+	free(s);
+}
+
+int
+main(void)
+{
+	char buf[64];
+
+	check_norm("a/b.jpg", "a/b.jpg");
+	check_norm("./a//b/./c.png", "a/b/c.png");
+	check_norm("/x/./y/", "/x/y");
+	check_norm("", ".");
+	check_norm("./", ".");
+	check_norm("a/../b", "a/../b");
+
+	ok(path_has_dotdot("a/../b"), "a/../b has ..");
+	ok(path_has_dotdot(".."), ".. has ..");
+	ok(!path_has_dotdot("a/..b/c"), "a/..b/c has no .. component");
+	ok(!path_has_dotdot("...x"), "...x has no .. component");
+
+	check_rel("/srv/www/img/a.jpg", "/srv/www", "img/a.jpg");
+	check_rel("/srv/wwwx/a.jpg", "/srv/www", NULL);
+	check_rel("/srv/www", "/srv/www", NULL);
+	check_rel("/etc/passwd", "/srv/www", NULL);
+	check_rel("/a.jpg", "/", "a.jpg");
+
+	check_split("a/b/c.jpg", "a/b", "c", "jpg");
+	check_split("c.tar.gz", "", "c.tar", "gz");
+	check_split("dir/.hidden", "dir", ".hidden", "");
+	check_split("noext", "", "noext", "");
+
+	check_expand("{dir}/{stem}.{ext}", "", "b", 0, "b.webp");
+	check_expand("{dir}/{stem}.{ext}", "a/x", "b", 0, "a/x/b.webp");
+	check_expand("{dir}/{stem}-{w}.{ext}", "a", "b", 480, "a/b-480.webp");
+	check_expand("{dir}/{stem}.{hash}.{ext}", "a", "b", 0, "a/b.0123456789.webp");
+	check_expand("flat/{stem}_{w}.{ext}", "deep/er", "b", 96, "flat/b_96.webp");
+	check_expand("{dir}/{stem}.{ext}", "", "..", 0, "...webp");
+	check_expand("../{stem}.{ext}", "", "b", 0, NULL);
+	check_expand("{dir}/{stem}", "", ".", 0, NULL);
+	check_expand("x/{dir}/../../../{stem}.{ext}", "a", "b", 0, NULL);
+
+	is_str(path_quote("a\nb\tc\x01", buf, sizeof(buf)), "a\\nb\\tc\\x01",
+	       "control characters are escaped");
+	is_str(path_quote("plain 'q'.jpg", buf, sizeof(buf)), "plain 'q'.jpg",
+	       "printable text is kept");
+	path_quote("0123456789012345678901234567890123456789", buf, 16);
+	ok(strlen(buf) < 16, "quoting never overflows the buffer");
+	return done_testing();
+}
