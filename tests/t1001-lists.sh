@@ -1,0 +1,64 @@
+#!/bin/sh
+# Source lists: '-' (stdin) and -T FILE, newline- or NUL-separated (-0),
+# with spaces and newlines in names.
+. "$(dirname "$0")/lib.sh"
+
+nl='
+'
+mkimg 'my pics/a b.jpg' 60x40
+mkimg 'my pics/c.png' 50x40
+mkimg "odd/new${nl}line.jpg" 40x30
+printf 'text\n' >"odd/bad${nl}name.txt"
+
+printf 'my pics/a b.jpg\nmy pics/c.png\n' >list.txt
+printf 'my pics/a b.jpg\0odd/new\nline.jpg\0' >list0
+
+run -o o1 - <list.txt
+is "$rc" 0 "- reads a newline list from stdin" || show_run
+is "$(size 'o1/my pics/a b.webp')" 60x40 "stdin list: name with a space"
+is "$(size 'o1/my pics/c.webp')" 50x40 "stdin list: second entry"
+
+run -o o2 -T list.txt
+is "$rc" 0 "-T FILE reads a newline list" || show_run
+is "$(files o2)" "imgbake-manifest.json
+my pics/a b.webp
+my pics/c.webp" "-T FILE: both listed files, nothing else"
+
+run -0 -o o3 - <list0
+is "$rc" 0 "-0 -: NUL list from stdin" || show_run
+is "$(size "o3/odd/new${nl}line.webp")" 40x30 "-0 -: a name with a newline"
+is "$(size 'o3/my pics/a b.webp')" 60x40 "-0 -: a name with a space"
+is "$(json_get o3/imgbake-manifest.json 'src("odd/new\nline.jpg")->{status}')" \
+	converted "-0 -: the manifest records the name with its newline"
+
+run --null -o o4 --files-from list0
+is "$rc" 0 "--null --files-from FILE" || show_run
+is "$(size "o4/odd/new${nl}line.webp")" 40x30 "-T FILE -0: a name with a newline"
+
+printf 'my pics/c.png' >list-noeol
+run -o o5 - <list-noeol
+is "$rc" 0 "last entry without a newline" || show_run
+is "$(size 'o5/my pics/c.webp')" 50x40 "last entry without a newline is read"
+
+printf 'my pics/c.png\0odd/bad\nname.txt\0' >list-bad0
+run -0 -o o6 - <list-bad0
+is "$rc" 1 "a non-image in a list fails" || show_run
+is "$(json_get o6/imgbake-manifest.json 'src("odd/bad\nname.txt")->{reason}')" \
+	not-an-image "listed non-image: reason not-an-image"
+like "$err" "^imgbake: cannot convert 'odd/bad.+name\.txt': ." \
+	"the failure line escapes the newline in the name"
+unlike "$err" "^name\.txt'" "no raw newline in the failure line"
+is "$(size 'o6/my pics/c.webp')" 50x40 "the rest of the list is converted"
+
+printf 'my pics/c.png\nno-such-file.jpg\n' >list-missing
+run -o o7 - <list-missing
+is "$rc" 1 "a missing listed file fails" || show_run
+like "$err" "^imgbake: cannot convert 'no-such-file.jpg': ." "and is reported"
+is "$(json_get o7/imgbake-manifest.json 'src("no-such-file.jpg")->{status}')" \
+	failed "missing listed file: failed record"
+
+run -o o8 -T no-such-list.txt
+is "$rc" 2 "unreadable -T list: exit 2" || show_run
+like "$err" '^imgbake: ' "unreadable -T list: an imgbake: message"
+
+done_testing

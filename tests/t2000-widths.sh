@@ -1,0 +1,68 @@
+#!/bin/sh
+# -w: one output per width, aspect ratio kept, never upscaled; --name.
+. "$(dirname "$0")/lib.sh"
+
+mkimg w.jpg 300x150
+mkimg p.png 150x300
+mkimg r.png 300x200
+mkexif rot.jpg 300x200 6
+
+run -w 100,200,5000 -o o1 w.jpg
+is "$rc" 0 "-w 100,200,5000: exit 0" || show_run
+is "$(files o1)" "imgbake-manifest.json
+w-100.webp
+w-200.webp" "-w 100,200,5000 on 300 px: 5000 dropped"
+is "$(info o1/w-100.webp)" "100x50 uchar 3 srgb webpload" "w-100.webp is 100x50"
+is "$(size o1/w-200.webp)" 200x100 "w-200.webp is 200x100"
+is "$(json_get o1/imgbake-manifest.json '[sort { $a <=> $b } map { $_->{width} } outs()]')" "100
+200" "the manifest lists both widths"
+
+run -w 5000 -o o2 w.jpg
+is "$rc" 0 "-w 5000 alone: exit 0" || show_run
+is "$(files o2)" "imgbake-manifest.json
+w-300.webp" "-w 5000 alone: one output named with the source width"
+is "$(size o2/w-300.webp)" 300x150 "w-300.webp is not upscaled"
+
+run -w 300 -o o3 w.jpg
+is "$(files o3)" "imgbake-manifest.json
+w-300.webp" "a width equal to the source width is kept"
+is "$(size o3/w-300.webp)" 300x150 "-w 300: 300x150"
+
+run -o o4 w.jpg
+is "$(files o4)" "imgbake-manifest.json
+w.webp" "no -w: {stem}.{ext}"
+is "$(size o4/w.webp)" 300x150 "no -w: source size"
+
+run -w 200,100 -o o5 p.png
+is "$rc" 0 "portrait source" || show_run
+is "$(size o5/p-100.webp)" 100x200 "portrait: 100x200"
+[ ! -e o5/p-200.webp ]
+ok $? "portrait: width 200 above the 150 px source dropped"
+
+run -w 100 -o o6 r.png
+h=$(hdr o6/r-100.webp height)
+[ "$h" = 66 ] || [ "$h" = 67 ]
+ok $? "3:2 source at 100 px: height 66 or 67 (got '$h')"
+
+run -w 250 -o o7 rot.jpg
+is "$rc" 0 "rotated source: exit 0" || show_run
+is "$(files o7)" "imgbake-manifest.json
+rot-200.webp" "the limit is the width after EXIF rotation"
+is "$(size o7/rot-200.webp)" 200x300 "rotated source: portrait 200x300"
+run -w 100 -o o8 rot.jpg
+is "$(size o8/rot-100.webp)" 100x150 "rotated source at 100 px: 100x150"
+
+run -w 100 --name '{dir}/{stem}_{w}.{ext}' -o o9 w.jpg
+is "$rc" 0 "--name template: exit 0" || show_run
+is "$(files o9)" "imgbake-manifest.json
+w_100.webp" "--name '{dir}/{stem}_{w}.{ext}'"
+
+mkimg tree/sub/t.png 60x40
+run --name '{dir}/{stem}.{hash}.{ext}' -o o10 tree
+is "$rc" 0 "--name with {hash}: exit 0" || show_run
+made=$(cd o10 && find . -name '*.webp' | sed 's|^\./||')
+like "$made" '^sub/t\.[0-9a-zA-Z]+\.webp$' "{hash} expands to a hash in the name"
+is "$(json_get o10/imgbake-manifest.json '(outs())[0]{path}')" "$made" \
+	"the manifest records the expanded name"
+
+done_testing

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Collisions: two sources for one output, or an output that would
+# overwrite its own source; every source involved fails.
+. "$(dirname "$0")/lib.sh"
+
+mkimg c/x.png 60x40
+mkimg c/x.jpg 60x40
+mkimg c/y.jpg 60x40
+M=o1/imgbake-manifest.json
+
+run -o o1 c
+is "$rc" 1 "x.png and x.jpg in one directory: exit 1" || show_run
+is "$(json_get $M 'src("c/x.png")->{status}')" failed "x.png failed"
+is "$(json_get $M 'src("c/x.png")->{reason}')" collision "x.png: reason collision"
+is "$(json_get $M 'src("c/x.jpg")->{status}')" failed "x.jpg failed"
+is "$(json_get $M 'src("c/x.jpg")->{reason}')" collision "x.jpg: reason collision"
+[ ! -e o1/x.webp ]
+ok $? "no x.webp written"
+is "$(size o1/y.webp)" 60x40 "the other source is converted"
+like "$err" "^imgbake: cannot convert 'c/x\.jpg': ." "x.jpg reported"
+like "$err" "^imgbake: cannot convert 'c/x\.png': ." "x.png reported"
+
+mkimg d/a/s.jpg 60x40
+mkimg d/b/s.png 60x40
+run --name '{stem}.{ext}' -o o2 d
+is "$rc" 1 "--name without {dir} joins two sources: exit 1" || show_run
+is "$(json_get o2/imgbake-manifest.json '[map { $_->{reason} } @{$j->{sources}}]')" \
+	"collision
+collision" "both sources fail with reason collision"
+[ ! -e o2/s.webp ]
+ok $? "no s.webp written"
+
+# Whether jpeg outputs end in .jpg or .jpeg, one of these sources would be
+# overwritten by its own output.
+mkimg s/a.jpg 60x40
+mkimg s/b.jpeg 60x40
+cp s/a.jpg a.orig
+cp s/b.jpeg b.orig
+run -f jpeg -o . s/a.jpg s/b.jpeg
+is "$rc" 1 "output over its own source: exit 1" || show_run
+is "$(json_get imgbake-manifest.json '[sort map { $_->{status} } @{$j->{sources}}]')" \
+	"converted
+failed" "one source converted, the self-overwriting one failed"
+is "$(json_get imgbake-manifest.json '(grep { $_->{status} eq "failed" } @{$j->{sources}})[0]{reason}')" \
+	collision "self-overwrite: reason collision"
+cmp -s s/a.jpg a.orig && cmp -s s/b.jpeg b.orig
+ok $? "both sources are left untouched"
+
+mkdir d2
+cp a.orig d2/a.jpg
+cp b.orig d2/b.jpeg
+run -f jpeg -o d2 d2
+is "$rc" 1 "-f jpeg -o DIR DIR: exit 1" || show_run
+is "$(json_get d2/imgbake-manifest.json '[sort map { $_->{status} } @{$j->{sources}}]')" \
+	"converted
+failed" "-f jpeg -o DIR DIR: the self-overwriting source failed"
+is "$(json_get d2/imgbake-manifest.json '(grep { $_->{status} eq "failed" } @{$j->{sources}})[0]{reason}')" \
+	collision "-f jpeg -o DIR DIR: reason collision"
+cmp -s d2/a.jpg a.orig && cmp -s d2/b.jpeg b.orig
+ok $? "-f jpeg -o DIR DIR: both sources are left untouched"
+
+done_testing

@@ -1,0 +1,43 @@
+#!/bin/sh
+# EXIF orientation is applied to the pixels and not left in the output.
+. "$(dirname "$0")/lib.sh"
+
+# The stored pixels are white in the left third, black elsewhere.
+mkexif o6.jpg 300x200 6
+mkexif o3.jpg 300x200 3
+mkexif o8.jpg 300x200 8
+mkexif o1.jpg 300x200 1
+
+white='255 255 255'
+black='0 0 0'
+
+run -f png,webp -o o o6.jpg o3.jpg o8.jpg o1.jpg
+is "$rc" 0 "exit 0" || show_run
+
+is "$(info o/o6.png)" "200x300 uchar 3 srgb pngload" "orientation 6: portrait"
+pixel_near o/o6.png 100 20 "$white" 12 "orientation 6: white went to the top"
+pixel_near o/o6.png 100 280 "$black" 12 "orientation 6: black at the bottom"
+is "$(hdr o/o6.png orientation)" "" "orientation 6: no orientation left"
+is "$(size o/o6.webp)" 200x300 "orientation 6: webp portrait"
+unlike "$(webpmux -info o/o6.webp)" 'EXIF' "orientation 6: no EXIF in the webp"
+
+is "$(size o/o3.png)" 300x200 "orientation 3: still landscape"
+pixel_near o/o3.png 280 100 "$white" 12 "orientation 3: white went to the right"
+pixel_near o/o3.png 20 100 "$black" 12 "orientation 3: black on the left"
+
+is "$(size o/o8.png)" 200x300 "orientation 8: portrait"
+pixel_near o/o8.png 100 280 "$white" 12 "orientation 8: white went to the bottom"
+pixel_near o/o8.png 100 20 "$black" 12 "orientation 8: black at the top"
+
+is "$(size o/o1.png)" 300x200 "orientation 1: unchanged"
+pixel_near o/o1.png 20 100 "$white" 12 "orientation 1: white still on the left"
+
+run --keep-metadata -f jpeg -o k o6.jpg
+is "$rc" 0 "--keep-metadata: exit 0" || show_run
+kept=$(find k -name 'o6.jp*g')
+is "$(size "$kept")" 200x300 "--keep-metadata: rotated too"
+o=$(hdr "$kept" orientation)
+[ -z "$o" ] || [ "$o" = 1 ]
+ok $? "--keep-metadata: the kept orientation is reset (got '$o')"
+
+done_testing

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Metadata is stripped by default (no EXIF/XMP chunk in WebP) and kept with
+# --keep-metadata.
+. "$(dirname "$0")/lib.sh"
+
+mkexif exif.jpg 120x80 1
+like "$(vipsheader -a exif.jpg)" '^exif-data' "precondition: the input has EXIF"
+
+run -f webp,jpeg,png,avif -o o exif.jpg
+is "$rc" 0 "exit 0" || show_run
+info=$(webpmux -info o/exif.webp 2>&1)
+like "$info" '^Canvas size: 120 x 80' "webpmux reads the webp"
+unlike "$info" 'EXIF' "webp: no EXIF chunk"
+unlike "$info" 'XMP' "webp: no XMP chunk"
+unlike "$info" 'ICC' "webp: no ICC chunk"
+unlike "$(vipsheader -a "$(find o -name 'exif.jp*g')")" '^(exif|xmp)-data' \
+	"jpeg: no EXIF or XMP"
+unlike "$(vipsheader -a o/exif.png)" '^(exif|xmp)-data' "png: no EXIF or XMP"
+if have_saver avif; then
+	unlike "$(vipsheader -a o/exif.avif 2>/dev/null)" '^(exif|xmp)-data' \
+		"avif: no EXIF or XMP"
+fi
+is "$(json_get o/imgbake-manifest.json '$j->{options}{keep_metadata}')" false \
+	"manifest: keep_metadata false"
+
+run --keep-metadata -o k exif.jpg
+is "$rc" 0 "--keep-metadata: exit 0" || show_run
+like "$(webpmux -info k/exif.webp 2>&1)" 'EXIF' "--keep-metadata: the webp has EXIF"
+is "$(json_get k/imgbake-manifest.json '$j->{options}{keep_metadata}')" true \
+	"manifest: keep_metadata true"
+
+done_testing

@@ -1,0 +1,45 @@
+#!/bin/sh
+# -j1 and -j4 give byte-identical outputs, manifest and messages.
+. "$(dirname "$0")/lib.sh"
+
+mkimg src/a.jpg 240x160
+mkimg src/b.png 200x200 4
+mkimg src/c.webp 160x240
+mkimg src/d/e.jpg 300x100
+mkimg src/d/f.png 100x300 1
+mkimg src/d/g/h.jpg 64x64
+mkimg src/i.jpg 200x150
+head -c 300 src/i.jpg >src/d/broken.jpg
+rm src/i.jpg
+echo text >src/d/notes.txt
+formats=webp,jpeg,png
+have_saver avif && formats=$formats,avif
+
+run -j1 -f $formats -w 64,128 -o o1 src
+rc1=$rc
+err1=$(printf '%s\n' "$err" | sed '$d')
+run -j4 -f $formats -w 64,128 -o o4 src
+rc4=$rc
+err4=$(printf '%s\n' "$err" | sed '$d')
+
+is "$rc1" 1 "-j1: exit 1 for the broken source"
+is "$rc4" "$rc1" "-j4: the same exit status"
+list=$(files o1)
+is "$(files o4)" "$list" "-j1 and -j4 write the same files"
+cmp_ok "$(printf '%s\n' "$list" | wc -l)" -ge 25 "and there are many of them"
+same=0
+for f in $list; do
+	if ! cmp -s "o1/$f" "o4/$f"; then
+		diag "differs: $f"
+		same=1
+	fi
+done
+ok $same "every file is byte-identical, the manifest included"
+is "$err4" "$err1" "the failure messages come in the same order"
+
+run -j16 -f webp -o o16 src
+run -j1 -f webp -o o1b src
+cmp -s o16/imgbake-manifest.json o1b/imgbake-manifest.json
+ok $? "-j16 with fewer sources than jobs: the same manifest as -j1"
+
+done_testing

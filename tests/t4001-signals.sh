@@ -1,0 +1,58 @@
+#!/bin/sh
+# SIGTERM and SIGINT mid-batch: exit 143/130, no temporary or partial file
+# left, a manifest of what finished.
+. "$(dirname "$0")/lib.sh"
+
+have_saver avif || skip_all "this libvips cannot write AVIF"
+
+mkimg big/p1.jpg 3000x2000
+for i in 2 3 4 5 6 7 8; do
+	cp big/p1.jpg "big/p$i.jpg"
+done
+
+# interrupt SIGNAL OUTDIR: start a run, signal it after a moment, and wait
+# for it; a watchdog kills it should it ignore the signal.  Sets rc.
+interrupt() {
+	# A shell starts background jobs with SIGINT ignored; perl puts the
+	# default disposition back before running imgbake.
+	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
+		"$IMGBAKE" -j2 -f avif -o "$2" big >"$OUT" 2>"$ERR" &
+	pid=$!
+	perl -e 'sleep 60; kill "KILL", $ARGV[0]' "$pid" </dev/null >/dev/null 2>&1 &
+	watchdog=$!
+	sleep 0.5
+	kill "-$1" "$pid"
+	wait "$pid"
+	rc=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	err=$(cat "$ERR")
+}
+
+# check_left OUTDIR NAME
+check_left() {
+	is "$(temps "$1")" "" "$2: no temporary file left"
+	M=$1/imgbake-manifest.json
+	[ -f "$M" ]
+	ok $? "$2: a manifest is written"
+	json_ok "$M"
+	ok $? "$2: the manifest is valid JSON"
+	is "$(cd "$1" && find . -name '*.avif' | sed 's|^\./||' | sort)" \
+		"$(json_get "$M" '[map { $_->{path} } outs()]' | grep . | sort)" \
+		"$2: the outputs on disk are those in the manifest"
+	bad=0
+	for f in $(find "$1" -name '*.avif'); do
+		vipsheader "$f" >/dev/null 2>&1 || { diag "does not decode: $f"; bad=1; }
+	done
+	ok $bad "$2: every output left decodes"
+}
+
+interrupt TERM term
+is "$rc" 143 "SIGTERM: exit 143" || diag "stderr: $err"
+check_left term SIGTERM
+
+interrupt INT int
+is "$rc" 130 "SIGINT: exit 130" || diag "stderr: $err"
+check_left int SIGINT
+
+done_testing

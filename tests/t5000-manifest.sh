@@ -1,0 +1,154 @@
+#!/bin/sh
+# The manifest: valid pretty JSON, keys in the documented order, sources
+# sorted bytewise, summary counts that add up, records that match the files.
+. "$(dirname "$0")/lib.sh"
+
+M=out/imgbake-manifest.json
+libvips=$(vips --version | sed 's/^vips-//')
+
+mkimg src/B.jpg 120x80
+mkimg src/a.jpg 100x60
+mkimg src/a-b.png 90x90 4
+mkimg src/a/b.webp 80x100
+mkimg src/a/c/d.jpg 64x48
+mkimg src/dup1.png 50x50
+cp src/dup1.png src/dup2.png
+echo 'text' >src/notes.txt
+
+run -o out src
+is "$rc" 0 "exit 0" || show_run
+json_ok $M
+ok $? "the manifest is valid JSON"
+
+like "$(sed -n 2p $M)" '^  "imgbake": "0\.1\.0",$' "pretty-printed, indent 2, imgbake first"
+is "$(sed -n 3p $M)" "  \"libvips\": \"$libvips\"," "then the libvips version"
+is "$(sed -n 's/^  "\([a-z_]*\)":.*/\1/p' $M | tr '\n' ' ')" \
+	"imgbake libvips options summary sources " "top-level keys in order"
+
+# Every object's keys must come in the contract's order (keys it does not
+# list, such as "warning", are not checked).
+order=$(perl -e '
+	my %order = (
+		top => [qw(imgbake libvips options summary sources)],
+		options => [qw(formats widths quality name keep_metadata background max_pixels)],
+		quality => [qw(webp avif jpeg)],
+		summary => [qw(sources converted skipped failed outputs bytes_in bytes_out)],
+		sources => [qw(path type bytes width height hash status reason error outputs)],
+		outputs => [qw(path format width height bytes)],
+	);
+	local $/;
+	my $t = <STDIN>;
+	my (@st, $key);
+	while ($t =~ /\G\s*(?:("(?:[^"\\]|\\.)*")\s*(:?)|([{}\[\],])|([^\s{}\[\],"]+))/gcs) {
+		if (defined $1 && $2) {
+			$key = substr($1, 1, -1);
+			push @{$st[-1]{keys}}, $key;
+		} elsif (defined $3 && ($3 eq "{" || $3 eq "[")) {
+			my $name = !@st ? "top" : $st[-1]{type} eq "[" ? $st[-1]{name} : $key;
+			push @st, { type => $3, name => $name, keys => [] };
+		} elsif (defined $3 && ($3 eq "}" || $3 eq "]")) {
+			my $o = pop @st;
+			my $want = $order{$o->{name}} or next;
+			my %rank;
+			@rank{@$want} = 0 .. $#$want;
+			my @got = grep { exists $rank{$_} } @{$o->{keys}};
+			my @sorted = sort { $rank{$a} <=> $rank{$b} } @got;
+			print "$o->{name}: @{$o->{keys}}\n" if "@got" ne "@sorted";
+		}
+	}' <$M)
+is "$order" "" "every object has its keys in the documented order"
+
+is "$(json_get $M '$j->{imgbake}')" 0.1.0 "imgbake version"
+is "$(json_get $M '$j->{libvips}')" "$libvips" "libvips version"
+is "$(json_get $M '[map { $_->{path} } @{$j->{sources}}]')" "src/B.jpg
+src/a-b.png
+src/a.jpg
+src/a/b.webp
+src/a/c/d.jpg
+src/dup1.png
+src/dup2.png
+src/notes.txt" "sources sorted by path, bytewise"
+
+count() {
+	json_get $M "scalar grep { \$_->{status} eq '$1' } @{\$j->{sources}}"
+}
+is "$(json_get $M '$j->{summary}{sources}')" 8 "summary: 8 sources"
+is "$(json_get $M '$j->{summary}{sources}')" "$(json_get $M 'scalar @{$j->{sources}}')" \
+	"summary: sources is the number of records"
+is "$(json_get $M '$j->{summary}{converted}')" "$(count converted)" "summary: converted agrees"
+is "$(json_get $M '$j->{summary}{skipped}')" "$(count skipped)" "summary: skipped agrees"
+is "$(json_get $M '$j->{summary}{failed}')" "$(count failed)" "summary: failed agrees"
+is "$(count converted) $(count skipped) $(count failed)" "7 1 0" "7 converted, 1 skipped"
+is "$(json_get $M '$j->{summary}{outputs}')" "$(json_get $M 'my @o = outs(); scalar @o')" \
+	"summary: outputs is the number of output records"
+is "$(json_get $M '$j->{summary}{bytes_out}')" \
+	"$(json_get $M 'my $n = 0; $n += $_->{bytes} for outs(); $n')" \
+	"summary: bytes_out is the sum of the outputs"
+in_conv=$(json_get $M 'my $n = 0; $n += $_->{bytes} for grep { $_->{status} eq "converted" } @{$j->{sources}}; $n')
+in_all=$(json_get $M 'my $n = 0; $n += $_->{bytes} || 0 for @{$j->{sources}}; $n')
+in=$(json_get $M '$j->{summary}{bytes_in}')
+[ "$in" = "$in_conv" ] || [ "$in" = "$in_all" ]
+ok $? "summary: bytes_in is the sum of the sources ($in; $in_conv converted, $in_all all)"
+
+bad=
+for p in $(json_get $M '[map { $_->{path} } outs()]'); do
+	case $p in
+	/* | out/* | ../* | */../*) bad="$bad $p(not relative)"; continue ;;
+	esac
+	[ -f "out/$p" ] || { bad="$bad $p(missing)"; continue; }
+	want="$(wc -c <"out/$p" | tr -d ' ') $(size "out/$p")"
+	got=$(json_get $M "my (\$o) = grep { \$_->{path} eq '$p' } outs(); \"\$o->{bytes} \$o->{width}x\$o->{height}\"")
+	[ "$got" = "$want" ] || bad="$bad $p(record '$got', file '$want')"
+done
+is "$bad" "" "output paths are relative to DIR and match the files"
+is "$(json_get $M 'src("src/a/b.webp")->{outputs}[0]{path}')" a/b.webp "a/b.webp recorded as such"
+is "$(json_get $M 'src("src/a/b.webp")->{outputs}[0]{format}')" webp "its format"
+
+bad=
+for s in src/B.jpg src/a-b.png src/a.jpg src/a/b.webp src/a/c/d.jpg src/dup1.png; do
+	want="$(file -b --mime-type "$s") $(wc -c <"$s" | tr -d ' ') $(size "$s")"
+	got=$(json_get $M "my \$r = src('$s'); \"\$r->{type} \$r->{bytes} \$r->{width}x\$r->{height}\"")
+	[ "$got" = "$want" ] || bad="$bad $s(record '$got', file '$want')"
+done
+is "$bad" "" "source records give type, bytes and size of the files"
+like "$(json_get $M 'src("src/a.jpg")->{hash}')" '^xxh128:[0-9a-fA-F]{32}$' "hash is xxh128:32HEX"
+is "$(json_get $M 'src("src/dup1.png")->{hash}')" "$(json_get $M 'src("src/dup2.png")->{hash}')" \
+	"identical files, identical hashes"
+isnt "$(json_get $M 'src("src/a.jpg")->{hash}')" "$(json_get $M 'src("src/B.jpg")->{hash}')" \
+	"different files, different hashes"
+is "$(json_get $M 'my $r = src("src/notes.txt"); join " ", $r->{status}, $r->{reason}, exists $r->{width} ? "width" : "-", exists $r->{height} ? "height" : "-"')" \
+	"skipped not-an-image - -" "non-image: skipped, not-an-image, no width or height"
+is "$(json_get $M 'scalar @{src("src/notes.txt")->{outputs} || []}')" 0 "non-image: no outputs"
+
+is "$(json_get $M '$j->{options}')" \
+	'{"background":"#ffffff","formats":["webp"],"keep_metadata":false,"max_pixels":268435456,"name":"{dir}/{stem}.{ext}","quality":{"avif":50,"jpeg":80,"webp":80},"widths":[]}' \
+	"default options recorded"
+
+run -o out2 src
+cmp -s $M out2/imgbake-manifest.json
+ok $? "a second run writes a byte-identical manifest"
+
+run -f avif,png -w 64 -Q webp=70,jpeg=60 --keep-metadata --background '#000000' \
+	--max-pixels 5000000 -m custom.json -o out3 src/a.jpg
+is "$rc" 0 "options run: exit 0" || show_run
+[ -f custom.json ] && [ ! -e out3/imgbake-manifest.json ]
+ok $? "-m FILE: the manifest goes there, not into DIR"
+is "$(json_get custom.json '$j->{options}')" \
+	'{"background":"#000000","formats":["avif","png"],"keep_metadata":true,"max_pixels":5000000,"name":"{dir}/{stem}-{w}.{ext}","quality":{"avif":50,"jpeg":60,"webp":70},"widths":[64]}' \
+	"options recorded as given"
+is "$(json_get custom.json '[sort map { $_->{path} } outs()]')" "src/a-64.avif
+src/a-64.png" "output paths relative to DIR, not to the manifest"
+
+mkimg bad/good.jpg 60x40
+head -c 300 bad/good.jpg >bad/broken.jpg
+run -o out4 bad
+is "$rc" 1 "a broken source: exit 1" || show_run
+M=out4/imgbake-manifest.json
+is "$(json_get $M 'src("bad/broken.jpg")->{status}')" failed "broken: status failed"
+like "$(json_get $M 'src("bad/broken.jpg")->{reason}')" '^(decode|read)$' "broken: reason decode"
+like "$(json_get $M 'src("bad/broken.jpg")->{error}')" '.' "broken: an error text"
+is "$(json_get $M 'scalar @{src("bad/broken.jpg")->{outputs} || []}')" 0 "broken: no outputs"
+is "$(json_get $M 'exists src("bad/good.jpg")->{reason} ? "reason" : "none"')" none \
+	"a converted record has no reason"
+
+done_testing
