@@ -30,6 +30,7 @@
 
 #include "convert.h"
 #include "hash.h"
+#include "membudget.h"
 #include "output.h"
 #include "paths.h"
 #include "plan.h"
@@ -620,18 +621,54 @@ open_source(struct conv *c)
 	return -1;
 }
 
-void
+/* The memory model's view of an opened header. */
+static uint64_t
+estimate(const struct options *o, VipsImage *img, enum src_type type,
+	int up_width, int up_height)
+{
+	struct mem_job m = { 0 };
+	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
+	int n, name_width, f, orientation = 1, interlaced = 0;
+	uint64_t est;
+
+	if (!widths)
+		return 0;
+	n = plan_widths(o, up_width, widths, &name_width);
+	if (vips_image_get_typeof(img, VIPS_META_ORIENTATION))
+		vips_image_get_int(img, VIPS_META_ORIENTATION, &orientation);
+	if (vips_image_get_typeof(img, "interlaced"))
+		vips_image_get_int(img, "interlaced", &interlaced);
+	m.type = type;
+	m.width = img->Xsize;
+	m.height = img->Ysize;
+	m.bands = img->Bands;
+	m.sample_bytes = (int)vips_format_sizeof(img->BandFmt);
+	m.interlaced = interlaced;
+	m.rotated = orientation > 1 && orientation <= 8;
+	m.out_width = widths[n - 1];
+	m.out_height = (int)((double)up_height * widths[n - 1] / up_width + 0.5);
+	m.jpeg_shrink = jpeg_shrink_for(up_width, widths[n - 1]);
+	m.n_outputs = n * o->n_formats;
+	for (f = 0; f < o->n_formats; f++)
+		m.formats |= 1u << o->formats[f];
+	est = mem_estimate(&m);
+	free(widths);
+	return est;
+}
+
+uint64_t
 convert_probe(const struct options *o, const struct job *job, struct result *res)
 {
 	volatile sig_atomic_t never = 0;
 	struct conv c = { o, job, res, -1, &never, "" };
 	VipsSource *src = NULL;
 	VipsImage *img = NULL;
+	uint64_t est = 0;
 	int fd;
 
 	memset(res, 0, sizeof(*res));
 	if ((fd = open_source(&c)) < 0)
-		return;
+		return 0;
 	if (!(src = vips_source_new_from_descriptor(fd)))
 		fail(&c, REASON_READ, "read", 1);
 	else if ((img = load(&c, src, 1))) {
@@ -640,12 +677,15 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 		if ((uint64_t)img->Xsize * (uint64_t)img->Ysize > o->max_pixels) {
 			snprintf(c.err, sizeof(c.err), "over the --max-pixels limit");
 			fail(&c, REASON_LIMIT, "limit", 0);
+		} else {
+			est = estimate(o, img, job->type, res->width, res->height);
 		}
 		g_object_unref(img);
 	}
 	if (src)
 		g_object_unref(src);
 	close(fd);
+	return est;
 }
 
 void

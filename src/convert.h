@@ -6,6 +6,7 @@
 #define IMGBAKE_CONVERT_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "job.h"
 #include "options.h"
@@ -19,8 +20,9 @@ void convert_job(const struct options *o, const struct job *job,
 
 /* Read only the header of job's source: res gets its upright width and
  * height, or a failure (unreadable, undecodable, over the pixel
- * limit).  For dry runs; no pixel is decoded. */
-void convert_probe(const struct options *o, const struct job *job,
+ * limit).  Returns the estimated peak memory of converting it (0 when
+ * it failed).  No pixel is decoded.  Thread-safe. */
+uint64_t convert_probe(const struct options *o, const struct job *job,
 	struct result *res);
 
 /* Global libvips set-up, main thread, before any worker starts:

@@ -7,7 +7,9 @@
  *   inputs   SOURCE arguments and lists (-T, -, -0)
  *   walk     directories, recursively, in bytewise order
  *   plan     every job before any pixel: type (sniff), names, collisions
- *   sched    worker threads over queue, results back in plan order
+ *   sched    worker threads over queue, admitted within the memory
+ *            budget (membudget: the per-job model), results back in
+ *            plan order
  *   convert  one source through libvips, each output through
  *   output   temp file + rename, and the temp-file registry for signals
  *   manifest the JSON record of the run; report: the terminal
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@
 #include "convert.h"
 #include "inputs.h"
 #include "manifest.h"
+#include "membudget.h"
 #include "options.h"
 #include "output.h"
 #include "paths.h"
@@ -72,6 +76,8 @@ struct run {
 	const struct options *o;
 	const struct plan *plan;
 	struct result *results;
+	uint64_t *estimate;		/* bytes, per job, set by job_cost */
+	unsigned char *reported;	/* per job: went through job_done */
 	struct summary summary;
 };
 
@@ -84,6 +90,21 @@ run_job(void *ctx, size_t i, int worker)
 		convert_job(r->o, &r->plan->jobs[i], &r->results[i], worker, &stop_signal);
 }
 
+/* Admission: read the header, estimate the peak.  A header that
+ * cannot be read costs nothing here; the job then fails fast. */
+static uint64_t
+job_cost(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct result probe;
+
+	if (r->results[i].status != JOB_PENDING)
+		return 0;
+	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], &probe);
+	result_release(&probe);
+	return r->estimate[i];
+}
+
 static void
 job_done(void *ctx, size_t i)
 {
@@ -91,8 +112,23 @@ job_done(void *ctx, size_t i)
 
 	if (r->results[i].reason == REASON_INTERRUPTED)
 		return;
+	r->reported[i] = 1;
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
-	report_result(r->o, &r->plan->jobs[i], &r->results[i]);
+	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
+	/* hand the big buffers of a big job back to the system now */
+	if (r->estimate[i] > 64u << 20)
+		malloc_trim(0);
+}
+
+/* The process's high-water RSS, in bytes. */
+static uint64_t
+peak_rss(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)ru.ru_maxrss * 1024;
 }
 
 static double
@@ -125,7 +161,7 @@ print_plan(const struct options *o, const struct plan *p)
 			res.error = j->pre_error ? strdup(j->pre_error) : NULL;
 		if (res.status != JOB_PENDING) {
 			failed += res.status == JOB_FAILED;
-			report_result(o, j, &res);
+			report_result(o, j, &res, 0);
 			result_release(&res);
 			continue;
 		}
@@ -156,7 +192,7 @@ main(int argc, char **argv)
 	struct walk_exclude ex = { 0 };
 	struct sniff *sniff = NULL;
 	struct result *results = NULL;
-	struct run run;
+	struct run run = { 0 };
 	char err[1024];
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r;
@@ -222,10 +258,18 @@ main(int argc, char **argv)
 		goto out_vips;
 	}
 	if (o.verbose)
-		report_error("%zu sources, %d jobs x %d libvips threads", plan.n,
-			     o.jobs, threads);
+		report_error("%zu sources, at most %d jobs x %d libvips threads, "
+			     "memory budget %.0f MB", plan.n, o.jobs, threads,
+			     o.memory_budget / 1e6);
 
-	if (!(results = calloc(plan.n ? plan.n : 1, sizeof(*results)))) {
+	if (!o.memory_budget)
+		o.memory_budget = mem_default_budget();
+	run = (struct run){ &o, &plan, NULL, NULL, NULL, { 0 } };
+	results = calloc(plan.n ? plan.n : 1, sizeof(*results));
+	run.results = results;
+	run.estimate = calloc(plan.n ? plan.n : 1, sizeof(*run.estimate));
+	run.reported = calloc(plan.n ? plan.n : 1, 1);
+	if (!results || !run.estimate || !run.reported) {
 		report_error("out of memory");
 		goto out_vips;
 	}
@@ -239,19 +283,24 @@ main(int argc, char **argv)
 	}
 
 	install_signals();
-	run = (struct run){ &o, &plan, results, { 0 } };
-	n_done = sched_run(plan.n, o.jobs,
-			   &(struct sched_ops){ run_job, job_done, NULL },
+	n_done = sched_run(plan.n, o.jobs, o.memory_budget,
+			   &(struct sched_ops){ run_job, job_done, NULL, job_cost },
 			   &run, &stop_signal);
 	if (n_done < 0) {
 		report_error("cannot start worker threads");
 		goto out_vips;
 	}
-	if (manifest_write(&o, &plan, results, (size_t)n_done, &run.summary,
+	run.summary.peak_rss = peak_rss();
+	run.summary.budget = o.memory_budget;
+	if (manifest_write(&o, &plan, results, run.reported, &run.summary,
 			   err, sizeof(err))) {
 		report_error("%s", err);
 		goto out_vips;
 	}
+	if (o.verbose)
+		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
+			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
+			     vips_tracked_get_mem_highwater() / 1e6);
 	report_summary(&o, &run.summary, now() - t0);
 
 	if (stop_signal)
@@ -265,6 +314,8 @@ out:
 		for (i = 0; i < plan.n; i++)
 			result_release(&results[i]);
 	free(results);
+	free(run.estimate);
+	free(run.reported);
 	sniff_free(sniff);
 	walk_exclude_release(&ex);
 	plan_release(&plan);

@@ -65,10 +65,11 @@ options_json(const struct options *o)
 			json_object_set_new(quality, format_name(i), json_integer(o->quality[i]));
 	snprintf(bg, sizeof(bg), "#%02x%02x%02x", o->background[0],
 		 o->background[1], o->background[2]);
-	return json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I}",
+	return json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I, s:I}",
 			 "formats", formats, "widths", widths, "quality", quality,
 			 "name", options_template(o), "keep_metadata", o->keep_metadata,
-			 "background", bg, "max_pixels", (json_int_t)o->max_pixels);
+			 "background", bg, "max_pixels", (json_int_t)o->max_pixels,
+			 "memory", (json_int_t)o->memory_budget);
 }
 
 static json_t *
@@ -112,8 +113,8 @@ source_json(const struct job *job, const struct result *res)
 
 int
 manifest_write(const struct options *o, const struct plan *p,
-	const struct result *results, size_t n_done, const struct summary *sum,
-	char *err, size_t errlen)
+	const struct result *results, const unsigned char *include,
+	const struct summary *sum, char *err, size_t errlen)
 {
 	json_t *root, *sources = json_array();
 	struct tempfile t;
@@ -121,11 +122,11 @@ manifest_write(const struct options *o, const struct plan *p,
 	size_t i;
 	int ret = -1;
 
-	for (i = 0; i < n_done; i++)
-		if (results[i].status != JOB_PENDING &&
-		    results[i].reason != REASON_INTERRUPTED)
+	for (i = 0; i < p->n; i++)
+		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i]));
-	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+	/* "memory" is the one part that varies between identical runs */
+	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}, s:o}",
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string(),
 		"options", options_json(o),
 		"summary", "sources", (json_int_t)sum->sources,
@@ -133,6 +134,8 @@ manifest_write(const struct options *o, const struct plan *p,
 		"skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed,
 		"outputs", (json_int_t)sum->outputs, "bytes_in", (json_int_t)sum->bytes_in,
 		"bytes_out", (json_int_t)sum->bytes_out,
+		"memory", "budget", (json_int_t)sum->budget,
+		"peak_rss", (json_int_t)sum->peak_rss,
 		"sources", sources);
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2)))) {
 		snprintf(err, errlen, "cannot write manifest '%s': out of memory",

@@ -14,12 +14,12 @@
 #include "report.h"
 #include "walk.h"
 
-/* Write the manifest of the first n_done jobs of the plan (jobs still
- * pending, e.g. after an interrupt, are left out).  Returns 0 or -1
+/* Write the manifest of the jobs marked in `include` (jobs that did not
+ * finish, e.g. after an interrupt, are left out).  Returns 0 or -1
  * with a message in err.  Main thread only. */
 int manifest_write(const struct options *o, const struct plan *p,
-	const struct result *results, size_t n_done, const struct summary *sum,
-	char *err, size_t errlen);
+	const struct result *results, const unsigned char *include,
+	const struct summary *sum, char *err, size_t errlen);
 
 /* Add the outputs an existing manifest records to `ex`, so the walk
  * does not take them for sources.  A missing or unreadable manifest

@@ -35,7 +35,8 @@ static const struct opt_desc opt_table[] = {
 	{ "format", 'f', "LIST", "output formats: webp,avif,jpeg,png (default webp)" },
 	{ "width", 'w', "LIST", "output widths, e.g. 480,960,1920; never upscales" },
 	{ "quality", 'Q', "SPEC", "quality, e.g. 80 or webp=80,avif=50,jpeg=82" },
-	{ "jobs", 'j', "N", "parallel jobs (default: CPUs available)" },
+	{ "jobs", 'j', "N", "parallel jobs at most (default: CPUs available)" },
+	{ "memory", 'M', "SIZE", "memory budget, e.g. 512M or 2G (default: RAM/4, at most 1G)" },
 	{ "manifest", 'm', "FILE", "manifest path (default DIR/imgbake-manifest.json)" },
 	{ "files-from", 'T', "FILE", "read source paths from FILE, one per line" },
 	{ "null", '0', NULL, "lists from -T and - are NUL-separated" },
@@ -447,6 +448,10 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'j':
 			if (parse_int(optarg, 1, 1024, &o->jobs))
 				return usage_error("invalid job count '%s'", optarg);
+			break;
+		case 'M':
+			if (parse_count(optarg, &o->memory_budget))
+				return usage_error("invalid memory size '%s' (e.g. 512M, 2G)", optarg);
 			break;
 		case 'm':
 			free(o->manifest_path);

@@ -39,6 +39,7 @@ struct options {
 	int show_version;		/* -V: main prints the versions */
 	unsigned char background[3];
 	uint64_t max_pixels;
+	uint64_t memory_budget;		/* bytes; 0 until main picks the default */
 
 	char **sources;			/* argv entries, not owned; '-' removed */
 	int n_sources;

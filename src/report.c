@@ -52,7 +52,7 @@ mb(uint64_t bytes)
 
 void
 report_result(const struct options *o, const struct job *job,
-	const struct result *res)
+	const struct result *res, uint64_t estimate)
 {
 	char path[1024];
 
@@ -69,10 +69,10 @@ report_result(const struct options *o, const struct job *job,
 		break;
 	case JOB_CONVERTED:
 		if (o->verbose)
-			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB",
+			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB, estimate %.1f MB",
 				     path, res->width, res->height, res->n_outputs,
 				     res->n_outputs == 1 ? "" : "s",
-				     mb((uint64_t)job->bytes), mb(res->bytes_out));
+				     mb((uint64_t)job->bytes), mb(res->bytes_out), mb(estimate));
 		break;
 	default:
 		break;

@@ -14,14 +14,16 @@
 struct summary {
 	uint64_t sources, converted, skipped, failed, outputs;
 	uint64_t bytes_in, bytes_out;	/* of converted sources and their outputs */
+	uint64_t budget, peak_rss;	/* memory, bytes */
 };
 
 /* Count one finished source. */
 void summary_add(struct summary *s, const struct job *job, const struct result *res);
 
-/* Report one finished source: its failure always, more with -v. */
+/* Report one finished source: its failure always, more with -v
+ * (with its estimated peak memory, when known). */
 void report_result(const struct options *o, const struct job *job,
-	const struct result *res);
+	const struct result *res, uint64_t estimate);
 
 /* "N converted, N skipped, N failed (X MB -> Y MB) in T s", unless -q. */
 void report_summary(const struct options *o, const struct summary *s, double seconds);

@@ -3,11 +3,17 @@
  *
  * Design.  The main thread owns the plan and all results and is the
  * only thread that prints.  It starts n_workers threads and feeds them
- * job indices, in plan order, through the "todo" queue; it never has
- * more jobs dispatched than there are workers, so a worker is never
- * left holding queued work it cannot start while the main thread could
- * still decide otherwise (this is where a memory budget decides what
- * may start next).  A worker pops an index, runs the job, which writes
+ * job indices through the "todo" queue; it never has more jobs
+ * dispatched than there are workers, so nothing sits in a queue that
+ * the main thread could still decide against.
+ *
+ * Admission.  Before a job starts, the main thread asks for its cost
+ * (its estimated peak memory) and starts it only if the costs of the
+ * jobs in flight plus its own fit the budget; a job that alone exceeds
+ * the budget starts only when nothing else runs.  The job at the head
+ * of the plan that does not fit may be passed by the next jobs within
+ * a small window that do, but at most MAX_BYPASS times: after that
+ * nothing new starts until it has, so big jobs cannot starve.  A worker pops an index, runs the job, which writes
  * only result[index], and pushes the index onto the "done" queue.  The
  * queues' mutexes order those writes before the main thread reads them.
  *
@@ -17,9 +23,9 @@
  * out every tick so it can notice a signal (and later, draw progress).
  *
  * Shutdown.  When the plan is exhausted or *stop is set, the main
- * thread stops dispatching, waits for the jobs in flight, closes the
- * todo queue (each worker's pop then fails and it returns) and joins
- * the workers.  -j1 is this same code with one worker.
+ * thread stops dispatching, waits for the jobs in flight, reports the
+ * finished jobs left behind an unstarted one, closes the todo queue
+ * (each worker's pop then fails and it returns) and joins the workers.  -j1 is this same code with one worker.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -31,6 +37,10 @@
 #include "sched.h"
 
 #define TICK_MS 200
+#define WINDOW 32	/* jobs looked at past the head for one that fits */
+#define MAX_BYPASS 16	/* times the head may be passed */
+
+enum { JOB_NEW, JOB_COSTED, JOB_STARTED };
 
 struct worker_arg {
 	struct queue *todo, *done;
@@ -52,15 +62,48 @@ worker_main(void *p)
 	return NULL;
 }
 
+/* The next job to start, or n_jobs when none may start now. */
+static size_t
+pick_job(size_t n_jobs, size_t *head, unsigned *bypassed, unsigned char *state,
+	uint64_t *cost, uint64_t used, uint64_t budget, size_t in_flight,
+	const struct sched_ops *ops, void *ctx)
+{
+	size_t j, seen = 0;
+
+	while (*head < n_jobs && state[*head] == JOB_STARTED) {
+		(*head)++;
+		*bypassed = 0;
+	}
+	for (j = *head; j < n_jobs && seen < WINDOW; j++) {
+		if (state[j] == JOB_STARTED)
+			continue;
+		seen++;
+		if (state[j] == JOB_NEW) {
+			cost[j] = ops->cost ? ops->cost(ctx, j) : 0;
+			state[j] = JOB_COSTED;
+		}
+		if (in_flight == 0 || used + cost[j] <= budget) {
+			if (j != *head)
+				(*bypassed)++;
+			return j;
+		}
+		if (j == *head && *bypassed >= MAX_BYPASS)
+			break;
+	}
+	return n_jobs;
+}
+
 long
-sched_run(size_t n_jobs, int n_workers, const struct sched_ops *ops,
-	void *ctx, volatile sig_atomic_t *stop)
+sched_run(size_t n_jobs, int n_workers, uint64_t budget,
+	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop)
 {
 	struct queue *todo = NULL, *done = NULL;
 	struct worker_arg *args = NULL;
 	pthread_t *threads = NULL;
-	unsigned char *finished = NULL;
-	size_t next = 0, reported = 0, in_flight = 0;
+	unsigned char *finished = NULL, *state = NULL;
+	uint64_t *cost = NULL, used = 0;
+	size_t head = 0, reported = 0, in_flight = 0;
+	unsigned bypassed = 0;
 	int started = 0, i;
 	long ret = -1;
 
@@ -73,7 +116,9 @@ sched_run(size_t n_jobs, int n_workers, const struct sched_ops *ops,
 	args = calloc((size_t)n_workers, sizeof(*args));
 	threads = calloc((size_t)n_workers, sizeof(*threads));
 	finished = calloc(n_jobs ? n_jobs : 1, 1);
-	if (!todo || !done || !args || !threads || !finished)
+	state = calloc(n_jobs ? n_jobs : 1, 1);
+	cost = calloc(n_jobs ? n_jobs : 1, sizeof(*cost));
+	if (!todo || !done || !args || !threads || !finished || !state || !cost)
 		goto out;
 
 	for (i = 0; i < n_workers; i++) {
@@ -87,17 +132,22 @@ sched_run(size_t n_jobs, int n_workers, const struct sched_ops *ops,
 
 	for (;;) {
 		size_t job;
-		int r;
 
-		while (!*stop && next < n_jobs && in_flight < (size_t)started) {
-			queue_push(todo, next++);
+		while (!*stop && in_flight < (size_t)started) {
+			job = pick_job(n_jobs, &head, &bypassed, state, cost, used,
+				       budget, in_flight, ops, ctx);
+			if (job == n_jobs)
+				break;
+			state[job] = JOB_STARTED;
+			used += cost[job];
 			in_flight++;
+			queue_push(todo, job);
 		}
 		if (in_flight == 0)
 			break;
-		r = queue_pop(done, &job, TICK_MS);
-		if (r == 0) {
+		if (queue_pop(done, &job, TICK_MS) == 0) {
 			in_flight--;
+			used -= cost[job];
 			finished[job] = 1;
 			while (reported < n_jobs && finished[reported])
 				ops->done(ctx, reported++);
@@ -105,7 +155,13 @@ sched_run(size_t n_jobs, int n_workers, const struct sched_ops *ops,
 		if (ops->tick)
 			ops->tick(ctx);
 	}
+	/* after a stop, jobs that passed an unstarted one finished too */
 	ret = (long)reported;
+	for (; reported < n_jobs; reported++)
+		if (finished[reported]) {
+			ops->done(ctx, reported);
+			ret++;
+		}
 out:
 	if (todo)
 		queue_close(todo);
@@ -116,6 +172,8 @@ out:
 	free(args);
 	free(threads);
 	free(finished);
+	free(state);
+	free(cost);
 	return ret;
 }
 

@@ -17,14 +17,22 @@ struct sched_ops {
 	void (*done)(void *ctx, size_t job);
 	/* Optional: called on the main thread about every `tick_ms`. */
 	void (*tick)(void *ctx);
+	/* Optional, main thread: the memory job `job` will need at its
+	 * peak, in bytes.  Called at most once per job, shortly before it
+	 * may start. */
+	uint64_t (*cost)(void *ctx, size_t job);
 };
 
-/* Run jobs 0..n_jobs-1 on `n_workers` threads.  Stops dispatching when
- * *stop becomes non-zero, lets the running jobs finish and returns the
- * number of jobs that ran (a prefix of the plan).  -1 if the threads
+/* Run jobs 0..n_jobs-1 on at most `n_workers` threads, and only as
+ * many at once as the sum of their costs fits `budget` (bytes); a job
+ * that alone exceeds it runs alone.  Jobs start in plan order, except
+ * that a job which does not fit yet may be passed by smaller ones
+ * behind it, a bounded number of times.  Stops dispatching when
+ * *stop becomes non-zero and lets the running jobs finish.  Returns
+ * the number of jobs reported through ops->done.  -1 if the threads
  * could not be started.  Main thread only. */
-long sched_run(size_t n_jobs, int n_workers, const struct sched_ops *ops,
-	void *ctx, volatile sig_atomic_t *stop);
+long sched_run(size_t n_jobs, int n_workers, uint64_t budget,
+	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop);
 
 /* CPUs this process may use: its affinity mask, lowered by a cgroup v2
  * CPU quota (cpu.max) when one is set.  At least 1. */

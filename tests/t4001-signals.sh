@@ -1,11 +1,11 @@
 #!/bin/sh
-# SIGTERM and SIGINT mid-batch: exit 143/130, no temporary or partial file
-# left, a manifest of what finished.
+# SIGTERM and SIGINT mid-batch, AVIF encodes in flight: exit 143/130, no
+# temporary or partial file left, a manifest of what finished.
 . "$(dirname "$0")/lib.sh"
 
 have_saver avif || skip_all "this libvips cannot write AVIF"
 
-mkimg big/p1.jpg 3000x2000
+mkimg big/p1.jpg 800x600
 for i in 2 3 4 5 6 7 8; do
 	cp big/p1.jpg "big/p$i.jpg"
 done

@@ -1,0 +1,135 @@
+/*
+ * The per-job memory model.  libvips' own accounting misses the codec
+ * libraries (libjpeg's coefficient buffers, libwebp's and libaom's
+ * encoders), which are most of the memory, so the model is built from
+ * the header and calibrated against measured peak RSS on real images
+ * (scripts/calibrate-memory.sh, data in scripts/calibration/).
+ *
+ *   peak = fixed + pipeline + decode + copies + encode
+ *
+ * fixed     per-job constant: decoder state, thread stacks, the
+ *           compressed output held before it is written
+ * pipeline  libvips region buffers, ~1 KiB per byte of decoded row
+ * decode    what the decoder holds whole: progressive JPEG coefficients,
+ *           interlaced PNG, WebP and HEIF frames, GIF canvases
+ * copies    the in-memory image feeding several outputs, and the
+ *           rotation of the largest output
+ * encode    the largest output through the hungriest encoder requested
+ *           (outputs are encoded one after another)
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "membudget.h"
+
+#define MB (1024.0 * 1024.0)
+
+/* Encoder bytes per output pixel, from the calibration runs; AVIF's
+ * libaom also starts its own threads and tables. */
+static const double encode_per_px[FMT_COUNT] = {
+	[FMT_WEBP] = 15.0,
+	[FMT_AVIF] = 22.0,
+	[FMT_JPEG] = 3.5,
+	[FMT_PNG] = 1.0,
+};
+static const double encode_fixed[FMT_COUNT] = {
+	[FMT_WEBP] = 2 * MB,
+	[FMT_AVIF] = 48 * MB,
+	[FMT_JPEG] = 1 * MB,
+	[FMT_PNG] = 1 * MB,
+};
+
+#define JOB_FIXED (6 * MB)
+
+static double
+decode_bytes(const struct mem_job *j)
+{
+	double px = (double)j->width * j->height;
+
+	switch (j->type) {
+	case SRC_JPEG:
+		/* progressive: 2 bytes per coefficient, per component,
+		 * for the whole image whatever the shrink */
+		return j->interlaced ? px * (2.0 * j->bands + 0.5) : 0;
+	case SRC_PNG:
+		return j->interlaced ? px * j->bands * j->sample_bytes * 1.1 : 0;
+	case SRC_WEBP:
+		return px * 8.5;	/* RGBA canvas + RGBA frame */
+	case SRC_HEIF:
+		return px * 7.5;
+	case SRC_GIF:
+		return px * 8.5;
+	case SRC_TIFF:
+		/* tiled TIFFs decode in tiles; allow one full plane */
+		return px * j->bands * j->sample_bytes;
+	default:
+		return px * 8.0;
+	}
+}
+
+uint64_t
+mem_estimate(const struct mem_job *j)
+{
+	double shrink = j->type == SRC_JPEG && j->jpeg_shrink > 1 ? j->jpeg_shrink : 1;
+	double dec_width = j->width / shrink;
+	double out_px = (double)j->out_width * j->out_height;
+	int out_bands = j->bands > 4 ? 4 : j->bands;	/* 8-bit, CMYK made RGB */
+	double total = JOB_FIXED, enc = 0;
+	int f;
+
+	total += dec_width * j->bands * j->sample_bytes * 1024.0;
+	total += decode_bytes(j);
+	if (j->n_outputs > 1)
+		total += out_px * out_bands;
+	if (j->rotated)
+		total += out_px * j->bands * j->sample_bytes;
+	for (f = 0; f < FMT_COUNT; f++)
+		if (j->formats & (1u << f)) {
+			double e = out_px * encode_per_px[f] + encode_fixed[f];
+
+			if (e > enc)
+				enc = e;
+		}
+	total += enc;
+	return (uint64_t)total;
+}
+
+/* memory.max of our cgroup v2, 0 when unlimited or unknown. */
+static uint64_t
+cgroup_memory_max(void)
+{
+	char path[512], line[256], value[32];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (!(f = fopen("/proc/self/cgroup", "r")))
+		return 0;
+	path[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max",
+				 line + 3);
+		}
+	fclose(f);
+	if (!path[0] || !(f = fopen(path, "r")))
+		return 0;
+	if (fscanf(f, "%31s", value) == 1 && strcmp(value, "max"))
+		sscanf(value, "%llu", &v);
+	fclose(f);
+	return v;
+}
+
+uint64_t
+mem_default_budget(void)
+{
+	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t limit = cgroup_memory_max();
+	uint64_t budget;
+
+	if (limit && limit < ram)
+		ram = limit;
+	budget = ram / 4;
+	return budget > (1ULL << 30) ? 1ULL << 30 : budget;
+}

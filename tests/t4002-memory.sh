@@ -1,0 +1,48 @@
+#!/bin/sh
+# The memory budget holds: a batch of multi-megapixel images at -j4 with
+# a small budget peaks within the budget plus the idle baseline, and the
+# budget is reported in the manifest and with -v.
+. "$(dirname "$0")/lib.sh"
+
+[ -x /usr/bin/time ] || skip_all "/usr/bin/time (package time) is not installed"
+
+# peak RSS in bytes of one imgbake run, in $got; its exit status in $rc
+peak() {
+	/usr/bin/time -f '%M' -o "$_L/time" "$IMGBAKE" "$@" >/dev/null 2>"$_L/err"
+	rc=$?
+	got=$(( $(tail -n 1 "$_L/time") * 1024 ))
+}
+
+mkimg tiny.jpg 16x16
+peak -q -o ob tiny.jpg
+baseline=$got
+is "$rc" 0 "baseline run: exit 0"
+cmp_ok "$baseline" -gt 0 "baseline peak RSS measured: $((baseline >> 20)) MB"
+
+i=1
+while [ $i -le 6 ]; do
+	mkimg src/p$i.jpg 2000x1500
+	i=$((i + 1))
+done
+
+budget=$((128 << 20))
+peak -q -j4 -M 128M -o o1 src
+is "$rc" 0 "-j4 -M 128M over six 3 MP images: exit 0"
+cmp_ok "$got" -le $((budget + baseline)) \
+	"peak RSS $((got >> 20)) MB <= budget 128 MB + baseline $((baseline >> 20)) MB"
+is "$(json_get o1/imgbake-manifest.json '$j->{summary}{memory}{budget}')" "$budget" \
+	"the manifest records the budget"
+is "$(json_get o1/imgbake-manifest.json '$j->{options}{memory}')" "$budget" \
+	"and so do its options"
+peak_rss=$(json_get o1/imgbake-manifest.json '$j->{summary}{memory}{peak_rss}')
+cmp_ok "$peak_rss" -gt "$baseline" "the manifest records a peak RSS above the baseline"
+cmp_ok "$peak_rss" -le "$got" "that peak is at most what time(1) saw"
+
+run -v -j4 -M 128M -o o2 src
+like "$err" 'memory: budget 134 MB, peak RSS [0-9]+ MB' "-v reports budget and peak"
+like "$err" "converted 'src/p1.jpg': .*estimate [0-9.]+ MB" "-v reports each job's estimate"
+
+run -M 12X -o o3 src
+is "$rc" 2 "a bad --memory value is a usage error"
+
+done_testing

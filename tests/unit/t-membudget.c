@@ -1,0 +1,77 @@
+/* Unit tests: the per-job memory model orders jobs the way the
+ * measurements do, and the default budget is sane. */
+#include "membudget.h"
+#include "tap.h"
+
+#define MB (1024 * 1024)
+
+static struct mem_job
+photo(enum src_type type, int w, int h, unsigned formats)
+{
+	struct mem_job j = { 0 };
+
+	j.type = type;
+	j.width = w;
+	j.height = h;
+	j.bands = 3;
+	j.sample_bytes = 1;
+	j.jpeg_shrink = 1;
+	j.out_width = w;
+	j.out_height = h;
+	j.n_outputs = 1;
+	j.formats = formats;
+	return j;
+}
+
+int
+main(void)
+{
+	struct mem_job base = photo(SRC_JPEG, 6000, 4000, 1u << FMT_JPEG);
+	struct mem_job j;
+	uint64_t e_base = mem_estimate(&base), e, budget;
+
+	/* measured here: 24 MP JPEG -> JPEG, sequential, peaks ~16 MB over
+	 * the baseline; the estimate must cover it without being absurd */
+	ok(e_base >= 16 * MB && e_base <= 160 * MB,
+	   "24 MP JPEG to JPEG: %.0f MB", e_base / (double)MB);
+
+	j = photo(SRC_JPEG, 6000, 4000, 1u << FMT_WEBP);
+	e = mem_estimate(&j);
+	/* measured: ~330 MB for the same image to WebP */
+	ok(e >= 330ULL * MB, "24 MP JPEG to WebP covers the measured 330 MB (%.0f MB)",
+	   e / (double)MB);
+
+	j = photo(SRC_JPEG, 6000, 4000, 1u << FMT_AVIF);
+	ok(mem_estimate(&j) > e, "AVIF needs more than WebP");
+	ok(mem_estimate(&j) >= 460ULL * MB, "24 MP to AVIF covers the measured 460 MB");
+
+	j = base;
+	j.interlaced = 1;
+	ok(mem_estimate(&j) >= e_base + 6000ULL * 4000 * 6,
+	   "progressive JPEG adds its coefficient buffer");
+
+	j = photo(SRC_WEBP, 6000, 4000, 1u << FMT_JPEG);
+	ok(mem_estimate(&j) >= e_base + 6000ULL * 4000 * 8, "WebP decodes whole frames");
+
+	j = photo(SRC_JPEG, 6000, 4000, (1u << FMT_WEBP) | (1u << FMT_AVIF));
+	j.out_width = 1920;
+	j.out_height = 1280;
+	j.n_outputs = 6;
+	j.jpeg_shrink = 2;
+	e = mem_estimate(&j);
+	ok(e < mem_estimate(&(struct mem_job){ .type = SRC_JPEG, .width = 6000,
+		.height = 4000, .bands = 3, .sample_bytes = 1, .jpeg_shrink = 1,
+		.out_width = 6000, .out_height = 4000, .n_outputs = 1,
+		.formats = 1u << FMT_AVIF }),
+	   "a responsive set at 1920 costs less than a full-size AVIF");
+	ok(e >= (uint64_t)(1920 * 1280 * 3), "and includes the in-memory copy");
+
+	j = photo(SRC_PNG, 64, 64, 1u << FMT_WEBP);
+	ok(mem_estimate(&j) < 16 * MB, "an icon is cheap (%.1f MB)",
+	   mem_estimate(&j) / (double)MB);
+
+	budget = mem_default_budget();
+	ok(budget >= 16 * MB && budget <= 1024ULL * MB,
+	   "default budget within [16 MB, 1 GiB]: %.0f MB", budget / (double)MB);
+	return done_testing();
+}
