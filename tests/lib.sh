@@ -385,3 +385,12 @@ json_ok() {
 	perl -MJSON::PP -e 'open my $f, "<:raw", $ARGV[0] or exit 1;
 		local $/; JSON::PP->new->utf8->decode(<$f>); exit 0' "$1" 2>/dev/null
 }
+
+# json_stable FILE: the manifest in canonical form without
+# summary.memory, the one part (budget, measured peak RSS) that may
+# differ between two runs that produce the same outputs.
+json_stable() {
+	perl -MJSON::PP -e 'local $/; my $c = JSON::PP->new->canonical->pretty;
+		my $m = $c->decode(<STDIN>); delete $m->{summary}{memory};
+		print $c->encode($m)' <"$1"
+}

@@ -120,22 +120,30 @@ is "$(json_get $M 'my $r = src("src/notes.txt"); join " ", $r->{status}, $r->{re
 	"skipped not-an-image - -" "non-image: skipped, not-an-image, no width or height"
 is "$(json_get $M 'scalar @{src("src/notes.txt")->{outputs} || []}')" 0 "non-image: no outputs"
 
-is "$(json_get $M '$j->{options}')" \
+# The options the contract lists (others may follow them).
+options='my %o; my @k = qw(formats widths quality name keep_metadata background max_pixels); @o{@k} = @{$j->{options}}{@k}; \%o'
+is "$(json_get $M "$options")" \
 	'{"background":"#ffffff","formats":["webp"],"keep_metadata":false,"max_pixels":268435456,"name":"{dir}/{stem}.{ext}","quality":{"avif":50,"jpeg":80,"webp":80},"widths":[]}' \
 	"default options recorded"
 
+like "$(json_get $M '$j->{options}{memory}')" '^[1-9][0-9]*$' "the memory budget is recorded"
+
 run -o out2 src
-cmp -s $M out2/imgbake-manifest.json
-ok $? "a second run writes a byte-identical manifest"
+json_stable $M >m1.json
+json_stable out2/imgbake-manifest.json >m2.json
+cmp -s m1.json m2.json
+ok $? "a second run writes the same manifest (memory figures aside)"
+rm -f m1.json m2.json
 
 run -f avif,png -w 64 -Q webp=70,jpeg=60 --keep-metadata --background '#000000' \
-	--max-pixels 5000000 -m custom.json -o out3 src/a.jpg
+	--max-pixels 5000000 -M 300M -m custom.json -o out3 src/a.jpg
 is "$rc" 0 "options run: exit 0" || show_run
 [ -f custom.json ] && [ ! -e out3/imgbake-manifest.json ]
 ok $? "-m FILE: the manifest goes there, not into DIR"
-is "$(json_get custom.json '$j->{options}')" \
+is "$(json_get custom.json "$options")" \
 	'{"background":"#000000","formats":["avif","png"],"keep_metadata":true,"max_pixels":5000000,"name":"{dir}/{stem}-{w}.{ext}","quality":{"avif":50,"jpeg":60,"webp":70},"widths":[64]}' \
 	"options recorded as given"
+is "$(json_get custom.json '$j->{options}{memory}')" 314572800 "-M 300M recorded in bytes"
 is "$(json_get custom.json '[sort map { $_->{path} } outs()]')" "src/a-64.avif
 src/a-64.png" "output paths relative to DIR, not to the manifest"
 
