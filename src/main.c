@@ -295,6 +295,10 @@ main(int argc, char **argv)
 	if (manifest_write(&o, &plan, results, run.reported, &run.summary,
 			   err, sizeof(err))) {
 		report_error("%s", err);
+		if (stop_signal) {
+			output_remove_all_temps();
+			_exit(EXIT_USAGE);
+		}
 		goto out_vips;
 	}
 	if (o.verbose)
@@ -303,10 +307,14 @@ main(int argc, char **argv)
 			     vips_tracked_get_mem_highwater() / 1e6);
 	report_summary(&o, &run.summary, now() - t0);
 
-	if (stop_signal)
-		ret = stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
-	else
-		ret = run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+	if (stop_signal) {
+		/* workers may still be inside an encoder: remove their files
+		 * and leave without shutting libvips down under them */
+		output_remove_all_temps();
+		fflush(NULL);
+		_exit(stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM);
+	}
+	ret = run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out_vips:
 	convert_shutdown();
 out:

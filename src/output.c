@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -62,6 +63,34 @@ output_mkdirs(const char *dir)
 	return ret;
 }
 
+/* mkostemp(3), but the name is in registry slot `slot` (and marked
+ * live) before open(2) can create the file. */
+static int
+create_registered(char *path, int slot)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static atomic_uint counter;
+	size_t len = strlen(path);
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() * 2654435761u ^
+			atomic_fetch_add(&counter, 1) * 40503u;
+	int tries, i, fd;
+
+	for (tries = 0; tries < 100; tries++) {
+		for (i = 0; i < 6; i++)
+			path[len - 6 + i] = chars[rand_r(&seed) % (sizeof(chars) - 1)];
+		atomic_store(&temp_slots[slot].live, 0);
+		memcpy(temp_slots[slot].path, path, len + 1);
+		atomic_store(&temp_slots[slot].live, 1);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		atomic_store(&temp_slots[slot].live, 0);
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int
 output_open(struct tempfile *t, const char *final_path, int slot,
 	char *err, size_t errlen)
@@ -97,12 +126,10 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	/* register the name before the file exists: a signal in between
-	 * then only unlinks a name that is not there yet */
-	if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0)
+	/* register each candidate name before the file can exist, so a
+	 * signal at any moment finds every temporary file in the registry */
+	if ((t->fd = create_registered(t->path, slot)) < 0)
 		goto fail;
-	memcpy(temp_slots[slot].path, t->path, strlen(t->path) + 1);
-	atomic_store(&temp_slots[slot].live, 1);
 	t->slot = slot;
 	free(dir);
 	return 0;

@@ -22,10 +22,14 @@
  * reported in plan order whatever order they finish in.  Its pops time
  * out every tick so it can notice a signal (and later, draw progress).
  *
- * Shutdown.  When the plan is exhausted or *stop is set, the main
- * thread stops dispatching, waits for the jobs in flight, reports the
- * finished jobs left behind an unstarted one, closes the todo queue
- * (each worker's pop then fails and it returns) and joins the workers.  -j1 is this same code with one worker.
+ * Shutdown.  When the plan is exhausted, the main thread waits for the
+ * jobs in flight, closes the todo queue (each worker's pop then fails
+ * and it returns) and joins the workers.  When *stop is set it stops
+ * dispatching and gives the jobs in flight GRACE_MS to finish (most
+ * notice the stop between outputs); a job still inside an encoder
+ * after that is abandoned, its worker detached, and the caller is
+ * expected to exit without waiting for it.  Either way the finished
+ * jobs left behind an unstarted one are reported too.  -j1 is this same code with one worker.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -39,6 +43,7 @@
 #define TICK_MS 200
 #define WINDOW 32	/* jobs looked at past the head for one that fits */
 #define MAX_BYPASS 16	/* times the head may be passed */
+#define GRACE_MS 2000	/* after a stop, how long running jobs may take */
 
 enum { JOB_NEW, JOB_COSTED, JOB_STARTED };
 
@@ -104,6 +109,7 @@ sched_run(size_t n_jobs, int n_workers, uint64_t budget,
 	uint64_t *cost = NULL, used = 0;
 	size_t head = 0, reported = 0, in_flight = 0;
 	unsigned bypassed = 0;
+	int abandoned = 0, waited_ms = 0;
 	int started = 0, i;
 	long ret = -1;
 
@@ -145,6 +151,12 @@ sched_run(size_t n_jobs, int n_workers, uint64_t budget,
 		}
 		if (in_flight == 0)
 			break;
+		if (*stop && waited_ms >= GRACE_MS) {
+			abandoned = 1;
+			break;
+		}
+		if (*stop)
+			waited_ms += TICK_MS;
 		if (queue_pop(done, &job, TICK_MS) == 0) {
 			in_flight--;
 			used -= cost[job];
@@ -165,6 +177,19 @@ sched_run(size_t n_jobs, int n_workers, uint64_t budget,
 out:
 	if (todo)
 		queue_close(todo);
+	if (abandoned) {
+		/* An encoder cannot be interrupted; rather than wait for it,
+		 * leave the workers running on their own queues (never
+		 * freed) and let the caller exit.  Their temporary files are
+		 * in the registry, their results are never read. */
+		for (i = 0; i < started; i++)
+			pthread_detach(threads[i]);
+		free(threads);
+		free(finished);
+		free(state);
+		free(cost);
+		return ret;
+	}
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	queue_free(todo);

@@ -28,8 +28,11 @@ struct sched_ops {
  * that alone exceeds it runs alone.  Jobs start in plan order, except
  * that a job which does not fit yet may be passed by smaller ones
  * behind it, a bounded number of times.  Stops dispatching when
- * *stop becomes non-zero and lets the running jobs finish.  Returns
- * the number of jobs reported through ops->done.  -1 if the threads
+ * *stop becomes non-zero and gives the running jobs a short grace
+ * period; jobs still running after it are abandoned, their worker
+ * threads still running, so after a stop the caller must exit without
+ * touching libvips or freeing the jobs' data.  Returns the number of
+ * jobs reported through ops->done.  -1 if the threads
  * could not be started.  Main thread only. */
 long sched_run(size_t n_jobs, int n_workers, uint64_t budget,
 	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop);
