@@ -84,11 +84,11 @@ clean:
 
 # Sanitizer builds: rebuild everything with the instrumentation, then test.
 asan: clean
-	$(MAKE) CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	IMGBAKE_SANITIZED=1 $(MAKE) CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' check
 
 tsan: clean
-	$(MAKE) CFLAGS='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' \
+	IMGBAKE_SANITIZED=1 $(MAKE) CFLAGS='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' \
 		TSAN_OPTIONS="suppressions=$(CURDIR)/tests/supp/tsan.supp" check
 
 bench: imgbake

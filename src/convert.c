@@ -235,6 +235,48 @@ to_8bit(struct conv *c, VipsImage *in)
 	return out;
 }
 
+/* Metadata blobs can point into buffers the loader frees when it
+ * closes (8.14's webpload does this with EXIF), which later reads in a
+ * saver would use after free.  Drop them, or with --keep-metadata give
+ * the image its own copies, while the loader is still alive. */
+static int
+free_blob(void *data, void *unused)
+{
+	(void)unused;
+	g_free(data);
+	return 0;
+}
+
+static int
+detach_metadata(struct conv *c, VipsImage *img)
+{
+	static const char *const blobs[] = {
+		VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+		const void *data;
+		size_t len;
+		void *copy;
+
+		if (!vips_image_get_typeof(img, blobs[i]))
+			continue;
+		if (!c->o->keep_metadata ||
+		    vips_image_get_blob(img, blobs[i], &data, &len)) {
+			vips_image_remove(img, blobs[i]);
+			continue;
+		}
+		if (!(copy = g_memdup2(data, len))) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			fail(c, REASON_DECODE, "metadata", 0);
+			return -1;
+		}
+		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
+	}
+	return 0;
+}
+
 /* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
 static VipsImage *
 decode(struct conv *c, int fd, int largest)
@@ -309,6 +351,10 @@ decode(struct conv *c, int fd, int largest)
 		goto out;
 	}
 	out = to_8bit(c, thumb);
+	if (out && detach_metadata(c, out)) {
+		g_object_unref(out);
+		out = NULL;
+	}
 out:
 	if (thumb)
 		g_object_unref(thumb);

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/bin/time ] || skip_all "/usr/bin/time (package time) is not installed"
+[ -n "${IMGBAKE_SANITIZED-}" ] && skip_all "sanitizer builds use memory of their own"
 
 # peak RSS in bytes of one imgbake run, in $got; its exit status in $rc
 peak() {
