@@ -88,8 +88,8 @@ asan: clean
 		LDFLAGS='-fsanitize=address,undefined' check
 
 tsan: clean
-	IMGBAKE_SANITIZED=1 $(MAKE) CFLAGS='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' \
-		TSAN_OPTIONS="suppressions=$(CURDIR)/tests/supp/tsan.supp" check
+	IMGBAKE_SANITIZED=1 TSAN_OPTIONS="suppressions=$(CURDIR)/tests/supp/tsan.supp halt_on_error=1" \
+		$(MAKE) CFLAGS='-O1 -g -fsanitize=thread' LDFLAGS='-fsanitize=thread' check
 
 bench: imgbake
 	sh scripts/bench-batch.sh
