@@ -23,7 +23,8 @@ LIBS = -lpthread
 
 SRC = src/main.c src/options.c src/inputs.c src/walk.c src/sniff.c \
 	src/plan.c src/queue.c src/sched.c src/convert.c src/output.c \
-	src/hash.c src/manifest.c src/report.c src/paths.c src/membudget.c
+	src/hash.c src/manifest.c src/report.c src/paths.c src/membudget.c \
+	src/cgroup.c
 OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
@@ -51,7 +52,7 @@ tests/unit/t-paths: tests/unit/t-paths.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-options: tests/unit/t-options.o src/options.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
-tests/unit/t-membudget: tests/unit/t-membudget.o src/membudget.o
+tests/unit/t-membudget: tests/unit/t-membudget.o src/membudget.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)

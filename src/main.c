@@ -257,13 +257,13 @@ main(int argc, char **argv)
 		report_error("cannot create output directory '%s': %m", o.output_dir);
 		goto out_vips;
 	}
+	if (!o.memory_budget)
+		o.memory_budget = mem_default_budget();
 	if (o.verbose)
 		report_error("%zu sources, at most %d jobs x %d libvips threads, "
 			     "memory budget %.0f MB", plan.n, o.jobs, threads,
 			     o.memory_budget / 1e6);
 
-	if (!o.memory_budget)
-		o.memory_budget = mem_default_budget();
 	run = (struct run){ &o, &plan, NULL, NULL, NULL, { 0 } };
 	results = calloc(plan.n ? plan.n : 1, sizeof(*results));
 	run.results = results;

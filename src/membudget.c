@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "membudget.h"
 
 #define MB (1024.0 * 1024.0)
@@ -99,25 +100,12 @@ mem_estimate(const struct mem_job *j)
 static uint64_t
 cgroup_memory_max(void)
 {
-	char path[512], line[256], value[32];
-	unsigned long long v = 0;
-	FILE *f;
+	unsigned long long v;
+	char buf[64];
 
-	if (!(f = fopen("/proc/self/cgroup", "r")))
-		return 0;
-	path[0] = '\0';
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max",
-				 line + 3);
-		}
-	fclose(f);
-	if (!path[0] || !(f = fopen(path, "r")))
-		return 0;
-	if (fscanf(f, "%31s", value) == 1 && strcmp(value, "max"))
-		sscanf(value, "%llu", &v);
-	fclose(f);
+	if (cgroup_read("memory.max", buf, sizeof(buf)) ||
+	    sscanf(buf, "%llu", &v) != 1)
+		return 0;	/* includes "max" */
 	return v;
 }
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "queue.h"
 #include "sched.h"
 
@@ -202,35 +203,18 @@ out:
 	return ret;
 }
 
-/* The cgroup v2 quota of this process, in CPUs rounded up; 0 if none. */
+/* The cgroup v2 CPU quota ("max" or "QUOTA PERIOD" in cpu.max), in
+ * CPUs rounded up; 0 if none. */
 static int
 cgroup_cpu_quota(void)
 {
-	char path[512], line[256], quota[32];
-	long long q, period;
-	FILE *f;
-	int n = 0;
+	char buf[64];
+	long long quota, period;
 
-	/* "0::/some/group" names our cgroup v2 */
-	if (!(f = fopen("/proc/self/cgroup", "r")))
+	if (cgroup_read("cpu.max", buf, sizeof(buf)) ||
+	    sscanf(buf, "%lld %lld", &quota, &period) != 2 || period <= 0)
 		return 0;
-	path[0] = '\0';
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max",
-				 line + 3);
-		}
-	fclose(f);
-	if (!path[0] || !(f = fopen(path, "r")))
-		return 0;
-	if (fscanf(f, "%31s %lld", quota, &period) == 2 &&
-	    strcmp(quota, "max") && period > 0) {
-		q = atoll(quota);
-		n = (int)((q + period - 1) / period);
-	}
-	fclose(f);
-	return n;
+	return (int)((quota + period - 1) / period);
 }
 
 int
