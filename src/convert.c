@@ -519,8 +519,8 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 }
 
 static int
-add_output(struct conv *c, char *path, enum out_format f, VipsImage *img,
-	uint64_t bytes)
+add_output(struct conv *c, char *path, enum out_format f, int width, int height,
+	uint64_t bytes, const char *recipe)
 {
 	struct result *res = c->res;
 	struct out_record *grown = realloc(res->outputs,
@@ -533,9 +533,11 @@ add_output(struct conv *c, char *path, enum out_format f, VipsImage *img,
 		return -1;
 	}
 	res->outputs = grown;
-	res->outputs[res->n_outputs++] = (struct out_record){
-		path, f, img->Xsize, img->Ysize, bytes
+	res->outputs[res->n_outputs] = (struct out_record){
+		path, f, width, height, bytes, ""
 	};
+	memcpy(res->outputs[res->n_outputs].recipe, recipe, 17);
+	res->n_outputs++;
 	res->bytes_out += bytes;
 	return 0;
 }
@@ -546,10 +548,11 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 {
 	char *rel = plan_output_path(c->o, c->job, f, name_width);
 	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
-	char stage[64];
+	char stage[64], recipe[17];
 	struct tempfile t = { -1, -1, NULL, NULL };
 	VipsImage *ready = NULL;
 	struct stat st;
+	size_t k;
 	int ret = -1;
 
 	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), img->Xsize);
@@ -557,6 +560,17 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		snprintf(c->err, sizeof(c->err), "bad output name");
 		fail(c, REASON_UNSAFE_PATH, "name", 0);
 		goto out;
+	}
+	/* made by an earlier run from the same source, the same way */
+	plan_recipe(c->o, f, img->Xsize, recipe);
+	for (k = 0; k < c->job->n_reuse; k++) {
+		const struct out_record *r = &c->job->reuse[k];
+
+		if (!strcmp(r->path, rel) && !strcmp(r->recipe, recipe)) {
+			ret = add_output(c, rel, f, r->width, r->height, r->bytes, recipe);
+			rel = NULL;
+			goto out;
+		}
 	}
 	if (*c->stop) {
 		fail(c, REASON_INTERRUPTED, stage, 0);
@@ -583,7 +597,8 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		fail(c, REASON_WRITE, "write", 0);
 		goto out;
 	}
-	ret = add_output(c, rel, f, ready, (uint64_t)st.st_size);
+	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
+			 recipe);
 	rel = NULL;
 out:
 	output_discard(&t);
@@ -594,7 +609,19 @@ out:
 	return ret;
 }
 
-/* A failed job leaves no outputs: remove the ones it already wrote. */
+static int
+is_reused(const struct job *job, const char *path)
+{
+	size_t k;
+
+	for (k = 0; k < job->n_reuse; k++)
+		if (!strcmp(job->reuse[k].path, path))
+			return 1;
+	return 0;
+}
+
+/* A failed job leaves no new outputs: remove the ones it wrote (those
+ * of an earlier run stay, for --prune to judge). */
 static void
 remove_written(struct conv *c)
 {
@@ -602,7 +629,8 @@ remove_written(struct conv *c)
 	size_t i;
 
 	for (i = 0; i < res->n_outputs; i++) {
-		char *full = path_join(c->o->output_dir, res->outputs[i].path);
+		char *full = is_reused(c->job, res->outputs[i].path) ? NULL :
+			     path_join(c->o->output_dir, res->outputs[i].path);
 
 		if (full)
 			unlink(full);

@@ -27,7 +27,7 @@ enum src_type {
 	SRC_HEIF
 };
 
-enum job_status { JOB_PENDING, JOB_CONVERTED, JOB_SKIPPED, JOB_FAILED };
+enum job_status { JOB_PENDING, JOB_CONVERTED, JOB_SKIPPED, JOB_FAILED, JOB_UP_TO_DATE };
 
 /* Why a source was skipped or failed; the manifest's "reason" class. */
 enum job_reason {
@@ -46,6 +46,14 @@ enum job_reason {
 	REASON_INTERRUPTED
 };
 
+struct out_record {
+	char *path;		/* relative to the output root */
+	enum out_format format;
+	int width, height;
+	uint64_t bytes;
+	char recipe[17];	/* hash of all that shapes this output, hex */
+};
+
 /* One planned source. Strings are owned by the plan. */
 struct job {
 	char *src_path;		/* as given or walked, for open() and messages */
@@ -57,18 +65,19 @@ struct job {
 	int named;		/* named on the command line or listed, not walked */
 	int ext_mismatch;	/* extension says another type than the content */
 	char hash[40];		/* "xxh128:" + 32 hex, "" until computed */
+	int64_t mtime_ns;	/* when sniffed: to know it unchanged next time */
+	uint64_t inode;
+	int width, height;	/* upright size, when known from the last run */
+
+	/* Outputs a previous run made that are still valid: the worker
+	 * copies them into the result instead of encoding them again. */
+	struct out_record *reuse;
+	size_t n_reuse;
 
 	/* Set when the planner already knows the outcome. */
 	enum job_status pre_status;
 	enum job_reason pre_reason;
 	char *pre_error;
-};
-
-struct out_record {
-	char *path;		/* relative to the output root */
-	enum out_format format;
-	int width, height;
-	uint64_t bytes;
 };
 
 /* Filled by exactly one worker; read by the main thread after the

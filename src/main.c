@@ -12,7 +12,9 @@
  *            plan order
  *   convert  one source through libvips, each output through
  *   output   temp file + rename, and the temp-file registry for signals
- *   manifest the JSON record of the run; report: the terminal
+ *   manifest the JSON record of the run, read back by the next one to
+ *            skip what is up to date (plan) and to prune (prune);
+ *            report: the terminal
  *
  * This file only wires the stages and turns the outcome into an exit
  * status.
@@ -36,6 +38,7 @@
 #include "output.h"
 #include "paths.h"
 #include "plan.h"
+#include "prune.h"
 #include "report.h"
 #include "sched.h"
 #include "sniff.h"
@@ -78,6 +81,7 @@ struct run {
 	struct result *results;
 	uint64_t *estimate;		/* bytes, per job, set by job_cost */
 	unsigned char *reported;	/* per job: went through job_done */
+	int journal;			/* fd of the resume journal */
 	struct summary summary;
 };
 
@@ -113,6 +117,9 @@ job_done(void *ctx, size_t i)
 	if (r->results[i].reason == REASON_INTERRUPTED)
 		return;
 	r->reported[i] = 1;
+	/* what finished survives a kill: the next run resumes from it */
+	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
+		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
 	/* hand the big buffers of a big job back to the system now */
@@ -131,6 +138,27 @@ peak_rss(void)
 	return (uint64_t)ru.ru_maxrss * 1024;
 }
 
+/* An up-to-date source's result: what the last run recorded. */
+static int
+result_reuse(struct result *res, const struct job *j)
+{
+	size_t k;
+
+	res->width = j->width;
+	res->height = j->height;
+	memcpy(res->hash, j->hash, sizeof(res->hash));
+	if (!(res->outputs = calloc(j->n_reuse + 1, sizeof(*res->outputs))))
+		return -1;
+	for (k = 0; k < j->n_reuse; k++) {
+		res->outputs[k] = j->reuse[k];
+		if (!(res->outputs[k].path = strdup(j->reuse[k].path)))
+			return -1;
+		res->n_outputs++;
+		res->bytes_out += j->reuse[k].bytes;
+	}
+	return 0;
+}
+
 static double
 now(void)
 {
@@ -140,48 +168,80 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* -n: the outputs each source would get.  Reads headers (to drop the
- * widths a source is too small for), never pixels; writes nothing. */
+/* -n: the outputs each source would get that it does not have yet,
+ * then the counts.  Reads headers (to drop the widths a source is too
+ * small for), never pixels; writes nothing. */
 static int
-print_plan(const struct options *o, const struct plan *p)
+print_plan(const struct options *o, const struct plan *p,
+	const struct prev_manifest *pm)
 {
 	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
-	int failed = 0, n, name_width, f, w;
-	size_t i;
+	struct result *res = calloc(p->n ? p->n : 1, sizeof(*res));
+	unsigned char *all = malloc(p->n ? p->n : 1);
+	size_t convert = 0, up_to_date = 0, failed = 0, i, k, n_stale = 0;
+	struct stale *stale = NULL;
+	int n, name_width, f, w, ret = -1;
 
-	if (!widths)
-		return -1;
+	if (!widths || !res || !all)
+		goto out;
+	memset(all, 1, p->n ? p->n : 1);
 	for (i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
-		struct result res = { .status = j->pre_status, .reason = j->pre_reason };
+		struct result *r = &res[i];
 
-		if (j->pre_status == JOB_PENDING)
-			convert_probe(o, j, &res);
-		else
-			res.error = j->pre_error ? strdup(j->pre_error) : NULL;
-		if (res.status != JOB_PENDING) {
-			failed += res.status == JOB_FAILED;
-			report_result(o, j, &res, 0);
-			result_release(&res);
+		if (j->pre_status == JOB_PENDING) {
+			convert_probe(o, j, r);
+			r->status = r->status == JOB_FAILED ? JOB_FAILED : JOB_PENDING;
+		} else {
+			r->status = j->pre_status;
+			r->reason = j->pre_reason;
+			r->error = j->pre_error ? strdup(j->pre_error) : NULL;
+			r->width = j->width;
+		}
+		if (r->status == JOB_FAILED || r->status == JOB_SKIPPED) {
+			failed += r->status == JOB_FAILED;
+			report_result(o, j, r, 0);
 			continue;
 		}
-		n = plan_widths(o, res.width, widths, &name_width);
+		up_to_date += r->status == JOB_UP_TO_DATE;
+		convert += r->status == JOB_PENDING;
+		n = plan_widths(o, r->width, widths, &name_width);
+		if (!(r->outputs = calloc((size_t)(n * o->n_formats), sizeof(*r->outputs))))
+			goto out;
 		for (w = n - 1; w >= 0; w--)
 			for (f = 0; f < o->n_formats; f++) {
 				int name_w = !o->n_widths ? 0 : name_width ? name_width : widths[w];
 				char *rel = plan_output_path(o, j, o->formats[f], name_w);
 				char *full = rel ? path_join(o->output_dir, rel) : NULL;
+				int reused = 0;
 
-				if (full)
+				for (k = 0; rel && k < j->n_reuse; k++)
+					reused |= !strcmp(j->reuse[k].path, rel);
+				if (full && !reused)
 					printf("%s\n", full);
-				free(rel);
+				if (rel)
+					r->outputs[r->n_outputs++].path = rel;
 				free(full);
 			}
-		result_release(&res);
 	}
-	free(widths);
 	fflush(stdout);
-	return failed;
+	if (prune_find(pm, p, res, all, &stale, &n_stale))
+		goto out;
+	prune_apply(o, stale, n_stale, 0);
+	for (i = k = 0; i < n_stale; i++)
+		k += !stale[i].dropped;
+	if (!o->quiet)
+		report_error("dry run: would convert %zu, up to date %zu, would prune %zu, would fail %zu",
+			     convert, up_to_date, o->prune ? k : 0, failed);
+	ret = failed > 0;
+out:
+	for (i = 0; res && i < p->n; i++)
+		result_release(&res[i]);
+	prune_release(stale, n_stale);
+	free(res);
+	free(all);
+	free(widths);
+	return ret;
 }
 
 int
@@ -192,7 +252,11 @@ main(int argc, char **argv)
 	struct walk_exclude ex = { 0 };
 	struct sniff *sniff = NULL;
 	struct result *results = NULL;
-	struct run run = { 0 };
+	struct prev_manifest pm = { 0 };
+	struct stale *stale = NULL;
+	char **stale_paths = NULL;
+	size_t n_stale = 0, n_keep = 0;
+	struct run run = { .journal = -1 };
 	char err[1024];
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r;
@@ -219,18 +283,35 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* never take the output tree, the manifest or our own outputs
-	 * for sources */
-	if (walk_exclude_add(&ex, o.output_dir) ||
-	    walk_exclude_add(&ex, o.manifest_path)) {
+	/* what the last run made, to reuse and to prune */
+	o.libvips_version = vips_version_string();
+	if (manifest_load(&o, &pm, err, sizeof(err))) {
 		report_error("out of memory");
 		goto out;
 	}
-	manifest_exclude_outputs(&o, &ex);
+	if (*err)
+		report_error("%s", err);
+	if (pm.resumed && !o.dry_run) {
+		size_t swept = output_sweep_temps(o.output_dir);
+
+		if (o.verbose)
+			report_error("resuming an interrupted run: %zu temporary file%s removed",
+				     swept, swept == 1 ? "" : "s");
+	}
+
+	/* never take the output tree, the manifest or our own outputs
+	 * for sources */
+	if (walk_exclude_add(&ex, o.output_dir) ||
+	    walk_exclude_add(&ex, o.manifest_path) ||
+	    manifest_exclude_outputs(&o, &pm, &ex)) {
+		report_error("out of memory");
+		goto out;
+	}
 	walk_exclude_finish(&ex);
 
+	*err = '\0';
 	if (inputs_collect(&o, &ex, &plan, err, sizeof(err)) ||
-	    plan_finish(&plan, &o, sniff)) {
+	    plan_finish(&plan, &o, sniff, &pm)) {
 		report_error("%s", plan.n || *err ? err : "out of memory");
 		goto out;
 	}
@@ -249,7 +330,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.dry_run) {
-		r = print_plan(&o, &plan);
+		r = print_plan(&o, &plan, &pm);
 		ret = r < 0 ? EXIT_USAGE : r > 0 ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 		goto out_vips;
 	}
@@ -264,7 +345,7 @@ main(int argc, char **argv)
 			     "memory budget %.0f MB", plan.n, o.jobs, threads,
 			     o.memory_budget / 1e6);
 
-	run = (struct run){ &o, &plan, NULL, NULL, NULL, { 0 } };
+	run = (struct run){ &o, &plan, NULL, NULL, NULL, -1, { 0 } };
 	results = calloc(plan.n ? plan.n : 1, sizeof(*results));
 	run.results = results;
 	run.estimate = calloc(plan.n ? plan.n : 1, sizeof(*run.estimate));
@@ -280,6 +361,14 @@ main(int argc, char **argv)
 		results[i].reason = j->pre_reason;
 		if (j->pre_error)
 			results[i].error = strdup(j->pre_error);
+		if (j->pre_status == JOB_UP_TO_DATE && result_reuse(&results[i], j)) {
+			report_error("out of memory");
+			goto out_vips;
+		}
+	}
+	if ((run.journal = manifest_journal_open(&o, err, sizeof(err))) < 0) {
+		report_error("%s", err);
+		goto out_vips;
 	}
 
 	install_signals();
@@ -290,10 +379,26 @@ main(int argc, char **argv)
 		report_error("cannot start worker threads");
 		goto out_vips;
 	}
+	/* outputs the last run made that this one did not */
+	if (prune_find(&pm, &plan, results, run.reported, &stale, &n_stale) ||
+	    !(stale_paths = calloc(n_stale + 1, sizeof(*stale_paths)))) {
+		report_error("out of memory");
+		goto out_vips;
+	}
+	run.summary.pruned = prune_apply(&o, stale, n_stale, o.prune && !stop_signal);
+	for (i = 0; i < n_stale; i++) {
+		char path[1024];
+
+		if (stale[i].deleted && o.verbose)
+			report_error("pruned '%s'", path_quote(stale[i].path, path, sizeof(path)));
+		if (!stale[i].dropped)
+			stale_paths[n_keep++] = stale[i].path;
+	}
+
 	run.summary.peak_rss = peak_rss();
 	run.summary.budget = o.memory_budget;
-	if (manifest_write(&o, &plan, results, run.reported, &run.summary,
-			   err, sizeof(err))) {
+	if (manifest_write(&o, &plan, results, run.reported, &pm, stale_paths, n_keep,
+			   &run.summary, err, sizeof(err))) {
 		report_error("%s", err);
 		if (stop_signal) {
 			output_remove_all_temps();
@@ -301,6 +406,9 @@ main(int argc, char **argv)
 		}
 		goto out_vips;
 	}
+	close(run.journal);
+	run.journal = -1;
+	manifest_journal_remove(&o);
 	if (o.verbose)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
@@ -324,6 +432,11 @@ out:
 	free(results);
 	free(run.estimate);
 	free(run.reported);
+	if (run.journal >= 0)
+		close(run.journal);
+	prune_release(stale, n_stale);
+	free(stale_paths);
+	manifest_prev_release(&pm);
 	sniff_free(sniff);
 	walk_exclude_release(&ex);
 	plan_release(&plan);

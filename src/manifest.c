@@ -3,18 +3,29 @@
  * contract scripts rely on:
  *
  *   { "imgbake", "libvips", "options": {...}, "summary": {...},
- *     "sources": [ { "path", "type", "bytes", "width", "height", "hash",
- *                    "status", "reason", "error", "warning",
+ *     "sources": [ { "path", "type", "bytes", "mtime_ns", "inode",
+ *                    "width", "height", "hash", "status", "reason",
+ *                    "error", "warning",
  *                    "outputs": [ { "path", "format", "width", "height",
- *                                   "bytes" } ] } ] }
+ *                                   "bytes", "recipe" } ] } ],
+ *     "stale": [ output paths recorded earlier, no longer produced ] }
  *
  * Fields that are unknown for a source are left out rather than null.
+ * The next run reads it back: size, mtime and inode say a source is
+ * unchanged without reading it, the hash says so after a fresh clone,
+ * and an output's recipe says it was made the way it would be now.
+ *
+ * The journal beside it holds the same source records, one JSON line
+ * each, appended as sources finish; it exists only while a run is in
+ * progress or after one was killed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 #include "manifest.h"
@@ -83,6 +94,10 @@ source_json(const struct job *job, const struct result *res)
 		json_object_set_new(src, "type", json_string(job->mime));
 	if (job->mime)
 		json_object_set_new(src, "bytes", json_integer((json_int_t)job->bytes));
+	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE) {
+		json_object_set_new(src, "mtime_ns", json_integer((json_int_t)job->mtime_ns));
+		json_object_set_new(src, "inode", json_integer((json_int_t)job->inode));
+	}
 	if (res->width) {
 		json_object_set_new(src, "width", json_integer(res->width));
 		json_object_set_new(src, "height", json_integer(res->height));
@@ -96,15 +111,15 @@ source_json(const struct job *job, const struct result *res)
 		json_object_set_new(src, "error", json_path(res->error));
 	if (job->ext_mismatch && job->type > SRC_OTHER)
 		json_object_set_new(src, "warning", json_string("extension-mismatch"));
-	if (res->status == JOB_CONVERTED) {
+	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE) {
 		outs = json_array();
 		for (i = 0; i < res->n_outputs; i++) {
 			const struct out_record *r = &res->outputs[i];
 
-			json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I}",
+			json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
 				"path", json_path(r->path), "format", format_name(r->format),
 				"width", r->width, "height", r->height,
-				"bytes", (json_int_t)r->bytes));
+				"bytes", (json_int_t)r->bytes, "recipe", r->recipe));
 		}
 		json_object_set_new(src, "outputs", outs);
 	}
@@ -114,9 +129,11 @@ source_json(const struct job *job, const struct result *res)
 int
 manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
+	const struct prev_manifest *pm, char *const *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen)
 {
-	json_t *root, *sources = json_array();
+	const struct prev_source *prev;
+	json_t *root, *sources = json_array(), *stale_arr = json_array();
 	struct tempfile t;
 	char *text = NULL;
 	size_t i;
@@ -125,18 +142,24 @@ manifest_write(const struct options *o, const struct plan *p,
 	for (i = 0; i < p->n; i++)
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i]));
+		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
+			json_array_append(sources, prev->raw);
+	for (i = 0; i < n_stale; i++)
+		json_array_append_new(stale_arr, json_path(stale[i]));
 	/* "memory" is the one part that varies between identical runs */
-	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}, s:o}",
+	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}, s:o, s:o}",
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string(),
 		"options", options_json(o),
 		"summary", "sources", (json_int_t)sum->sources,
 		"converted", (json_int_t)sum->converted,
+		"up_to_date", (json_int_t)sum->up_to_date,
+		"pruned", (json_int_t)sum->pruned,
 		"skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed,
 		"outputs", (json_int_t)sum->outputs, "bytes_in", (json_int_t)sum->bytes_in,
 		"bytes_out", (json_int_t)sum->bytes_out,
 		"memory", "budget", (json_int_t)sum->budget,
 		"peak_rss", (json_int_t)sum->peak_rss,
-		"sources", sources);
+		"sources", sources, "stale", stale_arr);
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2)))) {
 		snprintf(err, errlen, "cannot write manifest '%s': out of memory",
 			 o->manifest_path);
@@ -158,30 +181,312 @@ out:
 	return ret;
 }
 
-void
-manifest_exclude_outputs(const struct options *o, struct walk_exclude *ex)
+int
+manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm,
+	struct walk_exclude *ex)
 {
-	json_t *root = json_load_file(o->manifest_path, 0, NULL);
-	json_t *src, *out;
 	size_t i, k;
 
-	if (!root)
-		return;
-	json_array_foreach(json_object_get(root, "sources"), i, src) {
-		json_array_foreach(json_object_get(src, "outputs"), k, out) {
-			const char *rel = json_string_value(json_object_get(out, "path"));
-			char *norm = rel ? path_normalize(rel) : NULL;
-			char *full;
+	for (i = 0; i < pm->n; i++)
+		for (k = 0; k < pm->sources[i].n_outputs; k++) {
+			char *full = path_join(o->output_dir, pm->sources[i].outputs[k].path);
 
-			/* a tampered manifest must not make us skip sources
-			 * outside the output root */
-			if (norm && norm[0] != '/' && !path_has_dotdot(norm) &&
-			    (full = path_join(o->output_dir, norm))) {
-				walk_exclude_add(ex, full);
+			if (!full || walk_exclude_add(ex, full)) {
 				free(full);
+				return -1;
 			}
-			free(norm);
+			free(full);
 		}
+	return 0;
+}
+
+/* A relative path that stays inside the output root, or NULL: a
+ * tampered manifest must not make us touch files outside it. */
+static char *
+safe_rel(json_t *j)
+{
+	const char *s = json_string_value(j);
+	char *norm = s ? path_normalize(s) : NULL;
+
+	if (norm && (norm[0] == '/' || !strcmp(norm, ".") || path_has_dotdot(norm))) {
+		free(norm);
+		return NULL;
 	}
+	return norm;
+}
+
+static void
+prev_source_release(struct prev_source *ps)
+{
+	size_t k;
+
+	for (k = 0; k < ps->n_outputs; k++)
+		free(ps->outputs[k].path);
+	free(ps->outputs);
+	free(ps->path);
+	free(ps->mime);
+	json_decref(ps->raw);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static int
+format_from_json(json_t *j)
+{
+	const char *s = json_string_value(j);
+	int f;
+
+	for (f = 0; s && f < FMT_COUNT; f++)
+		if (!strcmp(s, format_name(f)))
+			return f;
+	return -1;
+}
+
+/* Read one source record; 1 when it is not usable, -1 out of memory. */
+static int
+prev_source_read(json_t *src, struct prev_source *ps)
+{
+	const char *path = json_string_value(json_object_get(src, "path"));
+	const char *status = json_string_value(json_object_get(src, "status"));
+	const char *hash = json_string_value(json_object_get(src, "hash"));
+	const char *mime = json_string_value(json_object_get(src, "type"));
+	json_t *outs = json_object_get(src, "outputs"), *out;
+	size_t k;
+
+	memset(ps, 0, sizeof(*ps));
+	if (!path || !status || !hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
+	    (strcmp(status, "converted") && strcmp(status, "up-to-date")) ||
+	    !json_is_array(outs))
+		return 1;
+	if (!(ps->path = strdup(path)) || !(ps->mime = strdup(mime)))
+		goto oom;
+	memcpy(ps->hash, hash, strlen(hash) + 1);
+	ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
+	ps->inode = (uint64_t)json_integer_value(json_object_get(src, "inode"));
+	ps->mtime_ns = json_integer_value(json_object_get(src, "mtime_ns"));
+	ps->width = (int)json_integer_value(json_object_get(src, "width"));
+	ps->height = (int)json_integer_value(json_object_get(src, "height"));
+	if (ps->width <= 0 || ps->height <= 0)
+		goto unusable;
+	if (!(ps->outputs = calloc(json_array_size(outs) + 1, sizeof(*ps->outputs))))
+		goto oom;
+	json_array_foreach(outs, k, out) {
+		struct out_record *r = &ps->outputs[ps->n_outputs];
+		const char *recipe = json_string_value(json_object_get(out, "recipe"));
+		int f = format_from_json(json_object_get(out, "format"));
+
+		if (f < 0 || !recipe || strlen(recipe) >= sizeof(r->recipe) ||
+		    !(r->path = safe_rel(json_object_get(out, "path"))))
+			continue;
+		r->format = f;
+		r->width = (int)json_integer_value(json_object_get(out, "width"));
+		r->height = (int)json_integer_value(json_object_get(out, "height"));
+		r->bytes = (uint64_t)json_integer_value(json_object_get(out, "bytes"));
+		memcpy(r->recipe, recipe, strlen(recipe) + 1);
+		ps->n_outputs++;
+	}
+	ps->raw = json_incref(src);
+	return 0;
+unusable:
+	prev_source_release(ps);
+	return 1;
+oom:
+	prev_source_release(ps);
+	return -1;
+}
+
+static int
+cmp_prev(const void *a, const void *b)
+{
+	const struct prev_source *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Add or replace (journal over manifest) one record. */
+static int
+prev_add(struct prev_manifest *pm, size_t *cap, json_t *src)
+{
+	struct prev_source ps;
+	int r = prev_source_read(src, &ps);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (pm->n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 256;
+		struct prev_source *grown = realloc(pm->sources, ncap * sizeof(*grown));
+
+		if (!grown) {
+			prev_source_release(&ps);
+			return -1;
+		}
+		pm->sources = grown;
+		*cap = ncap;
+	}
+	ps.seq = pm->n;
+	pm->sources[pm->n++] = ps;
+	return 0;
+}
+
+static char *
+journal_path(const struct options *o)
+{
+	char *path = NULL;
+
+	return asprintf(&path, "%s.journal", o->manifest_path) < 0 ? NULL : path;
+}
+
+int
+manifest_load(const struct options *o, struct prev_manifest *pm,
+	char *warn, size_t warnlen)
+{
+	json_error_t jerr;
+	json_t *root, *src, *stale;
+	char *jpath = journal_path(o), *line = NULL;
+	size_t cap = 0, i, k, linecap = 0;
+	FILE *f;
+
+	memset(pm, 0, sizeof(*pm));
+	*warn = '\0';
+	if (!jpath)
+		return -1;
+	root = json_load_file(o->manifest_path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root && access(o->manifest_path, F_OK) == 0)
+		snprintf(warn, warnlen, "ignoring unreadable manifest '%s': %s (line %d)",
+			 o->manifest_path, jerr.text, jerr.line);
+	if (root && (!json_is_object(root) ||
+		     !json_is_array(json_object_get(root, "sources")))) {
+		snprintf(warn, warnlen, "ignoring manifest '%s': not an imgbake manifest",
+			 o->manifest_path);
+		json_decref(root);
+		root = NULL;
+	}
+	if (root) {
+		json_array_foreach(json_object_get(root, "sources"), i, src)
+			if (prev_add(pm, &cap, src))
+				goto oom;
+		stale = json_object_get(root, "stale");
+		if (json_is_array(stale) &&
+		    (pm->stale = calloc(json_array_size(stale) + 1, sizeof(char *))))
+			json_array_foreach(stale, i, src)
+				if ((pm->stale[pm->n_stale] = safe_rel(src)))
+					pm->n_stale++;
+		json_decref(root);
+		root = NULL;
+	}
+
+	/* a killed run's journal: later lines describe later work */
+	if ((f = fopen(jpath, "r"))) {
+		ssize_t len;
+
+		pm->resumed = 1;
+		while ((len = getline(&line, &linecap, f)) > 0) {
+			json_t *rec = json_loadb(line, (size_t)len, 0, NULL);
+
+			if (rec && prev_add(pm, &cap, rec)) {
+				json_decref(rec);
+				fclose(f);
+				goto oom;
+			}
+			json_decref(rec);
+		}
+		fclose(f);
+	}
+	free(line);
+	free(jpath);
+
+	/* sort by path, and by position within a path: the last record
+	 * of a path (the journal's, if any) is the one that counts */
+	qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
+	for (i = k = 0; i < pm->n; i++) {
+		if (i + 1 < pm->n && !strcmp(pm->sources[i].path, pm->sources[i + 1].path)) {
+			prev_source_release(&pm->sources[i]);
+			continue;
+		}
+		pm->sources[k++] = pm->sources[i];
+	}
+	pm->n = k;
+	return 0;
+oom:
 	json_decref(root);
+	free(line);
+	free(jpath);
+	return -1;
+}
+
+const struct prev_source *
+manifest_find(const struct prev_manifest *pm, const char *path)
+{
+	size_t lo = 0, hi = pm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, pm->sources[mid].path);
+
+		if (c == 0)
+			return &pm->sources[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void
+manifest_prev_release(struct prev_manifest *pm)
+{
+	size_t i;
+
+	for (i = 0; i < pm->n; i++)
+		prev_source_release(&pm->sources[i]);
+	for (i = 0; i < pm->n_stale; i++)
+		free(pm->stale[i]);
+	free(pm->sources);
+	free(pm->stale);
+	memset(pm, 0, sizeof(*pm));
+}
+
+int
+manifest_journal_open(const struct options *o, char *err, size_t errlen)
+{
+	char *path = journal_path(o);
+	int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666) : -1;
+
+	if (fd < 0)
+		snprintf(err, errlen, "cannot write journal '%s': %s",
+			 path ? path : o->manifest_path, strerror(errno));
+	free(path);
+	return fd;
+}
+
+int
+manifest_journal_append(int fd, const struct job *job, const struct result *res)
+{
+	json_t *rec = source_json(job, res);
+	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	int ret = -1;
+	size_t len;
+
+	if (text) {
+		/* one write(2) per record: a kill leaves whole lines, or a
+		 * last partial one that the loader skips */
+		len = strlen(text);
+		text[len] = '\n';
+		ret = output_write_all(fd, text, len + 1);
+		text[len] = '\0';
+	}
+	free(text);
+	json_decref(rec);
+	return ret;
+}
+
+void
+manifest_journal_remove(const struct options *o)
+{
+	char *path = journal_path(o);
+
+	if (path)
+		unlink(path);
+	free(path);
 }

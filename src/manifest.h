@@ -14,16 +14,59 @@
 #include "report.h"
 #include "walk.h"
 
-/* Write the manifest of the jobs marked in `include` (jobs that did not
- * finish, e.g. after an interrupt, are left out).  Returns 0 or -1
- * with a message in err.  Main thread only. */
+/* What an earlier run recorded: its manifest, overridden by the
+ * journal a killed run left behind. */
+struct prev_source {
+	char *path;
+	char *mime;
+	uint64_t bytes, inode;
+	int64_t mtime_ns;
+	char hash[40];
+	int width, height;
+	struct out_record *outputs;	/* of a converted or up-to-date source */
+	size_t n_outputs;
+	size_t seq;			/* load order: later records win */
+	void *raw;			/* the record as read (json_t), to carry over */
+};
+
+struct prev_manifest {
+	struct prev_source *sources;	/* sorted by path */
+	size_t n;
+	char **stale;			/* outputs recorded, no longer produced */
+	size_t n_stale;
+	int resumed;			/* a killed run left its journal */
+};
+
+/* Load the manifest and journal of o->manifest_path, if any.  A file
+ * that cannot be parsed is treated as absent, with a message in warn
+ * (else warn is ""); journal lines cut short by a crash are ignored.
+ * Returns 0, or -1 when out of memory.  Main thread only. */
+int manifest_load(const struct options *o, struct prev_manifest *pm,
+	char *warn, size_t warnlen);
+const struct prev_source *manifest_find(const struct prev_manifest *pm,
+	const char *path);
+void manifest_prev_release(struct prev_manifest *pm);
+
+/* Start the journal: one JSON line per finished source, appended and
+ * written at once, so a killed run can be resumed.  Returns an fd or -1
+ * with a message in err. */
+int manifest_journal_open(const struct options *o, char *err, size_t errlen);
+int manifest_journal_append(int fd, const struct job *job, const struct result *res);
+void manifest_journal_remove(const struct options *o);
+
+/* Write the manifest of the jobs marked in `include`; a job that did
+ * not finish (after an interrupt) keeps the record pm has for it, if
+ * any.  `stale` lists the outputs recorded earlier that this run did
+ * not make and did not delete.  Returns 0 or -1 with a message in err.
+ * Main thread only. */
 int manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
+	const struct prev_manifest *pm, char *const *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen);
 
-/* Add the outputs an existing manifest records to `ex`, so the walk
- * does not take them for sources.  A missing or unreadable manifest
- * adds nothing. */
-void manifest_exclude_outputs(const struct options *o, struct walk_exclude *ex);
+/* Add the outputs an earlier run recorded to `ex`, so the walk does
+ * not take them for sources. */
+int manifest_exclude_outputs(const struct options *o,
+	const struct prev_manifest *pm, struct walk_exclude *ex);
 
 #endif

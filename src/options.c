@@ -20,7 +20,9 @@ enum {
 	OPT_NAME,
 	OPT_KEEP_METADATA,
 	OPT_BACKGROUND,
-	OPT_MAX_PIXELS
+	OPT_MAX_PIXELS,
+	OPT_FORCE,
+	OPT_PRUNE
 };
 
 struct opt_desc {
@@ -45,6 +47,8 @@ static const struct opt_desc opt_table[] = {
 	{ "keep-metadata", OPT_KEEP_METADATA, NULL, "keep EXIF, XMP and ICC metadata" },
 	{ "background", OPT_BACKGROUND, "COLOR", "flatten alpha onto COLOR for JPEG (default #ffffff)" },
 	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
+	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
+	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
 	{ "dry-run", 'n', NULL, "print what would be written, write nothing" },
 	{ "verbose", 'v', NULL, "one line per source" },
 	{ "quiet", 'q', NULL, "print errors only" },
@@ -480,6 +484,12 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_MAX_PIXELS:
 			if (parse_count(optarg, &o->max_pixels))
 				return usage_error("invalid pixel count '%s'", optarg);
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case OPT_PRUNE:
+			o->prune = 1;
 			break;
 		case 'n':
 			o->dry_run = 1;

@@ -36,7 +36,10 @@ struct options {
 
 	int jobs;			/* 0: as many as CPUs */
 	int dry_run, verbose, quiet, keep_metadata;
-	int show_version;		/* -V: main prints the versions */
+	int show_version;
+	int force;			/* rebuild even what is up to date */
+	int prune;			/* delete outputs no longer produced */
+	const char *libvips_version;	/* set by main: part of every recipe */		/* -V: main prints the versions */
 	unsigned char background[3];
 	uint64_t max_pixels;
 	uint64_t memory_budget;		/* bytes; 0 until main picks the default */

@@ -7,6 +7,7 @@
  * before its `live` flag is raised and the flag is cleared before the
  * name is reused.  The handler only reads and calls unlink(2).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -216,4 +217,43 @@ output_remove_all_temps(void)
 	for (i = 0; i < OUTPUT_MAX_SLOTS; i++)
 		if (atomic_load(&temp_slots[i].live))
 			unlink(temp_slots[i].path);
+}
+
+/* ".name.imgbake-XXXXXX", the temporary name output_open makes. */
+static int
+is_temp_name(const char *name)
+{
+	const char *tag = strstr(name, ".imgbake-");
+
+	return name[0] == '.' && tag && strlen(tag) == 15 && !strchr(tag + 9, '.');
+}
+
+size_t
+output_sweep_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t count = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			break;
+		if (lstat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				count += output_sweep_temps(path);
+			else if (S_ISREG(st.st_mode) && is_temp_name(de->d_name) &&
+				 unlink(path) == 0)
+				count++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return count;
 }

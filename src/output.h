@@ -44,6 +44,10 @@ int output_mkdirs(const char *dir);
  * its rename and reports the job as interrupted. */
 void output_remove_all_temps(void);
 
+/* Remove the temporary files a killed run left anywhere under dir
+ * (SIGKILL leaves no chance to clean up).  Returns how many. */
+size_t output_sweep_temps(const char *dir);
+
 /* The process umask, read once at start-up by the main thread. */
 void output_init(void);
 

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "hash.h"
+#include "manifest.h"
 #include "paths.h"
 #include "plan.h"
 
@@ -46,7 +48,9 @@ reason_name(enum job_reason r)
 const char *
 status_name(enum job_status s)
 {
-	static const char *const names[] = { "pending", "converted", "skipped", "failed" };
+	static const char *const names[] = {
+		"pending", "converted", "skipped", "failed", "up-to-date"
+	};
 
 	return names[s];
 }
@@ -109,6 +113,11 @@ fail:
 static void
 job_release(struct job *j)
 {
+	size_t i;
+
+	for (i = 0; i < j->n_reuse; i++)
+		free(j->reuse[i].path);
+	free(j->reuse);
 	free(j->src_path);
 	free(j->rel_dir);
 	free(j->stem);
@@ -179,6 +188,8 @@ sniff_job(struct job *j, struct sniff *s, int need_hash)
 		goto out;
 	}
 	j->bytes = st.st_size;
+	j->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	j->inode = (uint64_t)st.st_ino;
 	while ((n = read(fd, buf, sizeof(buf))) < 0 && errno == EINTR)
 		;
 	if (n < 0) {
@@ -242,6 +253,106 @@ plan_widths(const struct options *o, int src_width, int *targets, int *name_widt
 	return n;
 }
 
+void
+plan_recipe(const struct options *o, enum out_format f, int width, char out[17])
+{
+	char text[256];
+	int len;
+
+	/* everything that shapes the bytes of one output */
+	len = snprintf(text, sizeof(text),
+		       "imgbake %s|libvips %s|%s|q%d|w%d|meta%d|bg%02x%02x%02x",
+		       IMGBAKE_VERSION, o->libvips_version ? o->libvips_version : "",
+		       format_name(f), f == FMT_PNG ? 0 : o->quality[f], width,
+		       o->keep_metadata, o->background[0], o->background[1],
+		       o->background[2]);
+	snprintf(out, 17, "%016llx",
+		 (unsigned long long)XXH3_64bits(text, (size_t)len));
+}
+
+/* Whether the source is, without reading it, the one the last run
+ * saw: same size, mtime and inode.  If so, take the type and hash from
+ * the record: no open, no sniff, no hash.  -1 when out of memory. */
+static int
+stat_unchanged(struct job *j, const struct prev_source *prev)
+{
+	char *ext = j->mime;	/* the extension, until typed */
+	struct stat st;
+
+	if (stat(j->src_path, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != prev->bytes ||
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != prev->mtime_ns ||
+	    (uint64_t)st.st_ino != prev->inode)
+		return 0;
+	if (!(j->mime = strdup(prev->mime))) {
+		j->mime = ext;
+		return -1;
+	}
+	j->type = sniff_type(j->mime);
+	j->ext_mismatch = !sniff_ext_matches(j->type, ext);
+	j->bytes = st.st_size;
+	j->mtime_ns = prev->mtime_ns;
+	j->inode = prev->inode;
+	memcpy(j->hash, prev->hash, sizeof(j->hash));
+	free(ext);
+	return 1;
+}
+
+/* Keep, in j->reuse, the outputs of the last run that are still what
+ * this run would write; all of them: the job is up to date. */
+static int
+find_reusable(struct job *j, const struct prev_source *prev,
+	const struct options *o)
+{
+	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
+	int n, name_width, w, f, wanted = 0;
+	size_t k;
+
+	if (!widths || !(j->reuse = calloc((size_t)(o->n_widths + 1) * (size_t)o->n_formats,
+					   sizeof(*j->reuse)))) {
+		free(widths);
+		return -1;
+	}
+	j->width = prev->width;
+	j->height = prev->height;
+	n = plan_widths(o, prev->width, widths, &name_width);
+	for (w = 0; w < n; w++)
+		for (f = 0; f < o->n_formats; f++) {
+			int name_w = !o->n_widths ? 0 : name_width ? name_width : widths[w];
+			char *rel = plan_output_path(o, j, o->formats[f], name_w);
+			char recipe[17];
+
+			wanted++;
+			plan_recipe(o, o->formats[f], widths[w], recipe);
+			for (k = 0; rel && k < prev->n_outputs; k++) {
+				const struct out_record *r = &prev->outputs[k];
+				char *full;
+				struct stat st;
+				int ok;
+
+				if (strcmp(r->path, rel) || strcmp(r->recipe, recipe))
+					continue;
+				if (!(full = path_join(o->output_dir, rel)))
+					break;
+				ok = stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+				     (uint64_t)st.st_size == r->bytes;
+				free(full);
+				if (ok) {
+					j->reuse[j->n_reuse] = *r;
+					j->reuse[j->n_reuse].path = rel;
+					j->n_reuse++;
+					rel = NULL;
+				}
+				break;
+			}
+			free(rel);
+		}
+	free(widths);
+	if (wanted && (size_t)wanted == j->n_reuse)
+		j->pre_status = JOB_UP_TO_DATE;
+	return 0;
+}
+
 struct planned_output {
 	char *path;
 	size_t job;
@@ -273,7 +384,7 @@ find_collisions(struct plan *p, const struct options *o)
 		struct stat src_st;
 		int have_src = stat(j->src_path, &src_st) == 0;
 
-		if (j->pre_status != JOB_PENDING)
+		if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE)
 			continue;
 		for (f = 0; f < o->n_formats; f++) {
 			for (w = 0; w < nw; w++) {
@@ -329,7 +440,8 @@ next_job:
 			for (m = i; m < k; m++) {
 				struct job *j = &p->jobs[outs[m].job];
 
-				if (j->pre_status == JOB_PENDING || j->pre_reason == REASON_COLLISION)
+				if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE ||
+				    j->pre_reason == REASON_COLLISION)
 					job_refuse(j, JOB_FAILED, REASON_COLLISION,
 						   "another source also writes '%s'", outs[i].path);
 			}
@@ -344,10 +456,13 @@ out:
 }
 
 int
-plan_finish(struct plan *p, const struct options *o, struct sniff *s)
+plan_finish(struct plan *p, const struct options *o, struct sniff *s,
+	const struct prev_manifest *pm)
 {
 	int need_hash = strstr(options_template(o), "{hash}") != NULL;
+	const struct prev_source *prev;
 	size_t i, k;
+	int same;
 
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
@@ -369,7 +484,17 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s)
 			j->mime = NULL;
 			continue;
 		}
-		if (sniff_job(j, s, need_hash))
+		prev = o->force || !pm ? NULL : manifest_find(pm, j->src_path);
+		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
+			return -1;
+		if (!same) {
+			/* touched or freshly cloned: the content decides */
+			if (sniff_job(j, s, need_hash || prev))
+				return -1;
+			same = prev && j->pre_status == JOB_PENDING && j->hash[0] &&
+			       !strcmp(j->hash, prev->hash);
+		}
+		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
 	return find_collisions(p, o);

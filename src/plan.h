@@ -23,10 +23,22 @@ struct plan {
 int plan_add(struct plan *p, const char *path, const char *rel, int named,
 	enum job_status status, enum job_reason reason, const char *error);
 
+struct prev_manifest;
+
 /* Put the jobs in bytewise path order, drop repeats, read each
  * source's first bytes to learn its type, and refuse sources whose
- * outputs collide.  Returns 0 or -1 (out of memory). */
-int plan_finish(struct plan *p, const struct options *o, struct sniff *s);
+ * outputs collide.  With the record of an earlier run (pm, may be
+ * NULL), a source unchanged since gets the outputs still valid in
+ * job->reuse, and status up-to-date when nothing is left to make.
+ * Returns 0 or -1 (out of memory). */
+int plan_finish(struct plan *p, const struct options *o, struct sniff *s,
+	const struct prev_manifest *pm);
+
+/* The recipe of one output: a hash of everything that shapes its bytes
+ * (format, quality, width, metadata and colour options, the imgbake and
+ * libvips versions), as 16 hex digits. */
+void plan_recipe(const struct options *o, enum out_format f, int width,
+	char out[17]);
 
 /* The output path (relative to the output root) of a job for one
  * format and width (0: no width in the name).  The caller frees. */

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "paths.h"
 #include "report.h"
@@ -19,6 +20,10 @@ summary_add(struct summary *s, const struct job *job, const struct result *res)
 		s->outputs += res->n_outputs;
 		s->bytes_in += (uint64_t)job->bytes;
 		s->bytes_out += res->bytes_out;
+		break;
+	case JOB_UP_TO_DATE:
+		s->up_to_date++;
+		s->outputs += res->n_outputs;
 		break;
 	case JOB_SKIPPED:
 		s->skipped++;
@@ -67,6 +72,11 @@ report_result(const struct options *o, const struct job *job,
 			report_error("skipped '%s': %s", path,
 				     res->error ? res->error : reason_name(res->reason));
 		break;
+	case JOB_UP_TO_DATE:
+		if (o->verbose)
+			report_error("up to date '%s': %zu output%s", path, res->n_outputs,
+				     res->n_outputs == 1 ? "" : "s");
+		break;
 	case JOB_CONVERTED:
 		if (o->verbose)
 			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB, estimate %.1f MB",
@@ -82,9 +92,17 @@ report_result(const struct options *o, const struct job *job,
 void
 report_summary(const struct options *o, const struct summary *s, double seconds)
 {
+	char extra[64] = "";
+
 	if (o->quiet)
 		return;
-	fprintf(stderr, "%llu converted, %llu skipped, %llu failed (%.1f MB -> %.1f MB) in %.1f s\n",
-		(unsigned long long)s->converted, (unsigned long long)s->skipped,
+	if (s->up_to_date)
+		snprintf(extra, sizeof(extra), "%llu up to date, ",
+			 (unsigned long long)s->up_to_date);
+	if (s->pruned)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+			 "%llu pruned, ", (unsigned long long)s->pruned);
+	fprintf(stderr, "%llu converted, %s%llu skipped, %llu failed (%.1f MB -> %.1f MB) in %.1f s\n",
+		(unsigned long long)s->converted, extra, (unsigned long long)s->skipped,
 		(unsigned long long)s->failed, mb(s->bytes_in), mb(s->bytes_out), seconds);
 }

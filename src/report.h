@@ -12,7 +12,8 @@
 #include "options.h"
 
 struct summary {
-	uint64_t sources, converted, skipped, failed, outputs;
+	uint64_t sources, converted, up_to_date, skipped, failed, outputs;
+	uint64_t pruned;		/* stale outputs deleted (--prune) */
 	uint64_t bytes_in, bytes_out;	/* of converted sources and their outputs */
 	uint64_t budget, peak_rss;	/* memory, bytes */
 };
@@ -25,7 +26,8 @@ void summary_add(struct summary *s, const struct job *job, const struct result *
 void report_result(const struct options *o, const struct job *job,
 	const struct result *res, uint64_t estimate);
 
-/* "N converted, N skipped, N failed (X MB -> Y MB) in T s", unless -q. */
+/* "N converted, N skipped, N failed (X MB -> Y MB) in T s", unless -q;
+ * up-to-date and pruned counts join it when there are any. */
 void report_summary(const struct options *o, const struct summary *s, double seconds);
 
 /* "imgbake: MESSAGE" on stderr, printf-style. */

@@ -1,0 +1,162 @@
+/*
+ * --prune.  imgbake only ever deletes what its manifest says it wrote:
+ * the stale list is computed from the previous manifest alone, and each
+ * file is checked against the size recorded for it before it goes.
+ * Without --prune the list is carried in the new manifest, so a later
+ * run with --prune still knows what it may delete.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "prune.h"
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_stale(const void *a, const void *b)
+{
+	return strcmp(((const struct stale *)a)->path, ((const struct stale *)b)->path);
+}
+
+static int
+add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 64;
+		struct stale *grown = realloc(*v, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		*v = grown;
+		*cap = ncap;
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	if (!((*v)[*n].path = strdup(path)))
+		return -1;
+	(*v)[*n].bytes = bytes;
+	(*n)++;
+	return 0;
+}
+
+int
+prune_find(const struct prev_manifest *pm, const struct plan *p,
+	const struct result *results, const unsigned char *include,
+	struct stale **out, size_t *n_out)
+{
+	char **made = NULL, *key;
+	size_t n_made = 0, i, k, cap = 0, n = 0;
+	struct stale *v = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	*n_out = 0;
+	for (i = 0; i < p->n; i++)
+		if (include[i])
+			n_made += results[i].n_outputs;
+	if (!(made = malloc((n_made + 1) * sizeof(*made))))
+		return -1;
+	n_made = 0;
+	for (i = 0; i < p->n; i++)
+		for (k = 0; include[i] && k < results[i].n_outputs; k++)
+			made[n_made++] = results[i].outputs[k].path;
+	qsort(made, n_made, sizeof(*made), cmp_str);
+
+	for (i = 0; i < pm->n; i++) {
+		const struct prev_source *ps = &pm->sources[i];
+
+		for (k = 0; k < ps->n_outputs; k++) {
+			key = ps->outputs[k].path;
+			if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+			    add(&v, &n, &cap, key, ps->outputs[k].bytes))
+				goto out;
+		}
+	}
+	for (i = 0; i < pm->n_stale; i++) {
+		key = pm->stale[i];
+		if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+		    add(&v, &n, &cap, key, 0))
+			goto out;
+	}
+	/* one entry per path: a known size wins over an unknown one */
+	qsort(v, n, sizeof(*v), cmp_stale);
+	for (i = k = 0; i < n; i++) {
+		if (k && !strcmp(v[k - 1].path, v[i].path)) {
+			if (!v[k - 1].bytes)
+				v[k - 1].bytes = v[i].bytes;
+			free(v[i].path);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*out = v;
+	*n_out = k;
+	v = NULL;
+	ret = 0;
+out:
+	if (v)
+		prune_release(v, n);
+	free(made);
+	return ret;
+}
+
+/* rmdir the parents of rel that are now empty, deepest first. */
+static void
+remove_empty_dirs(const char *root, const char *rel)
+{
+	char *dir = strdup(rel), *slash;
+
+	while (dir && (slash = strrchr(dir, '/'))) {
+		char *full;
+
+		*slash = '\0';
+		full = path_join(root, dir);
+		if (!full || rmdir(full)) {
+			free(full);
+			break;
+		}
+		free(full);
+	}
+	free(dir);
+}
+
+size_t
+prune_apply(const struct options *o, struct stale *st, size_t n, int delete)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < n; i++) {
+		char *full = path_join(o->output_dir, st[i].path);
+		struct stat sb;
+
+		if (!full)
+			continue;
+		if (lstat(full, &sb)) {
+			st[i].dropped = 1;	/* gone: nothing left to track */
+		} else if (delete && S_ISREG(sb.st_mode) &&
+			   (!st[i].bytes || (uint64_t)sb.st_size == st[i].bytes) &&
+			   unlink(full) == 0) {
+			st[i].dropped = st[i].deleted = 1;
+			count++;
+			remove_empty_dirs(o->output_dir, st[i].path);
+		}
+		free(full);
+	}
+	return count;
+}
+
+void
+prune_release(struct stale *st, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(st[i].path);
+	free(st);
+}
