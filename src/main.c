@@ -19,6 +19,7 @@
  * This file only wires the stages and turns the outcome into an exit
  * status.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,8 @@ static volatile sig_atomic_t stop_signal;
 static void
 on_signal(int sig)
 {
+	int saved_errno = errno;	/* unlink(2) below may change it */
+
 	if (stop_signal) {
 		/* a second ^C: stop now, the default way */
 		signal(sig, SIG_DFL);
@@ -59,6 +62,7 @@ on_signal(int sig)
 	}
 	stop_signal = sig;
 	output_remove_all_temps();
+	errno = saved_errno;
 }
 
 static void
