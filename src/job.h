@@ -69,6 +69,10 @@ struct job {
 	uint64_t inode;
 	int width, height;	/* upright size, when known from the last run */
 
+	/* Another job with the same content, earlier in the plan, or -1:
+	 * this one copies that one's outputs instead of converting. */
+	long dup_of;
+
 	/* Outputs a previous run made that are still valid: the worker
 	 * copies them into the result instead of encoding them again. */
 	struct out_record *reuse;

@@ -32,6 +32,7 @@
 #include <vips/vips.h>
 
 #include "convert.h"
+#include "dedupe.h"
 #include "inputs.h"
 #include "manifest.h"
 #include "membudget.h"
@@ -94,7 +95,8 @@ run_job(void *ctx, size_t i, int worker)
 {
 	struct run *r = ctx;
 
-	if (r->results[i].status == JOB_PENDING)
+	/* duplicates wait for the job they copy: see job_done */
+	if (r->results[i].status == JOB_PENDING && r->plan->jobs[i].dup_of < 0)
 		convert_job(r->o, &r->plan->jobs[i], &r->results[i], worker, &stop_signal);
 }
 
@@ -106,7 +108,7 @@ job_cost(void *ctx, size_t i)
 	struct run *r = ctx;
 	struct result probe;
 
-	if (r->results[i].status != JOB_PENDING)
+	if (r->results[i].status != JOB_PENDING || r->plan->jobs[i].dup_of >= 0)
 		return 0;
 	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], &probe);
 	result_release(&probe);
@@ -117,8 +119,18 @@ static void
 job_done(void *ctx, size_t i)
 {
 	struct run *r = ctx;
+	const struct job *j = &r->plan->jobs[i];
+	struct result *res = &r->results[i];
 
-	if (r->results[i].reason == REASON_INTERRUPTED)
+	/* Jobs are reported in plan order, so the job a duplicate copies,
+	 * earlier in the plan, has finished: copy its outputs here. */
+	if (j->dup_of >= 0 && res->status == JOB_PENDING) {
+		if (stop_signal)
+			return;
+		dedupe_copy(r->o, j, &r->plan->jobs[j->dup_of], &r->results[j->dup_of],
+			    res, OUTPUT_MAX_SLOTS - 1);
+	}
+	if (res->reason == REASON_INTERRUPTED)
 		return;
 	r->reported[i] = 1;
 	/* what finished survives a kill: the next run resumes from it */
@@ -258,8 +270,7 @@ main(int argc, char **argv)
 	struct result *results = NULL;
 	struct prev_manifest pm = { 0 };
 	struct stale *stale = NULL;
-	char **stale_paths = NULL;
-	size_t n_stale = 0, n_keep = 0;
+	size_t n_stale = 0;
 	struct run run = { .journal = -1 };
 	char err[1024];
 	double t0 = now();
@@ -384,8 +395,7 @@ main(int argc, char **argv)
 		goto out_vips;
 	}
 	/* outputs the last run made that this one did not */
-	if (prune_find(&pm, &plan, results, run.reported, &stale, &n_stale) ||
-	    !(stale_paths = calloc(n_stale + 1, sizeof(*stale_paths)))) {
+	if (prune_find(&pm, &plan, results, run.reported, &stale, &n_stale)) {
 		report_error("out of memory");
 		goto out_vips;
 	}
@@ -395,13 +405,11 @@ main(int argc, char **argv)
 
 		if (stale[i].deleted && o.verbose)
 			report_error("pruned '%s'", path_quote(stale[i].path, path, sizeof(path)));
-		if (!stale[i].dropped)
-			stale_paths[n_keep++] = stale[i].path;
 	}
 
 	run.summary.peak_rss = peak_rss();
 	run.summary.budget = o.memory_budget;
-	if (manifest_write(&o, &plan, results, run.reported, &pm, stale_paths, n_keep,
+	if (manifest_write(&o, &plan, results, run.reported, &pm, stale, n_stale,
 			   &run.summary, err, sizeof(err))) {
 		report_error("%s", err);
 		if (stop_signal) {
@@ -439,7 +447,6 @@ out:
 	if (run.journal >= 0)
 		close(run.journal);
 	prune_release(stale, n_stale);
-	free(stale_paths);
 	manifest_prev_release(&pm);
 	sniff_free(sniff);
 	walk_exclude_release(&ex);

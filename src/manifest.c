@@ -8,7 +8,8 @@
  *                    "error", "warning",
  *                    "outputs": [ { "path", "format", "width", "height",
  *                                   "bytes", "recipe" } ] } ],
- *     "stale": [ output paths recorded earlier, no longer produced ] }
+ *     "stale": [ { "path", "bytes" } of outputs recorded earlier and
+ *                no longer produced ] }
  *
  * Fields that are unknown for a source are left out rather than null.
  * The next run reads it back: size, mtime and inode say a source is
@@ -129,7 +130,7 @@ source_json(const struct job *job, const struct result *res)
 int
 manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
-	const struct prev_manifest *pm, char *const *stale, size_t n_stale,
+	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen)
 {
 	const struct prev_source *prev;
@@ -145,7 +146,10 @@ manifest_write(const struct options *o, const struct plan *p,
 		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
 			json_array_append(sources, prev->raw);
 	for (i = 0; i < n_stale; i++)
-		json_array_append_new(stale_arr, json_path(stale[i]));
+		if (!stale[i].dropped)
+			json_array_append_new(stale_arr, json_pack("{s:o, s:I}",
+				"path", json_path(stale[i].path),
+				"bytes", (json_int_t)stale[i].bytes));
 	/* "memory" is the one part that varies between identical runs */
 	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}, s:o, s:o}",
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string(),
@@ -367,10 +371,16 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				goto oom;
 		stale = json_object_get(root, "stale");
 		if (json_is_array(stale) &&
-		    (pm->stale = calloc(json_array_size(stale) + 1, sizeof(char *))))
-			json_array_foreach(stale, i, src)
-				if ((pm->stale[pm->n_stale] = safe_rel(src)))
+		    (pm->stale = calloc(json_array_size(stale) + 1, sizeof(*pm->stale))))
+			json_array_foreach(stale, i, src) {
+				struct stale *st = &pm->stale[pm->n_stale];
+
+				if ((st->path = safe_rel(json_object_get(src, "path")))) {
+					st->bytes = (uint64_t)json_integer_value(
+						json_object_get(src, "bytes"));
 					pm->n_stale++;
+				}
+			}
 		json_decref(root);
 		root = NULL;
 	}
@@ -441,7 +451,7 @@ manifest_prev_release(struct prev_manifest *pm)
 	for (i = 0; i < pm->n; i++)
 		prev_source_release(&pm->sources[i]);
 	for (i = 0; i < pm->n_stale; i++)
-		free(pm->stale[i]);
+		free(pm->stale[i].path);
 	free(pm->sources);
 	free(pm->stale);
 	memset(pm, 0, sizeof(*pm));

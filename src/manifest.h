@@ -7,6 +7,7 @@
 #define IMGBAKE_MANIFEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "job.h"
 #include "options.h"
@@ -29,10 +30,18 @@ struct prev_source {
 	void *raw;			/* the record as read (json_t), to carry over */
 };
 
+/* An output recorded by an earlier run that this run does not make. */
+struct stale {
+	char *path;		/* relative to the output root */
+	uint64_t bytes;		/* recorded size */
+	int deleted;		/* removed by prune_apply */
+	int dropped;		/* no longer to be tracked: deleted, gone, or changed */
+};
+
 struct prev_manifest {
 	struct prev_source *sources;	/* sorted by path */
 	size_t n;
-	char **stale;			/* outputs recorded, no longer produced */
+	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
 	int resumed;			/* a killed run left its journal */
 };
@@ -56,12 +65,11 @@ void manifest_journal_remove(const struct options *o);
 
 /* Write the manifest of the jobs marked in `include`; a job that did
  * not finish (after an interrupt) keeps the record pm has for it, if
- * any.  `stale` lists the outputs recorded earlier that this run did
- * not make and did not delete.  Returns 0 or -1 with a message in err.
+ * any.  Of `stale`, the entries not dropped are kept in the manifest.  Returns 0 or -1 with a message in err.
  * Main thread only. */
 int manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
-	const struct prev_manifest *pm, char *const *stale, size_t n_stale,
+	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen);
 
 /* Add the outputs an earlier run recorded to `ex`, so the walk does

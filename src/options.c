@@ -22,7 +22,8 @@ enum {
 	OPT_BACKGROUND,
 	OPT_MAX_PIXELS,
 	OPT_FORCE,
-	OPT_PRUNE
+	OPT_PRUNE,
+	OPT_LINK_DUPLICATES
 };
 
 struct opt_desc {
@@ -49,6 +50,7 @@ static const struct opt_desc opt_table[] = {
 	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
 	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
 	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
+	{ "link-duplicates", OPT_LINK_DUPLICATES, NULL, "hard-link the outputs of identical sources instead of copying" },
 	{ "dry-run", 'n', NULL, "print what would be written, write nothing" },
 	{ "verbose", 'v', NULL, "one line per source" },
 	{ "quiet", 'q', NULL, "print errors only" },
@@ -490,6 +492,9 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_PRUNE:
 			o->prune = 1;
+			break;
+		case OPT_LINK_DUPLICATES:
+			o->link_duplicates = 1;
 			break;
 		case 'n':
 			o->dry_run = 1;

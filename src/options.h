@@ -39,6 +39,7 @@ struct options {
 	int show_version;
 	int force;			/* rebuild even what is up to date */
 	int prune;			/* delete outputs no longer produced */
+	int link_duplicates;		/* hard-link, not copy, identical sources' outputs */
 	const char *libvips_version;	/* set by main: part of every recipe */		/* -V: main prints the versions */
 	unsigned char background[3];
 	uint64_t max_pixels;

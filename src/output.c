@@ -257,3 +257,55 @@ output_sweep_temps(const char *dir)
 	closedir(d);
 	return count;
 }
+
+int
+output_copy(const char *src, const char *dst, int slot, int hard_link,
+	char *err, size_t errlen)
+{
+	struct tempfile t;
+	int in = -1, ret = -1;
+
+	if (output_open(&t, dst, slot, err, errlen))
+		return -1;
+	if (hard_link) {
+		/* the name stays registered while it is swapped for the link */
+		close(t.fd);
+		t.fd = -1;
+		if (unlink(t.path) || link(src, t.path)) {
+			snprintf(err, errlen, "cannot link '%s' to '%s': %s", dst, src,
+				 strerror(errno));
+			goto out;
+		}
+		if (rename(t.path, t.final_path)) {
+			snprintf(err, errlen, "cannot rename to '%s': %s", dst, strerror(errno));
+			goto out;
+		}
+		atomic_store(&temp_slots[t.slot].live, 0);
+		t.slot = -1;
+		free(t.path);
+		t.path = NULL;
+		ret = 0;
+		goto out;
+	}
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", src, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, t.fd, NULL, 1 << 30, 0);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot copy '%s' to '%s': %s", src, dst,
+				 strerror(errno));
+			goto out;
+		}
+	}
+	ret = output_commit(&t, err, errlen);
+out:
+	if (in >= 0)
+		close(in);
+	output_discard(&t);
+	return ret;
+}

@@ -44,6 +44,11 @@ int output_mkdirs(const char *dir);
  * its rename and reports the job as interrupted. */
 void output_remove_all_temps(void);
 
+/* Give dst the content of src, atomically: a copy, or with hard_link a
+ * second name for the same file.  Returns 0 or -1 with a message. */
+int output_copy(const char *src, const char *dst, int slot, int hard_link,
+	char *err, size_t errlen);
+
 /* Remove the temporary files a killed run left anywhere under dir
  * (SIGKILL leaves no chance to clean up).  Returns how many. */
 size_t output_sweep_temps(const char *dir);

@@ -85,6 +85,7 @@ plan_add(struct plan *p, const char *path, const char *rel, int named,
 	}
 	j = &p->jobs[p->n];
 	memset(j, 0, sizeof(*j));
+	j->dup_of = -1;
 	j->named = named;
 	j->pre_status = status;
 	j->pre_reason = reason;
@@ -353,6 +354,39 @@ find_reusable(struct job *j, const struct prev_source *prev,
 	return 0;
 }
 
+static int
+cmp_by_hash(const void *a, const void *b)
+{
+	const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+	int c = strcmp(x->hash, y->hash);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Identical sources (copies, hard links) are converted once: the first
+ * in plan order converts (or is up to date), the others copy from it. */
+static int
+find_duplicates(struct plan *p)
+{
+	struct job **v = malloc((p->n + 1) * sizeof(*v));
+	size_t n = 0, i, k;
+
+	if (!v)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		if ((p->jobs[i].pre_status == JOB_PENDING ||
+		     p->jobs[i].pre_status == JOB_UP_TO_DATE) && p->jobs[i].hash[0])
+			v[n++] = &p->jobs[i];
+	qsort(v, n, sizeof(*v), cmp_by_hash);
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && !strcmp(v[k]->hash, v[i]->hash); k++)
+			if (v[k]->pre_status == JOB_PENDING)
+				v[k]->dup_of = v[i] - p->jobs;
+	}
+	free(v);
+	return 0;
+}
+
 struct planned_output {
 	char *path;
 	size_t job;
@@ -459,7 +493,9 @@ int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	const struct prev_manifest *pm)
 {
-	int need_hash = strstr(options_template(o), "{hash}") != NULL;
+	/* every new source is hashed here: it names changes for the next
+	 * run and finds identical sources now */
+	int need_hash = 1;
 	const struct prev_source *prev;
 	size_t i, k;
 	int same;
@@ -497,5 +533,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
+	if (find_duplicates(p))
+		return -1;
 	return find_collisions(p, o);
 }

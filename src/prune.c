@@ -79,17 +79,15 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 		}
 	}
 	for (i = 0; i < pm->n_stale; i++) {
-		key = pm->stale[i];
+		key = pm->stale[i].path;
 		if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
-		    add(&v, &n, &cap, key, 0))
+		    add(&v, &n, &cap, key, pm->stale[i].bytes))
 			goto out;
 	}
-	/* one entry per path: a known size wins over an unknown one */
+	/* one entry per path */
 	qsort(v, n, sizeof(*v), cmp_stale);
 	for (i = k = 0; i < n; i++) {
 		if (k && !strcmp(v[k - 1].path, v[i].path)) {
-			if (!v[k - 1].bytes)
-				v[k - 1].bytes = v[i].bytes;
 			free(v[i].path);
 			continue;
 		}
@@ -137,11 +135,10 @@ prune_apply(const struct options *o, struct stale *st, size_t n, int delete)
 
 		if (!full)
 			continue;
-		if (lstat(full, &sb)) {
-			st[i].dropped = 1;	/* gone: nothing left to track */
-		} else if (delete && S_ISREG(sb.st_mode) &&
-			   (!st[i].bytes || (uint64_t)sb.st_size == st[i].bytes) &&
-			   unlink(full) == 0) {
+		if (lstat(full, &sb) || !S_ISREG(sb.st_mode) ||
+		    (uint64_t)sb.st_size != st[i].bytes) {
+			st[i].dropped = 1;	/* gone, or not ours any more */
+		} else if (delete && unlink(full) == 0) {
 			st[i].dropped = st[i].deleted = 1;
 			count++;
 			remove_empty_dirs(o->output_dir, st[i].path);

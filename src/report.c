@@ -59,7 +59,7 @@ void
 report_result(const struct options *o, const struct job *job,
 	const struct result *res, uint64_t estimate)
 {
-	char path[1024];
+	char path[1024], est[48] = "";
 
 	path_quote(job->src_path, path, sizeof(path));
 	switch (res->status) {
@@ -78,11 +78,14 @@ report_result(const struct options *o, const struct job *job,
 				     res->n_outputs == 1 ? "" : "s");
 		break;
 	case JOB_CONVERTED:
+		/* no estimate: the outputs were copied from an identical source */
+		if (estimate)
+			snprintf(est, sizeof(est), ", estimate %.1f MB", mb(estimate));
 		if (o->verbose)
-			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB, estimate %.1f MB",
+			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB%s",
 				     path, res->width, res->height, res->n_outputs,
 				     res->n_outputs == 1 ? "" : "s",
-				     mb((uint64_t)job->bytes), mb(res->bytes_out), mb(estimate));
+				     mb((uint64_t)job->bytes), mb(res->bytes_out), est);
 		break;
 	default:
 		break;

@@ -1,0 +1,74 @@
+/*
+ * A tree often holds the same image twice (copies, hard links, the
+ * same logo in every folder).  The planner sends the first of each set
+ * of identical sources to be converted; the others arrive here after
+ * it has finished and get its outputs under their own names, without
+ * a decode or an encode.  Outputs an earlier run left that are still
+ * valid are kept as they are.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedupe.h"
+#include "output.h"
+#include "paths.h"
+#include "plan.h"
+
+void
+dedupe_copy(const struct options *o, const struct job *job,
+	const struct job *primary, const struct result *pres,
+	struct result *res, int slot)
+{
+	char err[1024];
+	size_t k, m;
+
+	res->width = pres->width;
+	res->height = pres->height;
+	memcpy(res->hash, job->hash, sizeof(res->hash));
+	if (pres->status != JOB_CONVERTED && pres->status != JOB_UP_TO_DATE) {
+		res->status = JOB_FAILED;
+		res->reason = pres->reason;
+		if (asprintf(&res->error, "as its identical copy '%s': %s", primary->src_path,
+			     pres->error ? pres->error : "failed") < 0)
+			res->error = NULL;
+		return;
+	}
+	if (!(res->outputs = calloc(pres->n_outputs + 1, sizeof(*res->outputs))))
+		goto oom;
+	for (k = 0; k < pres->n_outputs; k++) {
+		const struct out_record *r = &pres->outputs[k];
+		char *rel = plan_output_path(o, job, r->format, o->n_widths ? r->width : 0);
+		char *src = path_join(o->output_dir, r->path);
+		char *dst = rel ? path_join(o->output_dir, rel) : NULL;
+		int reused = 0;
+
+		for (m = 0; rel && m < job->n_reuse; m++)
+			reused |= !strcmp(job->reuse[m].path, rel) &&
+				  !strcmp(job->reuse[m].recipe, r->recipe);
+		if (!rel || !src || !dst ||
+		    (!reused && output_copy(src, dst, slot, o->link_duplicates,
+					    err, sizeof(err)))) {
+			res->status = JOB_FAILED;
+			res->reason = REASON_WRITE;
+			res->error = strdup(rel && src && dst ? err : "out of memory");
+		} else {
+			res->outputs[res->n_outputs] = *r;
+			res->outputs[res->n_outputs].path = rel;
+			res->n_outputs++;
+			res->bytes_out += r->bytes;
+			rel = NULL;
+		}
+		free(rel);
+		free(src);
+		free(dst);
+		if (res->status == JOB_FAILED)
+			return;
+	}
+	res->status = JOB_CONVERTED;
+	return;
+oom:
+	res->status = JOB_FAILED;
+	res->reason = REASON_WRITE;
+	res->error = strdup("out of memory");
+}

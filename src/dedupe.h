@@ -1,0 +1,18 @@
+/*
+ * Identical sources: one conversion, and copies (or hard links) of its
+ * outputs under the other sources' names.
+ */
+#ifndef IMGBAKE_DEDUPE_H
+#define IMGBAKE_DEDUPE_H
+
+#include "job.h"
+#include "options.h"
+
+/* Fill res for `job`, a duplicate of `primary` whose result is pres:
+ * the same outputs, copied to job's names; failed as the primary
+ * failed.  `slot` is a temp-file registry slot free for this thread. */
+void dedupe_copy(const struct options *o, const struct job *job,
+	const struct job *primary, const struct result *pres,
+	struct result *res, int slot);
+
+#endif
