@@ -1,0 +1,158 @@
+#!/bin/sh
+# A run killed with SIGKILL leaves its journal (IMGBAKE-MANIFEST.journal)
+# and maybe temporary files; the next run removes the temporaries, reuses
+# every source the journal records and converts only the rest.
+. "$(dirname "$0")/lib.sh"
+
+have_saver avif || skip_all "this libvips cannot write AVIF"
+
+# 10 noise photos, 512x384: a -j2 run to WebP and AVIF takes a few seconds.
+N=10
+for i in 1 2 3 4 5; do
+	mkimg "big/p$i.jpg" 512x384
+	mkimg "big/sub/q$i.jpg" 512x384
+done
+
+# skip DESCRIPTION: a test that could not be run here.
+skip() {
+	_tap_n=$((_tap_n + 1))
+	printf 'ok %d # skip %s\n' "$_tap_n" "$1"
+}
+
+# journal_lines FILE: complete lines in the journal FILE (0 if none).
+journal_lines() {
+	if [ -f "$1" ]; then
+		wc -l <"$1" | tr -d ' '
+	else
+		echo 0
+	fi
+}
+
+# killed OUTDIR MANIFEST ARG...: start `imgbake ARG... -o OUTDIR big` in
+# the background, wait (at most 30 s) until its journal holds a line, and
+# SIGKILL it.  Sets jl, the lines in the journal once it is dead; returns 1
+# when the run ended on its own first.
+killed() {
+	_o=$1 _m=$2
+	shift 2
+	"$IMGBAKE" "$@" -o "$_o" big >"$OUT" 2>"$ERR" &
+	_pid=$!
+	_i=0
+	while [ $_i -lt 300 ] && [ "$(journal_lines "$_m.journal")" -lt 1 ] &&
+		kill -0 $_pid 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -KILL $_pid 2>/dev/null
+	{ wait $_pid; } 2>/dev/null
+	_st=$?
+	jl=$(journal_lines "$_m.journal")
+	diag "killed with $jl source(s) in the journal and" \
+		"$(find "$_o" -name '.*' -type f | wc -l | tr -d ' ') temporary file(s) in $_o"
+	if [ $_st -ne 137 ]; then
+		diag "the run ended (status $_st) before it could be killed"
+		return 1
+	fi
+	return 0
+}
+
+# leftovers OUTDIR MANIFEST: every file under OUTDIR that is neither the
+# manifest nor an output it records (temporaries included).
+leftovers() {
+	files "$1" | grep -vxF -e "${2#"$1"/}" \
+		$(json_get "$2" '[map { $_->{path} } outs()]' | sed 's/^/-e /')
+}
+
+# check NAME OUTDIR MANIFEST: the state after the re-run of a killed run.
+check() {
+	is "$rc" 0 "$1: the re-run exits 0" || show_run
+	is "$(temps "$2")" "" "$1: no temporary file left"
+	is "$(find "$2" -name '.*' -type f)" "" "$1: no hidden (.NAME.imgbake-XXXXXX) file left"
+	is "$(leftovers "$2" "$3")" "" "$1: every file in the tree is the manifest or a recorded output"
+	[ ! -e "$3.journal" ]
+	ok $? "$1: the journal is removed"
+	json_ok "$3"
+	ok $? "$1: the manifest is valid JSON"
+	is "$(json_get "$3" '$j->{summary}{sources}')" $N "$1: every source recorded"
+	is "$(json_get "$3" 'scalar(outs())')" $((N * 2)) "$1: two outputs per source"
+	_bad=0
+	for _r in $(json_get "$3" '[map { "$_->{path}|$_->{width}x$_->{height}|$_->{bytes}" } outs()]'); do
+		_f=$2/${_r%%|*}
+		_want=${_r#*|}
+		_want=${_want%|*}
+		if [ "$(size "$_f")" != "$_want" ]; then
+			diag "$_f: '$(size "$_f")', recorded $_want"
+			_bad=1
+		elif [ "$(stat -c %s "$_f")" != "${_r##*|}" ]; then
+			diag "$_f: $(stat -c %s "$_f") bytes, recorded ${_r##*|}"
+			_bad=1
+		fi
+	done
+	ok $_bad "$1: every recorded output decodes at the recorded size and bytes"
+}
+
+# journaled MANIFEST: "path" of each source in the journal kept as J.
+journaled() {
+	perl -MJSON::PP -ne 'my $r = eval { decode_json($_) } or next;
+		print "$r->{path}\n" if $r->{path}' "$1" | sort
+}
+
+# ---- killed during a cold run ---------------------------------------------------
+
+M=o1/imgbake-manifest.json
+if killed o1 $M -j2 -f webp,avif; then
+	cp $M.journal j1
+	cmp_ok "$jl" -ge 1 "cold run killed: the journal holds a finished source"
+	[ ! -e $M ]
+	ok $? "cold run killed: no manifest yet"
+	run -j2 -f webp,avif -o o1 big
+	check "cold run killed" o1 $M
+	is "$(json_get $M '$j->{summary}{converted}')" $((N - jl)) \
+		"cold run killed: the re-run converts total - journal lines ($N - $jl)"
+	is "$(json_get $M '[sort map { $_->{path} } grep { $_->{status} eq "up-to-date" } @{$j->{sources}}]')" \
+		"$(journaled j1)" "cold run killed: exactly the journal's sources are up-to-date"
+	is "$(json_get $M '$j->{summary}{up_to_date}')" "$jl" "cold run killed: summary.up_to_date"
+else
+	skip "cold run finished before SIGKILL (machine too fast)"
+fi
+
+# ---- killed during an incremental run (a manifest and a journal) ------------------
+
+# The complete run of o1 is the previous manifest; a new AVIF quality
+# makes every source convert again, its WebP output reused.
+webp_before=$(cd o1 && find . -name '*.webp' | sort | xargs -r stat -c '%n %.9Y %i')
+if killed o1 $M -j2 -f webp,avif -Q avif=41; then
+	cp $M.journal j2
+	cmp_ok "$jl" -ge 1 "incremental run killed: the journal holds a finished source"
+	run -j2 -f webp,avif -Q avif=41 -o o1 big
+	check "incremental run killed" o1 $M
+	is "$(json_get $M '$j->{summary}{converted}')" $((N - jl)) \
+		"incremental run killed: the re-run converts total - journal lines ($N - $jl)"
+	is "$(json_get $M '[sort map { $_->{path} } grep { $_->{status} eq "up-to-date" } @{$j->{sources}}]')" \
+		"$(journaled j2)" "incremental run killed: exactly the journal's sources are up-to-date"
+	is "$(cd o1 && find . -name '*.webp' | sort | xargs -r stat -c '%n %.9Y %i')" "$webp_before" \
+		"incremental run killed: no webp output rewritten"
+	run -j2 -f webp,avif -Q avif=41 -o o1 big
+	is "$(json_get $M '$j->{summary}{up_to_date}')" $N "then a re-run finds every source up-to-date"
+else
+	skip "incremental run finished before SIGKILL (machine too fast)"
+fi
+
+# ---- -m FILE outside the output tree: the journal is FILE.journal -----------------
+
+if killed o2 list.json -j2 -f avif -m list.json; then
+	cp list.json.journal j3
+	[ ! -e o2/imgbake-manifest.json.journal ]
+	ok $? "-m FILE: no journal in the output tree"
+	run -j2 -f avif -m list.json -o o2 big
+	is "$rc" 0 "-m FILE killed: the re-run exits 0" || show_run
+	is "$(find o2 -name '.*' -type f)" "" "-m FILE killed: no temporary file left"
+	[ ! -e list.json.journal ]
+	ok $? "-m FILE killed: the journal is removed"
+	is "$(json_get list.json '$j->{summary}{converted}')" $((N - jl)) \
+		"-m FILE killed: the re-run converts total - journal lines ($N - $jl)"
+else
+	skip "-m FILE run finished before SIGKILL (machine too fast)"
+fi
+
+done_testing
