@@ -9,7 +9,7 @@ set -eu
 pkgs="build-essential pkg-config
 libvips-dev libvips-tools libmagic-dev libwebp-dev libjpeg62-turbo-dev
 libjansson-dev libxxhash-dev
-perl time mandoc webp file"
+perl time mandoc webp file bsdextrautils"
 
 if [ "${1-}" = bench ]; then
 	pkgs="$pkgs imagemagick libjpeg-turbo-progs libavif-bin mate-backgrounds
