@@ -85,7 +85,8 @@ clean:
 
 # Sanitizer builds: rebuild everything with the instrumentation, then test.
 asan: clean
-	IMGBAKE_SANITIZED=1 $(MAKE) CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	IMGBAKE_SANITIZED=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' check
 
 tsan: clean

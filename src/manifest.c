@@ -407,7 +407,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 
 	/* sort by path, and by position within a path: the last record
 	 * of a path (the journal's, if any) is the one that counts */
-	qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
+	if (pm->n)
+		qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
 	for (i = k = 0; i < pm->n; i++) {
 		if (i + 1 < pm->n && !strcmp(pm->sources[i].path, pm->sources[i + 1].path)) {
 			prev_source_release(&pm->sources[i]);

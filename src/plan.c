@@ -464,7 +464,8 @@ find_collisions(struct plan *p, const struct options *o)
 next_job:
 		;
 	}
-	qsort(outs, n, sizeof(*outs), cmp_output);
+	if (n)
+		qsort(outs, n, sizeof(*outs), cmp_output);
 	for (i = 0; i < n; i = k) {
 		for (k = i + 1; k < n && !strcmp(outs[k].path, outs[i].path); k++)
 			;

@@ -85,7 +85,8 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 			goto out;
 	}
 	/* one entry per path */
-	qsort(v, n, sizeof(*v), cmp_stale);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_stale);
 	for (i = k = 0; i < n; i++) {
 		if (k && !strcmp(v[k - 1].path, v[i].path)) {
 			free(v[i].path);

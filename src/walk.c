@@ -127,7 +127,8 @@ walk_dir(const char *path, const char *rel, const struct walk_exclude *ex,
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 
 	for (i = 0; i < n && ret == 0; i++) {
 		char *child = path_join(path, names[i]);
