@@ -175,7 +175,8 @@ parse_count(const char *s, uint64_t *out)
 	default:
 		return -1;
 	}
-	if (*end || v == 0 || v > UINT64_MAX / mult)
+	/* at most INT64_MAX: the manifest stores it as a JSON integer */
+	if (*end || v == 0 || v > (uint64_t)INT64_MAX / mult)
 		return -1;
 	*out = v * mult;
 	return 0;
