@@ -19,10 +19,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vips/vips.h>
@@ -45,8 +47,21 @@ struct conv {
 	struct result *res;
 	int slot;
 	volatile sig_atomic_t *stop;
+	double deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
+	atomic_int timed_out;	/* set by libvips threads through on_eval */
+	int lenient;		/* this pass decodes with fail_on none */
+	off_t bytes;		/* of the opened source */
 	char err[1024];
 };
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void
 drop_log(const char *domain, GLogLevelFlags level, const char *msg, void *data)
@@ -61,16 +76,20 @@ drop_log(const char *domain, GLogLevelFlags level, const char *msg, void *data)
 }
 
 int
-convert_init(const char *argv0, int threads)
+convert_init(const char *argv0, int threads, const struct options *o,
+	char *err, size_t errlen)
 {
 	static const char *const allowed[] = {
 		"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
 		"VipsForeignLoadNsgif", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
 	};
 	size_t i;
+	int j;
 
-	if (VIPS_INIT(argv0))
+	if (VIPS_INIT(argv0)) {
+		snprintf(err, errlen, "cannot start libvips: %s", vips_error_buffer());
 		return -1;
+	}
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem(0);
 	vips_cache_set_max_files(0);
@@ -79,6 +98,17 @@ convert_init(const char *argv0, int threads)
 	vips_operation_block_set("VipsForeignLoad", TRUE);
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		vips_operation_block_set(allowed[i], FALSE);
+	/* --allow-loader: the loader's family, so its _source variant too */
+	for (j = 0; j < o->n_allow_loaders; j++) {
+		GType type = vips_type_find("VipsForeignLoad", o->allow_loaders[j]);
+
+		if (!type) {
+			snprintf(err, errlen, "unknown loader '%s' (--allow-loader)",
+				 o->allow_loaders[j]);
+			return -1;
+		}
+		vips_operation_block_set(g_type_name(g_type_parent(type)), FALSE);
+	}
 	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
 			  G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, drop_log, NULL);
 	vips_leak_set(getenv("IMGBAKE_LEAK") != NULL);
@@ -100,27 +130,50 @@ fail_text(struct conv *c, enum job_reason reason, const char *stage, const char 
 		return;
 	if (*c->stop)
 		reason = REASON_INTERRUPTED;
+	else if (atomic_load(&c->timed_out))
+		reason = REASON_TIMEOUT;
+	else if (strstr(text, strerror(ENOSPC)) || strstr(text, strerror(EDQUOT)))
+		reason = REASON_IO;
+	if (reason == REASON_IO && (strstr(text, strerror(ENOSPC)) || strstr(text, strerror(EDQUOT))))
+		c->res->disk_full = 1;
 	c->res->status = JOB_FAILED;
 	c->res->reason = reason;
 	if (reason == REASON_INTERRUPTED)
 		c->res->error = strdup("interrupted");
+	else if (reason == REASON_TIMEOUT)
+		c->res->error = g_strdup_printf("%s: over the %d s limit (--timeout)",
+						stage, c->o->timeout);
 	else
 		c->res->error = g_strdup_printf("%s: %s", stage,
 						*text ? text : "unknown libvips error");
 }
 
-/* libvips' error buffer as one line ("a\nb\n" -> "a; b"); g_free it.
- * Taking the copy also clears the buffer for the next failure. */
+/* libvips' error buffer as one line ("a\nb\n" -> "a; b"), each message
+ * once (a failed write repeats itself per strip); g_free it.  Taking
+ * the copy also clears the buffer for the next failure. */
 static char *
 vips_error_line(void)
 {
-	char *text = vips_error_buffer_copy(), *p;
+	char *text = vips_error_buffer_copy();
+	char **lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_new(NULL);
+	int i, k;
 
-	g_strstrip(text);
-	for (p = text; *p; p++)
-		if (*p == '\n')
-			*p = ';';
-	return text;
+	for (i = 0; lines[i]; i++) {
+		g_strstrip(lines[i]);
+		if (!*lines[i] || !strcmp(lines[i], "unix error: Unknown error -1"))
+			continue;
+		for (k = 0; k < i && strcmp(lines[k], lines[i]); k++)
+			;
+		if (k < i)
+			continue;
+		if (out->len)
+			g_string_append(out, "; ");
+		g_string_append(out, lines[i]);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return g_string_free(out, FALSE);
 }
 
 /* Fail with libvips' error text (from_vips) or with c->err. */
@@ -133,51 +186,146 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 	g_free(text);
 }
 
-/* Load the header with the type's own loader (never libvips' guess,
- * which ignores the loader block and reads file names as options). */
-static VipsImage *
-load(struct conv *c, VipsSource *src, int jpeg_shrink)
+/* Whether a loader nickname ("svgload_source") is one --allow-loader
+ * named ("svgload"). */
+static int
+loader_allowed(const struct options *o, const char *nickname)
 {
+	int i;
+
+	for (i = 0; i < o->n_allow_loaders; i++) {
+		size_t n = strlen(o->allow_loaders[i]);
+
+		if (!strncmp(nickname, o->allow_loaders[i], n) &&
+		    (!nickname[n] || !strcmp(nickname + n, "_source")))
+			return 1;
+	}
+	return 0;
+}
+
+/* A type imgbake has no loader of its own for, opened only through a
+ * loader the user allowed: libvips' choice must be one of those. */
+static VipsImage *
+load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
+{
+	const char *type_name = vips_foreign_find_load_source(src);
+	const char *name = type_name ? vips_nickname_find(g_type_from_name(type_name)) : NULL;
+	VipsImage *img;
+
+	if (!name) {
+		fail(c, REASON_UNSUPPORTED, "decode", 1);
+		return NULL;
+	}
+	if (!loader_allowed(c->o, name)) {
+		snprintf(c->err, sizeof(c->err),
+			 "%s would be decoded by %s, which is not allowed (--allow-loader)",
+			 c->job->mime ? c->job->mime : "this file", name);
+		fail(c, REASON_UNSUPPORTED, "decode", 0);
+		return NULL;
+	}
+	if (!(img = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL,
+					       "fail_on", fail_on, NULL)))
+		fail(c, REASON_CORRUPT, "decode", 1);
+	return img;
+}
+
+/* Load the header with the type's own loader (never libvips' guess,
+ * which ignores the loader block and reads file names as options).
+ * jpeg_shrink and webp_scale ask the decoder for a smaller image. */
+static VipsImage *
+load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
+{
+	VipsFailOn fail_on = c->lenient ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_ERROR;
 	VipsImage *img = NULL;
 	int r = -1;
 
 	switch (c->job->type) {
 	case SRC_JPEG:
 		r = vips_jpegload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR,
-					 "shrink", jpeg_shrink, NULL);
+					 "fail_on", fail_on, "shrink", jpeg_shrink, NULL);
 		break;
 	case SRC_PNG:
 		r = vips_pngload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					"fail_on", VIPS_FAIL_ON_ERROR, NULL);
+					"fail_on", fail_on, NULL);
 		break;
 	case SRC_WEBP:
 		r = vips_webpload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+					 "fail_on", fail_on, "scale", webp_scale, NULL);
 		break;
 	case SRC_GIF:
 		r = vips_gifload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					"fail_on", VIPS_FAIL_ON_ERROR, NULL);
+					"fail_on", fail_on, NULL);
 		break;
 	case SRC_TIFF:
 		r = vips_tiffload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+					 "fail_on", fail_on, NULL);
 		break;
 	case SRC_HEIF:
 		r = vips_heifload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+					 "fail_on", fail_on, NULL);
 		break;
+	case SRC_OTHER:
+		return load_allowed(c, src, fail_on);
 	default:
 		snprintf(c->err, sizeof(c->err), "no decoder");
 		fail(c, REASON_UNSUPPORTED, "decode", 0);
 		return NULL;
 	}
 	if (r) {
-		fail(c, REASON_DECODE, "decode", 1);
+		fail(c, REASON_CORRUPT, "decode", 1);
 		return NULL;
 	}
 	return img;
 }
+
+/* The most pixels one byte of a file of this type can stand for, with
+ * a wide margin over the best any encoder manages on a flat image
+ * (measured: JPEG 256, 1-bit PNG 8,100, GIF 1,500, lossless WebP
+ * 24,000).  0: no bound (TIFF and HEIF can compress without limit). */
+static double
+max_px_per_byte(enum src_type type)
+{
+	switch (type) {
+	case SRC_JPEG:
+		return 4096;
+	case SRC_PNG:
+	case SRC_GIF:
+		return 65536;
+	case SRC_WEBP:
+		return 1 << 20;
+	default:
+		return 0;
+	}
+}
+
+/* Limits judged from the header alone, before any pixel is decoded. */
+static int
+check_header(struct conv *c, VipsImage *img)
+{
+	const struct options *o = c->o;
+	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
+	double per_byte = max_px_per_byte(c->job->type);
+	int pages = vips_image_get_n_pages(img);
+
+	if (px > o->max_pixels)
+		snprintf(c->err, sizeof(c->err),
+			 "%dx%d is %.1f MP, over the %.1f MP limit (--max-pixels)",
+			 img->Xsize, img->Ysize, px / 1048576.0, o->max_pixels / 1048576.0);
+	else if (o->max_frames && pages > o->max_frames)
+		snprintf(c->err, sizeof(c->err),
+			 "%d frames, over the %d frame limit (--max-frames)",
+			 pages, o->max_frames);
+	else if (per_byte > 0 && c->bytes > 0 && px > per_byte * (double)c->bytes)
+		snprintf(c->err, sizeof(c->err),
+			 "the header claims %dx%d, more than %lld bytes of %s can hold",
+			 img->Xsize, img->Ysize, (long long)c->bytes,
+			 c->job->mime ? c->job->mime : "image");
+	else
+		return 0;
+	fail(c, REASON_LIMIT, "limit", 0);
+	return -1;
+}
+
 
 static int
 upright_swapped(VipsImage *img)
@@ -205,6 +353,16 @@ jpeg_shrink_for(int src_width, int target)
 	return 1;
 }
 
+/* libwebp scales while it decodes: ask for a little more than the
+ * largest width, so rounding never leaves the image short of it. */
+static double
+webp_scale_for(int src_width, int target)
+{
+	double scale = (target + 1.0) / src_width;
+
+	return scale < 0.999 ? scale : 1;
+}
+
 /* Bring a thumbnailed image to 8-bit sRGB (or 8-bit grey). */
 static VipsImage *
 to_8bit(struct conv *c, VipsImage *in)
@@ -218,7 +376,7 @@ to_8bit(struct conv *c, VipsImage *in)
 	}
 	want = in->Bands <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
 	if (vips_colourspace(in, &out, want, NULL)) {
-		fail(c, REASON_DECODE, "convert to 8 bits", 1);
+		fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
 		return NULL;
 	}
 	if (out->BandFmt != VIPS_FORMAT_UCHAR) {
@@ -226,7 +384,7 @@ to_8bit(struct conv *c, VipsImage *in)
 
 		if (vips_cast_uchar(out, &cast, NULL)) {
 			g_object_unref(out);
-			fail(c, REASON_DECODE, "convert to 8 bits", 1);
+			fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
 			return NULL;
 		}
 		g_object_unref(out);
@@ -269,7 +427,7 @@ detach_metadata(struct conv *c, VipsImage *img)
 		}
 		if (!(copy = g_memdup2(data, len))) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
-			fail(c, REASON_DECODE, "metadata", 0);
+			fail(c, REASON_CORRUPT, "metadata", 0);
 			return -1;
 		}
 		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
@@ -284,32 +442,28 @@ decode(struct conv *c, int fd, int largest)
 	VipsSource *src = NULL;
 	VipsImage *img = NULL, *tmp = NULL, *thumb = NULL, *out = NULL;
 	int width, shrink = 1;
-	uint64_t pixels;
+	double scale = 1;
 
 	if (!(src = vips_source_new_from_descriptor(fd))) {
-		fail(c, REASON_READ, "read", 1);
+		fail(c, REASON_IO, "read", 1);
 		goto out;
 	}
-	if (!(img = load(c, src, 1)))
+	if (!(img = load(c, src, 1, 1)))
 		goto out;
 
 	width = upright_swapped(img) ? img->Ysize : img->Xsize;
 	c->res->width = width;
 	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
-	pixels = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
-	if (pixels > c->o->max_pixels) {
-		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %.1f MP, over the %.1f MP limit (--max-pixels)",
-			 img->Xsize, img->Ysize, pixels / 1048576.0,
-			 c->o->max_pixels / 1048576.0);
-		fail(c, REASON_LIMIT, "limit", 0);
+	if (check_header(c, img))
 		goto out;
-	}
 	if (largest <= 0 || largest > width)
 		largest = width;
 
-	if (c->job->type == SRC_JPEG &&
-	    (shrink = jpeg_shrink_for(width, largest)) > 1) {
+	if (c->job->type == SRC_JPEG)
+		shrink = jpeg_shrink_for(width, largest);
+	else if (c->job->type == SRC_WEBP)
+		scale = webp_scale_for(width, largest);
+	if (shrink > 1 || scale < 1) {
 		/* a fresh source for the second open: the first one has
 		 * already read the header */
 		g_object_unref(img);
@@ -318,10 +472,10 @@ decode(struct conv *c, int fd, int largest)
 		if (lseek(fd, 0, SEEK_SET) ||
 		    !(src = vips_source_new_from_descriptor(fd))) {
 			src = NULL;
-			fail(c, REASON_READ, "read", 1);
+			fail(c, REASON_IO, "read", 1);
 			goto out;
 		}
-		if (!(img = load(c, src, shrink)))
+		if (!(img = load(c, src, shrink, scale)))
 			goto out;
 	}
 
@@ -330,7 +484,7 @@ decode(struct conv *c, int fd, int largest)
 	if (img->Type == VIPS_INTERPRETATION_CMYK) {
 		if (vips_icc_transform(img, &tmp, "srgb", "embedded", TRUE,
 				       "intent", VIPS_INTENT_PERCEPTUAL, NULL)) {
-			fail(c, REASON_DECODE, "colour", 1);
+			fail(c, REASON_CORRUPT, "colour", 1);
 			goto out;
 		}
 		g_object_unref(img);
@@ -347,7 +501,7 @@ decode(struct conv *c, int fd, int largest)
 				 "size", VIPS_SIZE_DOWN,
 				 vips_image_get_typeof(img, VIPS_META_ICC_NAME)
 					? "export_profile" : NULL, "srgb", NULL)) {
-		fail(c, REASON_DECODE, "resize", 1);
+		fail(c, REASON_CORRUPT, "resize", 1);
 		goto out;
 	}
 	out = to_8bit(c, thumb);
@@ -365,12 +519,36 @@ out:
 	return out;
 }
 
+/* Runs on libvips threads while pixels are computed: the way to stop
+ * a job that was interrupted or ran out of time. */
 static void
-on_eval(VipsImage *image, VipsProgress *progress, void *stop)
+on_eval(VipsImage *image, VipsProgress *progress, void *data)
 {
+	struct conv *c = data;
+
 	(void)progress;
-	if (*(volatile sig_atomic_t *)stop)
+	if (*c->stop)
 		vips_image_set_kill(image, TRUE);
+	else if (c->deadline > 0 && mono_now() > c->deadline) {
+		atomic_store(&c->timed_out, 1);
+		vips_image_set_kill(image, TRUE);
+	}
+}
+
+static void
+watch(struct conv *c, VipsImage *img)
+{
+	vips_image_set_progress(img, TRUE);
+	g_signal_connect(img, "eval", G_CALLBACK(on_eval), c);
+}
+
+/* Out of time between two steps. */
+static int
+late(struct conv *c)
+{
+	if (c->deadline > 0 && mono_now() > c->deadline)
+		atomic_store(&c->timed_out, 1);
+	return atomic_load(&c->timed_out);
 }
 
 /* Prepare one image for one format: flatten alpha where the format
@@ -401,8 +579,7 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	/* pixels are upright now: whatever EXIF is kept must say so */
 	if (c->o->keep_metadata)
 		vips_image_set_int(out, VIPS_META_ORIENTATION, 1);
-	vips_image_set_progress(out, TRUE);
-	g_signal_connect(out, "eval", G_CALLBACK(on_eval), (void *)c->stop);
+	watch(c, out);
 	return out;
 }
 
@@ -436,9 +613,13 @@ fail_save(struct conv *c, const char *stage)
 {
 	char *text = vips_error_line();
 	int in_saver = strstr(text, "save") != NULL;
+	int in_write = strstr(text, "write") != NULL;
 
-	fail_text(c, in_saver ? REASON_ENCODE : REASON_DECODE,
-		  in_saver ? stage : "decode", text);
+	if (in_write)
+		fail_text(c, REASON_IO, "write", text);
+	else
+		fail_text(c, in_saver ? REASON_ENCODE : REASON_CORRUPT,
+			  in_saver ? stage : "decode", text);
 	g_free(text);
 }
 
@@ -480,7 +661,7 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		g_free(buf);
 		if (r) {
 			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-			fail(c, REASON_WRITE, "write", 0);
+			fail(c, REASON_IO, "write", 0);
 		}
 		return r;
 	}
@@ -492,7 +673,7 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		return -1;
 	}
 	if (!(target = vips_target_new_to_descriptor(fd))) {
-		fail(c, REASON_WRITE, "write", 1);
+		fail(c, REASON_IO, "write", 1);
 		return -1;
 	}
 	switch (f) {
@@ -572,21 +753,39 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 			goto out;
 		}
 	}
+	if (late(c)) {
+		fail(c, REASON_TIMEOUT, stage, 0);
+		goto out;
+	}
 	if (*c->stop) {
 		fail(c, REASON_INTERRUPTED, stage, 0);
+		goto out;
+	}
+	switch (output_check_dirs(c->o->output_dir, rel, c->err, sizeof(c->err))) {
+	case 1:
+		fail(c, REASON_UNSAFE_PATH, "write", 0);
+		goto out;
+	case -1:
+		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
 	if (!(ready = prepare(c, img, f)))
 		goto out;
 	if (output_open(&t, full, c->slot, c->err, sizeof(c->err))) {
-		fail(c, REASON_WRITE, "write", 0);
+		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
 	if (save(c, ready, f, t.fd, stage))
 		goto out;
+	/* libaom and libwebp cannot be interrupted: an encode that ran past
+	 * the deadline is thrown away when it returns */
+	if (late(c)) {
+		fail(c, REASON_TIMEOUT, stage, 0);
+		goto out;
+	}
 	if (fstat(t.fd, &st)) {
 		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_WRITE, "write", 0);
+		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
 	if (*c->stop) {
@@ -594,7 +793,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	if (output_commit(&t, c->err, sizeof(c->err))) {
-		fail(c, REASON_WRITE, "write", 0);
+		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
 	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
@@ -677,17 +876,19 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 static int
 open_source(struct conv *c)
 {
+	int follow = c->job->named || c->o->follow_symlinks;
 	struct stat st;
 	int fd = open(c->job->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
-		      (c->job->named ? 0 : O_NOFOLLOW));
+		      (follow ? 0 : O_NOFOLLOW));
 
 	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_READ, "open", 0);
+		fail(c, REASON_IO, "open", 0);
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(c->err, sizeof(c->err), "not a regular file");
 		fail(c, REASON_NOT_REGULAR, "open", 0);
 	} else {
+		c->bytes = st.st_size;
 		return fd;
 	}
 	if (fd >= 0)
@@ -721,7 +922,8 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	m.rotated = orientation > 1 && orientation <= 8;
 	m.out_width = widths[n - 1];
 	m.out_height = (int)((double)up_height * widths[n - 1] / up_width + 0.5);
-	m.jpeg_shrink = jpeg_shrink_for(up_width, widths[n - 1]);
+	m.jpeg_shrink = type == SRC_JPEG ? jpeg_shrink_for(up_width, widths[n - 1]) : 1;
+	m.load_scale = type == SRC_WEBP ? webp_scale_for(up_width, widths[n - 1]) : 1;
 	m.n_outputs = n * o->n_formats;
 	for (f = 0; f < o->n_formats; f++)
 		m.formats |= 1u << o->formats[f];
@@ -734,7 +936,7 @@ uint64_t
 convert_probe(const struct options *o, const struct job *job, struct result *res)
 {
 	volatile sig_atomic_t never = 0;
-	struct conv c = { o, job, res, -1, &never, "" };
+	struct conv c = { .o = o, .job = job, .res = res, .slot = -1, .stop = &never };
 	VipsSource *src = NULL;
 	VipsImage *img = NULL;
 	uint64_t est = 0;
@@ -744,16 +946,12 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 	if ((fd = open_source(&c)) < 0)
 		return 0;
 	if (!(src = vips_source_new_from_descriptor(fd)))
-		fail(&c, REASON_READ, "read", 1);
-	else if ((img = load(&c, src, 1))) {
+		fail(&c, REASON_IO, "read", 1);
+	else if ((img = load(&c, src, 1, 1))) {
 		res->width = upright_swapped(img) ? img->Ysize : img->Xsize;
 		res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
-		if ((uint64_t)img->Xsize * (uint64_t)img->Ysize > o->max_pixels) {
-			snprintf(c.err, sizeof(c.err), "over the --max-pixels limit");
-			fail(&c, REASON_LIMIT, "limit", 0);
-		} else {
+		if (!check_header(&c, img))
 			est = estimate(o, img, job->type, res->width, res->height);
-		}
 		g_object_unref(img);
 	}
 	if (src)
@@ -762,56 +960,87 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 	return est;
 }
 
-void
-convert_job(const struct options *o, const struct job *job,
-	struct result *res, int slot, volatile sig_atomic_t *stop)
+/* One try at the whole job, strict or lenient. */
+static void
+convert_once(struct conv *c)
 {
-	struct conv c = { o, job, res, slot, stop, "" };
+	const struct options *o = c->o;
+	struct result *res = c->res;
 	VipsImage *base = NULL, *mem = NULL;
 	int *widths = NULL;
 	int n_targets, fd, largest, name_width;
 
-	memset(res, 0, sizeof(*res));
-	res->status = JOB_PENDING;
-	if ((fd = open_source(&c)) < 0)
+	if ((fd = open_source(c)) < 0)
 		goto out;
-	if (job->hash[0]) {
-		memcpy(res->hash, job->hash, sizeof(res->hash));
+	if (c->job->hash[0]) {
+		memcpy(res->hash, c->job->hash, sizeof(res->hash));
 	} else if (hash_fd(fd, res->hash) || lseek(fd, 0, SEEK_SET)) {
-		snprintf(c.err, sizeof(c.err), "%s", strerror(errno));
-		fail(&c, REASON_READ, "read", 0);
+		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+		fail(c, REASON_IO, "read", 0);
 		goto out;
 	}
 
 	largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
-	if (!(base = decode(&c, fd, largest)))
+	if (!(base = decode(c, fd, largest)))
 		goto out;
 	if (!(widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1)))) {
-		snprintf(c.err, sizeof(c.err), "out of memory");
-		fail(&c, REASON_DECODE, "plan", 0);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		fail(c, REASON_IO, "plan", 0);
 		goto out;
 	}
 	n_targets = plan_widths(o, res->width, widths, &name_width);
 
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
+		watch(c, base);
 		if (!(mem = vips_image_copy_memory(base))) {
-			fail(&c, REASON_DECODE, "decode", 1);
+			fail_save(c, "decode");
 			goto out;
 		}
 		g_object_unref(base);
 		base = mem;
 	}
-	convert_widths(&c, base, widths, n_targets, name_width);
+	convert_widths(c, base, widths, n_targets, name_width);
 	if (res->status != JOB_FAILED)
 		res->status = JOB_CONVERTED;
 out:
 	if (res->status == JOB_FAILED)
-		remove_written(&c);
+		remove_written(c);
 	if (base)
 		g_object_unref(base);
 	free(widths);
 	if (fd >= 0)
 		close(fd);
+}
+
+void
+convert_job(const struct options *o, const struct job *job,
+	struct result *res, int slot, volatile sig_atomic_t *stop)
+{
+	struct conv c = { .o = o, .job = job, .res = res, .slot = slot, .stop = stop };
+
+	memset(res, 0, sizeof(*res));
+	res->status = JOB_PENDING;
+	if (o->timeout)
+		c.deadline = mono_now() + o->timeout;
+	convert_once(&c);
+
+	/* --lenient: what the strict decoder refused, once more without
+	 * the checks; the record keeps the complaint as a warning */
+	if (o->lenient && res->status == JOB_FAILED && res->reason == REASON_CORRUPT &&
+	    !*stop && !late(&c)) {
+		char *complaint = res->error;
+
+		res->error = NULL;
+		memset(res, 0, sizeof(*res));
+		res->status = JOB_PENDING;
+		c.lenient = 1;
+		c.err[0] = '\0';
+		convert_once(&c);
+		if (res->status == JOB_CONVERTED)
+			res->warning = complaint;
+		else
+			free(complaint);
+	}
 	vips_thread_shutdown();
 }

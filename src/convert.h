@@ -28,7 +28,8 @@ uint64_t convert_probe(const struct options *o, const struct job *job,
 /* Global libvips set-up, main thread, before any worker starts:
  * no operation cache, `threads` threads per pipeline, only the loaders
  * imgbake uses, warnings kept off the terminal. */
-int convert_init(const char *argv0, int threads);
+int convert_init(const char *argv0, int threads, const struct options *o,
+	char *err, size_t errlen);
 void convert_shutdown(void);
 
 #endif

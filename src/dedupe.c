@@ -50,7 +50,7 @@ dedupe_copy(const struct options *o, const struct job *job,
 		    (!reused && output_copy(src, dst, slot, o->link_duplicates,
 					    err, sizeof(err)))) {
 			res->status = JOB_FAILED;
-			res->reason = REASON_WRITE;
+			res->reason = REASON_IO;
 			res->error = strdup(rel && src && dst ? err : "out of memory");
 		} else {
 			res->outputs[res->n_outputs] = *r;
@@ -69,6 +69,6 @@ dedupe_copy(const struct options *o, const struct job *job,
 	return;
 oom:
 	res->status = JOB_FAILED;
-	res->reason = REASON_WRITE;
+	res->reason = REASON_IO;
 	res->error = strdup("out of memory");
 }

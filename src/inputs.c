@@ -21,6 +21,7 @@ struct inputs_ctx {
 	const struct walk_exclude *ex;
 	const char *cwd;	/* physical current directory */
 	const char *base;	/* physical --base */
+	struct walk_links links;	/* -L, and the physical source directories */
 };
 
 static int
@@ -30,6 +31,29 @@ add_walked(void *arg, const char *path, const char *rel,
 	struct inputs_ctx *c = arg;
 
 	return plan_add(c->plan, path, rel, 0, status, reason, error);
+}
+
+/* Note a walked directory's physical path: -L follows links into it. */
+static int
+add_root(struct inputs_ctx *c, const char *path)
+{
+	char *real = realpath(path, NULL), **grown;
+	size_t i;
+
+	if (!real)
+		return 0;	/* the walk reports what is wrong with it */
+	for (i = 0; i < c->links.n_roots; i++)
+		if (!strcmp(c->links.roots[i], real)) {
+			free(real);
+			return 0;
+		}
+	if (!(grown = realloc(c->links.roots, (c->links.n_roots + 1) * sizeof(*grown)))) {
+		free(real);
+		return -1;
+	}
+	c->links.roots = grown;
+	c->links.roots[c->links.n_roots++] = real;
+	return 0;
 }
 
 /* The mirrored path of a named file, or NULL if it is not inside base. */
@@ -59,10 +83,10 @@ add_source(struct inputs_ctx *c, const char *path)
 
 	if (stat(path, &st)) {
 		snprintf(msg, sizeof(msg), "%s", strerror(errno));
-		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_READ, msg);
+		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_IO, msg);
 	}
 	if (S_ISDIR(st.st_mode))
-		return walk_tree(path, c->ex, add_walked, c);
+		return add_root(c, path) ? -1 : walk_tree(path, c->ex, &c->links, add_walked, c);
 	if (!S_ISREG(st.st_mode))
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_NOT_REGULAR,
 				"not a regular file");
@@ -118,9 +142,13 @@ inputs_collect(const struct options *o, const struct walk_exclude *ex,
 	struct plan *p, char *err, size_t errlen)
 {
 	char cwd[PATH_MAX], base[PATH_MAX];
-	struct inputs_ctx c = { p, ex, cwd, base };
+	struct inputs_ctx c = {
+		p, ex, cwd, base, { o->follow_symlinks, o->allow_outside, NULL, 0 }
+	};
 	int sep = o->null_separated ? '\0' : '\n';
-	int i;
+	struct stat st;
+	size_t k;
+	int i, ret = -1;
 
 	if (!getcwd(cwd, sizeof(cwd))) {
 		snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
@@ -131,14 +159,25 @@ inputs_collect(const struct options *o, const struct walk_exclude *ex,
 			 o->base_dir ? o->base_dir : ".", strerror(errno));
 		return -1;
 	}
+	/* every source directory is a root before any walk starts */
 	for (i = 0; i < o->n_sources; i++)
-		if (add_source(&c, o->sources[i])) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		if (!stat(o->sources[i], &st) && S_ISDIR(st.st_mode) &&
+		    add_root(&c, o->sources[i]))
+			goto oom;
+	for (i = 0; i < o->n_sources; i++)
+		if (add_source(&c, o->sources[i]))
+			goto oom;
 	if (o->files_from && read_list(&c, o->files_from, sep, err, errlen))
-		return -1;
+		goto out;
 	if (o->read_stdin && read_list(&c, "-", sep, err, errlen))
-		return -1;
-	return 0;
+		goto out;
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	for (k = 0; k < c.links.n_roots; k++)
+		free(c.links.roots[k]);
+	free(c.links.roots);
+	return ret;
 }

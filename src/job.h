@@ -38,11 +38,11 @@ enum job_reason {
 	REASON_NOT_REGULAR,
 	REASON_COLLISION,
 	REASON_UNSAFE_PATH,
-	REASON_READ,
-	REASON_DECODE,
+	REASON_IO,		/* reading the source or writing an output */
+	REASON_CORRUPT,		/* the decoder refused the data */
 	REASON_ENCODE,
-	REASON_WRITE,
 	REASON_LIMIT,
+	REASON_TIMEOUT,
 	REASON_INTERRUPTED
 };
 
@@ -95,6 +95,8 @@ struct result {
 	struct out_record *outputs;
 	size_t n_outputs;
 	uint64_t bytes_out;
+	char *warning;		/* --lenient: what the strict decode refused */
+	int disk_full;		/* ENOSPC or EDQUOT: the run must stop */
 };
 
 const char *format_name(enum out_format f);

@@ -49,6 +49,8 @@
 /* Set by the SIGINT/SIGTERM handler, read by the scheduler and the
  * workers: the one piece of state a signal handler may touch. */
 static volatile sig_atomic_t stop_signal;
+/* ... or set by the main thread when the output device fills up. */
+#define STOP_DISK_FULL (-1)
 
 static void
 on_signal(int sig)
@@ -56,7 +58,9 @@ on_signal(int sig)
 	int saved_errno = errno;	/* unlink(2) below may change it */
 
 	if (stop_signal) {
-		/* a second ^C: stop now, the default way */
+		/* a second ^C: stop now, the default way, leaving no
+		 * temporary file behind */
+		output_remove_all_temps();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -133,6 +137,11 @@ job_done(void *ctx, size_t i)
 	if (res->reason == REASON_INTERRUPTED)
 		return;
 	r->reported[i] = 1;
+	if (res->disk_full && !stop_signal) {
+		/* every output after this one would fail the same way */
+		stop_signal = STOP_DISK_FULL;
+		report_error("the output device is full: stopping");
+	}
 	/* what finished survives a kill: the next run resumes from it */
 	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
 		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
@@ -340,8 +349,8 @@ main(int argc, char **argv)
 		o.jobs = OUTPUT_MAX_SLOTS - 1;
 	/* jobs x libvips threads per job ~ CPUs */
 	threads = cpus / o.jobs > 1 ? cpus / o.jobs : 1;
-	if (convert_init(argv[0], threads)) {
-		report_error("cannot start libvips: %s", vips_error_buffer());
+	if (convert_init(argv[0], threads, &o, err, sizeof(err))) {
+		report_error("%s", err);
 		goto out;
 	}
 	if (o.dry_run) {
@@ -432,7 +441,8 @@ main(int argc, char **argv)
 		 * and leave without shutting libvips down under them */
 		output_remove_all_temps();
 		fflush(NULL);
-		_exit(stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM);
+		_exit(stop_signal == SIGINT ? EXIT_SIGINT :
+		      stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_USAGE);
 	}
 	ret = run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out_vips:

@@ -5,7 +5,7 @@
  *   { "imgbake", "libvips", "options": {...}, "summary": {...},
  *     "sources": [ { "path", "type", "bytes", "mtime_ns", "inode",
  *                    "width", "height", "hash", "status", "reason",
- *                    "error", "warning",
+ *                    "error", "warnings" (strings),
  *                    "outputs": [ { "path", "format", "width", "height",
  *                                   "bytes", "recipe" } ] } ],
  *     "stale": [ { "path", "bytes" } of outputs recorded earlier and
@@ -110,8 +110,15 @@ source_json(const struct job *job, const struct result *res)
 		json_object_set_new(src, "reason", json_string(reason_name(res->reason)));
 	if (res->error && res->status == JOB_FAILED)
 		json_object_set_new(src, "error", json_path(res->error));
-	if (job->ext_mismatch && job->type > SRC_OTHER)
-		json_object_set_new(src, "warning", json_string("extension-mismatch"));
+	if ((job->ext_mismatch && job->type > SRC_OTHER) || res->warning) {
+		json_t *w = json_array();
+
+		if (job->ext_mismatch && job->type > SRC_OTHER)
+			json_array_append_new(w, json_string("extension-mismatch"));
+		if (res->warning)
+			json_array_append_new(w, json_path(res->warning));
+		json_object_set_new(src, "warnings", w);
+	}
 	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE) {
 		outs = json_array();
 		for (i = 0; i < res->n_outputs; i++) {

@@ -75,14 +75,18 @@ uint64_t
 mem_estimate(const struct mem_job *j)
 {
 	double shrink = j->type == SRC_JPEG && j->jpeg_shrink > 1 ? j->jpeg_shrink : 1;
+	double scale = j->load_scale > 0 && j->load_scale < 1 ? j->load_scale : 1;
 	double dec_width = j->width / shrink;
 	double out_px = (double)j->out_width * j->out_height;
 	int out_bands = j->bands > 4 ? 4 : j->bands;	/* 8-bit, CMYK made RGB */
 	double total = JOB_FIXED, enc = 0;
 	int f;
 
-	total += dec_width * j->bands * j->sample_bytes * 1024.0;
-	total += decode_bytes(j);
+	total += dec_width * scale * j->bands * j->sample_bytes * 1024.0;
+	total += decode_bytes(j) * scale * scale;
+	/* lossless WebP decodes the whole ARGB frame whatever the scale */
+	if (j->type == SRC_WEBP && scale < 1)
+		total += (double)j->width * j->height * 4.0;
 	if (j->n_outputs > 1)
 		total += out_px * out_bands;
 	if (j->rotated)

@@ -19,6 +19,7 @@ struct mem_job {
 	int interlaced;		/* progressive JPEG or interlaced PNG */
 	int rotated;		/* orientation asks for a rotation */
 	int jpeg_shrink;	/* libjpeg's shrink-on-load: 1, 2, 4, 8 */
+	double load_scale;	/* WebP decoded at this scale, 1: full size */
 	int out_width, out_height;	/* largest output */
 	int n_outputs;		/* widths x formats */
 	unsigned formats;	/* bit (1 << enum out_format) per format */

@@ -23,7 +23,13 @@ enum {
 	OPT_MAX_PIXELS,
 	OPT_FORCE,
 	OPT_PRUNE,
-	OPT_LINK_DUPLICATES
+	OPT_LINK_DUPLICATES,
+	OPT_ALLOW_OUTSIDE,
+	OPT_ALLOW_LOADER,
+	OPT_MAX_FRAMES,
+	OPT_MAX_FILE_SIZE,
+	OPT_LENIENT,
+	OPT_TIMEOUT
 };
 
 struct opt_desc {
@@ -48,6 +54,13 @@ static const struct opt_desc opt_table[] = {
 	{ "keep-metadata", OPT_KEEP_METADATA, NULL, "keep EXIF, XMP and ICC metadata" },
 	{ "background", OPT_BACKGROUND, "COLOR", "flatten alpha onto COLOR for JPEG (default #ffffff)" },
 	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
+	{ "max-frames", OPT_MAX_FRAMES, "N", "refuse sources of more than N frames or pages (default 1000)" },
+	{ "max-file-size", OPT_MAX_FILE_SIZE, "SIZE", "refuse sources larger than SIZE (default 2G)" },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", "give up on an image after SECONDS (default 120, 0: never)" },
+	{ "lenient", OPT_LENIENT, NULL, "convert what libvips can recover from damaged files" },
+	{ "follow-symlinks", 'L', NULL, "follow symbolic links met while walking" },
+	{ "allow-outside", OPT_ALLOW_OUTSIDE, NULL, "with -L, follow links that leave the source directories" },
+	{ "allow-loader", OPT_ALLOW_LOADER, "NAME", "let one libvips loader blocked as unsafe run, e.g. svgload (repeatable)" },
 	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
 	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
 	{ "link-duplicates", OPT_LINK_DUPLICATES, NULL, "hard-link the outputs of identical sources instead of copying" },
@@ -128,6 +141,22 @@ usage_error(const char *fmt, ...)
 }
 
 /* Strict decimal integer in [lo, hi]. */
+/* --allow-loader NAME: a libvips loader nickname, checked against
+ * libvips later; the option may be repeated. */
+static int
+add_loaders(struct options *o, const char *name)
+{
+	const char *p;
+
+	if (!*name || o->n_allow_loaders >= OPT_MAX_LOADERS)
+		return -1;
+	for (p = name; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			return -1;
+	o->allow_loaders[o->n_allow_loaders++] = name;
+	return 0;
+}
+
 static int
 parse_int(const char *s, int lo, int hi, int *out)
 {
@@ -403,6 +432,9 @@ options_defaults(struct options *o)
 	memcpy(o->quality, default_quality, sizeof(o->quality));
 	o->background[0] = o->background[1] = o->background[2] = 255;
 	o->max_pixels = 256ULL << 20;
+	o->max_file_size = 2ULL << 30;
+	o->max_frames = 1000;
+	o->timeout = 120;
 }
 
 int
@@ -461,6 +493,8 @@ options_parse(struct options *o, int argc, char **argv)
 				return usage_error("invalid memory size '%s' (e.g. 512M, 2G)", optarg);
 			break;
 		case 'm':
+			if (!*optarg)
+				return usage_error("%s", "empty manifest path");
 			free(o->manifest_path);
 			if (!(o->manifest_path = strdup(optarg)))
 				return usage_error("%s", "out of memory");
@@ -487,6 +521,31 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_MAX_PIXELS:
 			if (parse_count(optarg, &o->max_pixels))
 				return usage_error("invalid pixel count '%s'", optarg);
+			break;
+		case OPT_MAX_FRAMES:
+			if (parse_int(optarg, 0, INT_MAX, &o->max_frames))
+				return usage_error("invalid frame count '%s'", optarg);
+			break;
+		case OPT_MAX_FILE_SIZE:
+			if (parse_count(optarg, &o->max_file_size))
+				return usage_error("invalid file size '%s'", optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (parse_int(optarg, 0, 1000000, &o->timeout))
+				return usage_error("invalid timeout '%s' (seconds)", optarg);
+			break;
+		case OPT_LENIENT:
+			o->lenient = 1;
+			break;
+		case 'L':
+			o->follow_symlinks = 1;
+			break;
+		case OPT_ALLOW_OUTSIDE:
+			o->allow_outside = 1;
+			break;
+		case OPT_ALLOW_LOADER:
+			if (add_loaders(o, optarg))
+				return usage_error("invalid loader list '%s' (e.g. svgload)", optarg);
 			break;
 		case OPT_FORCE:
 			o->force = 1;

@@ -19,6 +19,8 @@ enum exit_code {
 	EXIT_SIGTERM = 143
 };
 
+#define OPT_MAX_LOADERS 16
+
 struct options {
 	const char *output_dir;
 	char *manifest_path;		/* owned; default output_dir/imgbake-manifest.json */
@@ -43,6 +45,14 @@ struct options {
 	const char *libvips_version;	/* set by main: part of every recipe */		/* -V: main prints the versions */
 	unsigned char background[3];
 	uint64_t max_pixels;
+	uint64_t max_file_size;		/* bytes; 0: no limit */
+	int max_frames;			/* pages of a multi-page source; 0: no limit */
+	int timeout;			/* seconds per source; 0: none */
+	int lenient;			/* fail_on none, as a second try */
+	int follow_symlinks;		/* -L: walks follow links */
+	int allow_outside;		/* ... even out of the source roots */
+	const char *allow_loaders[OPT_MAX_LOADERS];	/* libvips nicknames, "svgload" */
+	int n_allow_loaders;
 	uint64_t memory_budget;		/* bytes; 0 until main picks the default */
 
 	char **sources;			/* argv entries, not owned; '-' removed */

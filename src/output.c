@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "paths.h"
 
 struct temp_slot {
 	atomic_int live;
@@ -307,5 +308,33 @@ out:
 	if (in >= 0)
 		close(in);
 	output_discard(&t);
+	return ret;
+}
+
+int
+output_check_dirs(const char *root, const char *rel, char *err, size_t errlen)
+{
+	char *path = path_join(root, rel), *p;
+	size_t skip = strlen(root);
+	struct stat st;
+	int ret = 0;
+
+	if (!path) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* each directory below the root, shortest first; the file's own
+	 * name is replaced by rename(2), which never follows a link */
+	for (p = path + skip + (path[skip] == '/'); (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (!lstat(path, &st) && !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "'%s' is %s, not a directory", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+			ret = S_ISLNK(st.st_mode) ? 1 : -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(path);
 	return ret;
 }

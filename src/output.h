@@ -39,6 +39,11 @@ int output_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p. 0 or -1 with errno set. */
 int output_mkdirs(const char *dir);
 
+/* Refuse to write through the output tree: 1 when a directory of
+ * `rel` below `root` is a symbolic link, -1 when it is a file (err
+ * says which), 0 when each is a directory or not there yet. */
+int output_check_dirs(const char *root, const char *rel, char *err, size_t errlen);
+
 /* Remove every registered temporary file.  Async-signal-safe: meant
  * for the SIGINT/SIGTERM handler; a worker whose file vanished fails
  * its rename and reports the job as interrupted. */

@@ -31,11 +31,11 @@ static const char *const reason_names[] = {
 	[REASON_NOT_REGULAR] = "not-regular",
 	[REASON_COLLISION] = "collision",
 	[REASON_UNSAFE_PATH] = "unsafe-path",
-	[REASON_READ] = "read",
-	[REASON_DECODE] = "decode",
+	[REASON_IO] = "io",
+	[REASON_CORRUPT] = "corrupt",
 	[REASON_ENCODE] = "encode",
-	[REASON_WRITE] = "write",
 	[REASON_LIMIT] = "limit",
+	[REASON_TIMEOUT] = "timeout",
 	[REASON_INTERRUPTED] = "interrupted",
 };
 
@@ -64,6 +64,7 @@ result_release(struct result *res)
 		free(res->outputs[i].path);
 	free(res->outputs);
 	free(res->error);
+	free(res->warning);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -164,10 +165,21 @@ job_refuse(struct job *j, enum job_status status, enum job_reason reason,
 	j->pre_error = strdup(msg);
 }
 
+static int
+loader_allowed(const struct options *o, const char *name)
+{
+	int i;
+
+	for (i = 0; i < o->n_allow_loaders; i++)
+		if (!strcmp(o->allow_loaders[i], name))
+			return 1;
+	return 0;
+}
+
 /* Read the first bytes, decide the type, note the size; the content
  * hash too when output names need it. */
 static int
-sniff_job(struct job *j, struct sniff *s, int need_hash)
+sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash)
 {
 	unsigned char buf[SNIFF_BYTES];
 	char *ext = j->mime;
@@ -178,14 +190,20 @@ sniff_job(struct job *j, struct sniff *s, int need_hash)
 	j->mime = NULL;
 	/* O_NONBLOCK: a FIFO swapped in since the walk must not block us */
 	fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
-		  (j->named ? 0 : O_NOFOLLOW));
+		  (j->named || o->follow_symlinks ? 0 : O_NOFOLLOW));
 	if (fd < 0 || fstat(fd, &st)) {
-		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+		job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_REGULAR,
 			   "%s", "not a regular file");
+		goto out;
+	}
+	if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
+		job_refuse(j, JOB_FAILED, REASON_LIMIT,
+			   "%.1f MB, over the %.1f MB limit (--max-file-size)",
+			   st.st_size / 1e6, o->max_file_size / 1e6);
 		goto out;
 	}
 	j->bytes = st.st_size;
@@ -194,25 +212,28 @@ sniff_job(struct job *j, struct sniff *s, int need_hash)
 	while ((n = read(fd, buf, sizeof(buf))) < 0 && errno == EINTR)
 		;
 	if (n < 0) {
-		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+		job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
 		goto out;
 	}
 	if (!(j->mime = strdup(sniff_buffer(s, buf, (size_t)n))))
 		goto oom;
 	j->type = sniff_type(j->mime);
+	if (j->type == SRC_NONE && loader_allowed(o, "pdfload") &&
+	    !strcmp(j->mime, "application/pdf"))
+		j->type = SRC_OTHER;
 	if (j->type == SRC_NONE) {
 		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_AN_IMAGE,
 			   "not an image (%s)", j->mime);
 		goto out;
 	}
-	if (j->type == SRC_OTHER) {
+	if (j->type == SRC_OTHER && !o->n_allow_loaders) {
 		job_refuse(j, JOB_FAILED, REASON_UNSUPPORTED,
 			   "unsupported image type %s", j->mime);
 		goto out;
 	}
 	j->ext_mismatch = !sniff_ext_matches(j->type, ext);
 	if (need_hash && (lseek(fd, 0, SEEK_SET) || hash_fd(fd, j->hash)))
-		job_refuse(j, JOB_FAILED, REASON_READ, "%s", strerror(errno));
+		job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -526,7 +547,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			return -1;
 		if (!same) {
 			/* touched or freshly cloned: the content decides */
-			if (sniff_job(j, s, need_hash || prev))
+			if (sniff_job(o, j, s, need_hash || prev))
 				return -1;
 			same = prev && j->pre_status == JOB_PENDING && j->hash[0] &&
 			       !strcmp(j->hash, prev->hash);

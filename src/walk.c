@@ -88,25 +88,104 @@ is_stale_temp(const char *name)
 	return name[0] == '.' && tag && strlen(tag) == 15;
 }
 
+/* The directories being walked, innermost first: a followed link to
+ * one of them is a loop. */
+struct ancestor {
+	dev_t dev;
+	ino_t ino;
+	const struct ancestor *up;
+};
+
+struct walk {
+	const struct walk_exclude *ex;
+	const struct walk_links *links;
+	walk_fn fn;
+	void *arg;
+};
+
+static int walk_dir(const struct walk *w, const char *path, const char *rel,
+	const struct ancestor *up);
+
+/* Whether the physical path `real` is one of the roots or below one. */
 static int
-walk_dir(const char *path, const char *rel, const struct walk_exclude *ex,
-	walk_fn fn, void *arg)
+inside_roots(const struct walk_links *links, const char *real)
 {
+	size_t i;
+
+	for (i = 0; i < links->n_roots; i++) {
+		size_t n = strlen(links->roots[i]);
+
+		if (!strncmp(real, links->roots[i], n) &&
+		    (real[n] == '/' || real[n] == '\0' || n == 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* A symbolic link met by the walk, with -L: where it leads decides. */
+static int
+follow_link(const struct walk *w, const char *child, const char *child_rel,
+	const struct ancestor *up)
+{
+	const struct walk_links *links = w->links;
+	const struct ancestor *a;
+	char *real;
+	struct stat st;
+	int ret;
+
+	if (stat(child, &st))
+		return w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+			     errno == ELOOP ? "symbolic link loop" : "dangling symbolic link");
+	if (!(real = realpath(child, NULL)))
+		return w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+			     "symbolic link cannot be resolved");
+	if (!links->allow_outside && !inside_roots(links, real)) {
+		free(real);
+		return w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+			     "symbolic link leads outside the source directories "
+			     "(see --allow-outside)");
+	}
+	free(real);
+	if (excluded(w->ex, &st))
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return w->fn(w->arg, child, child_rel,
+			     S_ISREG(st.st_mode) ? JOB_PENDING : JOB_SKIPPED,
+			     S_ISREG(st.st_mode) ? REASON_NONE : REASON_NOT_REGULAR,
+			     S_ISREG(st.st_mode) ? NULL : "not a regular file");
+	for (a = up; a; a = a->up)
+		if (a->dev == st.st_dev && a->ino == st.st_ino)
+			return w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+				     "symbolic link loop");
+	ret = walk_dir(w, child, child_rel, up);
+	return ret;
+}
+
+static int
+walk_dir(const struct walk *w, const char *path, const char *rel,
+	const struct ancestor *up)
+{
+	struct ancestor self;
 	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
+	struct stat dst;
 	DIR *dir;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
+	/* the root was named, a followed link opens its target; nothing
+	 * else is followed */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		  (!up || (w->links && w->links->follow) ? 0 : O_NOFOLLOW));
+	if (fd < 0 || fstat(fd, &dst) || !(dir = fdopendir(fd))) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "cannot read directory: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return fn(arg, path, rel, JOB_FAILED, REASON_READ, msg);
+		return w->fn(w->arg, path, rel, JOB_FAILED, REASON_IO, msg);
 	}
+	self = (struct ancestor){ dst.st_dev, dst.st_ino, up };
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    is_stale_temp(de->d_name))
@@ -141,19 +220,21 @@ walk_dir(const char *path, const char *rel, const struct walk_exclude *ex,
 			char msg[256];
 
 			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
-			ret = fn(arg, child, child_rel, JOB_FAILED, REASON_READ, msg);
-		} else if (excluded(ex, &st)) {
+			ret = w->fn(w->arg, child, child_rel, JOB_FAILED, REASON_IO, msg);
+		} else if (excluded(w->ex, &st)) {
 			/* the output root, the manifest, our own outputs */
 		} else if (S_ISDIR(st.st_mode)) {
-			ret = walk_dir(child, child_rel, ex, fn, arg);
+			ret = walk_dir(w, child, child_rel, &self);
+		} else if (S_ISLNK(st.st_mode) && w->links && w->links->follow) {
+			ret = follow_link(w, child, child_rel, &self);
 		} else if (S_ISLNK(st.st_mode)) {
-			ret = fn(arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
-				 "symbolic link not followed");
+			ret = w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
+				    "symbolic link not followed (see -L)");
 		} else if (!S_ISREG(st.st_mode)) {
-			ret = fn(arg, child, child_rel, JOB_SKIPPED, REASON_NOT_REGULAR,
-				 "not a regular file");
+			ret = w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_NOT_REGULAR,
+				    "not a regular file");
 		} else {
-			ret = fn(arg, child, child_rel, JOB_PENDING, REASON_NONE, NULL);
+			ret = w->fn(w->arg, child, child_rel, JOB_PENDING, REASON_NONE, NULL);
 		}
 		free(child);
 		free(child_rel);
@@ -167,7 +248,10 @@ out:
 }
 
 int
-walk_tree(const char *root, const struct walk_exclude *ex, walk_fn fn, void *arg)
+walk_tree(const char *root, const struct walk_exclude *ex,
+	const struct walk_links *links, walk_fn fn, void *arg)
 {
-	return walk_dir(root, "", ex, fn, arg);
+	struct walk w = { ex, links, fn, arg };
+
+	return walk_dir(&w, root, "", NULL);
 }

@@ -29,13 +29,26 @@ void walk_exclude_release(struct walk_exclude *ex);
  * status other than JOB_PENDING says the entry is not to be converted
  * (a symlink, a FIFO, an unreadable directory) and why.  Returns 0, or
  * -1 to stop the walk (out of memory). */
+/* How the walk treats symbolic links: by default they are reported
+ * (reason symlink) and never followed.  With `follow`, a link is
+ * followed when its target is inside one of `roots` (physical paths of
+ * the source directories) or `allow_outside` is set; loops and
+ * dangling links are reported. */
+struct walk_links {
+	int follow;
+	int allow_outside;
+	char **roots;
+	size_t n_roots;
+};
+
 typedef int (*walk_fn)(void *arg, const char *path, const char *rel,
 	enum job_status status, enum job_reason reason, const char *error);
 
 /* Walk the directory `root` depth-first, entries of each directory in
- * bytewise order, without following symlinks.  Returns 0, or -1 when
+ * bytewise order, following symlinks only as `links` says (NULL: never).
+ * Returns 0, or -1 when
  * fn asked to stop.  Main thread only. */
 int walk_tree(const char *root, const struct walk_exclude *ex,
-	walk_fn fn, void *arg);
+	const struct walk_links *links, walk_fn fn, void *arg);
 
 #endif

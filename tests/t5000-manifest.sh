@@ -153,7 +153,7 @@ run -o out4 bad
 is "$rc" 1 "a broken source: exit 1" || show_run
 M=out4/imgbake-manifest.json
 is "$(json_get $M 'src("bad/broken.jpg")->{status}')" failed "broken: status failed"
-like "$(json_get $M 'src("bad/broken.jpg")->{reason}')" '^(decode|read)$' "broken: reason decode"
+like "$(json_get $M 'src("bad/broken.jpg")->{reason}')" '^(corrupt|io)$' "broken: reason corrupt"
 like "$(json_get $M 'src("bad/broken.jpg")->{error}')" '.' "broken: an error text"
 is "$(json_get $M 'scalar @{src("bad/broken.jpg")->{outputs} || []}')" 0 "broken: no outputs"
 is "$(json_get $M 'exists src("bad/good.jpg")->{reason} ? "reason" : "none"')" none \

@@ -23,7 +23,7 @@ imgbake-manifest.json" "nothing else in the output"
 M=out/imgbake-manifest.json
 for f in trunc head; do
 	is "$(json_get $M "src('src/$f.jpg')->{status}")" failed "$f.jpg: failed"
-	like "$(json_get $M "src('src/$f.jpg')->{reason}")" '^(decode|read)$' "$f.jpg: reason decode"
+	is "$(json_get $M "src('src/$f.jpg')->{reason}")" corrupt "$f.jpg: reason corrupt"
 	like "$(json_get $M "src('src/$f.jpg')->{error}")" . "$f.jpg: an error text"
 	like "$err" "^imgbake: cannot convert 'src/$f\\.jpg': ." "$f.jpg reported on stderr"
 done
@@ -58,8 +58,8 @@ is "$rc" 0 "a PNG named x.jpg: exit 0" || show_run
 is "$(info out4/x.webp)" "80x60 uchar 3 srgb webpload" "converted by its real type"
 M=out4/imgbake-manifest.json
 is "$(json_get $M 'src("wrong/x.jpg")->{type}')" image/png "recorded as image/png"
-is "$(json_get $M 'src("wrong/x.jpg")->{warning}')" extension-mismatch "warning extension-mismatch"
-is "$(json_get $M 'exists src("wrong/y.jpg")->{warning} ? "warning" : "none"')" none \
+is "$(json_get $M 'src("wrong/x.jpg")->{warnings}[0]')" extension-mismatch "warning extension-mismatch"
+is "$(json_get $M 'exists src("wrong/y.jpg")->{warnings} ? "warning" : "none"')" none \
 	"no warning for a right extension"
 
 mkdir fifo
@@ -77,8 +77,8 @@ mkdir out6
 : >out6/sub
 run -o out6 wr
 is "$rc" 1 "output directory blocked by a file: exit 1" || show_run
-is "$(json_get out6/imgbake-manifest.json 'src("wr/sub/a.jpg")->{reason}')" write \
-	"blocked output: reason write"
+is "$(json_get out6/imgbake-manifest.json 'src("wr/sub/a.jpg")->{reason}')" io \
+	"blocked output: reason io"
 is "$(size out6/b.webp)" 40x30 "the other source is converted"
 is "$(temps out6)" "" "no temporary file left"
 
