@@ -46,4 +46,10 @@ like "$err" "converted 'src/p1.jpg': .*estimate [0-9.]+ MB" "-v reports each job
 run -M 12X -o o3 src
 is "$rc" 2 "a bad --memory value is a usage error"
 
+run -M 512 -o o3 src
+is "$rc" 2 "-M 512 (bytes) is refused as too small"
+like "$err" "did you mean 512M" "... with a hint"
+[ ! -e o3 ]
+ok $? "... and nothing is written"
+
 done_testing
