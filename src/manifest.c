@@ -211,13 +211,45 @@ manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm
 	return 0;
 }
 
+/* The inverse of json_path: a path read back, its "\xNN" text turned
+ * into bytes again when those bytes are not UTF-8 (json_path only
+ * writes that text for such names; a valid UTF-8 name that happens to
+ * contain "\xff" as text is the one ambiguous case).  malloc'd. */
+static char *
+path_from_json(json_t *j)
+{
+	const char *s = json_string_value(j), *p;
+	char *out, *o;
+	unsigned v;
+
+	if (!s || !(out = malloc(strlen(s) + 1)))
+		return NULL;
+	for (p = s, o = out; *p; ) {
+		if (p[0] == '\\' && p[1] == 'x' && sscanf(p + 2, "%2x", &v) == 1 &&
+		    g_ascii_isxdigit(p[2]) && g_ascii_isxdigit(p[3]) && v >= 0x80) {
+			*o++ = (char)v;
+			p += 4;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	if (g_utf8_validate(out, -1, NULL)) {
+		free(out);
+		return strdup(s);
+	}
+	return out;
+}
+
 /* A relative path that stays inside the output root, or NULL: a
  * tampered manifest must not make us touch files outside it. */
 static char *
 safe_rel(json_t *j)
 {
-	const char *s = json_string_value(j);
+	char *s = path_from_json(j);
 	char *norm = s ? path_normalize(s) : NULL;
+
+	free(s);
 
 	if (norm && (norm[0] == '/' || !strcmp(norm, ".") || path_has_dotdot(norm))) {
 		free(norm);
@@ -268,7 +300,8 @@ prev_source_read(json_t *src, struct prev_source *ps)
 	    (strcmp(status, "converted") && strcmp(status, "up-to-date")) ||
 	    !json_is_array(outs))
 		return 1;
-	if (!(ps->path = strdup(path)) || !(ps->mime = strdup(mime)))
+	if (!(ps->path = path_from_json(json_object_get(src, "path"))) ||
+	    !(ps->mime = strdup(mime)))
 		goto oom;
 	memcpy(ps->hash, hash, strlen(hash) + 1);
 	ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
