@@ -152,6 +152,56 @@ job_done(void *ctx, size_t i)
 		malloc_trim(0);
 }
 
+/* The order jobs start in: what needs no work first (skipped, up to
+ * date, copies of a duplicate), then the biggest sources first, so
+ * that the batch ends on small jobs and no core idles while one big
+ * image finishes alone.  File size stands for the work: the pixels are
+ * not known before each header is read. */
+struct work_key {
+	int work;
+	off_t bytes;
+	size_t job;
+};
+
+static int
+cmp_work(const void *a, const void *b)
+{
+	const struct work_key *x = a, *y = b;
+
+	if (x->work != y->work)
+		return x->work - y->work;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->job < y->job ? -1 : 1;
+}
+
+static size_t *
+dispatch_order(const struct plan *p)
+{
+	struct work_key *keys = malloc((p->n ? p->n : 1) * sizeof(*keys));
+	size_t *order = malloc((p->n ? p->n : 1) * sizeof(*order));
+	size_t i;
+
+	if (!keys || !order) {
+		free(keys);
+		free(order);
+		return NULL;
+	}
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+
+		keys[i] = (struct work_key){
+			j->pre_status == JOB_PENDING && j->dup_of < 0, j->bytes, i
+		};
+	}
+	if (p->n)
+		qsort(keys, p->n, sizeof(*keys), cmp_work);
+	for (i = 0; i < p->n; i++)
+		order[i] = keys[i].job;
+	free(keys);
+	return order;
+}
+
 /* The process's high-water RSS, in bytes. */
 static uint64_t
 peak_rss(void)
@@ -277,6 +327,7 @@ main(int argc, char **argv)
 	struct walk_exclude ex = { 0 };
 	struct sniff *sniff = NULL;
 	struct result *results = NULL;
+	size_t *order = NULL;
 	struct prev_manifest pm = { 0 };
 	struct stale *stale = NULL;
 	size_t n_stale = 0;
@@ -395,8 +446,12 @@ main(int argc, char **argv)
 		goto out_vips;
 	}
 
+	if (!(order = dispatch_order(&plan))) {
+		report_error("out of memory");
+		goto out_vips;
+	}
 	install_signals();
-	n_done = sched_run(plan.n, o.jobs, o.memory_budget,
+	n_done = sched_run(plan.n, order, o.jobs, o.memory_budget,
 			   &(struct sched_ops){ run_job, job_done, NULL, job_cost },
 			   &run, &stop_signal);
 	if (n_done < 0) {
@@ -451,6 +506,7 @@ out:
 	if (results)
 		for (i = 0; i < plan.n; i++)
 			result_release(&results[i]);
+	free(order);
 	free(results);
 	free(run.estimate);
 	free(run.reported);

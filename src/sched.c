@@ -7,6 +7,10 @@
  * dispatched than there are workers, so nothing sits in a queue that
  * the main thread could still decide against.
  *
+ * Order.  Jobs start in the `order` given (the caller puts the biggest
+ * first, so the last job to finish is a small one and no core idles
+ * at the end), or in plan order; they are reported in plan order.
+ *
  * Admission.  Before a job starts, the main thread asks for its cost
  * (its estimated peak memory) and starts it only if the costs of the
  * jobs in flight plus its own fit the budget; a job that alone exceeds
@@ -68,19 +72,21 @@ worker_main(void *p)
 	return NULL;
 }
 
-/* The next job to start, or n_jobs when none may start now. */
+/* The next job to start, or n_jobs when none may start now.  `head`
+ * is a position in the dispatch order, not a job number. */
 static size_t
-pick_job(size_t n_jobs, size_t *head, unsigned *bypassed, unsigned char *state,
-	uint64_t *cost, uint64_t used, uint64_t budget, size_t in_flight,
-	const struct sched_ops *ops, void *ctx)
+pick_job(size_t n_jobs, const size_t *order, size_t *head, unsigned *bypassed,
+	unsigned char *state, uint64_t *cost, uint64_t used, uint64_t budget,
+	size_t in_flight, const struct sched_ops *ops, void *ctx)
 {
-	size_t j, seen = 0;
+	size_t p, j, seen = 0;
 
-	while (*head < n_jobs && state[*head] == JOB_STARTED) {
+	while (*head < n_jobs && state[order ? order[*head] : *head] == JOB_STARTED) {
 		(*head)++;
 		*bypassed = 0;
 	}
-	for (j = *head; j < n_jobs && seen < WINDOW; j++) {
+	for (p = *head; p < n_jobs && seen < WINDOW; p++) {
+		j = order ? order[p] : p;
 		if (state[j] == JOB_STARTED)
 			continue;
 		seen++;
@@ -89,18 +95,18 @@ pick_job(size_t n_jobs, size_t *head, unsigned *bypassed, unsigned char *state,
 			state[j] = JOB_COSTED;
 		}
 		if (in_flight == 0 || used + cost[j] <= budget) {
-			if (j != *head)
+			if (p != *head)
 				(*bypassed)++;
 			return j;
 		}
-		if (j == *head && *bypassed >= MAX_BYPASS)
+		if (p == *head && *bypassed >= MAX_BYPASS)
 			break;
 	}
 	return n_jobs;
 }
 
 long
-sched_run(size_t n_jobs, int n_workers, uint64_t budget,
+sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop)
 {
 	struct queue *todo = NULL, *done = NULL;
@@ -141,8 +147,8 @@ sched_run(size_t n_jobs, int n_workers, uint64_t budget,
 		size_t job;
 
 		while (!*stop && in_flight < (size_t)started) {
-			job = pick_job(n_jobs, &head, &bypassed, state, cost, used,
-				       budget, in_flight, ops, ctx);
+			job = pick_job(n_jobs, order, &head, &bypassed, state, cost,
+				       used, budget, in_flight, ops, ctx);
 			if (job == n_jobs)
 				break;
 			state[job] = JOB_STARTED;

@@ -25,8 +25,9 @@ struct sched_ops {
 
 /* Run jobs 0..n_jobs-1 on at most `n_workers` threads, and only as
  * many at once as the sum of their costs fits `budget` (bytes); a job
- * that alone exceeds it runs alone.  Jobs start in plan order, except
- * that a job which does not fit yet may be passed by smaller ones
+ * that alone exceeds it runs alone.  Jobs start in the sequence `order`
+ * (a permutation of the job numbers; NULL: plan order), except that a
+ * job which does not fit yet may be passed by smaller ones
  * behind it, a bounded number of times.  Stops dispatching when
  * *stop becomes non-zero and gives the running jobs a short grace
  * period; jobs still running after it are abandoned, their worker
@@ -34,7 +35,7 @@ struct sched_ops {
  * touching libvips or freeing the jobs' data.  Returns the number of
  * jobs reported through ops->done.  -1 if the threads
  * could not be started.  Main thread only. */
-long sched_run(size_t n_jobs, int n_workers, uint64_t budget,
+long sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop);
 
 /* CPUs this process may use: its affinity mask, lowered by a cgroup v2
