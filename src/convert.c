@@ -642,7 +642,7 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 			fail(c, REASON_LIMIT, stage, 0);
 			return -1;
 		}
-		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", 4, NULL)) {
+		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", WEBP_EFFORT, NULL)) {
 			fail_save(c, stage);
 			return -1;
 		}
@@ -680,14 +680,15 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 	case FMT_AVIF:
 		r = vips_heifsave_target(img, target, "Q", q,
 					 "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
-					 "effort", 4, "strip", strip, NULL);
+					 "effort", AVIF_EFFORT, "strip", strip, NULL);
 		break;
 	case FMT_JPEG:
-		r = vips_jpegsave_target(img, target, "Q", q, "optimize_coding", TRUE,
+		r = vips_jpegsave_target(img, target, "Q", q,
+					 "optimize_coding", JPEG_OPTIMIZE_CODING,
 					 "strip", strip, NULL);
 		break;
 	case FMT_PNG:
-		r = vips_pngsave_target(img, target, "compression", 6,
+		r = vips_pngsave_target(img, target, "compression", PNG_COMPRESSION,
 					"strip", strip, NULL);
 		break;
 	default:

@@ -32,4 +32,11 @@ int convert_init(const char *argv0, int threads, const struct options *o,
 	char *err, size_t errlen);
 void convert_shutdown(void);
 
+/* Encoder settings, chosen for batch work on the web and recorded in
+ * the manifest: effort trades CPU for bytes (WebP 0-6, AVIF 0-9). */
+#define WEBP_EFFORT 4
+#define AVIF_EFFORT 4
+#define JPEG_OPTIMIZE_CODING 1
+#define PNG_COMPRESSION 6
+
 #endif

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "convert.h"
 #include "manifest.h"
 #include "output.h"
 #include "paths.h"
@@ -77,11 +78,19 @@ options_json(const struct options *o)
 			json_object_set_new(quality, format_name(i), json_integer(o->quality[i]));
 	snprintf(bg, sizeof(bg), "#%02x%02x%02x", o->background[0],
 		 o->background[1], o->background[2]);
-	return json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I, s:I}",
+	return json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I, s:I, s:i, s:I, s:i, s:b, s:o}",
 			 "formats", formats, "widths", widths, "quality", quality,
 			 "name", options_template(o), "keep_metadata", o->keep_metadata,
 			 "background", bg, "max_pixels", (json_int_t)o->max_pixels,
-			 "memory", (json_int_t)o->memory_budget);
+			 "memory", (json_int_t)o->memory_budget,
+			 "max_frames", o->max_frames,
+			 "max_file_size", (json_int_t)o->max_file_size,
+			 "timeout", o->timeout, "lenient", o->lenient,
+			 "encoders", json_pack("{s:{s:i}, s:{s:s, s:i}, s:{s:b}, s:{s:i}}",
+					       "webp", "effort", WEBP_EFFORT,
+					       "avif", "codec", "av1", "effort", AVIF_EFFORT,
+					       "jpeg", "optimize_coding", JPEG_OPTIMIZE_CODING,
+					       "png", "compression", PNG_COMPRESSION));
 }
 
 static json_t *
