@@ -33,6 +33,7 @@
 
 #include "convert.h"
 #include "dedupe.h"
+#include "htmlreport.h"
 #include "inputs.h"
 #include "manifest.h"
 #include "membudget.h"
@@ -334,7 +335,7 @@ main(int argc, char **argv)
 	struct run run = { .journal = -1 };
 	char err[1024];
 	double t0 = now();
-	int ret = EXIT_USAGE, cpus, threads, r;
+	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	long n_done;
 	size_t i;
 
@@ -485,6 +486,11 @@ main(int argc, char **argv)
 	close(run.journal);
 	run.journal = -1;
 	manifest_journal_remove(&o);
+	if (o.report_path && html_report_write(&o, &plan, results, run.reported,
+					       &run.summary, now() - t0, err, sizeof(err))) {
+		report_error("%s", err);
+		report_failed = 1;
+	}
 	if (o.verbose)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
@@ -499,7 +505,8 @@ main(int argc, char **argv)
 		_exit(stop_signal == SIGINT ? EXIT_SIGINT :
 		      stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_USAGE);
 	}
-	ret = run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+	ret = report_failed ? EXIT_USAGE :
+	      run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out_vips:
 	convert_shutdown();
 out:

@@ -29,7 +29,8 @@ enum {
 	OPT_MAX_FRAMES,
 	OPT_MAX_FILE_SIZE,
 	OPT_LENIENT,
-	OPT_TIMEOUT
+	OPT_TIMEOUT,
+	OPT_REPORT
 };
 
 struct opt_desc {
@@ -51,6 +52,7 @@ static const struct opt_desc opt_table[] = {
 	{ "null", '0', NULL, "lists from -T and - are NUL-separated" },
 	{ "base", OPT_BASE, "DIR", "mirror named files relative to DIR (default .)" },
 	{ "name", OPT_NAME, "TEMPLATE", "output name: {dir} {stem} {w} {ext} {hash}" },
+	{ "report", OPT_REPORT, "FILE", "also write an HTML report of the run to FILE" },
 	{ "keep-metadata", OPT_KEEP_METADATA, NULL, "keep EXIF, XMP and ICC metadata" },
 	{ "background", OPT_BACKGROUND, "COLOR", "flatten alpha onto COLOR for JPEG (default #ffffff)" },
 	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
@@ -536,6 +538,9 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_TIMEOUT:
 			if (parse_int(optarg, 0, 1000000, &o->timeout))
 				return usage_error("invalid timeout '%s' (seconds)", optarg);
+			break;
+		case OPT_REPORT:
+			o->report_path = optarg;
 			break;
 		case OPT_LENIENT:
 			o->lenient = 1;

@@ -27,6 +27,7 @@ struct options {
 	const char *base_dir;		/* NULL: the current directory */
 	const char *name_template;	/* NULL: the default for the widths given */
 	const char *files_from;
+	const char *report_path;	/* --report: the HTML page, NULL: none */
 	int null_separated;
 	int read_stdin;			/* '-' among the sources */
 
