@@ -325,7 +325,7 @@ run_imgbake() {
 		# a job whose estimate alone exceeds the budget runs alone: the
 		# bound is then that estimate
 		limit=$(sed -n 's/.*, estimate \([0-9.]*\) MB$/\1/p' "$scratch/err" |
-			awk -v b="$budget" '{ e = $1 * 1e6 } e > m { m = e } END { printf "%.0f", m > b ? m : b }')
+			awk -v b="$budget" '{ e = $1 * 1e6 } e > m { m = e } END { printf "%.0f", (m > b ? m : b) }')
 		if [ $(( rss_kb * 1024 )) -le $(( limit + baseline_kb * 1024 )) ]; then
 			verdict=yes
 			[ "$limit" -le "$budget" ] || verdict="yes (lone job over budget, within its estimate)"
