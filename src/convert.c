@@ -1045,3 +1045,58 @@ convert_job(const struct options *o, const struct job *job,
 	}
 	vips_thread_shutdown();
 }
+
+/* --list-formats: one loader per line. */
+static void *
+list_loader(void *item, void *a, void *b)
+{
+	VipsObjectClass *oc = VIPS_OBJECT_CLASS(item);
+	VipsOperationFlags flags = VIPS_OPERATION_CLASS(item)->flags;
+	const struct options *o = a;
+	const char *nick = oc->nickname;
+	size_t n = strlen(nick);
+	static const char *const own[] = {
+		"jpegload", "pngload", "webpload", "gifload", "tiffload", "heifload",
+	};
+	size_t i;
+
+	(void)b;
+	/* the file loaders stand for their _buffer and _source variants */
+	if (n < 4 || strcmp(nick + n - 4, "load"))
+		return NULL;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strcmp(nick, own[i]))
+			return NULL;	/* listed above */
+	printf("  %-14s %s%s\n", nick, loader_allowed(o, nick) ? "allowed (--allow-loader)" :
+	       "blocked", flags & VIPS_OPERATION_UNTRUSTED ? ", untrusted" : "");
+	return NULL;
+}
+
+int
+convert_list_formats(const struct options *o)
+{
+	static const struct { const char *type, *loader; } own[] = {
+		{ "JPEG", "jpegload" }, { "PNG", "pngload" }, { "WebP", "webpload" },
+		{ "GIF", "gifload" }, { "TIFF", "tiffload" }, { "HEIF/AVIF", "heifload" },
+	};
+	static const char *const savers[FMT_COUNT] = {
+		[FMT_WEBP] = "webpsave", [FMT_AVIF] = "heifsave",
+		[FMT_JPEG] = "jpegsave", [FMT_PNG] = "pngsave",
+	};
+	size_t i;
+	int f;
+
+	printf("Input, the type found by content (libmagic), then its own loader:\n");
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		printf("  %-14s %-10s %s\n", own[i].type, own[i].loader,
+		       vips_type_find("VipsOperation", own[i].loader) ? "yes" :
+		       "missing from this libvips");
+	printf("Other libvips loaders, blocked unless --allow-loader NAME:\n");
+	vips_foreign_map("VipsForeignLoad", list_loader, (void *)o, NULL);
+	printf("Output:\n");
+	for (f = 0; f < FMT_COUNT; f++)
+		printf("  %-14s %-10s %s\n", format_name(f), savers[f],
+		       vips_type_find("VipsOperation", savers[f]) ? "yes" :
+		       "missing from this libvips");
+	return fflush(stdout) ? -1 : 0;
+}

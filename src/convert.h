@@ -32,6 +32,9 @@ int convert_init(const char *argv0, int threads, const struct options *o,
 	char *err, size_t errlen);
 void convert_shutdown(void);
 
+/* --list-formats, on stdout, after convert_init. */
+int convert_list_formats(const struct options *o);
+
 /* Encoder settings, chosen for batch work on the web and recorded in
  * the manifest: effort trades CPU for bytes (WebP 0-6, AVIF 0-9). */
 #define WEBP_EFFORT 4

@@ -41,6 +41,7 @@
 #include "output.h"
 #include "paths.h"
 #include "plan.h"
+#include "progress.h"
 #include "prune.h"
 #include "report.h"
 #include "sched.h"
@@ -52,6 +53,15 @@
 static volatile sig_atomic_t stop_signal;
 /* ... or set by the main thread when the output device fills up. */
 #define STOP_DISK_FULL (-1)
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void
 on_signal(int sig)
@@ -92,6 +102,7 @@ struct run {
 	uint64_t *estimate;		/* bytes, per job, set by job_cost */
 	unsigned char *reported;	/* per job: went through job_done */
 	int journal;			/* fd of the resume journal */
+	struct progress progress;
 	struct summary summary;
 };
 
@@ -118,6 +129,38 @@ job_cost(void *ctx, size_t i)
 	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], &probe);
 	result_release(&probe);
 	return r->estimate[i];
+}
+
+/* --print0: the outputs this run wrote (not those it kept). */
+static void
+print_written(const struct options *o, const struct job *j, const struct result *res)
+{
+	size_t k, m;
+
+	if (res->status != JOB_CONVERTED)
+		return;
+	for (k = 0; k < res->n_outputs; k++) {
+		const char *path = res->outputs[k].path;
+
+		for (m = 0; m < j->n_reuse && strcmp(j->reuse[m].path, path); m++)
+			;
+		if (m < j->n_reuse)
+			continue;
+		fputs(o->output_dir, stdout);
+		if (o->output_dir[strlen(o->output_dir) - 1] != '/')
+			putchar('/');
+		fputs(path, stdout);
+		putchar('\0');
+	}
+	fflush(stdout);
+}
+
+static void
+job_tick(void *ctx)
+{
+	struct run *r = ctx;
+
+	progress_tick(&r->progress, now());
 }
 
 static void
@@ -148,6 +191,11 @@ job_done(void *ctx, size_t i)
 		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
+	progress_add(&r->progress, j, res);
+	if (r->o->json)
+		manifest_print_source(stdout, j, res);
+	if (r->o->print0)
+		print_written(r->o, j, res);
 	/* hand the big buffers of a big job back to the system now */
 	if (r->estimate[i] > 64u << 20)
 		malloc_trim(0);
@@ -233,15 +281,6 @@ result_reuse(struct result *res, const struct job *j)
 		res->bytes_out += j->reuse[k].bytes;
 	}
 	return 0;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* -n: the outputs each source would get that it does not have yet,
@@ -337,6 +376,7 @@ main(int argc, char **argv)
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	long n_done;
+	uint64_t work;
 	size_t i;
 
 	/* Before any thread exists: two arenas instead of 8 per core keep
@@ -346,6 +386,14 @@ main(int argc, char **argv)
 	r = options_parse(&o, argc, argv);
 	if (r < 0)
 		goto out;
+	if (r > 0 && o.list_formats) {
+		if (convert_init(argv[0], 1, &o, err, sizeof(err))) {
+			report_error("%s", err);
+			goto out;
+		}
+		ret = convert_list_formats(&o) ? EXIT_USAGE : EXIT_ALL_DONE;
+		goto out_vips;
+	}
 	if (r > 0) {
 		if (o.show_version)
 			printf("imgbake %s (libvips %s)\n", IMGBAKE_VERSION,
@@ -421,7 +469,7 @@ main(int argc, char **argv)
 			     "memory budget %.0f MB", plan.n, o.jobs, threads,
 			     o.memory_budget / 1e6);
 
-	run = (struct run){ &o, &plan, NULL, NULL, NULL, -1, { 0 } };
+	run = (struct run){ .o = &o, .plan = &plan, .journal = -1 };
 	results = calloc(plan.n ? plan.n : 1, sizeof(*results));
 	run.results = results;
 	run.estimate = calloc(plan.n ? plan.n : 1, sizeof(*run.estimate));
@@ -451,9 +499,13 @@ main(int argc, char **argv)
 		report_error("out of memory");
 		goto out_vips;
 	}
+	for (i = 0, work = 0; i < plan.n; i++)
+		if (plan.jobs[i].pre_status == JOB_PENDING && plan.jobs[i].dup_of < 0)
+			work += (uint64_t)plan.jobs[i].bytes;
+	progress_start(&run.progress, &o, plan.n, work, now());
 	install_signals();
 	n_done = sched_run(plan.n, order, o.jobs, o.memory_budget,
-			   &(struct sched_ops){ run_job, job_done, NULL, job_cost },
+			   &(struct sched_ops){ run_job, job_done, job_tick, job_cost },
 			   &run, &stop_signal);
 	if (n_done < 0) {
 		report_error("cannot start worker threads");
@@ -491,11 +543,14 @@ main(int argc, char **argv)
 		report_error("%s", err);
 		report_failed = 1;
 	}
+	progress_finish(&run.progress, now());
 	if (o.verbose)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
 			     vips_tracked_get_mem_highwater() / 1e6);
 	report_summary(&o, &run.summary, now() - t0);
+	if (o.json)
+		manifest_print_summary(stdout, &run.summary);
 
 	if (stop_signal) {
 		/* workers may still be inside an encoder: remove their files

@@ -143,8 +143,49 @@ source_json(const struct job *job, const struct result *res)
 	return src;
 }
 
+static json_t *
+summary_json(const struct summary *sum)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
+		"sources", (json_int_t)sum->sources,
+		"converted", (json_int_t)sum->converted,
+		"up_to_date", (json_int_t)sum->up_to_date,
+		"pruned", (json_int_t)sum->pruned,
+		"skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed,
+		"outputs", (json_int_t)sum->outputs, "bytes_in", (json_int_t)sum->bytes_in,
+		"bytes_out", (json_int_t)sum->bytes_out,
+		"memory", "budget", (json_int_t)sum->budget,
+		"peak_rss", (json_int_t)sum->peak_rss);
+}
+
+/* One compact JSON line on f, flushed: a reader sees it at once. */
+static int
+print_line(FILE *f, json_t *j)
+{
+	int ret = -1;
+
+	if (j && json_dumpf(j, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF &&
+	    fflush(f) == 0)
+		ret = 0;
+	json_decref(j);
+	return ret;
+}
+
 int
-manifest_write(const struct options *o, const struct plan *p,
+manifest_print_source(FILE *f, const struct job *job, const struct result *res)
+{
+	return print_line(f, source_json(job, res));
+}
+
+int
+manifest_print_summary(FILE *f, const struct summary *sum)
+{
+	return print_line(f, json_pack("{s:o}", "summary", summary_json(sum)));
+}
+
+int
+manifest_write(
+const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen)
@@ -167,18 +208,9 @@ manifest_write(const struct options *o, const struct plan *p,
 				"path", json_path(stale[i].path),
 				"bytes", (json_int_t)stale[i].bytes));
 	/* "memory" is the one part that varies between identical runs */
-	root = json_pack("{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}, s:o, s:o}",
+	root = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string(),
-		"options", options_json(o),
-		"summary", "sources", (json_int_t)sum->sources,
-		"converted", (json_int_t)sum->converted,
-		"up_to_date", (json_int_t)sum->up_to_date,
-		"pruned", (json_int_t)sum->pruned,
-		"skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed,
-		"outputs", (json_int_t)sum->outputs, "bytes_in", (json_int_t)sum->bytes_in,
-		"bytes_out", (json_int_t)sum->bytes_out,
-		"memory", "budget", (json_int_t)sum->budget,
-		"peak_rss", (json_int_t)sum->peak_rss,
+		"options", options_json(o), "summary", summary_json(sum),
 		"sources", sources, "stale", stale_arr);
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2)))) {
 		snprintf(err, errlen, "cannot write manifest '%s': out of memory",

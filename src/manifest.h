@@ -7,6 +7,7 @@
 #define IMGBAKE_MANIFEST_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -67,6 +68,11 @@ void manifest_journal_remove(const struct options *o);
  * not finish (after an interrupt) keeps the record pm has for it, if
  * any.  Of `stale`, the entries not dropped are kept in the manifest.  Returns 0 or -1 with a message in err.
  * Main thread only. */
+/* --json: one source record, or the summary as {"summary": ...}, as
+ * one compact line on f, flushed.  Returns 0 or -1. */
+int manifest_print_source(FILE *f, const struct job *job, const struct result *res);
+int manifest_print_summary(FILE *f, const struct summary *sum);
+
 int manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,

@@ -30,7 +30,11 @@ enum {
 	OPT_MAX_FILE_SIZE,
 	OPT_LENIENT,
 	OPT_TIMEOUT,
-	OPT_REPORT
+	OPT_REPORT,
+	OPT_PROGRESS,
+	OPT_JSON,
+	OPT_PRINT0,
+	OPT_LIST_FORMATS
 };
 
 struct opt_desc {
@@ -66,6 +70,10 @@ static const struct opt_desc opt_table[] = {
 	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
 	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
 	{ "link-duplicates", OPT_LINK_DUPLICATES, NULL, "hard-link the outputs of identical sources instead of copying" },
+	{ "progress", OPT_PROGRESS, "MODE", "progress on stderr: auto, bar, plain or none (default auto)" },
+	{ "json", OPT_JSON, NULL, "print a JSON line per finished source, then the summary, on stdout" },
+	{ "print0", OPT_PRINT0, NULL, "print the paths of the outputs written on stdout, NUL-terminated" },
+	{ "list-formats", OPT_LIST_FORMATS, NULL, "list the formats this build reads and writes, and exit" },
 	{ "dry-run", 'n', NULL, "print what would be written, write nothing" },
 	{ "verbose", 'v', NULL, "one line per source" },
 	{ "quiet", 'q', NULL, "print errors only" },
@@ -539,6 +547,27 @@ options_parse(struct options *o, int argc, char **argv)
 			if (parse_int(optarg, 0, 1000000, &o->timeout))
 				return usage_error("invalid timeout '%s' (seconds)", optarg);
 			break;
+		case OPT_PROGRESS:
+			if (!strcmp(optarg, "auto"))
+				o->progress = PROGRESS_AUTO;
+			else if (!strcmp(optarg, "bar"))
+				o->progress = PROGRESS_BAR;
+			else if (!strcmp(optarg, "plain"))
+				o->progress = PROGRESS_PLAIN;
+			else if (!strcmp(optarg, "none"))
+				o->progress = PROGRESS_NONE;
+			else
+				return usage_error("invalid progress mode '%s' (auto, bar, plain, none)", optarg);
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_PRINT0:
+			o->print0 = 1;
+			break;
+		case OPT_LIST_FORMATS:
+			o->list_formats = 1;
+			break;
 		case OPT_REPORT:
 			o->report_path = optarg;
 			break;
@@ -594,6 +623,11 @@ options_parse(struct options *o, int argc, char **argv)
 		}
 	}
 
+	/* main lists them, after the other options: it starts libvips */
+	if (o->list_formats)
+		return 1;
+	if (o->json + o->print0 + o->dry_run > 1)
+		return usage_error("%s", "--json, --print0 and -n all write on stdout: choose one");
 	if (!o->output_dir)
 		return usage_error("%s", "no output directory (-o DIR)");
 	if (!*o->output_dir)

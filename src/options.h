@@ -21,6 +21,8 @@ enum exit_code {
 
 #define OPT_MAX_LOADERS 16
 
+enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE };
+
 struct options {
 	const char *output_dir;
 	char *manifest_path;		/* owned; default output_dir/imgbake-manifest.json */
@@ -28,6 +30,10 @@ struct options {
 	const char *name_template;	/* NULL: the default for the widths given */
 	const char *files_from;
 	const char *report_path;	/* --report: the HTML page, NULL: none */
+	enum progress_mode progress;
+	int json;			/* --json: a line per source on stdout */
+	int print0;			/* --print0: written output paths on stdout */
+	int list_formats;
 	int null_separated;
 	int read_stdin;			/* '-' among the sources */
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "paths.h"
+#include "progress.h"
 #include "report.h"
 
 void
@@ -37,11 +38,23 @@ summary_add(struct summary *s, const struct job *job, const struct result *res)
 	}
 }
 
+/* The bar on screen, if any: cleared before a message.  Main thread
+ * only, like all printing. */
+static struct progress *bar;
+
+void
+report_set_progress(struct progress *p)
+{
+	bar = p;
+}
+
 void
 report_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (bar)
+		progress_hide(bar);
 	fputs("imgbake: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -30,6 +30,10 @@ void report_result(const struct options *o, const struct job *job,
  * up-to-date and pruned counts join it when there are any. */
 void report_summary(const struct options *o, const struct summary *s, double seconds);
 
+struct progress;
+/* The progress bar report_error clears before printing, or NULL. */
+void report_set_progress(struct progress *p);
+
 /* "imgbake: MESSAGE" on stderr, printf-style. */
 void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
