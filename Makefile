@@ -1,9 +1,11 @@
 # imgbake -- batch image converter on libvips.
-# Targets: all run check install uninstall clean asan tsan bench
+# Targets: all completions run check install uninstall clean asan tsan bench
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 PKG_CONFIG ?= pkg-config
 PROVE ?= prove
 
@@ -31,9 +33,15 @@ OBJ = $(SRC:.c=.o)
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
 	tests/unit/t-membudget
 
-.PHONY: all run check unit install uninstall clean asan tsan bench deps
+.PHONY: all run check unit install uninstall clean asan tsan bench deps \
+	completions
 
-all: imgbake
+all: imgbake completions
+
+# Shell completions, generated from the option table through --help.
+completions: completions/imgbake.bash
+completions/imgbake.bash: imgbake scripts/completions.sh
+	sh scripts/completions.sh ./imgbake completions
 
 deps:
 	@sh scripts/deps.sh
@@ -59,7 +67,7 @@ tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 
 run: deps
 	@$(MAKE) --no-print-directory imgbake
-	rm -rf out
+	rm -rf out completions
 	./imgbake -j2 -f webp,avif -w 480,960 -o out samples || test $$? -eq 1
 	@echo "outputs in out/, manifest in out/imgbake-manifest.json"
 
@@ -71,13 +79,17 @@ check: deps
 	$(PROVE) --exec '' $(UNIT)
 	$(PROVE) --exec /bin/sh tests/t*.sh
 
-install: imgbake
+install: imgbake completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 imgbake $(DESTDIR)$(BINDIR)/imgbake
 	install -m 644 man/imgbake.1 $(DESTDIR)$(MANDIR)/man1/imgbake.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 completions/imgbake.bash $(DESTDIR)$(BASHCOMPDIR)/imgbake
+	install -m 644 completions/_imgbake $(DESTDIR)$(ZSHCOMPDIR)/_imgbake
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/imgbake $(DESTDIR)$(MANDIR)/man1/imgbake.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/imgbake $(DESTDIR)$(ZSHCOMPDIR)/_imgbake
 
 clean:
 	rm -f imgbake $(OBJ) $(OBJ:.o=.d) $(UNIT) tests/unit/*.o tests/unit/*.d

@@ -36,6 +36,30 @@ for code in 0 1 2 130 143; do
 		fail "man page EXIT STATUS names $code"
 done
 
+# shell completions, generated from --help: every long option in each
+sh "$TOP/scripts/completions.sh" "$IMGBAKE" comp >comp.out 2>&1
+ok $? "scripts/completions.sh generates the completions" || cat comp.out
+for f in comp/imgbake.bash comp/_imgbake; do
+	got=$(grep -o -- '--[a-z0-9][a-z0-9-]*' "$f" | sort -u)
+	missing=$(printf '%s\n' "$help_long" | while read -r opt; do
+		printf '%s\n' "$got" | grep -qx -- "$opt" || echo "$opt"
+	done)
+	is "$missing" "" "$f names every long option"
+done
+bash -n comp/imgbake.bash
+ok $? "the bash completion parses"
+got=$(bash -c '. comp/imgbake.bash; COMP_WORDS=(imgbake --prog); COMP_CWORD=1; _imgbake
+	printf "%s\n" "${COMPREPLY[@]}"; COMP_WORDS=(imgbake -f a); COMP_CWORD=2; _imgbake
+	printf "%s\n" "${COMPREPLY[@]}"')
+is "$got" "--progress
+avif" "bash completes option names and format values"
+if command -v zsh >/dev/null; then
+	zsh -n comp/_imgbake
+	ok $? "the zsh completion parses"
+else
+	skip "zsh not installed"
+fi
+
 # clean mdoc
 lint=$(mandoc -Tlint -Wwarning "$man" 2>&1)
 is "$lint" "" "mandoc -Tlint finds nothing"
