@@ -67,7 +67,7 @@ tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 
 run: deps
 	@$(MAKE) --no-print-directory imgbake
-	rm -rf out completions
+	rm -rf out
 	./imgbake -j2 -f webp,avif -w 480,960 -o out samples || test $$? -eq 1
 	@echo "outputs in out/, manifest in out/imgbake-manifest.json"
 
@@ -93,7 +93,7 @@ uninstall:
 
 clean:
 	rm -f imgbake $(OBJ) $(OBJ:.o=.d) $(UNIT) tests/unit/*.o tests/unit/*.d
-	rm -rf out
+	rm -rf out completions
 
 # Sanitizer builds: rebuild everything with the instrumentation, then test.
 asan: clean
