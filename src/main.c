@@ -402,6 +402,18 @@ main(int argc, char **argv)
 		goto out;
 	}
 	output_init();
+	if (o.merge) {
+		if (manifest_merge(o.sources[0], o.sources + 1, o.n_sources - 1,
+				   err, sizeof(err))) {
+			report_error("%s", err);
+			goto out;
+		}
+		ret = EXIT_ALL_DONE;
+		goto out;
+	}
+	if (o.shard_from && !o.quiet)
+		report_error("shard %d/%d, from %s", o.shard_index, o.shard_count,
+			     o.shard_from);
 	if (!(sniff = sniff_new(err, sizeof(err)))) {
 		report_error("%s", err);
 		goto out;

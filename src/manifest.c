@@ -66,6 +66,7 @@ static json_t *
 options_json(const struct options *o)
 {
 	json_t *formats = json_array(), *widths = json_array(), *quality = json_object();
+	json_t *j;
 	char bg[8];
 	int i;
 
@@ -78,7 +79,7 @@ options_json(const struct options *o)
 			json_object_set_new(quality, format_name(i), json_integer(o->quality[i]));
 	snprintf(bg, sizeof(bg), "#%02x%02x%02x", o->background[0],
 		 o->background[1], o->background[2]);
-	return json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I, s:I, s:i, s:I, s:i, s:b, s:o}",
+	j = json_pack("{s:o, s:o, s:o, s:s, s:b, s:s, s:I, s:I, s:i, s:I, s:i, s:b, s:o}",
 			 "formats", formats, "widths", widths, "quality", quality,
 			 "name", options_template(o), "keep_metadata", o->keep_metadata,
 			 "background", bg, "max_pixels", (json_int_t)o->max_pixels,
@@ -91,6 +92,13 @@ options_json(const struct options *o)
 					       "avif", "codec", "av1", "effort", AVIF_EFFORT,
 					       "jpeg", "optimize_coding", JPEG_OPTIMIZE_CODING,
 					       "png", "compression", PNG_COMPRESSION));
+	if (j && o->shard_count > 1) {
+		char shard[32];
+
+		snprintf(shard, sizeof(shard), "%d/%d", o->shard_index, o->shard_count);
+		json_object_set_new(j, "shard", json_string(shard));
+	}
+	return j;
 }
 
 static json_t *
@@ -256,8 +264,8 @@ manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm
  * into bytes again when those bytes are not UTF-8 (json_path only
  * writes that text for such names; a valid UTF-8 name that happens to
  * contain "\xff" as text is the one ambiguous case).  malloc'd. */
-static char *
-path_from_json(json_t *j)
+char *
+manifest_path_value(json_t *j)
 {
 	const char *s = json_string_value(j), *p;
 	char *out, *o;
@@ -287,7 +295,7 @@ path_from_json(json_t *j)
 static char *
 safe_rel(json_t *j)
 {
-	char *s = path_from_json(j);
+	char *s = manifest_path_value(j);
 	char *norm = s ? path_normalize(s) : NULL;
 
 	free(s);
@@ -341,7 +349,7 @@ prev_source_read(json_t *src, struct prev_source *ps)
 	    (strcmp(status, "converted") && strcmp(status, "up-to-date")) ||
 	    !json_is_array(outs))
 		return 1;
-	if (!(ps->path = path_from_json(json_object_get(src, "path"))) ||
+	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
 	    !(ps->mime = strdup(mime)))
 		goto oom;
 	memcpy(ps->hash, hash, strlen(hash) + 1);

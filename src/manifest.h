@@ -73,6 +73,18 @@ void manifest_journal_remove(const struct options *o);
 int manifest_print_source(FILE *f, const struct job *job, const struct result *res);
 int manifest_print_summary(FILE *f, const struct summary *sum);
 
+/* A path as the manifest stores it (json_t string), back to its bytes:
+ * the "\xNN" text of a name that is not UTF-8 undone.  malloc'd, NULL
+ * if j is not a string. */
+typedef struct json_t json_t;
+char *manifest_path_value(json_t *j);
+
+/* --merge-manifests OUT IN...: one manifest from those of the shards of
+ * one run, as that run unsharded would have written it.  Returns 0, or
+ * -1 with err set. */
+int manifest_merge(const char *out, char *const *in, int n_in,
+	char *err, size_t errlen);
+
 int manifest_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,

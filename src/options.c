@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "shard.h"
 
 enum {
 	OPT_BASE = 256,
@@ -34,7 +35,10 @@ enum {
 	OPT_PROGRESS,
 	OPT_JSON,
 	OPT_PRINT0,
-	OPT_LIST_FORMATS
+	OPT_LIST_FORMATS,
+	OPT_SHARD,
+	OPT_SHARDS,
+	OPT_MERGE
 };
 
 struct opt_desc {
@@ -70,6 +74,9 @@ static const struct opt_desc opt_table[] = {
 	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
 	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
 	{ "link-duplicates", OPT_LINK_DUPLICATES, NULL, "hard-link the outputs of identical sources instead of copying" },
+	{ "shard", OPT_SHARD, "K/N", "convert only share K of N (0 <= K < N), or 'auto' from a job array" },
+	{ "shards", OPT_SHARDS, "N", "with --shard auto: the number of tasks, where the engine does not say" },
+	{ "merge-manifests", OPT_MERGE, NULL, "merge shard manifests: imgbake --merge-manifests OUT IN..." },
 	{ "progress", OPT_PROGRESS, "MODE", "progress on stderr: auto, bar, plain or none (default auto)" },
 	{ "json", OPT_JSON, NULL, "print a JSON line per finished source, then the summary, on stdout" },
 	{ "print0", OPT_PRINT0, NULL, "print the paths of the outputs written on stdout, NUL-terminated" },
@@ -568,6 +575,19 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_LIST_FORMATS:
 			o->list_formats = 1;
 			break;
+		case OPT_SHARD:
+			if (!strcmp(optarg, "auto"))
+				o->shard_auto = 1;
+			else if (shard_parse(optarg, &o->shard_index, &o->shard_count))
+				return usage_error("invalid shard '%s' (K/N with 0 <= K < N, or auto)", optarg);
+			break;
+		case OPT_SHARDS:
+			if (parse_int(optarg, 1, 1000000, &o->shards))
+				return usage_error("invalid shard count '%s'", optarg);
+			break;
+		case OPT_MERGE:
+			o->merge = 1;
+			break;
 		case OPT_REPORT:
 			o->report_path = optarg;
 			break;
@@ -626,6 +646,21 @@ options_parse(struct options *o, int argc, char **argv)
 	/* main lists them, after the other options: it starts libvips */
 	if (o->list_formats)
 		return 1;
+	/* --merge-manifests OUT IN...: nothing else applies */
+	if (o->merge) {
+		o->sources = argv + optind;
+		o->n_sources = argc - optind;
+		if (o->n_sources < 2)
+			return usage_error("%s", "--merge-manifests needs OUT and at least one IN");
+		return 0;
+	}
+	if (o->shard_auto) {
+		if (shard_from_env(o->shards, &o->shard_index, &o->shard_count,
+				   &o->shard_from, err, sizeof(err)))
+			return usage_error("%s", err);
+	} else if (o->shards && o->shards != o->shard_count) {
+		return usage_error("%s", "--shards goes with --shard auto");
+	}
 	if (o->json + o->print0 + o->dry_run > 1)
 		return usage_error("%s", "--json, --print0 and -n all write on stdout: choose one");
 	if (!o->output_dir)
@@ -646,6 +681,14 @@ options_parse(struct options *o, int argc, char **argv)
 		return usage_error("%s", "no SOURCE given");
 	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))
 		return usage_error("%s", err);
+	if (!o->manifest_path && o->shard_count > 1) {
+		/* one manifest per shard, side by side */
+		if (asprintf(&o->manifest_path, "%s/imgbake-manifest.%d-of-%d.json",
+			     o->output_dir, o->shard_index, o->shard_count) < 0) {
+			o->manifest_path = NULL;
+			return usage_error("%s", "out of memory");
+		}
+	}
 	if (!o->manifest_path) {
 		size_t len = strlen(o->output_dir) + sizeof("/imgbake-manifest.json");
 

@@ -34,6 +34,10 @@ struct options {
 	int json;			/* --json: a line per source on stdout */
 	int print0;			/* --print0: written output paths on stdout */
 	int list_formats;
+	int shard_index, shard_count;	/* --shard K/N; count 0: not sharded */
+	int shard_auto, shards;		/* --shard auto, --shards N */
+	const char *shard_from;		/* the variable auto read, or NULL */
+	int merge;			/* --merge-manifests OUT IN... */
 	int null_separated;
 	int read_stdin;			/* '-' among the sources */
 

@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "paths.h"
 #include "plan.h"
+#include "shard.h"
 
 #define SNIFF_BYTES 16384
 
@@ -243,6 +244,23 @@ oom:
 	close(fd);
 	free(ext);
 	return -1;
+}
+
+int
+plan_shard_of(const struct options *o, const struct job *job)
+{
+	char *key;
+	int share;
+
+	if (!job->rel_dir || !job->stem)
+		return shard_of(job->src_path, o->shard_count);
+	/* the output name without what varies per output: sources that
+	 * could collide share it */
+	if (!(key = path_expand(options_template(o), job->rel_dir, job->stem, 0, "", "")))
+		return -1;
+	share = shard_of(key, o->shard_count);
+	free(key);
+	return share;
 }
 
 char *
@@ -533,6 +551,22 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		p->jobs[k++] = p->jobs[i];
 	}
 	p->n = k;
+
+	/* --shard K/N: this run's share only, before anything is read */
+	if (o->shard_count > 1) {
+		for (i = k = 0; i < p->n; i++) {
+			int share = plan_shard_of(o, &p->jobs[i]);
+
+			if (share < 0)
+				return -1;
+			if (share != o->shard_index) {
+				job_release(&p->jobs[i]);
+				continue;
+			}
+			p->jobs[k++] = p->jobs[i];
+		}
+		p->n = k;
+	}
 
 	for (i = 0; i < p->n; i++) {
 		struct job *j = &p->jobs[i];

@@ -42,6 +42,10 @@ void plan_recipe(const struct options *o, enum out_format f, int width,
 
 /* The output path (relative to the output root) of a job for one
  * format and width (0: no width in the name).  The caller frees. */
+/* --shard: the share of the plan a source belongs to (0..N-1), from
+ * its output name skeleton; -1 out of memory. */
+int plan_shard_of(const struct options *o, const struct job *job);
+
 char *plan_output_path(const struct options *o, const struct job *job,
 	enum out_format f, int width);
 

@@ -142,7 +142,10 @@ prune_apply(const struct options *o, struct stale *st, size_t n, int delete)
 		} else if (delete && unlink(full) == 0) {
 			st[i].dropped = st[i].deleted = 1;
 			count++;
-			remove_empty_dirs(o->output_dir, st[i].path);
+			/* shards share the tree: another may be about to
+			 * write into a directory that looks empty here */
+			if (o->shard_count <= 1)
+				remove_empty_dirs(o->output_dir, st[i].path);
 		}
 		free(full);
 	}

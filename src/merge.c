@@ -1,0 +1,263 @@
+/*
+ * --merge-manifests: the manifests of the N shards of one run, made one,
+ * equal to the manifest the run would have written unsharded (bar the
+ * measured memory, which is the largest of the shards').
+ *
+ * Refused: files that are not imgbake manifests, different imgbake or
+ * libvips versions or options (anything that changes a recipe), shard
+ * counts that differ, a shard given twice or missing, and a source
+ * recorded by two shards.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "output.h"
+#include "shard.h"
+
+#define MERGE_SLOT (OUTPUT_MAX_SLOTS - 1)
+
+struct entry {
+	char *key;	/* the path as bytes, for the plan's bytewise order */
+	json_t *rec;	/* borrowed from its manifest */
+	int from;	/* index of the input */
+};
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->from - y->from;
+}
+
+/* The options that must agree: all but the shard and the budget. */
+static json_t *
+comparable_options(json_t *m)
+{
+	json_t *o = json_deep_copy(json_object_get(m, "options"));
+
+	if (o) {
+		json_object_del(o, "shard");
+		json_object_del(o, "memory");
+	}
+	return o;
+}
+
+static int
+collect(json_t *arr, int from, struct entry **all, size_t *n, size_t *cap)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(arr, i, rec) {
+		char *key = manifest_path_value(json_object_get(rec, "path"));
+
+		if (!key)
+			return 1;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 256;
+			struct entry *grown = realloc(*all, c * sizeof(*grown));
+
+			if (!grown) {
+				free(key);
+				return -1;
+			}
+			*all = grown;
+			*cap = c;
+		}
+		(*all)[(*n)++] = (struct entry){ key, rec, from };
+	}
+	return 0;
+}
+
+static void
+sum_field(json_t *to, json_t *from, const char *key)
+{
+	json_t *a = json_object_get(to, key), *b = json_object_get(from, key);
+
+	if (json_is_integer(a) && json_is_integer(b))
+		json_integer_set(a, json_integer_value(a) + json_integer_value(b));
+}
+
+static void
+max_field(json_t *to, json_t *from, const char *key)
+{
+	json_t *a = json_object_get(to, key), *b = json_object_get(from, key);
+
+	if (json_is_integer(a) && json_is_integer(b) &&
+	    json_integer_value(b) > json_integer_value(a))
+		json_integer_set(a, json_integer_value(b));
+}
+
+int
+manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t errlen)
+{
+	static const char *const counters[] = {
+		"sources", "converted", "up_to_date", "pruned", "skipped", "failed",
+		"outputs", "bytes_in", "bytes_out",
+	};
+	json_t **m = calloc((size_t)n_in, sizeof(*m)), *first_opts = NULL;
+	json_t *root = NULL, *summary = NULL, *sources = NULL, *stale = NULL, *opts = NULL;
+	struct entry *src = NULL, *st = NULL;
+	size_t n_src = 0, cap_src = 0, n_st = 0, cap_st = 0, i, c;
+	unsigned char *seen = NULL;
+	int shards = 0, k, ret = -1, r;
+	struct tempfile t;
+	char *text = NULL;
+	json_error_t jerr;
+
+	if (!m)
+		goto oom;
+	for (k = 0; k < n_in; k++) {
+		const char *shard;
+		json_t *o;
+		int si, sn;
+
+		if (!(m[k] = json_load_file(in[k], 0, &jerr))) {
+			snprintf(err, errlen, "cannot read manifest '%s': %s", in[k], jerr.text);
+			goto out;
+		}
+		if (!json_is_string(json_object_get(m[k], "imgbake")) ||
+		    !json_is_array(json_object_get(m[k], "sources"))) {
+			snprintf(err, errlen, "'%s' is not an imgbake manifest", in[k]);
+			goto out;
+		}
+		if (k && (!json_equal(json_object_get(m[k], "imgbake"), json_object_get(m[0], "imgbake")) ||
+			  !json_equal(json_object_get(m[k], "libvips"), json_object_get(m[0], "libvips")))) {
+			snprintf(err, errlen, "'%s' and '%s' were made by different imgbake or libvips versions",
+				 in[0], in[k]);
+			goto out;
+		}
+		o = comparable_options(m[k]);
+		if (!k) {
+			first_opts = o;
+		} else {
+			r = json_equal(o, first_opts);
+			json_decref(o);
+			if (!r) {
+				snprintf(err, errlen, "'%s' and '%s' were made with different options "
+					 "(their outputs would not match)", in[0], in[k]);
+				goto out;
+			}
+		}
+		shard = json_string_value(json_object_get(json_object_get(m[k], "options"), "shard"));
+		if (!shard ? n_in > 1 : shard_parse(shard, &si, &sn)) {
+			snprintf(err, errlen, "'%s' is not the manifest of a shard (--shard K/N)", in[k]);
+			goto out;
+		}
+		if (!shard)
+			continue;
+		if (!shards) {
+			shards = sn;
+			if (!(seen = calloc((size_t)sn, 1)))
+				goto oom;
+		} else if (sn != shards) {
+			snprintf(err, errlen, "'%s' is shard %d of %d, '%s' one of %d",
+				 in[k], si, sn, in[0], shards);
+			goto out;
+		}
+		if (seen[si]) {
+			snprintf(err, errlen, "shard %d/%d is given twice ('%s')", si, sn, in[k]);
+			goto out;
+		}
+		seen[si] = 1;
+	}
+	for (k = 0; k < shards; k++)
+		if (!seen[k]) {
+			int len = 0;
+
+			len += snprintf(err, errlen, "missing shards:");
+			for (; k < shards && (size_t)len < errlen; k++)
+				if (!seen[k])
+					len += snprintf(err + len, errlen - (size_t)len, " %d/%d", k, shards);
+			goto out;
+		}
+
+	for (k = 0; k < n_in; k++) {
+		if ((r = collect(json_object_get(m[k], "sources"), k, &src, &n_src, &cap_src)) ||
+		    (json_is_array(json_object_get(m[k], "stale")) &&
+		     (r = collect(json_object_get(m[k], "stale"), k, &st, &n_st, &cap_st)))) {
+			if (r < 0)
+				goto oom;
+			snprintf(err, errlen, "'%s' has a record without a path", in[k]);
+			goto out;
+		}
+	}
+	if (n_src)
+		qsort(src, n_src, sizeof(*src), cmp_entry);
+	if (n_st)
+		qsort(st, n_st, sizeof(*st), cmp_entry);
+
+	if (!(sources = json_array()) || !(stale = json_array()))
+		goto oom;
+	for (i = 0; i < n_src; i++) {
+		if (i && !strcmp(src[i].key, src[i - 1].key)) {
+			snprintf(err, errlen, "'%s' is in both '%s' and '%s': shards overlap",
+				 json_string_value(json_object_get(src[i].rec, "path")),
+				 in[src[i - 1].from], in[src[i].from]);
+			goto out;
+		}
+		json_array_append(sources, src[i].rec);
+	}
+	for (i = 0; i < n_st; i++)
+		if (!i || strcmp(st[i].key, st[i - 1].key))
+			json_array_append(stale, st[i].rec);
+
+	summary = json_deep_copy(json_object_get(m[0], "summary"));
+	opts = json_deep_copy(json_object_get(m[0], "options"));
+	if (!summary || !opts)
+		goto oom;
+	json_object_del(opts, "shard");
+	for (k = 1; k < n_in; k++) {
+		json_t *s = json_object_get(m[k], "summary");
+
+		for (c = 0; c < sizeof(counters) / sizeof(counters[0]); c++)
+			sum_field(summary, s, counters[c]);
+		max_field(json_object_get(summary, "memory"), json_object_get(s, "memory"), "budget");
+		max_field(json_object_get(summary, "memory"), json_object_get(s, "memory"), "peak_rss");
+		max_field(opts, json_object_get(m[k], "options"), "memory");
+	}
+
+	root = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
+			 "imgbake", json_object_get(m[0], "imgbake"),
+			 "libvips", json_object_get(m[0], "libvips"),
+			 "options", opts, "summary", summary,
+			 "sources", sources, "stale", stale);
+	if (!root || !(text = json_dumps(root, JSON_INDENT(2))))
+		goto oom;
+	if (output_open(&t, out, MERGE_SLOT, err, errlen))
+		goto out;
+	if (output_write_all(t.fd, text, strlen(text)) || output_write_all(t.fd, "\n", 1)) {
+		snprintf(err, errlen, "cannot write '%s': %s", out, strerror(errno));
+		output_discard(&t);
+		goto out;
+	}
+	ret = output_commit(&t, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(text);
+	json_decref(root);
+	json_decref(summary);
+	json_decref(opts);
+	json_decref(sources);
+	json_decref(stale);
+	json_decref(first_opts);
+	for (i = 0; i < n_src; i++)
+		free(src[i].key);
+	for (i = 0; i < n_st; i++)
+		free(st[i].key);
+	free(src);
+	free(st);
+	free(seen);
+	for (k = 0; m && k < n_in; k++)
+		json_decref(m[k]);
+	free(m);
+	return ret;
+}
