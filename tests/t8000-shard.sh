@@ -1,0 +1,118 @@
+#!/bin/sh
+# Sharding: the shares of a tree add up to the single run, whatever runs
+# them; a share depends only on a source's own output name.
+. "$(dirname "$0")/lib.sh"
+
+i=0
+for d in . a a/b c; do
+	for n in 1 2 3 4 5; do
+		mkimg "src/$d/p$i.jpg" "$((120 + i * 7))x$((90 + i * 3))"
+		i=$((i + 1))
+	done
+done
+mkimg src/c/clash.jpg 100x80	# clash.jpg and clash.png both want c/clash-*.webp
+mkimg src/c/clash.png 90x70
+cp src/a/p5.jpg src/c/same-as-p5.jpg
+head -c 400 src/p0.jpg >src/broken.jpg
+echo text >src/notes.txt
+
+run -j2 -f webp,png -w 64,100 -o single src
+is "$rc" 1 "one run: exit 1 (a collision and a broken file)" || show_run
+
+# four shards at once, on one output root
+pids=
+for k in 0 1 2 3; do
+	"$IMGBAKE" -q -j1 --shard $k/4 -f webp,png -w 64,100 -o multi src 2>"shard$k.err" &
+	pids="$pids $!"
+done
+st=0
+for p in $pids; do
+	wait "$p" || st=$((st + 1))
+done
+cmp_ok "$st" -ge 1 "the shard holding the failures exits non-zero"
+for k in 0 1 2 3; do
+	[ -s "multi/imgbake-manifest.$k-of-4.json" ]
+	ok $? "shard $k/4 wrote imgbake-manifest.$k-of-4.json"
+done
+is "$(temps multi)" "" "no temporary left by four concurrent shards"
+
+sums() { (cd "$1" && find . -type f ! -name 'imgbake-manifest*' | sort | xargs md5sum); }
+is "$(sums multi)" "$(sums single)" "the shards wrote byte-identical outputs, no more, no less"
+
+run --merge-manifests merged.json multi/imgbake-manifest.0-of-4.json \
+	multi/imgbake-manifest.1-of-4.json multi/imgbake-manifest.2-of-4.json \
+	multi/imgbake-manifest.3-of-4.json
+is "$rc" 0 "--merge-manifests: exit 0" || show_run
+is "$(json_stable merged.json)" "$(json_stable single/imgbake-manifest.json)" \
+	"the merged manifest is the single run's"
+is "$(grep -c '"shard"' merged.json)" 0 "... with no shard left in its options"
+n=0
+for k in 0 1 2 3; do
+	c=$(json_get "multi/imgbake-manifest.$k-of-4.json" 'scalar @{$j->{sources}}')
+	n=$((n + c))
+	[ "$c" -lt 25 ]
+	ok $? "shard $k/4 took part of the tree ($c sources), not all"
+done
+is "$n" 25 "the shards' sources add up to the tree's"
+is "$(json_get multi/imgbake-manifest.2-of-4.json '$j->{options}{shard}')" "2/4" \
+	"a shard's manifest says which it is"
+a=$(json_get single/imgbake-manifest.json 'src("src/c/clash.jpg")->{reason}')
+is "$a" collision "sources that would collide still do"
+
+# merge errors
+run --merge-manifests m.json multi/imgbake-manifest.0-of-4.json multi/imgbake-manifest.1-of-4.json
+is "$rc" 2 "a missing shard: exit 2"
+like "$err" "missing shards: 2/4 3/4" "... naming them"
+[ ! -e m.json ]
+ok $? "... and writing nothing"
+run --merge-manifests m.json multi/imgbake-manifest.0-of-4.json multi/imgbake-manifest.0-of-4.json \
+	multi/imgbake-manifest.1-of-4.json multi/imgbake-manifest.2-of-4.json \
+	multi/imgbake-manifest.3-of-4.json
+is "$rc" 2 "a shard given twice: exit 2"
+perl -pe 's|"shard": "0/4"|"shard": "1/4"|' multi/imgbake-manifest.0-of-4.json >fake1.json
+perl -pe 's|"shard": "1/4"|"shard": "0/4"|' multi/imgbake-manifest.0-of-4.json >fake0.json
+run --merge-manifests m.json fake0.json fake1.json multi/imgbake-manifest.2-of-4.json \
+	multi/imgbake-manifest.3-of-4.json
+is "$rc" 2 "overlapping shards: exit 2"
+like "$err" "shards overlap" "... said so"
+"$IMGBAKE" -q --shard 0/4 -f webp -o other src 2>/dev/null
+run --merge-manifests m.json other/imgbake-manifest.0-of-4.json \
+	multi/imgbake-manifest.1-of-4.json multi/imgbake-manifest.2-of-4.json \
+	multi/imgbake-manifest.3-of-4.json
+is "$rc" 2 "shards made with other options: exit 2"
+like "$err" "different options" "... said so"
+run --merge-manifests m.json single/imgbake-manifest.json multi/imgbake-manifest.1-of-4.json
+is "$rc" 2 "an unsharded manifest among shards: exit 2"
+
+# a new file moves no other file to another shard
+share() {
+	for k in 0 1 2 3; do
+		"$IMGBAKE" -n --shard $k/4 -f webp -o "dry$k" src 2>/dev/null |
+			sed "s|^dry$k/|$k |"
+	done | sort -k2
+}
+share >before
+mkimg src/a/new-one.jpg 130x90
+share >after
+is "$(grep -v new-one after)" "$(cat before)" "adding a file changes no other file's shard"
+is "$(grep -c new-one after)" 1 "the new file is in exactly one shard"
+
+# --shard auto
+SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 \
+	run --shard auto -n -f webp -o auto src
+like "$err" "shard 2/4, from SLURM_ARRAY_TASK_ID" "auto: Slurm's task 3 of 1..4 is share 2/4"
+is "$(printf '%s\n' "$out" | sed 's|^auto/||')" "$(grep '^2 ' after | cut -d' ' -f2-)" "... and takes exactly that share"
+CI_NODE_INDEX=1 CI_NODE_TOTAL=4 run --shard auto -n -f webp -o auto src
+like "$err" "shard 0/4, from CI_NODE_INDEX" "auto: GitLab's 1-based node 1 is share 0/4"
+JOB_COMPLETION_INDEX=3 run --shard auto --shards 4 -n -f webp -o auto src
+like "$err" "shard 3/4, from JOB_COMPLETION_INDEX" "auto: a Kubernetes index with --shards"
+JOB_COMPLETION_INDEX=3 run --shard auto -n -f webp -o auto src
+is "$rc" 2 "auto: a Kubernetes index without --shards is a usage error"
+JOB_COMPLETION_INDEX=4 run --shard auto --shards 4 -n -f webp -o auto src
+is "$rc" 2 "auto: an index out of range is a usage error"
+for bad in 4/4 -1/4 1/0 a/b 1 /4 2/; do
+	run --shard "$bad" -o bad src
+	is "$rc" 2 "--shard $bad is a usage error"
+done
+
+done_testing
