@@ -59,6 +59,26 @@ is "$(json_get multi/imgbake-manifest.2-of-4.json '$j->{options}{shard}')" "2/4"
 a=$(json_get single/imgbake-manifest.json 'src("src/c/clash.jpg")->{reason}')
 is "$a" collision "sources that would collide still do"
 
+# the GNU parallel recipe of the man page
+if command -v parallel >/dev/null; then
+	parallel --will-cite -j4 "$IMGBAKE" -q --shard {}/4 -f webp,png -w 64,100 -o par src \
+		::: 0 1 2 3 2>/dev/null
+	"$IMGBAKE" --merge-manifests par/imgbake-manifest.json par/imgbake-manifest.*-of-4.json
+	ok $? "parallel recipe: the four manifests merge"
+	is "$(json_stable par/imgbake-manifest.json)" "$(json_stable single/imgbake-manifest.json)" \
+		"parallel recipe: the single run's manifest"
+else
+	skip "GNU parallel not installed"
+	skip "GNU parallel not installed"
+fi
+
+# a Slurm array of four, each task as the sbatch script runs it
+for id in 1 2 3 4; do
+	SLURM_ARRAY_TASK_ID=$id SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 \
+		"$IMGBAKE" -q --shard auto -f webp,png -w 64,100 -o slurm src 2>/dev/null
+done
+is "$(sums slurm)" "$(sums single)" "Slurm array: the same outputs as one run"
+
 # merge errors
 run --merge-manifests m.json multi/imgbake-manifest.0-of-4.json multi/imgbake-manifest.1-of-4.json
 is "$rc" 2 "a missing shard: exit 2"
