@@ -144,8 +144,13 @@ fail_text(struct conv *c, enum job_reason reason, const char *stage, const char 
 		c->res->error = g_strdup_printf("%s: over the %d s limit (--timeout)",
 						stage, c->o->timeout);
 	else
-		c->res->error = g_strdup_printf("%s: %s", stage,
-						*text ? text : "unknown libvips error");
+		c->res->error = g_strdup_printf("%s: %s", stage, *text ? text :
+			/* libvips' error buffer is one per process: with
+			 * several failing at once, one job's copy can take
+			 * another's message */
+			reason == REASON_CORRUPT ? "damaged or truncated data" :
+			reason == REASON_ENCODE ? "the encoder failed" :
+			"libvips gave no detail");
 }
 
 /* libvips' error buffer as one line ("a\nb\n" -> "a; b"), each message

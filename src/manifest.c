@@ -127,10 +127,10 @@ source_json(const struct job *job, const struct result *res)
 		json_object_set_new(src, "reason", json_string(reason_name(res->reason)));
 	if (res->error && res->status == JOB_FAILED)
 		json_object_set_new(src, "error", json_path(res->error));
-	if ((job->ext_mismatch && job->type > SRC_OTHER) || res->warning) {
+	if ((job->ext_mismatch && job->type >= SRC_OTHER) || res->warning) {
 		json_t *w = json_array();
 
-		if (job->ext_mismatch && job->type > SRC_OTHER)
+		if (job->ext_mismatch && job->type >= SRC_OTHER)
 			json_array_append_new(w, json_string("extension-mismatch"));
 		if (res->warning)
 			json_array_append_new(w, json_path(res->warning));

@@ -88,6 +88,13 @@ sniff_ext_matches(enum src_type type, const char *ext)
 {
 	size_t i, elen = strlen(ext);
 
+	/* a type of no decoder of ours: wrong only if the name claims one */
+	if (type == SRC_OTHER) {
+		for (i = SRC_JPEG; i <= SRC_HEIF; i++)
+			if (sniff_ext_matches((enum src_type)i, ext))
+				return 0;
+		return 1;
+	}
 	for (i = 0; i < sizeof(type_table) / sizeof(type_table[0]); i++) {
 		const char *p = type_table[i].exts;
 

@@ -1,0 +1,242 @@
+#!/bin/sh
+# Files that are not what they seem, among good images: a FIFO, links to
+# /dev/zero, symbolic link loops, dangling links, links out of the tree, a
+# directory named x.png, non-images with image extensions, a PDF and an
+# SVG.  Nothing hangs, nothing is read through a link that should not be
+# followed, the good images are converted.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/hostile/common.sh"
+
+# expect MANIFEST DESCRIPTION: every line "PATH STATUS [REASON]" on stdin
+# is what MANIFEST records for PATH (an alternative "STATUS REASON" may
+# follow a '|').
+expect() {
+	while read -r _path _want; do
+		_got=$(sr "$1" "$_path")
+		case "|$_want|" in
+		*"|$_got|"*) pass "$2: $_path: $_got" ;;
+		*) fail "$2: $_path: $_want"; diag "     got: '$_got'" ;;
+		esac
+	done
+}
+
+mkimg tree/good.jpg 40x30
+mkimg tree/sub/real.jpg 48x32
+mkimg tree/x.png/inner.jpg 32x24
+mkimg outside/secret.jpg 30x20
+mkfifo tree/fifo.jpg
+ln -s /dev/zero tree/zero.jpg
+ln -s loop-b.jpg tree/loop-a.jpg
+ln -s loop-a.jpg tree/loop-b.jpg
+ln -s self.jpg tree/self.jpg
+ln -s missing.jpg tree/dangling.jpg
+ln -s ../outside/secret.jpg tree/escape.jpg
+ln -s sub/real.jpg tree/inside.jpg
+ln -s . tree/dirloop
+ln -s .. tree/sub/up
+echo 'not a picture at all' >tree/text.jpg
+hostile random tree/random.png 4096 7
+printf '<!DOCTYPE html>\n<html><body><img src="a.gif"></body></html>\n' >tree/page.gif
+
+# ---- walked, links not followed ------------------------------------------------
+
+run_within 60 -o o1 tree
+is "$rc" 0 "walk without -L: exit 0" || show_run
+expect o1/imgbake-manifest.json "walk" <<'EOF'
+tree/good.jpg converted
+tree/sub/real.jpg converted
+tree/x.png/inner.jpg converted
+tree/fifo.jpg skipped not-regular
+tree/zero.jpg skipped symlink
+tree/loop-a.jpg skipped symlink
+tree/loop-b.jpg skipped symlink
+tree/self.jpg skipped symlink
+tree/dangling.jpg skipped symlink
+tree/escape.jpg skipped symlink
+tree/inside.jpg skipped symlink
+tree/dirloop skipped symlink
+tree/sub/up skipped symlink
+tree/text.jpg skipped not-an-image
+tree/random.png skipped not-an-image
+tree/page.gif skipped not-an-image
+EOF
+is "$(files o1)" "good.webp
+imgbake-manifest.json
+sub/real.webp
+x.png/inner.webp" "walk: the good images and the image in x.png/, nothing else"
+is "$(size o1/x.png/inner.webp)" 32x24 "walk: the directory x.png is walked like any other"
+is "$(temps o1)" "" "walk: no temporary file"
+
+# ---- walked, links followed (-L) -----------------------------------------------
+
+run_within 60 -L -o o2 tree
+cmp_ok "$secs" -lt 60 "walk with -L: finishes, no endless loop"
+is "$rc" 0 "walk with -L: exit 0" || show_run
+expect o2/imgbake-manifest.json "-L" <<'EOF'
+tree/good.jpg converted
+tree/sub/real.jpg converted
+tree/x.png/inner.jpg converted
+tree/inside.jpg converted
+tree/fifo.jpg skipped not-regular
+tree/zero.jpg skipped symlink
+tree/loop-a.jpg skipped symlink
+tree/loop-b.jpg skipped symlink
+tree/self.jpg skipped symlink
+tree/dangling.jpg skipped symlink|failed io
+tree/escape.jpg skipped symlink
+tree/dirloop skipped symlink
+tree/sub/up skipped symlink
+tree/text.jpg skipped not-an-image
+tree/random.png skipped not-an-image
+tree/page.gif skipped not-an-image
+EOF
+is "$(files o2)" "good.webp
+imgbake-manifest.json
+inside.webp
+sub/real.webp
+x.png/inner.webp" "-L: the link inside the tree is converted, no loop is walked into"
+is "$(size o2/inside.webp)" 48x32 "-L: inside.jpg converted from its target"
+is "$(json_get o2/imgbake-manifest.json '$j->{summary}{sources}')" 16 \
+	"-L: each entry recorded once, none through a loop"
+is "$(temps o2)" "" "-L: no temporary file"
+
+run_within 60 -L --allow-outside -o o3 tree
+is "$rc" 0 "walk with -L --allow-outside: exit 0" || show_run
+expect o3/imgbake-manifest.json "-L --allow-outside" <<'EOF'
+tree/escape.jpg converted
+tree/inside.jpg converted
+tree/good.jpg converted
+tree/zero.jpg skipped not-regular
+tree/fifo.jpg skipped not-regular
+tree/loop-a.jpg skipped symlink
+tree/self.jpg skipped symlink
+tree/dirloop skipped symlink
+tree/sub/up skipped symlink
+EOF
+is "$(size o3/escape.webp)" 30x20 "-L --allow-outside: the link out of the tree is converted"
+is "$(files o3)" "escape.webp
+good.webp
+imgbake-manifest.json
+inside.webp
+sub/real.webp
+x.png/inner.webp" "-L --allow-outside: nothing else written"
+is "$(temps o3)" "" "-L --allow-outside: no temporary file"
+
+# ---- named -------------------------------------------------------------------
+
+mkfifo fifo.jpg
+ln -s /dev/zero zero.jpg
+mkimg good.jpg 40x30
+run_within 60 -o o4 fifo.jpg good.jpg
+cmp_ok "$secs" -lt 60 "named FIFO: no hang"
+is "$rc" 1 "named FIFO: exit 1" || show_run
+is "$(sr o4/imgbake-manifest.json fifo.jpg)" "failed not-regular" "named FIFO: failed, not-regular"
+like "$err" "^imgbake: cannot convert 'fifo\\.jpg': ." "named FIFO: reported"
+is "$(files o4)" "good.webp
+imgbake-manifest.json" "named FIFO: the good file beside it is converted"
+is "$(temps o4)" "" "named FIFO: no temporary file"
+
+# A named link to a device: whether it is refused as a link or followed
+# to the device, nothing is read from it.  (Which of the two, for a named
+# source, is not settled: the roots that -L keeps links inside are those
+# of the walks, and a named file has none.)
+run_within 60 -o o5 zero.jpg good.jpg
+cmp_ok "$secs" -lt 60 "named link to /dev/zero: no hang"
+is "$rc" 1 "named link to /dev/zero: exit 1" || show_run
+expect o5/imgbake-manifest.json "named link to /dev/zero" <<'EOF'
+zero.jpg failed symlink|failed not-regular
+good.jpg converted
+EOF
+is "$(files o5)" "good.webp
+imgbake-manifest.json" "named link to /dev/zero: no output for it"
+run_within 60 -L -o o6 zero.jpg good.jpg
+cmp_ok "$secs" -lt 60 "named link to /dev/zero, -L: no hang"
+is "$rc" 1 "named link to /dev/zero, -L: exit 1" || show_run
+expect o6/imgbake-manifest.json "named link to /dev/zero, -L" <<'EOF'
+zero.jpg failed symlink|failed not-regular
+good.jpg converted
+EOF
+run_within 60 -L --allow-outside -o o7 zero.jpg good.jpg
+is "$rc" 1 "named link to /dev/zero, -L --allow-outside: exit 1" || show_run
+expect o7/imgbake-manifest.json "named link to /dev/zero, -L --allow-outside" <<'EOF'
+zero.jpg failed not-regular
+good.jpg converted
+EOF
+is "$(files o7)" "good.webp
+imgbake-manifest.json" "named link to /dev/zero, -L --allow-outside: no output for it"
+is "$(temps o7)" "" "named links: no temporary file"
+
+run -o o8 tree/text.jpg tree/random.png tree/page.gif good.jpg
+is "$rc" 1 "named non-images: exit 1" || show_run
+expect o8/imgbake-manifest.json "named" <<'EOF'
+tree/text.jpg failed not-an-image
+tree/random.png failed not-an-image
+tree/page.gif failed not-an-image
+good.jpg converted
+EOF
+is "$(files o8)" "good.webp
+imgbake-manifest.json" "named non-images: no output for them"
+is "$(temps o8)" "" "named non-images: no temporary file"
+
+run -o o9 tree/x.png
+is "$rc" 0 "a directory x.png named as a source: exit 0" || show_run
+is "$(files o9)" "imgbake-manifest.json
+inner.webp" "a directory x.png named as a source is walked"
+
+# ---- documents -----------------------------------------------------------------
+
+# PDF and SVG loaders run a whole document engine: PDF is not an image
+# here, SVG is an image this build refuses unless --allow-loader svgload.
+mkimg docs/good.jpg 40x30
+hostile pdf docs/doc.pdf
+hostile pdf docs/doc-pdf.jpg
+hostile svg docs/pic.svg
+hostile svg docs/logo.png
+is "$(file -b --mime-type docs/doc.pdf) $(file -b --mime-type docs/pic.svg)" \
+	"application/pdf image/svg+xml" "precondition: libmagic knows the PDF and the SVG"
+
+run -o d1 docs
+is "$rc" 1 "walked PDF and SVG: exit 1 (an SVG fails)" || show_run
+expect d1/imgbake-manifest.json "walked documents" <<'EOF'
+docs/doc.pdf skipped not-an-image
+docs/doc-pdf.jpg skipped not-an-image
+docs/pic.svg failed unsupported
+docs/logo.png failed unsupported
+docs/good.jpg converted
+EOF
+is "$(files d1)" "good.webp
+imgbake-manifest.json" "walked documents: nothing converted but the image"
+
+run -o d2 docs/doc.pdf docs/pic.svg docs/good.jpg
+is "$rc" 1 "named PDF and SVG: exit 1" || show_run
+expect d2/imgbake-manifest.json "named documents" <<'EOF'
+docs/doc.pdf failed not-an-image
+docs/pic.svg failed unsupported
+docs/good.jpg converted
+EOF
+is "$(files d2)" "docs/good.webp
+imgbake-manifest.json" "named documents: nothing converted but the image"
+is "$(temps d2)" "" "named documents: no temporary file"
+
+if vips -l 2>/dev/null | grep -q 'svgload_source'; then
+	run --allow-loader svgload -o d3 docs
+	is "$rc" 0 "--allow-loader svgload: exit 0" || show_run
+	expect d3/imgbake-manifest.json "--allow-loader svgload" <<'EOF'
+docs/pic.svg converted
+docs/logo.png converted
+docs/doc.pdf skipped not-an-image
+docs/good.jpg converted
+EOF
+	is "$(size d3/pic.webp)" 64x48 "--allow-loader svgload: the SVG is rendered"
+	is "$(files d3)" "good.webp
+imgbake-manifest.json
+logo.webp
+pic.webp" "--allow-loader svgload: the PDF still is not converted"
+	is "$(json_get d3/imgbake-manifest.json 'src("docs/logo.png")->{warnings}[0]')" \
+		extension-mismatch "--allow-loader svgload: an SVG named .png warns of it"
+	is "$(temps d3)" "" "--allow-loader svgload: no temporary file"
+else
+	skip "this libvips has no SVG loader"
+fi
+
+done_testing

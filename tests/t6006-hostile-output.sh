@@ -1,0 +1,208 @@
+#!/bin/sh
+# A hostile output tree: a file where a directory should be, a symbolic
+# link where a directory (or an output) should be, a read-only directory,
+# a disk that fills up, and a second Ctrl-C in the middle of long encodes.
+# The source that cannot be written fails (io, or unsafe-path for a link),
+# nothing is written through a link, no temporary is ever left.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/hostile/common.sh"
+
+# the tmpfs of the full-disk case is unmounted whatever happens
+trap 'umount "$T/disk" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T" "$_L"' EXIT
+
+mkimg src/a/b/c.jpg 40x30
+mkimg src/sub/s.jpg 40x30
+mkimg src/d.jpg 40x30
+mkimg src/e.jpg 40x30
+
+# ---- a file where a directory should be ------------------------------------------
+
+# -o below a regular file: no output can be written at all, a fatal
+# error like an unwritable manifest (exit 2), before any conversion.
+echo 'a file' >blocker
+run -m m0.json -o blocker/out src
+is "$rc" 2 "-o below a regular file: exit 2" || show_run
+like "$err" "^imgbake: cannot create output directory 'blocker/out': Not a directory" \
+	"-o below a regular file: said so"
+is "$(cat blocker)" "a file" "-o below a regular file: the file is untouched"
+[ ! -e m0.json ]
+ok $? "-o below a regular file: no manifest"
+
+# a file where the output tree needs the directory a/
+mkdir o1
+echo 'keep me' >o1/a
+run -o o1 src
+is "$rc" 1 "output directory a/ is a file: exit 1" || show_run
+M=o1/imgbake-manifest.json
+is "$(sr $M src/a/b/c.jpg)" "failed io" "output directory a/ is a file: a/b/c.jpg failed, io"
+is "$(cat o1/a)" "keep me" "the file in the way is untouched"
+is "$(files o1)" "a
+d.webp
+e.webp
+imgbake-manifest.json
+sub/s.webp" "output directory a/ is a file: the other sources are converted"
+is "$(temps o1)" "" "output directory a/ is a file: no temporary file"
+
+# ---- links inside the output tree --------------------------------------------------
+
+# o2/sub and o2/a/b lead out of the output tree; o2/e.webp is a link to a
+# file elsewhere.  Nothing is written through any of them.
+mkdir o2 o2/a elsewhere elsewhere2
+ln -s ../elsewhere o2/sub
+ln -s ../../elsewhere2 o2/a/b
+echo 'precious' >victim.webp
+ln -s ../victim.webp o2/e.webp
+run -o o2 src
+is "$rc" 1 "links in the output tree: exit 1" || show_run
+M=o2/imgbake-manifest.json
+is "$(sr $M src/sub/s.jpg)" "failed unsafe-path" "o2/sub is a link: sub/s.jpg failed, unsafe-path"
+is "$(sr $M src/a/b/c.jpg)" "failed unsafe-path" "o2/a/b is a link: a/b/c.jpg failed, unsafe-path"
+is "$(find elsewhere elsewhere2 | sort | tr '\n' ' ')" "elsewhere elsewhere2 " \
+	"nothing written through the directory links"
+is "$(cat victim.webp)" "precious" "nothing written through the link at e.webp"
+if [ -L o2/e.webp ]; then
+	is "$(sr $M src/e.jpg)" "failed unsafe-path" "e.webp left a link: e.jpg failed, unsafe-path"
+else
+	is "$(size o2/e.webp)" 40x30 "e.webp: the link replaced by the output"
+fi
+is "$(size o2/d.webp)" 40x30 "links in the output tree: d.jpg converted"
+is "$(temps o2)" "" "links in the output tree: no temporary file"
+
+# The output root itself may be a link: only links inside it are refused.
+mkdir realout
+ln -s realout linkout
+mkimg plain/p.jpg 40x30
+run -o linkout plain
+is "$rc" 0 "-o naming a link to a directory: exit 0" || show_run
+is "$(files realout)" "imgbake-manifest.json
+p.webp" "-o naming a link to a directory: written into its target"
+
+# ---- a read-only output directory ----------------------------------------------------
+
+# Root ignores permission bits, so as root imgbake runs as nobody on a
+# world-readable tree; an output directory it may not write to fails
+# its source, reason io.
+as_user=
+can_ro=yes
+if [ "$(id -u)" -eq 0 ]; then
+	if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IMGBAKE"; then
+		as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	else
+		can_ro=no
+	fi
+fi
+if [ $can_ro = yes ]; then
+	chmod 755 "$T"
+	mkimg rosrc/ro/r.jpg 40x30
+	mkimg rosrc/w.jpg 40x30
+	mkdir -p o3/ro
+	[ -n "$as_user" ] && chown -R 65534:65534 o3
+	chmod 555 o3/ro
+	if $as_user sh -c ': >o3/ro/probe' 2>/dev/null; then
+		rm -f o3/ro/probe
+		can_ro=no
+	fi
+fi
+if [ $can_ro = yes ]; then
+	timeout -k 5 120 $as_user "$IMGBAKE" -o o3 rosrc >"$OUT" 2>"$ERR"
+	rc=$?
+	err=$(cat "$ERR")
+	is "$rc" 1 "read-only output directory: exit 1" || diag "$err"
+	M=o3/imgbake-manifest.json
+	is "$(sr $M rosrc/ro/r.jpg)" "failed io" "read-only output directory: ro/r.jpg failed, io"
+	is "$(size o3/w.webp)" 40x30 "read-only output directory: w.jpg converted"
+	is "$(ls -A o3/ro)" "" "read-only output directory: nothing in it"
+	is "$(temps o3)" "" "read-only output directory: no temporary file"
+	chmod 700 "$T"
+else
+	skip "permission bits cannot be tested here (root without setpriv, or not enforced)"
+fi
+
+# ---- a full disk ------------------------------------------------------------------
+
+# Lossless noise PNGs of ~270 kB each into a 640 kB tmpfs: the third
+# fills it.  The source being written fails with io, the run stops
+# taking new jobs and exits 2, and what is on the disk is complete and
+# (if the manifest could still be written) what the manifest says.
+mkdir disk
+if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
+	for i in 1 2 3 4 5 6; do
+		mkimg "full/n$i.png" 300x300
+	done
+	run -j1 -f png -o disk full
+	is "$rc" 2 "full disk: exit 2" || show_run
+	is "$(temps disk)" "" "full disk: no temporary file"
+	M=disk/imgbake-manifest.json
+	if [ -f $M ]; then
+		json_ok $M
+		ok $? "full disk: the manifest is valid JSON"
+		like "$(json_get $M 'map { $_->{reason} // "" } @{$j->{sources}}')" '^io$' \
+			"full disk: a source failed with reason io"
+		is "$(cd disk && find . -name '*.png' | sed 's|^\./||' | sort)" \
+			"$(json_get $M '[map { $_->{path} } outs()]' | grep . | sort)" \
+			"full disk: the outputs on disk are those in the manifest"
+	else
+		like "$err" "^imgbake: .*(space|full)" "full disk: no manifest, and stderr says why"
+	fi
+	bad=0
+	for f in disk/*.png; do
+		[ -e "$f" ] || continue
+		decodes "$f" || { diag "does not decode: $f"; bad=1; }
+	done
+	ok $bad "full disk: every output left is complete"
+	like "$err" "^imgbake: cannot convert 'full/n[0-9]\\.png': ." "full disk: the failure is reported"
+	umount disk
+else
+	skip "cannot mount a tmpfs here (not root?)"
+fi
+
+# ---- a second SIGINT ---------------------------------------------------------------
+
+# Two large AVIF encodes in flight (libaom cannot be interrupted, and each
+# takes many seconds); the first SIGINT asks for a clean stop, the second
+# one must end the run at once, still removing the temporary files.
+if have_saver avif; then
+	mkimg sig/n1.jpg 3000x2000
+	mkimg sig/n2.jpg 3000x2000
+	res=$(perl -MTime::HiRes=time,sleep -MPOSIX=:sys_wait_h -e '
+		my $pid = fork // die "fork: $!\n";
+		if (!$pid) {
+			$SIG{INT} = "DEFAULT";
+			open STDOUT, ">", $ARGV[0]; open STDERR, ">", $ARGV[1];
+			exec @ARGV[2 .. $#ARGV] or die "exec: $!\n";
+		}
+		sleep 1.5;
+		kill "INT", $pid;
+		sleep 0.2;
+		my $alive = waitpid($pid, WNOHANG) == 0;
+		my $st = $?;
+		kill "INT", $pid;
+		my $t = time;
+		while ($alive && waitpid($pid, WNOHANG) == 0) {
+			if (time - $t > 60) { kill "KILL", $pid; waitpid($pid, 0); last }
+			sleep 0.05;
+		}
+		$st = $? if $alive;
+		printf "%d %.1f %s\n", WIFEXITED($st) ? WEXITSTATUS($st) : 128 + WTERMSIG($st),
+			time - $t, $alive ? "running" : "gone";
+	' "$OUT" "$ERR" "$IMGBAKE" -j2 -f avif -o osig sig)
+	set -- $res
+	rc=$1
+	after=$2
+	[ "$3" = running ] ||
+		diag "the first SIGINT had already ended the run: the second one was not needed"
+	is "$rc" 130 "second SIGINT: exit 130" || diag "$(cat "$ERR")"
+	cmp_ok "${after%.*}" -lt 1 "second SIGINT: the run ends at once (${after} s after it)"
+	is "$(temps osig)" "" "second SIGINT: no temporary file"
+	bad=0
+	for f in osig/*.avif; do
+		[ -e "$f" ] || continue
+		decodes "$f" || { diag "partial output: $f"; bad=1; }
+	done
+	ok $bad "second SIGINT: no partial output"
+else
+	skip "this libvips cannot write AVIF"
+fi
+
+done_testing
