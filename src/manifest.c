@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
@@ -202,14 +203,24 @@ const struct options *o, const struct plan *p,
 	json_t *root, *sources = json_array(), *stale_arr = json_array();
 	struct tempfile t;
 	char *text = NULL;
-	size_t i;
+	size_t i, c;
 	int ret = -1;
 
-	for (i = 0; i < p->n; i++)
+	for (i = 0, c = 0; i <= p->n; i++) {
+		/* records carried over that sort before this job */
+		while (pm && c < pm->n &&
+		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
+			if (pm->sources[c].carried)
+				json_array_append(sources, pm->sources[c].raw);
+			c++;
+		}
+		if (i == p->n)
+			break;
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i]));
 		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
 			json_array_append(sources, prev->raw);
+	}
 	for (i = 0; i < n_stale; i++)
 		if (!stale[i].dropped)
 			json_array_append_new(stale_arr, json_pack("{s:o, s:I}",
@@ -589,4 +600,25 @@ manifest_journal_remove(const struct options *o)
 	if (path)
 		unlink(path);
 	free(path);
+}
+
+static int
+cmp_job_path(const void *key, const void *job)
+{
+	return strcmp(key, ((const struct job *)job)->src_path);
+}
+
+void
+manifest_carry(struct prev_manifest *pm, const struct plan *p)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < pm->n; i++) {
+		struct prev_source *ps = &pm->sources[i];
+
+		ps->carried = ps->raw &&
+			      !bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path) &&
+			      !lstat(ps->path, &st) && S_ISREG(st.st_mode);
+	}
 }

@@ -29,6 +29,7 @@ struct prev_source {
 	size_t n_outputs;
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
+	int carried;			/* not in this run, but its source still exists */
 };
 
 /* An output recorded by an earlier run that this run does not make. */
@@ -53,6 +54,12 @@ struct prev_manifest {
  * Returns 0, or -1 when out of memory.  Main thread only. */
 int manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen);
+/* Mark the sources of pm that this run does not touch (not in the plan:
+ * another list, another directory) but that still exist as regular
+ * files: their records and outputs stay, as they are.  A source that
+ * is gone is not carried, and its outputs become stale. */
+void manifest_carry(struct prev_manifest *pm, const struct plan *p);
+
 const struct prev_source *manifest_find(const struct prev_manifest *pm,
 	const char *path);
 void manifest_prev_release(struct prev_manifest *pm);

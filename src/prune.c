@@ -60,12 +60,19 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < p->n; i++)
 		if (include[i])
 			n_made += results[i].n_outputs;
+	for (i = 0; i < pm->n; i++)
+		if (pm->sources[i].carried)
+			n_made += pm->sources[i].n_outputs;
 	if (!(made = malloc((n_made + 1) * sizeof(*made))))
 		return -1;
 	n_made = 0;
 	for (i = 0; i < p->n; i++)
 		for (k = 0; include[i] && k < results[i].n_outputs; k++)
 			made[n_made++] = results[i].outputs[k].path;
+	/* what a carried record lists is kept, as the record is */
+	for (i = 0; i < pm->n; i++)
+		for (k = 0; pm->sources[i].carried && k < pm->sources[i].n_outputs; k++)
+			made[n_made++] = pm->sources[i].outputs[k].path;
 	qsort(made, n_made, sizeof(*made), cmp_str);
 
 	for (i = 0; i < pm->n; i++) {

@@ -96,7 +96,9 @@ is "$(files out | grep -c png)" 0 "no png left"
 
 # Every source gone: everything pruned, the output root and manifest kept.
 mkdir empty
+mv src src.away
 run --prune -f webp -w 100 --name '{dir}/{stem}_{w}.{ext}' -o out empty
+mv src.away src
 is "$rc" 0 "no source left: exit 0" || show_run
 is "$(json_get $M '$j->{summary}{pruned}')" 4 "no source left: the 4 outputs pruned"
 is "$(files out)" "a-75.webp
@@ -173,5 +175,27 @@ run --prune -f webp -o o3 src
 [ -f victim.txt ]
 ok $? "a manifest naming ../victim.txt or an absolute path: the file outside is never deleted"
 is "$rc" 0 "a hostile manifest: exit 0" || show_run
+
+# A run over part of the tree (a list, another directory) keeps the
+# records and outputs of the sources it does not name while they exist,
+# even with --prune; a listed source's own old outputs still go.
+rm -rf part
+mkimg part/x.jpg 200x100
+mkimg part/y.jpg 200x100
+mkimg part/z.jpg 200x100
+run -f webp,png -w 100 -o po part
+is "$rc" 0 "part: a full first run" || show_run
+printf 'part/y.jpg\n' | { run --prune -f webp -w 100 --base part -o po -; }
+is "$rc" 0 "part: a run over one listed file, with --prune" || show_run
+M=po/imgbake-manifest.json
+is "$(json_get $M 'join " ", map { $_->{path} } @{$j->{sources}}')" "part/x.jpg part/y.jpg part/z.jpg" \
+	"part: the unlisted sources keep their records, in order"
+is "$(files po | tr '\n' ' ')" "imgbake-manifest.json x-100.png x-100.webp y-100.webp z-100.png z-100.webp " \
+	"part: only the listed source's dropped format is pruned"
+rm part/z.jpg
+run --prune -f webp,png -w 100 -o po part
+is "$(json_get $M 'join " ", map { $_->{path} } @{$j->{sources}}')" "part/x.jpg part/y.jpg" \
+	"part: a deleted source's record goes"
+is "$(files po | grep -c '^z-')" 0 "part: ... and its outputs are pruned"
 
 done_testing
