@@ -1,5 +1,5 @@
 # imgbake -- batch image converter on libvips.
-# Targets: all completions run check install uninstall clean asan tsan bench
+# Targets: all completions run check install uninstall clean asan tsan bench fuzz fuzz-smoke
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -31,10 +31,28 @@ OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
-	tests/unit/t-membudget
+	tests/unit/t-membudget tests/unit/t-shard
+
+# libFuzzer targets for the parsers imgbake writes itself (tests/fuzz):
+# each links only the src objects it needs, rebuilt with the fuzzer and
+# the sanitizers under tests/fuzz/obj.  Runs write their corpora and
+# crashes under FUZZ_WORK, never into the tree.
+FUZZ = quality widths formats count color template args shard filelist \
+	manifest journal manifest-path
+FUZZ_BIN = $(FUZZ:%=tests/fuzz/fuzz-%)
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIMGBAKE_VERSION='"$(VERSION)"' \
+	$(WARN) $(FUZZ_CFLAGS) -MMD -MP
+FUZZTIME ?= 300
+FUZZ_SMOKETIME ?= 1
+FUZZ_WORK ?= /tmp/imgbake-fuzz
+FUZZ_DIR = $(abspath $(FUZZ_WORK))
 
 .PHONY: all run check unit install uninstall clean asan tsan bench deps \
-	completions
+	completions \
+	fuzz fuzz-smoke
 
 all: imgbake completions
 
@@ -58,12 +76,35 @@ tests/unit/%.o: tests/unit/%.c
 
 tests/unit/t-paths: tests/unit/t-paths.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
-tests/unit/t-options: tests/unit/t-options.o src/options.o src/paths.o
-	$(CC) $(CFLAGS) -o $@ $^
+tests/unit/t-options: tests/unit/t-options.o src/options.o src/paths.o src/shard.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libxxhash)
+tests/unit/t-shard: tests/unit/t-shard.o src/shard.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libxxhash)
 tests/unit/t-membudget: tests/unit/t-membudget.o src/membudget.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+tests/fuzz/obj/%.o: src/%.c
+	@mkdir -p tests/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $$($(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+tests/fuzz/%.o: tests/fuzz/%.c
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -iquote src $$($(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+
+tests/fuzz/fuzz-quality tests/fuzz/fuzz-widths tests/fuzz/fuzz-formats \
+tests/fuzz/fuzz-count tests/fuzz/fuzz-color: tests/fuzz/obj/options.o \
+	tests/fuzz/obj/shard.o
+tests/fuzz/fuzz-template tests/fuzz/fuzz-args: tests/fuzz/obj/options.o \
+	tests/fuzz/obj/shard.o tests/fuzz/obj/paths.o
+tests/fuzz/fuzz-shard: tests/fuzz/obj/shard.o
+tests/fuzz/fuzz-filelist: tests/fuzz/obj/inputs.o tests/fuzz/obj/paths.o
+tests/fuzz/fuzz-manifest tests/fuzz/fuzz-journal tests/fuzz/fuzz-manifest-path: \
+	tests/fuzz/obj/manifest.o \
+	tests/fuzz/obj/plan.o tests/fuzz/obj/options.o tests/fuzz/obj/shard.o \
+	tests/fuzz/obj/paths.o tests/fuzz/obj/output.o tests/fuzz/obj/walk.o \
+	tests/fuzz/obj/sniff.o tests/fuzz/obj/hash.o
+$(FUZZ_BIN): tests/fuzz/%: tests/fuzz/%.o
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 run: deps
 	@$(MAKE) --no-print-directory imgbake
@@ -78,6 +119,7 @@ check: deps
 	mandoc -Tlint -Wwarning man/imgbake.1
 	$(PROVE) --exec '' $(UNIT)
 	$(PROVE) --exec /bin/sh tests/t*.sh
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 install: imgbake completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -94,6 +136,7 @@ uninstall:
 clean:
 	rm -f imgbake $(OBJ) $(OBJ:.o=.d) $(UNIT) tests/unit/*.o tests/unit/*.d
 	rm -rf out completions
+	rm -rf tests/fuzz/obj $(FUZZ_BIN) tests/fuzz/*.o tests/fuzz/*.d
 
 # Sanitizer builds: rebuild everything with the instrumentation, then test.
 asan: clean
@@ -108,4 +151,44 @@ tsan: clean
 bench: imgbake
 	sh scripts/bench-batch.sh
 
+# Each target for FUZZTIME seconds from its seeds (and the corpus grown
+# by earlier runs); crashes are saved as FUZZ_WORK/crashes/NAME-*.
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_DIR)/crashes; failed=; \
+	for t in $(FUZZ); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+		dict=; test -f tests/fuzz/fuzz-$$t.dict && dict=-dict=$(CURDIR)/tests/fuzz/fuzz-$$t.dict; \
+		echo "fuzz-$$t: $(FUZZTIME) s, log in $(FUZZ_DIR)/$$t.log"; \
+		TMPDIR=$(FUZZ_DIR) UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/fuzz/fuzz-$$t -max_total_time=$(FUZZTIME) -timeout=10 \
+			-print_final_stats=1 $$dict \
+			-artifact_prefix=$(FUZZ_DIR)/crashes/$$t- \
+			$(FUZZ_DIR)/corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t \
+			>$(FUZZ_DIR)/$$t.log 2>&1 || failed="$$failed $$t"; \
+		grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|#[0-9]+.*DONE)' \
+			$(FUZZ_DIR)/$$t.log | sed 's/^/  /'; \
+	done; \
+	test -z "$$failed" || { echo "fuzz: failed:$$failed (see $(FUZZ_DIR))"; exit 1; }
+
+# About two seconds each (libFuzzer stops once more than FUZZ_SMOKETIME
+# whole seconds have passed), from the seeds, in a scratch directory.
+fuzz-smoke: $(FUZZ_BIN)
+	@work=$$(mktemp -d /tmp/imgbake-fuzz-smoke.XXXXXX) || exit 1; \
+	failed=; \
+	for t in $(FUZZ); do \
+		mkdir -p $$work/$$t; \
+		dict=; test -f tests/fuzz/fuzz-$$t.dict && dict=-dict=$(CURDIR)/tests/fuzz/fuzz-$$t.dict; \
+		if TMPDIR=$$work UBSAN_OPTIONS=print_stacktrace=1 \
+		   tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SMOKETIME) -timeout=10 $$dict \
+			-artifact_prefix=$$work/$$t- $$work/$$t $(CURDIR)/tests/fuzz/corpus/$$t \
+			>$$work/$$t.log 2>&1; then \
+			echo "ok fuzz-$$t: $$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $$work/$$t.log) runs"; \
+		else \
+			echo "not ok fuzz-$$t:"; tail -n 40 $$work/$$t.log; failed="$$failed $$t"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-smoke: failed:$$failed (inputs in $$work)"; exit 1; fi; \
+	rm -rf $$work
+
 -include $(OBJ:.o=.d) $(UNIT:=.d)
+-include $(wildcard tests/fuzz/*.d tests/fuzz/obj/*.d)

@@ -43,6 +43,7 @@
 
 struct conv {
 	const struct options *o;
+	const struct plan *plan;	/* NULL when probing */
 	const struct job *job;
 	struct result *res;
 	int slot;
@@ -739,6 +740,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	struct tempfile t = { -1, -1, NULL, NULL };
 	VipsImage *ready = NULL;
 	struct stat st;
+	struct stat there;
 	size_t k;
 	int ret = -1;
 
@@ -796,6 +798,12 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	}
 	if (*c->stop) {
 		fail(c, REASON_INTERRUPTED, stage, 0);
+		goto out;
+	}
+	/* a name made from the source's own width may be another source's */
+	if (c->plan && !stat(full, &there) && plan_is_source(c->plan, &there)) {
+		snprintf(c->err, sizeof(c->err), "output '%s' would replace a source", full);
+		fail(c, REASON_COLLISION, "write", 0);
 		goto out;
 	}
 	if (output_commit(&t, c->err, sizeof(c->err))) {
@@ -1020,10 +1028,10 @@ out:
 }
 
 void
-convert_job(const struct options *o, const struct job *job,
+convert_job(const struct options *o, const struct plan *plan, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop)
 {
-	struct conv c = { .o = o, .job = job, .res = res, .slot = slot, .stop = stop };
+	struct conv c = { .o = o, .plan = plan, .job = job, .res = res, .slot = slot, .stop = stop };
 
 	memset(res, 0, sizeof(*res));
 	res->status = JOB_PENDING;

@@ -10,12 +10,13 @@
 
 #include "job.h"
 #include "options.h"
+#include "plan.h"
 
 /* Convert `job`, filling `res`.  Runs on a worker thread: it prints
  * nothing, never exits, and touches no shared state but its own
  * temp-file slot `slot`.  When *stop becomes set it abandons the job
  * (status failed, reason interrupted) and removes what it wrote. */
-void convert_job(const struct options *o, const struct job *job,
+void convert_job(const struct options *o, const struct plan *plan, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop);
 
 /* Read only the header of job's source: res gets its upright width and

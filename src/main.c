@@ -113,7 +113,8 @@ run_job(void *ctx, size_t i, int worker)
 
 	/* duplicates wait for the job they copy: see job_done */
 	if (r->results[i].status == JOB_PENDING && r->plan->jobs[i].dup_of < 0)
-		convert_job(r->o, &r->plan->jobs[i], &r->results[i], worker, &stop_signal);
+		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
+			    &stop_signal);
 }
 
 /* Admission: read the header, estimate the peak.  A header that

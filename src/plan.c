@@ -133,6 +133,8 @@ plan_release(struct plan *p)
 {
 	size_t i;
 
+	free(p->src_ids);
+
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
 	free(p->jobs);
@@ -529,6 +531,8 @@ out:
 	return ret;
 }
 
+static int collect_source_ids(struct plan *p);
+
 int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	const struct prev_manifest *pm)
@@ -589,7 +593,53 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
-	if (find_duplicates(p))
+	if (find_duplicates(p) || find_collisions(p, o))
 		return -1;
-	return find_collisions(p, o);
+	return collect_source_ids(p);
+}
+
+static int
+cmp_file_id(const void *a, const void *b)
+{
+	const struct file_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/* The identity of every source that stays: outputs are named after
+ * widths only known once a header is read, so whether one would land
+ * on a source is checked again when it is written. */
+static int
+collect_source_ids(struct plan *p)
+{
+	size_t i;
+
+	free(p->src_ids);
+	p->n_src_ids = 0;
+	if (!(p->src_ids = malloc((p->n ? p->n : 1) * sizeof(*p->src_ids))))
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+		struct stat st;
+
+		if ((j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE) &&
+		    !stat(j->src_path, &st))
+			p->src_ids[p->n_src_ids++] = (struct file_id){ st.st_dev, st.st_ino };
+	}
+	if (p->n_src_ids)
+		qsort(p->src_ids, p->n_src_ids, sizeof(*p->src_ids), cmp_file_id);
+	return 0;
+}
+
+int
+plan_is_source(const struct plan *p, const struct stat *st)
+{
+	struct file_id key = { st->st_dev, st->st_ino };
+
+	return p->n_src_ids &&
+	       bsearch(&key, p->src_ids, p->n_src_ids, sizeof(key), cmp_file_id) != NULL;
 }

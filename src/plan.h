@@ -6,15 +6,23 @@
 #define IMGBAKE_PLAN_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "job.h"
 #include "options.h"
 #include "sniff.h"
+#include "walk.h"
 
 struct plan {
 	struct job *jobs;
 	size_t n, cap;
+	struct file_id *src_ids;	/* every source to convert or keep, sorted */
+	size_t n_src_ids;
 };
+
+/* Whether the file with this stat is one of the plan's sources, which no
+ * output may replace.  Any thread, once plan_finish has returned. */
+int plan_is_source(const struct plan *p, const struct stat *st);
 
 /* Add one source.  `rel` is its path below the output root's mirror
  * (NULL when the source is refused before that is known); `named` is

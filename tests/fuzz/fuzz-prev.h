@@ -1,0 +1,322 @@
+/*
+ * The checks shared by fuzz-manifest and fuzz-journal: what
+ * manifest_load made of a manifest and a journal, compared with the
+ * records read again here with the same jansson calls.
+ *
+ * The contract (manifest.h, manifest.c): a source record is kept when
+ * it has string path, type, hash (shorter than 40 bytes) and status
+ * ("converted" or "up-to-date"), an outputs array and a positive width
+ * and height; of its outputs, those with a known format, a recipe
+ * shorter than 17 bytes and a path that stays inside the output root.
+ * Paths are read back to bytes: "\xNN" text (NN >= 80) is the byte,
+ * unless undoing it all gives valid UTF-8.  Of several records of one
+ * path the last read wins, the journal's after the manifest's.  The
+ * result is sorted by path with no repeats, manifest_find finds each,
+ * and the counts match the arrays.
+ */
+#ifndef IMGBAKE_FUZZ_PREV_H
+#define IMGBAKE_FUZZ_PREV_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "manifest.h"
+#include "paths.h"
+
+struct records {
+	json_t **rec;		/* in load order, referenced */
+	size_t n, cap;
+	json_t *stale;		/* the manifest's "stale", referenced */
+};
+
+static inline void
+records_add(struct records *r, json_t *j)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		if (!(r->rec = realloc(r->rec, r->cap * sizeof(*r->rec))))
+			abort();
+	}
+	r->rec[r->n++] = json_incref(j);
+}
+
+static inline void
+records_release(struct records *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		json_decref(r->rec[i]);
+	json_decref(r->stale);
+	r->n = 0;
+	r->stale = NULL;
+}
+
+/* Read the manifest as manifest_load does; 0 when it is rejected. */
+static inline int
+records_from_manifest(struct records *r, const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *src;
+	size_t i;
+
+	if (!root || !json_is_object(root) ||
+	    !json_is_array(json_object_get(root, "sources"))) {
+		json_decref(root);
+		return 0;
+	}
+	json_array_foreach(json_object_get(root, "sources"), i, src)
+		records_add(r, src);
+	r->stale = json_incref(json_object_get(root, "stale"));
+	json_decref(root);
+	return 1;
+}
+
+/* Read the journal as manifest_load does: one JSON value per line. */
+static inline void
+records_from_journal(struct records *r, const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = nl ? (size_t)(nl - text) + 1 : (size_t)(end - text);
+		json_t *rec = json_loadb(text, n, 0, NULL);
+
+		if (rec)
+			records_add(r, rec);
+		json_decref(rec);
+		text += n;
+	}
+}
+
+static inline const char *
+str_field(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static inline int
+int_field(json_t *obj, const char *key)
+{
+	return (int)json_integer_value(json_object_get(obj, key));
+}
+
+static inline int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A stored path back to its bytes, read independently of
+ * manifest_path_value, which must agree.  The caller frees. */
+static inline char *
+path_bytes(json_t *j)
+{
+	const char *s = json_string_value(j), *p;
+	char *out, *o, *theirs;
+
+	if (!s)
+		return NULL;
+	out = malloc(strlen(s) + 1);
+	CHECK(out);
+	for (p = s, o = out; *p; ) {
+		if (p[0] == '\\' && p[1] == 'x' && hex_digit(p[2]) >= 8 &&
+		    hex_digit(p[3]) >= 0) {
+			*o++ = (char)(hex_digit(p[2]) << 4 | hex_digit(p[3]));
+			p += 4;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	if (g_utf8_validate(out, -1, NULL)) {
+		free(out);
+		out = strdup(s);
+		CHECK(out);
+	}
+	theirs = manifest_path_value(j);
+	CHECK(theirs && !strcmp(theirs, out));
+	free(theirs);
+	return out;
+}
+
+/* The normalised path if it stays inside the output root; the caller
+ * frees. */
+static inline char *
+safe_path(json_t *j)
+{
+	char *s = path_bytes(j), *norm;
+
+	if (!s)
+		return NULL;
+	norm = path_normalize(s);
+	free(s);
+	if (!norm)
+		return NULL;
+	if (norm[0] == '/' || !strcmp(norm, ".") || path_has_dotdot(norm)) {
+		free(norm);
+		return NULL;
+	}
+	return norm;
+}
+
+static inline int
+usable(json_t *src)
+{
+	const char *status = str_field(src, "status"), *hash = str_field(src, "hash");
+
+	return str_field(src, "path") && str_field(src, "type") && hash &&
+	       strlen(hash) < 40 && status &&
+	       (!strcmp(status, "converted") || !strcmp(status, "up-to-date")) &&
+	       json_is_array(json_object_get(src, "outputs")) &&
+	       int_field(src, "width") > 0 && int_field(src, "height") > 0;
+}
+
+static inline void
+check_outputs(const struct prev_source *ps, json_t *src)
+{
+	json_t *outs = json_object_get(src, "outputs"), *out;
+	size_t i, k = 0;
+
+	CHECK(ps->n_outputs <= json_array_size(outs));
+	CHECK(!ps->n_outputs || ps->outputs);
+	json_array_foreach(outs, i, out) {
+		const char *fmt = str_field(out, "format"), *recipe = str_field(out, "recipe");
+		const struct out_record *r;
+		char *path;
+		int f = -1, g;
+
+		for (g = 0; fmt && g < FMT_COUNT; g++)
+			if (!strcmp(fmt, format_name(g)))
+				f = g;
+		if (f < 0 || !recipe || strlen(recipe) >= sizeof(r->recipe) ||
+		    !(path = safe_path(json_object_get(out, "path"))))
+			continue;
+		CHECK(k < ps->n_outputs);
+		r = &ps->outputs[k++];
+		CHECK(r->path && !strcmp(r->path, path));
+		CHECK((int)r->format == f);
+		CHECK(memchr(r->recipe, '\0', sizeof(r->recipe)) && !strcmp(r->recipe, recipe));
+		CHECK(r->width == int_field(out, "width"));
+		CHECK(r->height == int_field(out, "height"));
+		CHECK(r->bytes == (uint64_t)json_integer_value(json_object_get(out, "bytes")));
+		free(path);
+	}
+	CHECK(k == ps->n_outputs);
+}
+
+static inline void
+check_prev(const struct prev_manifest *pm, const struct records *r)
+{
+	size_t i, j, distinct = 0;
+	char **keys;
+
+	CHECK(pm->n <= r->n);
+	CHECK(!pm->n || pm->sources);
+	for (i = 0; i < pm->n; i++) {
+		const struct prev_source *ps = &pm->sources[i];
+		char *key;
+
+		CHECK(ps->path && ps->mime);
+		CHECK(i == 0 || strcmp(pm->sources[i - 1].path, ps->path) < 0);
+		CHECK(manifest_find(pm, ps->path) == ps);
+		CHECK(memchr(ps->hash, '\0', sizeof(ps->hash)));
+		CHECK(ps->width > 0 && ps->height > 0);
+		CHECK(ps->raw && json_is_object((json_t *)ps->raw));
+		key = path_bytes(json_object_get(ps->raw, "path"));
+		CHECK(fuzz_streq(key, ps->path));
+		free(key);
+		CHECK(fuzz_streq(str_field(ps->raw, "type"), ps->mime));
+		CHECK(fuzz_streq(str_field(ps->raw, "hash"), ps->hash));
+		CHECK(usable(ps->raw));
+		check_outputs(ps, ps->raw);
+	}
+
+	/* each path with a usable record is there, as its last record */
+	keys = calloc(r->n + 1, sizeof(*keys));
+	CHECK(keys);
+	for (i = 0; i < r->n; i++)
+		if (usable(r->rec[i]))
+			keys[i] = path_bytes(json_object_get(r->rec[i], "path"));
+	for (i = 0; i < r->n; i++) {
+		const struct prev_source *ps;
+
+		if (!keys[i])
+			continue;
+		for (j = i + 1; j < r->n; j++)
+			if (keys[j] && !strcmp(keys[j], keys[i]))
+				break;
+		if (j < r->n)
+			continue;	/* a later record of this path wins */
+		distinct++;
+		ps = manifest_find(pm, keys[i]);
+		CHECK(ps);
+		CHECK(json_equal(ps->raw, r->rec[i]));
+	}
+	CHECK(distinct == pm->n);
+	for (i = 0; i < r->n; i++)
+		free(keys[i]);
+	free(keys);
+
+	/* stale outputs: the safe ones, in order */
+	j = 0;
+	if (json_is_array(r->stale)) {
+		json_t *st;
+
+		json_array_foreach(r->stale, i, st) {
+			char *path = safe_path(json_object_get(st, "path"));
+
+			if (!path)
+				continue;
+			CHECK(j < pm->n_stale);
+			CHECK(!strcmp(pm->stale[j].path, path));
+			CHECK(pm->stale[j].bytes ==
+			      (uint64_t)json_integer_value(json_object_get(st, "bytes")));
+			CHECK(!pm->stale[j].deleted && !pm->stale[j].dropped);
+			j++;
+			free(path);
+		}
+	}
+	CHECK(j == pm->n_stale);
+}
+
+/* A scratch directory for the manifest and its journal. */
+static char prev_dir[PATH_MAX], prev_manifest[PATH_MAX], prev_journal[PATH_MAX];
+
+static inline void
+prev_cleanup(void)
+{
+	unlink(prev_journal);
+	unlink(prev_manifest);
+	rmdir(prev_dir);
+}
+
+static inline void
+prev_setup(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	snprintf(prev_dir, sizeof(prev_dir), "%s/imgbake-fuzz-prev.XXXXXX", tmp);
+	if (!mkdtemp(prev_dir))
+		abort();
+	snprintf(prev_manifest, sizeof(prev_manifest), "%s/imgbake-manifest.json", prev_dir);
+	snprintf(prev_journal, sizeof(prev_journal), "%s.journal", prev_manifest);
+	atexit(prev_cleanup);
+}
+
+static inline void
+prev_write(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
+		abort();
+}
+
+#endif
