@@ -6,14 +6,18 @@
 #   scripts/deps.sh bench    also the tools the benchmarks compare against
 set -eu
 
-pkgs="build-essential pkg-config
+pkgs="build-essential pkg-config clang libclang-rt-dev
 libvips-dev libvips-tools libmagic-dev libwebp-dev libjpeg62-turbo-dev
 libjansson-dev libxxhash-dev
-perl time mandoc webp file bsdextrautils"
+perl time mandoc webp file bsdextrautils zsh parallel git jq curl nginx-light
+libxml2-utils chromium"
 
+# npm is left out: Debian packages it apart from nodejs, while NodeSource's
+# nodejs bundles it and conflicts with Debian's; scripts/bench.sh installs
+# it when the command is missing.
 if [ "${1-}" = bench ]; then
 	pkgs="$pkgs imagemagick libjpeg-turbo-progs libavif-bin mate-backgrounds
-desktop-base jq"
+desktop-base jq plasma-workspace-wallpapers ukui-wallpapers nodejs"
 fi
 
 missing=
