@@ -407,6 +407,58 @@ cmp_by_hash(const void *a, const void *b)
 /* Identical sources (copies, hard links) are converted once: the first
  * in plan order converts (or is up to date), the others copy from it. */
 static int
+cmp_by_bytes(const void *a, const void *b)
+{
+	const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+
+	return (x->bytes > y->bytes) - (x->bytes < y->bytes);
+}
+
+/* Only sources of the same size can be identical: hash those, now, so
+ * that duplicates are found before anything is converted.  The others
+ * are hashed by their worker, from the page cache, just before their
+ * decode: a cold run has no serial pass reading every file. */
+static int
+hash_same_sizes(struct plan *p, const struct options *o)
+{
+	struct job **v = malloc((p->n + 1) * sizeof(*v));
+	size_t n = 0, i, k, m;
+
+	if (!v)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		if (p->jobs[i].pre_status == JOB_PENDING ||
+		    p->jobs[i].pre_status == JOB_UP_TO_DATE)
+			v[n++] = &p->jobs[i];
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_by_bytes);
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && v[k]->bytes == v[i]->bytes; k++)
+			;
+		for (m = i; k - i > 1 && m < k; m++) {
+			struct job *j = v[m];
+			struct stat st;
+			int fd;
+
+			if (j->hash[0] || j->pre_status != JOB_PENDING)
+				continue;
+			fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+				  (j->named || o->follow_symlinks ? 0 : O_NOFOLLOW));
+			if (fd < 0 || fstat(fd, &st) || (S_ISREG(st.st_mode) && hash_fd(fd, j->hash))) {
+				j->hash[0] = '\0';
+				job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
+			} else if (!S_ISREG(st.st_mode)) {
+				job_refuse(j, JOB_FAILED, REASON_NOT_REGULAR, "%s", "not a regular file");
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static int
 find_duplicates(struct plan *p)
 {
 	struct job **v = malloc((p->n + 1) * sizeof(*v));
@@ -537,9 +589,10 @@ int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	const struct prev_manifest *pm)
 {
-	/* every new source is hashed here: it names changes for the next
-	 * run and finds identical sources now */
-	int need_hash = 1;
+	/* a new source is hashed here when its name needs it, or when its
+	 * stat changed since the manifest recorded it (the content decides
+	 * then); the others only if they may be duplicates, below */
+	int need_hash = strstr(options_template(o), "{hash}") != NULL;
 	const struct prev_source *prev;
 	size_t i, k;
 	int same;
@@ -593,7 +646,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
-	if (find_duplicates(p) || find_collisions(p, o))
+	if (hash_same_sizes(p, o) || find_duplicates(p) || find_collisions(p, o))
 		return -1;
 	return collect_source_ids(p);
 }
