@@ -218,7 +218,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct options o;
 	struct walk_exclude ex = { NULL, 0, 0 };
-	struct plan p = { NULL, 0, 0 };
+	struct plan p = { 0 };
 	char err[256], base_real[PATH_MAX];
 	const uint8_t *list, *end, *rec;
 	size_t list_len, i;
