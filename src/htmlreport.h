@@ -14,7 +14,15 @@
 #include "report.h"
 
 /* Write the page to o->report_path.  `include` marks the results that
- * finished (as for the manifest).  Returns 0, or -1 with err set. */
+ * finished (as for the manifest); `seconds` is the wall time shown.
+ * The page embeds its style and script and refers to nothing but the
+ * output images, by URLs relative to its own directory, so it can be
+ * moved together with the output tree.  Only the timings and the
+ * memory figures differ between two runs with the same results.
+ * Time and memory are linear in the number of sources; the page is
+ * streamed to a temporary file and renamed into place.  Main thread
+ * only: it uses the main thread's temporary-file slot.  Returns 0, or
+ * -1 with a message in err. */
 int html_report_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	const struct summary *sum, double seconds, char *err, size_t errlen);

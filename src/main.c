@@ -436,10 +436,11 @@ main(int argc, char **argv)
 				     swept, swept == 1 ? "" : "s");
 	}
 
-	/* never take the output tree, the manifest or our own outputs
-	 * for sources */
+	/* never take the output tree, the manifest, the report or our own
+	 * outputs for sources */
 	if (walk_exclude_add(&ex, o.output_dir) ||
 	    walk_exclude_add(&ex, o.manifest_path) ||
+	    (o.report_path && walk_exclude_add(&ex, o.report_path)) ||
 	    manifest_exclude_outputs(&o, &pm, &ex)) {
 		report_error("out of memory");
 		goto out;
