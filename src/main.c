@@ -156,6 +156,16 @@ print_written(const struct options *o, const struct job *j, const struct result 
 	fflush(stdout);
 }
 
+/* A job just finished (in any order): progress counts it now. */
+static void
+job_finished(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+
+	if (r->plan->jobs[i].dup_of < 0)
+		progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
+}
+
 static void
 job_tick(void *ctx)
 {
@@ -192,7 +202,9 @@ job_done(void *ctx, size_t i)
 		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
-	progress_add(&r->progress, j, res);
+	/* copies of a duplicate are counted here, once they are made */
+	if (j->dup_of >= 0)
+		progress_add(&r->progress, j, res);
 	if (r->o->json)
 		manifest_print_source(stdout, j, res);
 	if (r->o->print0)
@@ -520,7 +532,9 @@ main(int argc, char **argv)
 	progress_start(&run.progress, &o, plan.n, work, now());
 	install_signals();
 	n_done = sched_run(plan.n, order, o.jobs, o.memory_budget,
-			   &(struct sched_ops){ run_job, job_done, job_tick, job_cost },
+			   &(struct sched_ops){ .run = run_job, .done = job_done,
+						 .finished = job_finished, .tick = job_tick,
+						 .cost = job_cost },
 			   &run, &stop_signal);
 	if (n_done < 0) {
 		report_error("cannot start worker threads");

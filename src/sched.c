@@ -168,6 +168,8 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 			in_flight--;
 			used -= cost[job];
 			finished[job] = 1;
+			if (ops->finished)
+				ops->finished(ctx, job);
 			while (reported < n_jobs && finished[reported])
 				ops->done(ctx, reported++);
 		}

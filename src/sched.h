@@ -15,6 +15,9 @@ struct sched_ops {
 	void (*run)(void *ctx, size_t job, int worker);
 	/* Called on the main thread once per finished job, in plan order. */
 	void (*done)(void *ctx, size_t job);
+	/* Optional: called on the main thread as soon as a job has finished,
+	 * in the order they finish (done comes later, in plan order). */
+	void (*finished)(void *ctx, size_t job);
 	/* Optional: called on the main thread about every `tick_ms`. */
 	void (*tick)(void *ctx);
 	/* Optional, main thread: the memory job `job` will need at its
