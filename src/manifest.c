@@ -618,7 +618,8 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		struct prev_source *ps = &pm->sources[i];
 
 		ps->carried = ps->raw &&
-			      !bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path) &&
+			      (!p->n || !bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
+						 cmp_job_path)) &&
 			      !lstat(ps->path, &st) && S_ISREG(st.st_mode);
 	}
 }
