@@ -651,18 +651,6 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	return collect_source_ids(p);
 }
 
-static int
-cmp_file_id(const void *a, const void *b)
-{
-	const struct file_id *x = a, *y = b;
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return 0;
-}
-
 /* The identity of every source that stays: outputs are named after
  * widths only known once a header is read, so whether one would land
  * on a source is checked again when it is written. */
@@ -684,7 +672,7 @@ collect_source_ids(struct plan *p)
 			p->src_ids[p->n_src_ids++] = (struct file_id){ st.st_dev, st.st_ino };
 	}
 	if (p->n_src_ids)
-		qsort(p->src_ids, p->n_src_ids, sizeof(*p->src_ids), cmp_file_id);
+		qsort(p->src_ids, p->n_src_ids, sizeof(*p->src_ids), file_id_cmp);
 	return 0;
 }
 
@@ -694,5 +682,5 @@ plan_is_source(const struct plan *p, const struct stat *st)
 	struct file_id key = { st->st_dev, st->st_ino };
 
 	return p->n_src_ids &&
-	       bsearch(&key, p->src_ids, p->n_src_ids, sizeof(key), cmp_file_id) != NULL;
+	       bsearch(&key, p->src_ids, p->n_src_ids, sizeof(key), file_id_cmp) != NULL;
 }

@@ -16,8 +16,8 @@
 #include "paths.h"
 #include "walk.h"
 
-static int
-cmp_id(const void *a, const void *b)
+int
+file_id_cmp(const void *a, const void *b)
 {
 	const struct file_id *x = a, *y = b;
 
@@ -54,7 +54,7 @@ void
 walk_exclude_finish(struct walk_exclude *ex)
 {
 	if (ex->n)
-		qsort(ex->ids, ex->n, sizeof(*ex->ids), cmp_id);
+		qsort(ex->ids, ex->n, sizeof(*ex->ids), file_id_cmp);
 }
 
 void
@@ -70,7 +70,7 @@ excluded(const struct walk_exclude *ex, const struct stat *st)
 	struct file_id key = { st->st_dev, st->st_ino };
 
 	return ex && ex->n &&
-	       bsearch(&key, ex->ids, ex->n, sizeof(key), cmp_id) != NULL;
+	       bsearch(&key, ex->ids, ex->n, sizeof(key), file_id_cmp) != NULL;
 }
 
 static int

@@ -14,6 +14,9 @@ struct file_id {
 	ino_t ino;
 };
 
+/* qsort/bsearch order of file_ids. */
+int file_id_cmp(const void *a, const void *b);
+
 /* Files and directories the walk must not enter or list: the output
  * root, the manifest, outputs recorded by an earlier run. */
 struct walk_exclude {
