@@ -93,10 +93,15 @@ mem_estimate(const struct mem_job *j)
 	double dec_width = j->width / shrink;
 	double out_px = (double)j->out_width * j->out_height;
 	int out_bands = j->bands > 4 ? 4 : j->bands;	/* 8-bit, CMYK made RGB */
-	double total = JOB_FIXED, enc = 0;
+	double total = JOB_FIXED, enc = 0, pipe;
 	int f;
 
-	total += dec_width * scale * j->bands * j->sample_bytes * 1024.0;
+	pipe = dec_width * scale * j->bands * j->sample_bytes * 1024.0;
+	/* a resize with alpha premultiplies, in float: four bytes a sample */
+	if ((j->bands == 2 || j->bands == 4) &&
+	    (double)j->out_width * j->out_height < (double)j->width * j->height)
+		pipe *= 4.0 / j->sample_bytes;
+	total += pipe;
 	total += decode_bytes(j) * scale * scale;
 	/* lossless WebP decodes the whole ARGB frame whatever the scale */
 	if (j->type == SRC_WEBP && scale < 1)
