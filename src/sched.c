@@ -105,6 +105,26 @@ pick_job(size_t n_jobs, const size_t *order, size_t *head, unsigned *bypassed,
 	return n_jobs;
 }
 
+/* Cost the next `ahead` jobs not costed yet, from the head on. */
+static void
+prefetch_costs(size_t n_jobs, const size_t *order, size_t head, unsigned char *state,
+	uint64_t *cost, size_t ahead, const struct sched_ops *ops, void *ctx)
+{
+	size_t p, j, seen = 0;
+
+	for (p = head; p < n_jobs && seen < ahead; p++) {
+		j = order ? order[p] : p;
+		if (state[j] == JOB_STARTED)
+			continue;
+		seen++;
+		if (state[j] == JOB_NEW) {
+			cost[j] = ops->cost(ctx, j);
+			state[j] = JOB_COSTED;
+			return;	/* one at a time: a worker may be waiting */
+		}
+	}
+}
+
 long
 sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop)
@@ -156,6 +176,11 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 			in_flight++;
 			queue_push(todo, job);
 		}
+		/* while the workers are busy, read the headers of the jobs next
+		 * in line: a worker that frees up gets its next job at once */
+		if (!*stop && ops->cost)
+			prefetch_costs(n_jobs, order, head, state, cost, (size_t)started,
+				       ops, ctx);
 		if (in_flight == 0)
 			break;
 		if (*stop && waited_ms >= GRACE_MS) {
