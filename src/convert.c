@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include <vips/vips.h>
-#include <webp/mux.h>
+#include <webp/encode.h>
 
 #include "convert.h"
 #include "hash.h"
@@ -578,6 +578,12 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 			fail(c, REASON_ENCODE, "flatten", 1);
 			return NULL;
 		}
+	} else if (f == FMT_WEBP && in->Bands < 3) {
+		/* libwebp takes RGB or RGBA */
+		if (vips_colourspace(in, &out, VIPS_INTERPRETATION_sRGB, NULL)) {
+			fail(c, REASON_ENCODE, "colour", 1);
+			return NULL;
+		}
 	} else if (vips_copy(in, &out, NULL)) {
 		fail(c, REASON_ENCODE, "copy", 1);
 		return NULL;
@@ -587,28 +593,6 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 		vips_image_set_int(out, VIPS_META_ORIENTATION, 1);
 	watch(c, out);
 	return out;
-}
-
-/* 8.14's webpsave ignores strip and always writes EXIF: remove the
- * metadata chunks with libwebpmux.  On success wd holds the new file,
- * which the caller releases with WebPDataClear. */
-static int
-webp_strip(WebPData *wd, const void *buf, size_t len)
-{
-	WebPData in = { buf, len };
-	WebPMux *mux = WebPMuxCreate(&in, 0);
-	int ret = -1;
-
-	WebPDataInit(wd);
-	if (!mux)
-		return -1;
-	WebPMuxDeleteChunk(mux, "EXIF");
-	WebPMuxDeleteChunk(mux, "XMP ");
-	WebPMuxDeleteChunk(mux, "ICCP");
-	if (WebPMuxAssemble(mux, wd) == WEBP_MUX_OK)
-		ret = 0;
-	WebPMuxDelete(mux);
-	return ret;
 }
 
 /* A save failed.  With a streaming pipeline the first pixel pull runs
@@ -629,6 +613,80 @@ fail_save(struct conv *c, const char *stage)
 	g_free(text);
 }
 
+/* libwebp calls this as it encodes: a stop or a timeout ends it. */
+static int
+webp_progress(int percent, const WebPPicture *pic)
+{
+	struct conv *c = pic->user_data;
+
+	(void)percent;
+	return !*c->stop && !late(c);
+}
+
+/* WebP without metadata, through libwebp itself rather than webpsave:
+ * its progress hook makes the encode interruptible (--timeout, ^C),
+ * and thread_level lets it use a second core.  img is 8-bit sRGB with
+ * three or four bands. */
+static int
+webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
+{
+	WebPConfig config;
+	WebPPicture pic;
+	WebPMemoryWriter w;
+	void *pixels;
+	size_t len;
+	int ok, r;
+
+	if (!(pixels = vips_image_write_to_memory(img, &len))) {
+		fail_save(c, stage);
+		return -1;
+	}
+	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
+	    !WebPPictureInit(&pic)) {
+		g_free(pixels);
+		snprintf(c->err, sizeof(c->err), "libwebp version mismatch");
+		fail(c, REASON_ENCODE, stage, 0);
+		return -1;
+	}
+	config.method = WEBP_EFFORT;
+	config.thread_level = 1;
+	pic.width = img->Xsize;
+	pic.height = img->Ysize;
+	ok = img->Bands == 4
+		? WebPPictureImportRGBA(&pic, pixels, img->Xsize * 4)
+		: WebPPictureImportRGB(&pic, pixels, img->Xsize * 3);
+	g_free(pixels);
+	if (!ok) {
+		WebPPictureFree(&pic);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		fail(c, REASON_ENCODE, stage, 0);
+		return -1;
+	}
+	WebPMemoryWriterInit(&w);
+	pic.writer = WebPMemoryWrite;
+	pic.custom_ptr = &w;
+	pic.progress_hook = webp_progress;
+	pic.user_data = c;
+	ok = WebPEncode(&config, &pic);
+	if (!ok) {
+		if (pic.error_code != VP8_ENC_ERROR_USER_ABORT)
+			snprintf(c->err, sizeof(c->err), "libwebp error %d", pic.error_code);
+		WebPPictureFree(&pic);
+		WebPMemoryWriterClear(&w);
+		/* an abort is a stop or a timeout, which fail() tells apart */
+		fail(c, REASON_ENCODE, stage, 0);
+		return -1;
+	}
+	WebPPictureFree(&pic);
+	r = output_write_all(fd, w.mem, w.size);
+	WebPMemoryWriterClear(&w);
+	if (r) {
+		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+		fail(c, REASON_IO, "write", 0);
+	}
+	return r;
+}
+
 static int
 save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
@@ -640,30 +698,20 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 	int r = -1;
 
 	if (f == FMT_WEBP) {
-		WebPData wd;
-
 		if (img->Xsize > WEBP_MAX_EDGE || img->Ysize > WEBP_MAX_EDGE) {
 			snprintf(c->err, sizeof(c->err), "%dx%d is over WebP's %d pixel edge",
 				 img->Xsize, img->Ysize, WEBP_MAX_EDGE);
 			fail(c, REASON_LIMIT, stage, 0);
 			return -1;
 		}
+		if (strip)
+			return webp_encode(c, img, q, fd, stage);
 		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", WEBP_EFFORT, NULL)) {
 			fail_save(c, stage);
 			return -1;
 		}
-		if (strip) {
-			if (webp_strip(&wd, buf, len)) {
-				g_free(buf);
-				snprintf(c->err, sizeof(c->err), "cannot strip metadata");
-				fail(c, REASON_ENCODE, stage, 0);
-				return -1;
-			}
-			r = output_write_all(fd, wd.bytes, wd.size);
-			WebPDataClear(&wd);
-		} else {
-			r = output_write_all(fd, buf, len);
-		}
+		/* --keep-metadata: webpsave writes EXIF, XMP and ICC */
+		r = output_write_all(fd, buf, len);
 		g_free(buf);
 		if (r) {
 			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
@@ -785,7 +833,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	}
 	if (save(c, ready, f, t.fd, stage))
 		goto out;
-	/* libaom and libwebp cannot be interrupted: an encode that ran past
+	/* libaom cannot be interrupted: an encode that ran past
 	 * the deadline is thrown away when it returns */
 	if (late(c)) {
 		fail(c, REASON_TIMEOUT, stage, 0);
