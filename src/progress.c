@@ -111,6 +111,7 @@ print_plain(struct progress *p)
 		(unsigned long long)p->done, (unsigned long long)p->total,
 		(unsigned long long)p->failed, p->bytes_in / 1e6, p->bytes_out / 1e6);
 	p->printed++;
+	p->printed_done = p->done;
 }
 
 void
@@ -140,7 +141,7 @@ progress_finish(struct progress *p, double now)
 	(void)now;
 	if (p->mode == PROGRESS_BAR)
 		progress_hide(p);
-	else if (p->mode == PROGRESS_PLAIN && p->printed)
+	else if (p->mode == PROGRESS_PLAIN && p->printed && p->printed_done != p->done)
 		print_plain(p);
 	report_set_progress(NULL);
 }

@@ -29,6 +29,7 @@ struct progress {
 	double t0, last, interval;	/* seconds */
 	int on_screen;			/* bar: a line is drawn */
 	int printed;			/* plain: lines printed */
+	uint64_t printed_done;		/* plain: the count the last line showed */
 };
 
 /* Resolve auto (bar on a terminal, plain elsewhere, none with -q) and
