@@ -215,7 +215,7 @@ _mkparent() {
 _base() {
 	[ -f "$_L/base$1.v" ] && return 0
 	[ -f "$_L/noise.v" ] ||
-		vips gaussnoise "$_L/noise.v" 400 400 --sigma 50 || return 1
+		vips gaussnoise "$_L/noise.v" 400 400 --sigma 50 --seed 1 || return 1
 	_noise_to "$_L/noise.v" "$_L/base$1.v" "$1"
 }
 

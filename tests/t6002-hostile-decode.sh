@@ -29,8 +29,9 @@ fi
 #
 # Everything else is the start of an image that stops early, down to a
 # lone header tag: failed, corrupt.  -2 of a JPEG drops only the EOI
-# marker, which libjpeg reports as a premature end, an error at libvips'
-# fail_on=error.  Cuts in the last 12 bytes of a PNG (the IEND chunk) and
+# marker; libjpeg notices when its read-ahead meets the end of the file,
+# which depends on the last bytes of scan data: it does for this image
+# (mkimg's noise is seeded), and libvips then fails it at fail_on=error.  Cuts in the last 12 bytes of a PNG (the IEND chunk) and
 # the GIF trailer byte are left out: every pixel is still there and
 # libvips reads those files without complaint.
 cat >"$_L/cases" <<'EOF'
