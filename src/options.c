@@ -66,7 +66,7 @@ static const struct opt_desc opt_table[] = {
 	{ "max-pixels", OPT_MAX_PIXELS, "N", "refuse sources over N pixels (default 256M)" },
 	{ "max-frames", OPT_MAX_FRAMES, "N", "refuse sources of more than N frames or pages (default 1000)" },
 	{ "max-file-size", OPT_MAX_FILE_SIZE, "SIZE", "refuse sources larger than SIZE (default 2G)" },
-	{ "timeout", OPT_TIMEOUT, "SECONDS", "give up on an image after SECONDS (default 120, 0: never)" },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", "give up on an image after SECONDS (default 300, 0: never)" },
 	{ "lenient", OPT_LENIENT, NULL, "convert what libvips can recover from damaged files" },
 	{ "follow-symlinks", 'L', NULL, "follow symbolic links met while walking" },
 	{ "allow-outside", OPT_ALLOW_OUTSIDE, NULL, "with -L, follow links that leave the source directories" },
@@ -451,7 +451,7 @@ options_defaults(struct options *o)
 	o->max_pixels = 256ULL << 20;
 	o->max_file_size = 2ULL << 30;
 	o->max_frames = 1000;
-	o->timeout = 120;
+	o->timeout = 300;
 }
 
 int
