@@ -395,6 +395,11 @@ main(int argc, char **argv)
 	/* Before any thread exists: two arenas instead of 8 per core keep
 	 * freed image buffers from pinning memory across a long batch. */
 	mallopt(M_ARENA_MAX, 2);
+	/* Give freed memory back to the system as it is freed: with the
+	 * default dynamic thresholds glibc keeps a finished job's heap for
+	 * the next, and a 128 MB budget run peaked 47 MB higher for it.
+	 * Fixing the threshold also keeps image-sized blocks in mmap. */
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
 
 	r = options_parse(&o, argc, argv);
 	if (r < 0)
