@@ -33,7 +33,7 @@
 # when that fails.  cwebp reads no GIF: the GIF icons are converted to
 # PNG for it before the timing.  imgbake runs with --timeout 0, as the
 # others have no time limit: on a busy machine its default limit of
-# 120 s of wall time an image fails slow AVIF encodes.
+# 300 s of wall time an image can fail a slow AVIF encode.
 #
 # Each job runs REPS times (default 3); within a repetition the tools
 # take turns, and the first tool rotates from one repetition to the
