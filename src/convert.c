@@ -630,6 +630,13 @@ fail_save(struct conv *c, const char *stage)
  * (on_eval is not called without the threadpool).  Each stage of the
  * pipeline still holds only a strip.  Larger pictures, where the
  * hand-offs are lost in the encode, keep the threadpool. */
+static int
+render_here(VipsImage *img)
+{
+	return vips_concurrency_get() == 1 &&
+	       (double)img->Xsize * img->Ysize <= RENDER_HERE_MAX_PX;
+}
+
 static void *
 render_to_memory(struct conv *c, VipsImage *img, size_t *len)
 {
@@ -638,8 +645,7 @@ render_to_memory(struct conv *c, VipsImage *img, size_t *len)
 	VipsRegion *reg;
 	char *buf;
 
-	if (vips_concurrency_get() > 1 ||
-	    (double)img->Xsize * img->Ysize > RENDER_HERE_MAX_PX)
+	if (!render_here(img))
 		return vips_image_write_to_memory(img, len);
 	if (!(buf = g_try_malloc(row * (size_t)img->Ysize))) {
 		vips_error("imgbake", "out of memory");
@@ -673,6 +679,42 @@ fail:
 	g_object_unref(reg);
 	g_free(buf);
 	return NULL;
+}
+
+static void
+free_pixels(VipsImage *img, void *pixels)
+{
+	(void)img;
+	g_free(pixels);
+}
+
+/* img computed into memory, for several outputs from one sequential
+ * decode.  A small picture goes through render_to_memory when there is
+ * no metadata to keep: none of what libvips' own copy carries is
+ * written then. */
+static VipsImage *
+keep_in_memory(struct conv *c, VipsImage *img)
+{
+	VipsImage *mem, *out;
+	void *pixels;
+	size_t len;
+
+	watch(c, img);
+	if (c->o->keep_metadata || !render_here(img))
+		return vips_image_copy_memory(img);
+	if (!(pixels = render_to_memory(c, img, &len)))
+		return NULL;
+	if (!(mem = vips_image_new_from_memory(pixels, len, img->Xsize, img->Ysize,
+					       img->Bands, img->BandFmt))) {
+		g_free(pixels);
+		return NULL;
+	}
+	g_signal_connect(mem, "postclose", G_CALLBACK(free_pixels), pixels);
+	if (vips_copy(mem, &out, "interpretation", img->Type,
+		      "xres", img->Xres, "yres", img->Yres, NULL))
+		out = NULL;
+	g_object_unref(mem);
+	return out;
 }
 
 /* libwebp calls this as it encodes: a stop or a timeout ends it. */
@@ -1118,8 +1160,7 @@ convert_once(struct conv *c)
 
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
-		watch(c, base);
-		if (!(mem = vips_image_copy_memory(base))) {
+		if (!(mem = keep_in_memory(c, base))) {
 			fail_save(c, "decode");
 			goto out;
 		}
