@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@
 #define WEBP_THREAD_MIN_PX 1000000
 /* pictures up to this size are computed on the job's own thread */
 #define RENDER_HERE_MAX_PX 2000000
+/* sources from which an AVIF job returns its freed memory */
+#define TRIM_AFTER_PX 4000000
 
 struct conv {
 	const struct options *o;
@@ -1180,6 +1183,17 @@ out:
 		close(fd);
 }
 
+static int
+writes_avif(const struct options *o)
+{
+	int f;
+
+	for (f = 0; f < o->n_formats; f++)
+		if (o->formats[f] == FMT_AVIF)
+			return 1;
+	return 0;
+}
+
 void
 convert_job(const struct options *o, const struct plan *plan, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop)
@@ -1210,6 +1224,14 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 			free(complaint);
 	}
 	vips_thread_shutdown();
+	/* glibc keeps what a job freed in its arenas, and libaom's
+	 * threads leave them fragmented: after big AVIF jobs the process
+	 * stayed near 600 MB while small ones ran.  A big AVIF job gives
+	 * it back.  Elsewhere trimming only costs page faults when the
+	 * next job takes the same memory again (15% more time on 1,000
+	 * small images, 2% on full-size WebP, with no lower peak). */
+	if (writes_avif(o) && (double)res->width * res->height >= TRIM_AFTER_PX)
+		malloc_trim(0);
 }
 
 /* --list-formats: one loader per line. */
