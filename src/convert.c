@@ -621,7 +621,8 @@ fail_save(struct conv *c, const char *stage)
 	g_free(text);
 }
 
-/* Compute img into one buffer of packed pixels; g_free it.
+/* Whether img is computed on the job's own thread (render_to_memory)
+ * rather than through libvips' threadpool.
  *
  * With one libvips thread a job (jobs >= CPUs, the default), libvips'
  * threadpool adds no parallelism, only a hand-off between this thread
@@ -640,16 +641,16 @@ render_here(VipsImage *img)
 	       (double)img->Xsize * img->Ysize <= RENDER_HERE_MAX_PX;
 }
 
+/* Compute img into one buffer of packed pixels, strip by strip on
+ * this thread; g_free it. */
 static void *
 render_to_memory(struct conv *c, VipsImage *img, size_t *len)
 {
 	size_t row = VIPS_IMAGE_SIZEOF_LINE(img);
-	int tile_w, tile_h, n_lines, y, i, h;
+	int tile_w, tile_h, n_lines, y, i;
 	VipsRegion *reg;
 	char *buf;
 
-	if (!render_here(img))
-		return vips_image_write_to_memory(img, len);
 	if (!(buf = g_try_malloc(row * (size_t)img->Ysize))) {
 		vips_error("imgbake", "out of memory");
 		return NULL;
@@ -670,8 +671,7 @@ render_to_memory(struct conv *c, VipsImage *img, size_t *len)
 		}
 		if (vips_region_prepare(reg, &strip))
 			goto fail;
-		h = strip.height;
-		for (i = 0; i < h; i++)
+		for (i = 0; i < strip.height; i++)
 			memcpy(buf + row * (size_t)(y + i),
 			       VIPS_REGION_ADDR(reg, 0, y + i), row);
 	}
@@ -744,7 +744,9 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	size_t len;
 	int ok, r;
 
-	if (!(pixels = render_to_memory(c, img, &len))) {
+	pixels = render_here(img) ? render_to_memory(c, img, &len)
+				  : vips_image_write_to_memory(img, &len);
+	if (!pixels) {
 		fail_save(c, stage);
 		return -1;
 	}
@@ -1067,6 +1069,18 @@ open_source(struct conv *c)
 	return -1;
 }
 
+/* The formats written, a bit (1 << enum out_format) each. */
+static unsigned
+format_mask(const struct options *o)
+{
+	unsigned mask = 0;
+	int f;
+
+	for (f = 0; f < o->n_formats; f++)
+		mask |= 1u << o->formats[f];
+	return mask;
+}
+
 /* The memory model's view of an opened header. */
 static uint64_t
 estimate(const struct options *o, VipsImage *img, enum src_type type,
@@ -1074,7 +1088,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 {
 	struct mem_job m = { 0 };
 	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
-	int n, name_width, f, orientation = 1, interlaced = 0;
+	int n, name_width, orientation = 1, interlaced = 0;
 	uint64_t est;
 
 	if (!widths)
@@ -1096,8 +1110,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	m.jpeg_shrink = type == SRC_JPEG ? jpeg_shrink_for(up_width, widths[n - 1]) : 1;
 	m.load_scale = type == SRC_WEBP ? webp_scale_for(up_width, widths[n - 1]) : 1;
 	m.n_outputs = n * o->n_formats;
-	for (f = 0; f < o->n_formats; f++)
-		m.formats |= 1u << o->formats[f];
+	m.formats = format_mask(o);
 	est = mem_estimate(&m);
 	free(widths);
 	return est;
@@ -1183,17 +1196,6 @@ out:
 		close(fd);
 }
 
-static int
-writes_avif(const struct options *o)
-{
-	int f;
-
-	for (f = 0; f < o->n_formats; f++)
-		if (o->formats[f] == FMT_AVIF)
-			return 1;
-	return 0;
-}
-
 void
 convert_job(const struct options *o, const struct plan *plan, const struct job *job,
 	struct result *res, int slot, volatile sig_atomic_t *stop)
@@ -1230,7 +1232,8 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 	 * it back.  Elsewhere trimming only costs page faults when the
 	 * next job takes the same memory again (15% more time on 1,000
 	 * small images, 2% on full-size WebP, with no lower peak). */
-	if (writes_avif(o) && (double)res->width * res->height >= TRIM_AFTER_PX)
+	if ((format_mask(o) & 1u << FMT_AVIF) &&
+	    (double)res->width * res->height >= TRIM_AFTER_PX)
 		malloc_trim(0);
 }
 
