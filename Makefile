@@ -26,7 +26,7 @@ LIBS = -lpthread
 SRC = src/main.c src/options.c src/inputs.c src/walk.c src/sniff.c \
 	src/plan.c src/queue.c src/sched.c src/convert.c src/output.c \
 	src/hash.c src/manifest.c src/report.c src/htmlreport.c src/progress.c src/shard.c src/merge.c src/paths.c src/membudget.c \
-	src/cgroup.c src/prune.c src/dedupe.c
+	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c
 OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.

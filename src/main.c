@@ -31,6 +31,7 @@
 
 #include <vips/vips.h>
 
+#include "alloc.h"
 #include "convert.h"
 #include "dedupe.h"
 #include "htmlreport.h"
@@ -392,14 +393,7 @@ main(int argc, char **argv)
 	uint64_t work;
 	size_t i;
 
-	/* Before any thread exists: two arenas instead of 8 per core keep
-	 * freed image buffers from pinning memory across a long batch. */
-	mallopt(M_ARENA_MAX, 2);
-	/* Give freed memory back to the system as it is freed: with the
-	 * default dynamic thresholds glibc keeps a finished job's heap for
-	 * the next, and a 128 MB budget run peaked 47 MB higher for it.
-	 * Fixing the threshold also keeps image-sized blocks in mmap. */
-	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+	alloc_setup();
 
 	r = options_parse(&o, argc, argv);
 	if (r < 0)
@@ -419,6 +413,9 @@ main(int argc, char **argv)
 		ret = EXIT_ALL_DONE;
 		goto out;
 	}
+	/* a run that converts: with huge pages, from here on */
+	if (!o.merge && !o.dry_run)
+		alloc_huge_pages(argv);
 	output_init();
 	if (o.merge) {
 		if (manifest_merge(o.sources[0], o.sources + 1, o.n_sources - 1,
@@ -498,8 +495,8 @@ main(int argc, char **argv)
 		o.memory_budget = mem_default_budget();
 	if (o.verbose)
 		report_error("%zu sources, at most %d jobs x %d libvips threads, "
-			     "memory budget %.0f MB", plan.n, o.jobs, threads,
-			     o.memory_budget / 1e6);
+			     "memory budget %.0f MB, huge pages: %s", plan.n, o.jobs,
+			     threads, o.memory_budget / 1e6, alloc_huge_pages_state());
 
 	run = (struct run){ .o = &o, .plan = &plan, .journal = -1 };
 	results = calloc(plan.n ? plan.n : 1, sizeof(*results));
