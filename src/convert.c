@@ -59,6 +59,7 @@ struct conv {
 	double deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
 	atomic_int timed_out;	/* set by libvips threads through on_eval */
 	int lenient;		/* this pass decodes with fail_on none */
+	int opaque;		/* the picture in memory has an alpha of 255 */
 	off_t bytes;		/* of the opened source */
 	char err[1024];
 };
@@ -586,6 +587,13 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 			fail(c, REASON_ENCODE, "flatten", 1);
 			return NULL;
 		}
+	} else if (f == FMT_AVIF && c->opaque && vips_image_hasalpha(in)) {
+		/* libwebp leaves an opaque alpha out by itself, libheif
+		 * encodes it as a second picture */
+		if (vips_extract_band(in, &out, 0, "n", in->Bands - 1, NULL)) {
+			fail(c, REASON_ENCODE, "alpha", 1);
+			return NULL;
+		}
 	} else if (f == FMT_WEBP && in->Bands < 3) {
 		/* libwebp takes RGB or RGBA */
 		if (vips_colourspace(in, &out, VIPS_INTERPRETATION_sRGB, NULL)) {
@@ -718,6 +726,26 @@ keep_in_memory(struct conv *c, VipsImage *img)
 		out = NULL;
 	g_object_unref(mem);
 	return out;
+}
+
+/* Whether img, in memory, has an alpha band that is 255 everywhere
+ * (sources often carry one they do not use).  Resizing keeps it so. */
+static int
+is_opaque(VipsImage *img)
+{
+	VipsImage *alpha;
+	double min = 0;
+	int r;
+
+	if (!vips_image_hasalpha(img) || img->BandFmt != VIPS_FORMAT_UCHAR)
+		return 0;
+	if (vips_extract_band(img, &alpha, img->Bands - 1, NULL))
+		return 0;
+	r = vips_min(alpha, &min, NULL);
+	g_object_unref(alpha);
+	if (r)
+		vips_error_clear();
+	return !r && min == 255;
 }
 
 /* libwebp calls this as it encodes: a stop or a timeout ends it. */
@@ -1182,6 +1210,7 @@ convert_once(struct conv *c)
 		}
 		g_object_unref(base);
 		base = mem;
+		c->opaque = is_opaque(base);
 	}
 	convert_widths(c, base, widths, n_targets, name_width);
 	if (res->status != JOB_FAILED)

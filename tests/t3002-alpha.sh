@@ -42,6 +42,17 @@ is "$(info o6/a.webp)" "200x100 uchar 4 srgb webpload" "webp keeps alpha"
 is "$(pixel o6/a.webp 40 50 | cut -d' ' -f4)" 0 "webp: transparent stays transparent"
 have_saver avif && {
 	is "$(hdr o6/a.avif bands)" 4 "avif keeps alpha"
+
+	# an alpha band that is 255 everywhere says nothing: AVIF, which
+	# would encode it as a second picture, leaves it out
+	vips black "$_L/black.v" 120 80 --bands 3 &&
+		vips bandjoin_const "$_L/black.v" op.png 255
+	run -f png,avif -w 60,120 -o o8 op.png
+	is "$rc" 0 "opaque alpha to png and avif at two widths: exit 0" || show_run
+	is "$(hdr o8/op-120.avif bands)" 3 "avif: an opaque alpha is left out"
+	is "$(hdr o8/op-60.avif bands)" 3 "so it is at the smaller width"
+	is "$(hdr o8/op-120.png bands)" 4 "png keeps it"
+	is "$(pixel o8/op-120.avif 10 10 | cut -d' ' -f1-3)" "0 0 0" "avif: the pixels are the same"
 }
 
 mkimg ga.png 80x60 2
