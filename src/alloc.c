@@ -47,9 +47,15 @@ alloc_setup(void)
 	mallopt(M_ARENA_MAX, 2);
 	/* Give freed memory back to the system as it is freed: with the
 	 * default dynamic thresholds glibc keeps a finished job's heap for
-	 * the next, and a 128 MB budget run peaked 47 MB higher for it.
-	 * Fixing the threshold also keeps image-sized blocks in mmap. */
+	 * the next, and a 128 MB budget run peaked 47 MB higher for it. */
 	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+	/* Blocks of 4 MB and more, a big picture's, are mapped for
+	 * themselves and unmapped when freed; smaller ones, the strips
+	 * and a small picture's planes, come from the arenas and are
+	 * used again without a fresh page fault for every page (1,000
+	 * small images: 9% less CPU time than mapping everything from
+	 * 128 KB up). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 }
 
 /* The kernel's mode, "always", "madvise" or "never"; "" when unknown. */
