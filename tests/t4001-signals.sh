@@ -20,6 +20,14 @@ interrupt() {
 	pid=$!
 	perl -e 'sleep 60; kill "KILL", $ARGV[0]' "$pid" </dev/null >/dev/null 2>&1 &
 	watchdog=$!
+	# Signal it at work: once its output directory exists (on a loaded
+	# machine, or under a sanitizer, starting up alone can take longer
+	# than the half second that follows), with encodes in flight.
+	i=0
+	while [ ! -d "$2" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	sleep 0.5
 	kill "-$1" "$pid"
 	wait "$pid"
