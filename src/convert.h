@@ -36,11 +36,4 @@ void convert_shutdown(void);
 /* --list-formats, on stdout, after convert_init. */
 int convert_list_formats(const struct options *o);
 
-/* Encoder settings, chosen for batch work on the web and recorded in
- * the manifest: effort trades CPU for bytes (WebP 0-6, AVIF 0-9). */
-#define WEBP_EFFORT 4
-#define AVIF_EFFORT 4
-#define JPEG_OPTIMIZE_CODING 1
-#define PNG_COMPRESSION 6
-
 #endif

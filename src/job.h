@@ -15,6 +15,15 @@
 
 enum out_format { FMT_WEBP, FMT_AVIF, FMT_JPEG, FMT_PNG, FMT_COUNT };
 
+/* Encoder settings, chosen for batch work on the web and recorded in
+ * the manifest: effort trades CPU for bytes (WebP 0-6, AVIF 0-9). */
+#define WEBP_EFFORT 4
+#define AVIF_EFFORT 4
+/* libaom's intra block copy: off, see avif_encode() in convert.c */
+#define AVIF_INTRA_BLOCK_COPY 0
+#define JPEG_OPTIMIZE_CODING 1
+#define PNG_COMPRESSION 6
+
 /* Source types imgbake decodes, decided by content (libmagic). */
 enum src_type {
 	SRC_NONE,	/* not an image */

@@ -295,6 +295,17 @@ plan_widths(const struct options *o, int src_width, int *targets, int *name_widt
 	return n;
 }
 
+/* The fixed encoder settings of each format (convert.h), in the
+ * recipe so that changing one re-makes the outputs it shapes. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+static const char *const encoder_settings[FMT_COUNT] = {
+	[FMT_WEBP] = "effort" XSTR(WEBP_EFFORT),
+	[FMT_AVIF] = "effort" XSTR(AVIF_EFFORT) ",intrabc" XSTR(AVIF_INTRA_BLOCK_COPY),
+	[FMT_JPEG] = "optimize" XSTR(JPEG_OPTIMIZE_CODING),
+	[FMT_PNG] = "compression" XSTR(PNG_COMPRESSION),
+};
+
 void
 plan_recipe(const struct options *o, enum out_format f, int width, char out[17])
 {
@@ -303,11 +314,11 @@ plan_recipe(const struct options *o, enum out_format f, int width, char out[17])
 
 	/* everything that shapes the bytes of one output */
 	len = snprintf(text, sizeof(text),
-		       "imgbake %s|libvips %s|%s|q%d|w%d|meta%d|bg%02x%02x%02x",
+		       "imgbake %s|libvips %s|%s|q%d|w%d|meta%d|bg%02x%02x%02x|%s",
 		       IMGBAKE_VERSION, o->libvips_version ? o->libvips_version : "",
 		       format_name(f), f == FMT_PNG ? 0 : o->quality[f], width,
 		       o->keep_metadata, o->background[0], o->background[1],
-		       o->background[2]);
+		       o->background[2], encoder_settings[f]);
 	snprintf(out, 17, "%016llx",
 		 (unsigned long long)XXH3_64bits(text, (size_t)len));
 }

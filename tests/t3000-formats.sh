@@ -47,4 +47,52 @@ is "$(files o3)" "imgbake-manifest.json
 in/j.png
 in/j.webp" "-f png,webp: exactly those two"
 
+# ---- AVIF through libheif itself --------------------------------------------
+# imgbake sets what heifsave sets (quality, speed from the effort, 4:2:0
+# below Q90, alpha), so a picture libaom does not take for screen content
+# comes out byte for byte as heifsave writes it.
+mkimg av/n3.png 96x64 3
+mkimg av/n4.png 96x64 4
+mkimg av/n1.png 96x64 1
+for q in 50 92; do
+	run -f avif -Q "avif=$q" -o "oav$q" av
+	is "$rc" 0 "-Q avif=$q: exit 0" || show_run
+	for b in 1 3 4; do
+		vips copy "av/n$b.png" "ref$b.avif[Q=$q,compression=av1,effort=4,strip]"
+		if cmp -s "oav$q/n$b.avif" "ref$b.avif"; then
+			pass "Q$q, $b band(s): the bytes heifsave writes"
+		else
+			fail "Q$q, $b band(s): the bytes heifsave writes"
+		fi
+	done
+done
+is "$(info oav50/n4.avif)" "96x64 uchar 4 srgb heifload" "RGBA stays RGBA"
+is "$(info oav50/n1.avif)" "96x64 uchar 3 srgb heifload" "grey becomes RGB, as heifsave makes it"
+
+# One thing differs: libaom's intra block copy is off.  A repeating
+# two-colour pattern is screen content to libaom, which would copy blocks.
+mkdir -p ibc
+vips xyz xyz.v 320 240 && vips extract_band xyz.v x.v 0 &&
+	vips extract_band xyz.v y.v 1 && vips boolean_const x.v xa.v and 24 &&
+	vips boolean_const y.v ya.v and 40 && vips boolean xa.v ya.v xor.v eor &&
+	vips relational_const xor.v mask.v more 0 &&
+	vips linear mask.v pat.v "0.5 0.2 0.9" "20 100 40" --uchar &&
+	vips copy pat.v ibc/pat.png --interpretation srgb
+vips copy ibc/pat.png "ref-pat.avif[Q=50,compression=av1,effort=4,strip]"
+run -f avif -Q avif=50 -o oibc ibc
+is "$rc" 0 "screen content: exit 0" || show_run
+is "$(info oibc/pat.avif)" "320x240 uchar 3 srgb heifload" "screen content: a good AVIF"
+if cmp -s oibc/pat.avif ref-pat.avif; then
+	fail "screen content: not heifsave's bytes (intra block copy off)"
+else
+	pass "screen content: not heifsave's bytes (intra block copy off)"
+fi
+is "$(json_get oibc/imgbake-manifest.json 'my $v = $j->{options}{encoders}{avif}{intra_block_copy}; defined $v ? ($v ? "on" : "off") : "missing"')" off \
+	"the manifest records intra block copy off"
+
+# --keep-metadata goes through heifsave, intra block copy and all
+run -f avif -Q avif=50 --keep-metadata -o okeep ibc
+is "$rc" 0 "--keep-metadata: exit 0" || show_run
+is "$(info okeep/pat.avif)" "320x240 uchar 3 srgb heifload" "--keep-metadata: a good AVIF"
+
 done_testing
