@@ -94,11 +94,19 @@ convert_init(const char *argv0, int threads, const struct options *o,
 		"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
 		"VipsForeignLoadNsgif", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
 	};
+	struct heif_error he;
 	size_t i;
 	int j;
 
 	if (VIPS_INIT(argv0)) {
 		snprintf(err, errlen, "cannot start libvips: %s", vips_error_buffer());
+		return -1;
+	}
+	/* libheif's codecs, registered here once rather than by the first
+	 * AVIF encode on some worker */
+	he = heif_init(NULL);
+	if (he.code) {
+		snprintf(err, errlen, "cannot start libheif: %s", he.message);
 		return -1;
 	}
 	vips_cache_set_max(0);
@@ -129,6 +137,7 @@ convert_init(const char *argv0, int threads, const struct options *o,
 void
 convert_shutdown(void)
 {
+	heif_deinit();
 	vips_shutdown();
 }
 
