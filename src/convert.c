@@ -103,7 +103,9 @@ convert_init(const char *argv0, int threads, const struct options *o,
 		return -1;
 	}
 	/* libheif's codecs, registered here once rather than by the first
-	 * AVIF encode on some worker */
+	 * AVIF encode on some worker.  Never undone: libheif 1.15's
+	 * heif_deinit() unlocks a mutex it never locked (ThreadSanitizer
+	 * reports it), and the process is about to end anyway. */
 	he = heif_init(NULL);
 	if (he.code) {
 		snprintf(err, errlen, "cannot start libheif: %s", he.message);
@@ -137,7 +139,6 @@ convert_init(const char *argv0, int threads, const struct options *o,
 void
 convert_shutdown(void)
 {
-	heif_deinit();
 	vips_shutdown();
 }
 
