@@ -56,7 +56,7 @@ struct conv {
 	const struct job *job;
 	struct result *res;
 	int slot;
-	volatile sig_atomic_t *stop;
+	atomic_int *stop;
 	double deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
 	atomic_int timed_out;	/* set by libvips threads through on_eval */
 	int lenient;		/* this pass decodes with fail_on none */
@@ -1295,7 +1295,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 uint64_t
 convert_probe(const struct options *o, const struct job *job, struct result *res)
 {
-	volatile sig_atomic_t never = 0;
+	atomic_int never = 0;
 	struct conv c = { .o = o, .job = job, .res = res, .slot = -1, .stop = &never };
 	VipsSource *src = NULL;
 	VipsImage *img = NULL;
@@ -1375,7 +1375,7 @@ out:
 
 void
 convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, volatile sig_atomic_t *stop)
+	struct result *res, int slot, atomic_int *stop)
 {
 	struct conv c = { .o = o, .plan = plan, .job = job, .res = res, .slot = slot, .stop = stop };
 

@@ -5,7 +5,7 @@
 #ifndef IMGBAKE_CONVERT_H
 #define IMGBAKE_CONVERT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -17,7 +17,7 @@
  * temp-file slot `slot`.  When *stop becomes set it abandons the job
  * (status failed, reason interrupted) and removes what it wrote. */
 void convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, volatile sig_atomic_t *stop);
+	struct result *res, int slot, atomic_int *stop);
 
 /* Read only the header of job's source: res gets its upright width and
  * height, or a failure (unreadable, undecodable, over the pixel

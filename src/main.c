@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,11 @@
 #include "walk.h"
 
 /* Set by the SIGINT/SIGTERM handler, read by the scheduler and the
- * workers: the one piece of state a signal handler may touch. */
-static volatile sig_atomic_t stop_signal;
+ * workers: the one piece of state a signal handler may touch.  A
+ * lock-free atomic rather than a volatile sig_atomic_t, which is safe
+ * for a handler but not between threads. */
+static atomic_int stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a lock-free atomic");
 /* ... or set by the main thread when the output device fills up. */
 #define STOP_DISK_FULL (-1)
 

@@ -127,7 +127,7 @@ prefetch_costs(size_t n_jobs, const size_t *order, size_t head, unsigned char *s
 
 long
 sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
-	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop)
+	const struct sched_ops *ops, void *ctx, atomic_int *stop)
 {
 	struct queue *todo = NULL, *done = NULL;
 	struct worker_arg *args = NULL;

@@ -5,7 +5,7 @@
 #ifndef IMGBAKE_SCHED_H
 #define IMGBAKE_SCHED_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,7 +39,7 @@ struct sched_ops {
  * jobs reported through ops->done.  -1 if the threads
  * could not be started.  Main thread only. */
 long sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
-	const struct sched_ops *ops, void *ctx, volatile sig_atomic_t *stop);
+	const struct sched_ops *ops, void *ctx, atomic_int *stop);
 
 /* CPUs this process may use: its affinity mask, lowered by a cgroup v2
  * CPU quota (cpu.max) when one is set.  At least 1. */
