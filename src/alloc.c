@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -81,6 +82,25 @@ thp_mode(void)
 	return "";
 }
 
+#ifndef SANITIZED
+/* The kernel names a process after the file it executes, "exe" after
+ * the second run through /proc/self/exe: give it back the name it was
+ * started with, which ps, top, pgrep and killall go by. */
+static void
+restore_name(const char *argv0)
+{
+	char name[16] = "";
+	const char *base;
+
+	if (!argv0 || prctl(PR_GET_NAME, name) || strcmp(name, "exe"))
+		return;
+	base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (*base)
+		prctl(PR_SET_NAME, base);	/* the kernel keeps 15 bytes */
+}
+#endif
+
 void
 alloc_huge_pages(char **argv)
 {
@@ -93,8 +113,10 @@ alloc_huge_pages(char **argv)
 	size_t len;
 
 	/* Named already: the user's choice, or this is the second run. */
-	if (tunables && strstr(tunables, TUNABLE))
+	if (tunables && strstr(tunables, TUNABLE)) {
+		restore_name(argv[0]);
 		return;
+	}
 	/* Under valgrind, which would not follow the new program. */
 	if (preload && strstr(preload, "vgpreload"))
 		return;

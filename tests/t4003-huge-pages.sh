@@ -44,4 +44,22 @@ LD_PRELOAD=/nonexistent/vgpreload_memcheck-amd64-linux.so run -v -o o4 src
 is "$rc" 0 "a valgrind preload in LD_PRELOAD: exit 0"
 like "$err" "huge pages: $want_off" "no second run under valgrind: huge pages $want_off"
 
+# Running again through /proc/self/exe, the process keeps its name, the
+# one ps, top, pgrep and killall go by.
+mkimg slow/a.png 1000x800
+mkimg slow/b.png 1000x800
+unset GLIBC_TUNABLES
+"$IMGBAKE" -q -j1 -f avif -o o5 slow 2>/dev/null &
+pid=$!
+n=0
+while [ ! -d o5 ] && [ "$n" -lt 300 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+name=$(cat "/proc/$pid/comm" 2>/dev/null)
+wait "$pid"
+is "$?" 0 "a run watched from outside: exit 0"
+want_name=$(basename "$IMGBAKE" | cut -c1-15)
+is "$name" "$want_name" "the process is still named $want_name"
+
 done_testing
