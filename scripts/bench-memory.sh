@@ -63,7 +63,6 @@ cp "$imgbake" "$scratch/imgbake"
 imgbake=$scratch/imgbake
 has_memory=
 "$imgbake" --help | grep -q -- '--memory' && has_memory=1
-pagekb=$(( $(getconf PAGESIZE) / 1024 ))
 start_all=$(date +%s)
 
 note() { printf '%s\n' "$*" >>"$scratch/notes"; }
@@ -243,38 +242,12 @@ done
 
 # --- measuring ------------------------------------------------------------
 
-# sample ROOT COMMS PROGRESS INTERVAL OUT: until process ROOT exits (or
-# is a zombie waiting to be reaped), append "sources-done rss-kB" to OUT
-# every INTERVAL s: the summed RSS of ROOT's descendants (ROOT included)
-# whose command name is in the list COMMS, and the number of "converted"
-# lines in file PROGRESS (0 when empty).
+# sample ROOT COMMS INTERVAL OUT: until process ROOT exits (or is a
+# zombie waiting to be reaped), append "uptime rss-kB ticks" to OUT every
+# INTERVAL s (scripts/proctree.pl): the summed RSS of ROOT's descendants
+# (ROOT included) whose command name is in the list COMMS.
 sample() {
-	while :; do
-		done_n=0
-		[ -z "$3" ] || done_n=$(grep -c "^imgbake: converted '" "$3" 2>/dev/null || true)
-		now=$(cat /proc/[0-9]*/stat 2>/dev/null |
-			awk -v root="$1" -v comms=" $2 " -v pk="$pagekb" '
-			{
-				o = index($0, "("); c = match($0, /\)[^)]*$/)
-				pid = substr($0, 1, o - 2); comm = substr($0, o + 1, c - o - 1)
-				split(substr($0, c + 2), f, " ")
-				state[pid] = f[1]; ppid[pid] = f[2]; name[pid] = comm; rss[pid] = f[22]
-			}
-			END {
-				tree[root] = 1
-				for (grew = 1; grew; ) {
-					grew = 0
-					for (p in ppid)
-						if (!(p in tree) && (ppid[p] in tree)) { tree[p] = 1; grew = 1 }
-				}
-				for (p in tree)
-					if (index(comms, " " name[p] " ")) sum += rss[p]
-				print sum * pk, (root in state && state[root] != "Z")
-			}')
-		[ "${now#* }" = 1 ] || break
-		echo "$done_n ${now% *}" >>"$5"
-		sleep "$4"
-	done
+	perl "$top/scripts/proctree.pl" "$1" "$3" "$2" >>"$4"
 }
 
 # Row of the result table: scenario, options, wall s, images/s, peak RSS
@@ -304,7 +277,7 @@ run_imgbake() {
 	(cd "$inputs" && exec /usr/bin/time -v -o "$scratch/time" \
 		"$imgbake" -v -o "$scratch/out" "$@" 2>"$scratch/err") &
 	pid=$!
-	[ -z "$interval" ] || sample "$pid" imgbake "$scratch/err" "$interval" "$scratch/samples"
+	[ -z "$interval" ] || sample "$pid" imgbake "$interval" "$scratch/samples"
 	status=0
 	wait "$pid" || status=$?
 	t1=$(date +%s.%N)
@@ -371,7 +344,7 @@ run_xargs() {
 	sed "s#^#$inputs/#" "$scratch/copies-sub" | tr '\n' '\0' |
 		xargs -0 -P 8 -n 1 sh -c "$cmd" _ &
 	pid=$!
-	sample "$pid" "$comm" '' 0.1 "$scratch/samples"
+	sample "$pid" "$comm" 0.1 "$scratch/samples"
 	status=0
 	wait "$pid" || status=$?
 	t1=$(date +%s.%N)
@@ -461,14 +434,21 @@ if want e; then
 # e. Many small images in one run: RSS early and late.
 # shellcheck disable=SC2086
 run_imgbake e "$nsmall small (0.05-2 MP)" '' 0.2 $small_dirs
-early=$(( nsmall / 10 ))
-awk -v early="$early" -v n="$nsmall" '
-	$1 >= early && !e { e = $2; en = $1 }
-	$1 > 0 { l = $2; ln = $1 }
+# Sources are reported in path order, not as they finish, so the run is
+# cut by time: the peak over its second tenth against its ninth.
+awk '
+	{ t[NR] = $1; r[NR] = $2 }
 	END {
+		if (NR < 10) { print "e RSS: too few samples"; exit }
+		span = t[NR] - t[1]
+		for (i = 1; i <= NR; i++) {
+			b = int((t[i] - t[1]) / span * 10 - 1e-9)
+			if (b == 1 && r[i] > e) e = r[i]
+			if (b == 8 && r[i] > l) l = r[i]
+		}
 		if (!e || !l) { print "e RSS: too few samples"; exit }
-		printf "e RSS at %d sources done: %.1f MB; at %d of %d: %.1f MB; late/early %.3f (goal: within 10%%)\n",
-			en, e * 1024 / 1e6, ln, n, l * 1024 / 1e6, l / e
+		printf "e RSS peak over the second tenth of the run: %.1f MB; over the ninth: %.1f MB; late/early %.3f (goal: within 10%%)\n",
+			e * 1024 / 1e6, l * 1024 / 1e6, l / e
 	}' "$scratch/samples" >>"$scratch/notes"
 
 fi

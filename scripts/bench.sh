@@ -107,7 +107,6 @@ esac
 
 export LC_ALL=C
 ncpu=$(nproc)
-pagekb=$(( $(getconf PAGESIZE) / 1024 ))
 hz=$(getconf CLK_TCK)
 tab=$(printf '\t')
 start_all=$(date +%s)
@@ -483,58 +482,11 @@ megapixels() { awk -F'\t' '{ mp += $2 * $3 / 1e6 } END { printf "%.1f", mp }' "$
 # --- measuring one run ---------------------------------------------------
 
 # sample ROOT OUT: until process ROOT ends, every 0.1 s append to OUT
-# "uptime RSS_KB CPU_TICKS": the summed RSS and utime + stime of the
-# processes below ROOT, the shells and /usr/bin/time left out.  One perl
-# process reads /proc itself: a pipeline forked for every sample cost
-# 25 ms of CPU a sample on a machine where fork and exec are slow,
-# a quarter of a core taken from the tool being measured.
+# "uptime RSS_KB CPU_TICKS" (scripts/proctree.pl): the summed RSS
+# and utime + stime of the processes below ROOT, the shells and
+# /usr/bin/time left out.
 sample() {
-	perl -e '
-		use strict;
-		use warnings;
-		my ($root, $pk) = @ARGV;
-		$| = 1;
-		for (;;) {
-			my (%state, %ppid, %name, %ticks, %rss);
-			opendir(my $d, "/proc") or die "bench.sh: /proc: $!\n";
-			for my $pid (grep { /^[0-9]+$/ } readdir $d) {
-				open(my $f, "<", "/proc/$pid/stat") or next;
-				my $s = <$f>;
-				close $f;
-				next unless defined $s;
-				my $o = index($s, "(");
-				my $c = rindex($s, ")");
-				my @f = split " ", substr($s, $c + 2);
-				$name{$pid} = substr($s, $o + 1, $c - $o - 1);
-				$state{$pid} = $f[0];
-				$ppid{$pid} = $f[1];
-				$ticks{$pid} = $f[11] + $f[12];
-				$rss{$pid} = $f[21];
-			}
-			closedir $d;
-			last unless defined $state{$root} && $state{$root} ne "Z";
-			my %tree = ($root => 1);
-			for (my $grew = 1; $grew;) {
-				$grew = 0;
-				for my $p (keys %ppid) {
-					next if $tree{$p} || !$tree{$ppid{$p}};
-					$tree{$p} = 1;
-					$grew = 1;
-				}
-			}
-			my ($kb, $t) = (0, 0);
-			for my $p (keys %tree) {
-				next if $name{$p} =~ /^(sh|dash|bash|time)$/;
-				$kb += $rss{$p} * $pk;
-				$t += $ticks{$p};
-			}
-			open(my $u, "<", "/proc/uptime") or die "bench.sh: /proc/uptime: $!\n";
-			my ($up) = split " ", scalar <$u>;
-			close $u;
-			print "$up $kb $t\n";
-			select(undef, undef, undef, 0.1);
-		}
-	' "$1" "$pagekb" >>"$2"
+	perl "$top/scripts/proctree.pl" "$1" 0.1 >>"$2"
 }
 
 # What the sampler costs: CPU per sample while it watches a sleep.
