@@ -770,6 +770,32 @@ is_opaque(VipsImage *img)
 	return !r && min == 255;
 }
 
+/* libwebp and libheif take RGB or RGBA: grey becomes sRGB, and of more
+ * than four bands (a TIFF's extra samples) the first four are kept, as
+ * libvips' own savers keep them. */
+static VipsImage *
+rgb_or_rgba(struct conv *c, VipsImage *img)
+{
+	VipsImage *out;
+
+	if (img->Bands < 3) {
+		if (vips_colourspace(img, &out, VIPS_INTERPRETATION_sRGB, NULL)) {
+			fail(c, REASON_ENCODE, "colour", 1);
+			return NULL;
+		}
+		return out;
+	}
+	if (img->Bands > 4) {
+		if (vips_extract_band(img, &out, 0, "n", 4, NULL)) {
+			fail(c, REASON_ENCODE, "bands", 1);
+			return NULL;
+		}
+		return out;
+	}
+	g_object_ref(img);
+	return img;
+}
+
 /* libwebp calls this as it encodes: a stop or a timeout ends it. */
 static int
 webp_progress(int percent, const WebPPicture *pic)
@@ -790,12 +816,17 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	WebPConfig config;
 	WebPPicture pic;
 	WebPMemoryWriter w;
+	VipsImage *rgb;
 	void *pixels;
 	size_t len;
-	int ok, r;
+	int bands, ok, r;
 
-	pixels = render_here(img) ? render_to_memory(c, img, &len)
-				  : vips_image_write_to_memory(img, &len);
+	if (!(rgb = rgb_or_rgba(c, img)))
+		return -1;
+	bands = rgb->Bands;
+	pixels = render_here(rgb) ? render_to_memory(c, rgb, &len)
+				  : vips_image_write_to_memory(rgb, &len);
+	g_object_unref(rgb);
 	if (!pixels) {
 		fail_save(c, stage);
 		return -1;
@@ -813,7 +844,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	config.thread_level = (double)img->Xsize * img->Ysize >= WEBP_THREAD_MIN_PX;
 	pic.width = img->Xsize;
 	pic.height = img->Ysize;
-	ok = img->Bands == 4
+	ok = bands == 4
 		? WebPPictureImportRGBA(&pic, pixels, img->Xsize * 4)
 		: WebPPictureImportRGB(&pic, pixels, img->Xsize * 3);
 	g_free(pixels);
@@ -892,16 +923,8 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	unsigned char *plane;
 	int stride, r = -1;
 
-	/* libheif takes RGB or RGBA */
-	if (img->Bands < 3) {
-		if (vips_colourspace(img, &rgb, VIPS_INTERPRETATION_sRGB, NULL)) {
-			fail(c, REASON_ENCODE, "colour", 1);
-			return -1;
-		}
-	} else {
-		rgb = img;
-		g_object_ref(rgb);
-	}
+	if (!(rgb = rgb_or_rgba(c, img)))
+		return -1;
 	if (!(ctx = heif_context_alloc())) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		goto fail;
@@ -915,9 +938,11 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		e = heif_encoder_set_parameter_integer(enc, "speed", 9 - AVIF_EFFORT);
 	if (!e.code)
 		e = heif_encoder_set_parameter_string(enc, "chroma", q >= 90 ? "444" : "420");
+	/* aom's own option: another AV1 encoder, should libheif pick
+	 * one, goes without it, as heifsave would */
 	if (!e.code)
-		e = heif_encoder_set_parameter_string(enc, "aom:enable-intrabc",
-						      AVIF_INTRA_BLOCK_COPY ? "1" : "0");
+		(void)heif_encoder_set_parameter_string(enc, "aom:enable-intrabc",
+							AVIF_INTRA_BLOCK_COPY ? "1" : "0");
 	if (!e.code)
 		e = heif_image_create(rgb->Xsize, rgb->Ysize, heif_colorspace_RGB,
 				      rgb->Bands == 4 ? heif_chroma_interleaved_RGBA
@@ -930,6 +955,10 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		goto fail;
 	}
 	plane = heif_image_get_plane(pic, heif_channel_interleaved, &stride);
+	if (!plane || stride < 0 || (size_t)stride < VIPS_IMAGE_SIZEOF_LINE(rgb)) {
+		snprintf(c->err, sizeof(c->err), "libheif: no plane for %d bands", rgb->Bands);
+		goto fail;
+	}
 	/* libaom takes far longer than the pipeline: compute it here */
 	if (render_rows(c, rgb, plane, (size_t)stride)) {
 		fail_save(c, stage);
@@ -1287,6 +1316,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	m.load_scale = type == SRC_WEBP ? webp_scale_for(up_width, widths[n - 1]) : 1;
 	m.n_outputs = n * o->n_formats;
 	m.formats = format_mask(o);
+	m.avif_intrabc = o->keep_metadata;
 	est = mem_estimate(&m);
 	free(widths);
 	return est;

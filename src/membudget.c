@@ -52,11 +52,17 @@ static const double encode_fixed[FMT_COUNT] = {
  * WebP the most, come as PNG, GIF or WebP. */
 #define WEBP_PER_PX_FROM_JPEG 15.0
 
+/* With --keep-metadata AVIF goes through libvips' heifsave, which
+ * leaves intra block copy on: the worst calibration rows hold. */
+#define AVIF_PER_PX_INTRABC 140.0
+
 static double
-encode_px(int f, enum src_type type)
+encode_px(const struct mem_job *j, int f)
 {
-	if (f == FMT_WEBP && type == SRC_JPEG)
+	if (f == FMT_WEBP && j->type == SRC_JPEG)
 		return WEBP_PER_PX_FROM_JPEG;
+	if (f == FMT_AVIF && j->avif_intrabc)
+		return AVIF_PER_PX_INTRABC;
 	return encode_per_px[f];
 }
 
@@ -115,7 +121,7 @@ mem_estimate(const struct mem_job *j)
 		total += out_px * j->bands * j->sample_bytes;
 	for (f = 0; f < FMT_COUNT; f++)
 		if (j->formats & (1u << f)) {
-			double e = out_px * encode_px(f, j->type) + encode_fixed[f];
+			double e = out_px * encode_px(j, f) + encode_fixed[f];
 
 			if (e > enc)
 				enc = e;

@@ -94,5 +94,23 @@ is "$(json_get oibc/imgbake-manifest.json 'my $v = $j->{options}{encoders}{avif}
 run -f avif -Q avif=50 --keep-metadata -o okeep ibc
 is "$rc" 0 "--keep-metadata: exit 0" || show_run
 is "$(info okeep/pat.avif)" "320x240 uchar 3 srgb heifload" "--keep-metadata: a good AVIF"
+is "$(json_get okeep/imgbake-manifest.json 'my $v = $j->{options}{encoders}{avif}{intra_block_copy}; defined $v ? ($v ? "on" : "off") : "missing"')" on \
+	"--keep-metadata: the manifest records intra block copy on"
+
+# Extra bands (a TIFF's extra samples): the first four make RGBA, as
+# libvips' savers take them; AVIF stays heifsave's bytes.
+mkimg x5/base.v 200x120 3
+vips bandjoin_const x5/base.v x5/five.tif "200 90"
+rm -f x5/base.v
+run -f avif,webp -Q avif=50 -o ox5 x5
+is "$rc" 0 "five bands: exit 0" || show_run
+is "$(info ox5/five.avif)" "200x120 uchar 4 srgb heifload" "five bands: RGBA AVIF"
+is "$(info ox5/five.webp)" "200x120 uchar 4 srgb webpload" "five bands: RGBA WebP"
+vips copy x5/five.tif "ref5.avif[Q=50,compression=av1,effort=4,strip]"
+if cmp -s ox5/five.avif ref5.avif; then
+	pass "five bands: the AVIF bytes heifsave writes"
+else
+	fail "five bands: the AVIF bytes heifsave writes"
+fi
 
 done_testing

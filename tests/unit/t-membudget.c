@@ -44,6 +44,10 @@ main(void)
 	j = photo(SRC_JPEG, 6000, 4000, 1u << FMT_AVIF);
 	ok(mem_estimate(&j) > e, "AVIF needs more than WebP");
 	ok(mem_estimate(&j) >= 460ULL * MB, "24 MP to AVIF covers the measured 460 MB");
+	e = mem_estimate(&j);
+	j.avif_intrabc = 1;
+	ok(mem_estimate(&j) > e + 6000ULL * 4000 * 60,
+	   "AVIF through heifsave, intra block copy on, costs more again");
 
 	j = base;
 	j.interlaced = 1;
