@@ -605,12 +605,6 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 			fail(c, REASON_ENCODE, "alpha", 1);
 			return NULL;
 		}
-	} else if (f == FMT_WEBP && in->Bands < 3) {
-		/* libwebp takes RGB or RGBA */
-		if (vips_colourspace(in, &out, VIPS_INTERPRETATION_sRGB, NULL)) {
-			fail(c, REASON_ENCODE, "colour", 1);
-			return NULL;
-		}
 	} else if (vips_copy(in, &out, NULL)) {
 		fail(c, REASON_ENCODE, "copy", 1);
 		return NULL;
