@@ -10,14 +10,15 @@
 #   1  full-size WebP q80 of a photo corpus (59 images, icons to 40 MP):
 #      imgbake -j N -f webp -Q 80; xargs -P N vips copy; xargs -P N
 #      convert-im6.q16 -quality 80; xargs -P N cwebp -q 80; sharp-cli
-#      -f webp -q 80 over all the files
+#      -f webp -q 80 over all the files; one sharp-cli a file under
+#      xargs -P N
 #   2  the same on 1,000 small images (0.05-0.5 MP)
 #   3  a responsive set of the photo corpus: WebP q80 and AVIF q50 at
 #      widths 480, 960 and 1920 (never upscaled; a source narrower than
 #      480 gets one output at its own width), effort 4 and 4:2:0 chroma
 #      everywhere: imgbake -f webp,avif -w 480,960,1920; one vips
 #      thumbnail per output under xargs -P N; sharp-cli once per format
-#      and width
+#      and width; one sharp-cli per output under xargs -P N
 #   4  the decode floor: djpeg >/dev/null for the JPEGs, vips avg for the
 #      rest, under xargs -P N, over both trees
 #
@@ -614,6 +615,8 @@ label() {
 	*:cwebp) echo "xargs -P$ncpu cwebp" ;;
 	3:sharp) echo "sharp-cli, once per format and width" ;;
 	*:sharp) echo "sharp-cli, all files at once" ;;
+	3:sharp1) echo "xargs -P$ncpu sharp-cli, per output" ;;
+	*:sharp1) echo "xargs -P$ncpu sharp-cli, per file" ;;
 	3:thumb) echo "xargs -P$ncpu vips thumbnail, per output" ;;
 	4:photos) echo "djpeg / vips avg, photos" ;;
 	4:small) echo "djpeg / vips avg, small images" ;;
@@ -647,6 +650,12 @@ fmt_sharp() {
 	cd "$in"
 	tr '\n' '\0' <"$args" | sharp_node -f webp -q 80 --effort 4 -o "$out/{dir}/{name}.webp" -i
 }
+# one node process a file, as a shell loop over sharp-cli would run it
+fmt_sharp1() {
+	# shellcheck disable=SC2016
+	tr '\n' '\0' <"$args" | xargs -0 -P "$ncpu" -n 2 sh -c \
+		'exec node "$1" -f webp -q 80 --effort 4 -o "$3" -i "$2"' sh "$sharp_cli"
+}
 
 resp_imgbake() {
 	/usr/bin/time -f %M -o "$scratch/maxrss" "$imgbake" -q --timeout 0 -j "$ncpu" \
@@ -673,6 +682,17 @@ resp_sharp() {
 			-o "$out/{dir}/{name}-$w.$fmt" resize "$w" --withoutEnlargement -i || st=1
 	done
 	return "$st"
+}
+# one node process an output; args: source, output, width, format
+resp_sharp1() {
+	# shellcheck disable=SC2016
+	tr '\n' '\0' <"$args" | xargs -0 -P "$ncpu" -n 4 sh -c '
+		case $5 in
+		webp) q="-q 80" ;;
+		*) q="-q 50 --chromaSubsampling 4:2:0" ;;
+		esac
+		exec node "$1" -f "$5" $q --effort 4 -o "$3" resize "$4" --withoutEnlargement -i "$2"' \
+		sh "$sharp_cli"
 }
 sharp_fixup() {
 	while IFS=$tab read -r rel w h loader; do
@@ -779,7 +799,8 @@ for job in 1 2; do
 		print src "/" f; print out "/" s ".webp" }' "$list" >"$scratch/args.$job.cwebp"
 	cut -f1 "$list" >"$scratch/args.$job.sharp"
 	tools="imgbake:fmt_webp vips:fmt_vips im:fmt_im cwebp:fmt_cwebp"
-	[ -z "$sharp_cli" ] || tools="$tools sharp:fmt_sharp"
+	cp "$scratch/args.$job.im" "$scratch/args.$job.sharp1"
+	[ -z "$sharp_cli" ] || tools="$tools sharp:fmt_sharp sharp1:fmt_sharp1"
 	# shellcheck disable=SC2086
 	rounds "$job" $tools
 	if [ "$job" = 1 ]; then k=$nk; else k=$(( nk > 1 ? 2 : 1 )); fi
@@ -811,12 +832,16 @@ case $only in
 		if ($4 == 1) printf "%s/%s-%s.webp[Q=80,effort=4]\n", out, $5, $2
 		else printf "%s/%s-%s.avif[Q=50,effort=4,compression=av1]\n", out, $5, $2
 		print $2 }' "$scratch/owed" >"$scratch/args.3.thumb"
+	awk -F'\t' -v src="$in" -v out="$out" '{
+		f = ($4 == 1) ? "webp" : "avif"
+		print src "/" $1; printf "%s/%s-%s.%s\n", out, $5, $2, f; print $2; print f }' \
+		"$scratch/owed" >"$scratch/args.3.sharp1"
 	for w in 480 960 1920; do
 		awk -F'\t' -v w="$w" '$2 >= w || (w == 480 && $2 < 480) { print $1 }' "$list" \
 			>"$scratch/args.3.sharp.$w"
 	done
 	tools="imgbake:resp_imgbake thumb:resp_thumb"
-	[ -z "$sharp_cli" ] || tools="$tools sharp:resp_sharp"
+	[ -z "$sharp_cli" ] || tools="$tools sharp:resp_sharp sharp1:resp_sharp1"
 	# shellcheck disable=SC2086
 	rounds 3 $tools
 	longest 3 "$nk" -f webp,avif -Q webp=80,avif=50 -w 480,960,1920
@@ -879,7 +904,7 @@ echo
 	[ ! -s "$scratch/floor.mp" ] || sed 's/^/F\t/' "$scratch/floor.mp"
 	sed 's/^/R\t/' "$scratch/runs"
 	for j in 1 2 3; do
-		for t in imgbake vips im cwebp sharp thumb; do
+		for t in imgbake vips im cwebp sharp sharp1 thumb; do
 			printf 'L\t%s\t%s\t%s\n' "$j" "$t" "$(label "$j" "$t")"
 		done
 	done
@@ -1015,7 +1040,7 @@ awk -F'\t' -v n="$(wc -l <"$scratch/small.tsv")" '$1 == 2 { c[$2] = c[$2] " " $5
 
 [ ! -s "$scratch/cwebp-converted" ] ||
 	echo "cwebp read $(wc -l <"$scratch/cwebp-converted") GIF(s) converted to PNG before the timing"
-[ -z "$sharp_cli" ] || echo "sharp-cli ran with UV_THREADPOOL_SIZE=$ncpu and its default libvips concurrency"
+[ -z "$sharp_cli" ] || echo "sharp-cli ran with UV_THREADPOOL_SIZE=$ncpu when given all the files, with its defaults per file; its default libvips concurrency"
 cat "$scratch/notes"
 echo "total $(( $(date +%s) - start_all )) s"
 [ "$imgbake_failed" -eq 0 ] || exit 1
