@@ -77,7 +77,7 @@ static int
 add_source(struct inputs_ctx *c, const char *path)
 {
 	struct stat st;
-	char msg[256];
+	char msg[PATH_MAX + 80];
 	char *rel;
 	int ret;
 
@@ -90,9 +90,12 @@ add_source(struct inputs_ctx *c, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_NOT_REGULAR,
 				"not a regular file");
-	if (!(rel = named_rel(c, path)))
-		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_UNSAFE_PATH,
-				"path leads outside the base directory (see --base)");
+	if (!(rel = named_rel(c, path))) {
+		/* name the base: the fix is a --base that holds the file */
+		snprintf(msg, sizeof(msg), "path leads outside the base directory '%s' (see --base)",
+			 c->base);
+		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_UNSAFE_PATH, msg);
+	}
 	ret = plan_add(c->plan, path, rel, 1, JOB_PENDING, REASON_NONE, NULL);
 	free(rel);
 	return ret;

@@ -48,6 +48,8 @@ run --base "$T/base" -o out4 "$T/other/z.jpg"
 is "$rc" 1 "absolute path outside --base: exit 1" || show_run
 is "$(json_get out4/imgbake-manifest.json '$j->{sources}[0]{reason}')" unsafe-path \
 	"absolute path outside --base: reason unsafe-path"
+like "$err" "cannot convert '$T/other/z\\.jpg':.*outside the base directory '.*/base'" \
+	"absolute path outside --base: stderr names the base directory"
 
 run --base "$T/base" -o out5 "$T/base/y.jpg"
 is "$rc" 0 "absolute path inside --base: exit 0" || show_run
