@@ -31,7 +31,7 @@ OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
-	tests/unit/t-membudget tests/unit/t-shard
+	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup
 
 # libFuzzer targets for the parsers imgbake writes itself (tests/fuzz):
 # each links only the src objects it needs, rebuilt with the fuzzer and
@@ -81,6 +81,8 @@ tests/unit/t-options: tests/unit/t-options.o src/options.o src/paths.o src/shard
 tests/unit/t-shard: tests/unit/t-shard.o src/shard.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libxxhash)
 tests/unit/t-membudget: tests/unit/t-membudget.o src/membudget.o src/cgroup.o
+	$(CC) $(CFLAGS) -o $@ $^
+tests/unit/t-cgroup: tests/unit/t-cgroup.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)

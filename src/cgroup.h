@@ -1,14 +1,25 @@
 /*
- * The limits this process runs under, from its cgroup (v2).
+ * The limits this process runs under, from its cgroups: v2 (the unified
+ * hierarchy) or v1 (one hierarchy per controller, as on older
+ * Kubernetes nodes and many Slurm clusters), whichever the kernel has
+ * mounted.  A limit set on an ancestor group binds too, so each walks up
+ * to the top of the hierarchy that is visible and keeps the smallest.
+ *
+ * `root` is prepended to every path read (/proc/self/..., the mount
+ * points): NULL or "" for this system, a directory holding a copy of
+ * such files for tests.  Thread-safe; both read a few small files.
  */
 #ifndef IMGBAKE_CGROUP_H
 #define IMGBAKE_CGROUP_H
 
-#include <stddef.h>
+#include <stdint.h>
 
-/* Read the first word of `file` (e.g. "memory.max") in this process's
- * cgroup v2 directory into buf.  Returns 0, or -1 when there is no such
- * cgroup or file. */
-int cgroup_read(const char *file, char *buf, size_t len);
+/* The memory limit in bytes (v2 memory.max, v1 memory.limit_in_bytes);
+ * 0 when there is none or it cannot be read. */
+uint64_t cgroup_memory_limit(const char *root);
+
+/* The CPU quota in CPUs, rounded up (v2 cpu.max, v1 cpu.cfs_quota_us
+ * over cpu.cfs_period_us); 0 when there is none or it cannot be read. */
+int cgroup_cpu_limit(const char *root);
 
 #endif

@@ -498,9 +498,11 @@ main(int argc, char **argv)
 	if (!o.memory_budget)
 		o.memory_budget = mem_default_budget();
 	if (o.verbose)
-		report_error("%zu sources, at most %d jobs x %d libvips threads, "
-			     "memory budget %.0f MB, huge pages: %s", plan.n, o.jobs,
-			     threads, o.memory_budget / 1e6, alloc_huge_pages_state());
+		report_error("%zu source%s, at most %d job%s x %d libvips thread%s, "
+			     "memory budget %.0f MB, huge pages: %s",
+			     plan.n, plan.n == 1 ? "" : "s", o.jobs, o.jobs == 1 ? "" : "s",
+			     threads, threads == 1 ? "" : "s", o.memory_budget / 1e6,
+			     alloc_huge_pages_state());
 
 	run = (struct run){ .o = &o, .plan = &plan, .journal = -1 };
 	results = calloc(plan.n ? plan.n : 1, sizeof(*results));

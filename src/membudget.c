@@ -130,24 +130,11 @@ mem_estimate(const struct mem_job *j)
 	return (uint64_t)total;
 }
 
-/* memory.max of our cgroup v2, 0 when unlimited or unknown. */
-static uint64_t
-cgroup_memory_max(void)
-{
-	unsigned long long v;
-	char buf[64];
-
-	if (cgroup_read("memory.max", buf, sizeof(buf)) ||
-	    sscanf(buf, "%llu", &v) != 1)
-		return 0;	/* includes "max" */
-	return v;
-}
-
 uint64_t
 mem_default_budget(void)
 {
 	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t limit = cgroup_memory_max();
+	uint64_t limit = cgroup_memory_limit(NULL);
 	uint64_t budget;
 
 	if (limit && limit < ram)

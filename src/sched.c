@@ -236,20 +236,6 @@ out:
 	return ret;
 }
 
-/* The cgroup v2 CPU quota ("max" or "QUOTA PERIOD" in cpu.max), in
- * CPUs rounded up; 0 if none. */
-static int
-cgroup_cpu_quota(void)
-{
-	char buf[64];
-	long long quota, period;
-
-	if (cgroup_read("cpu.max", buf, sizeof(buf)) ||
-	    sscanf(buf, "%lld %lld", &quota, &period) != 2 || period <= 0)
-		return 0;
-	return (int)((quota + period - 1) / period);
-}
-
 int
 sched_cpu_count(void)
 {
@@ -258,7 +244,7 @@ sched_cpu_count(void)
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		n = CPU_COUNT(&set);
-	quota = cgroup_cpu_quota();
+	quota = cgroup_cpu_limit(NULL);
 	if (quota > 0 && quota < n)
 		n = quota;
 	return n > 0 ? n : 1;

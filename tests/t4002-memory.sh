@@ -52,4 +52,25 @@ like "$err" "did you mean 512M" "... with a hint"
 [ ! -e o3 ]
 ok $? "... and nothing is written"
 
+# A cgroup memory limit sets the default budget, a quarter of it.  This
+# needs root and a memory controller to make a group in: cgroup v1's
+# memory hierarchy, or v2 where the root delegates the controller.
+cg=
+if [ "$(id -u)" = 0 ] && [ -w /sys/fs/cgroup/memory/cgroup.procs ]; then
+	cg=/sys/fs/cgroup/memory/imgbake-test.$$ limit=memory.limit_in_bytes
+elif [ "$(id -u)" = 0 ] &&
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+	cg=/sys/fs/cgroup/imgbake-test.$$ limit=memory.max
+fi
+if [ -n "$cg" ] && mkdir "$cg" 2>/dev/null &&
+	echo $((512 << 20)) >"$cg/$limit" 2>/dev/null; then
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -v -j1 -o o4 src/p1.jpg' \
+		sh "$cg" "$IMGBAKE" >/dev/null 2>cg.err
+	like "$(cat cg.err)" 'memory budget 134 MB' \
+		"in a cgroup limited to 512 MB the default budget is 128 MB"
+	rmdir "$cg"
+else
+	skip "no cgroup memory controller to make a group in"
+fi
+
 done_testing
