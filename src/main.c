@@ -420,7 +420,7 @@ main(int argc, char **argv)
 	/* a run that converts: with huge pages, from here on */
 	if (!o.merge && !o.dry_run)
 		alloc_huge_pages(argv);
-	output_init();
+	output_init(o.fsync);
 	if (o.merge) {
 		if (manifest_merge(o.sources[0], o.sources + 1, o.n_sources - 1,
 				   err, sizeof(err))) {

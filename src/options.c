@@ -25,6 +25,7 @@ enum {
 	OPT_FORCE,
 	OPT_PRUNE,
 	OPT_LINK_DUPLICATES,
+	OPT_FSYNC,
 	OPT_ALLOW_OUTSIDE,
 	OPT_ALLOW_LOADER,
 	OPT_MAX_FRAMES,
@@ -74,6 +75,7 @@ static const struct opt_desc opt_table[] = {
 	{ "force", OPT_FORCE, NULL, "convert everything, even what is up to date" },
 	{ "prune", OPT_PRUNE, NULL, "delete outputs of earlier runs that this run no longer makes" },
 	{ "link-duplicates", OPT_LINK_DUPLICATES, NULL, "hard-link the outputs of identical sources instead of copying" },
+	{ "fsync", OPT_FSYNC, NULL, "flush each output to disk before renaming it into place" },
 	{ "shard", OPT_SHARD, "K/N", "convert only share K of N (0 <= K < N), or 'auto' from a job array" },
 	{ "shards", OPT_SHARDS, "N", "with --shard auto: the number of tasks, where the engine does not say" },
 	{ "merge-manifests", OPT_MERGE, NULL, "merge shard manifests: imgbake --merge-manifests OUT IN..." },
@@ -533,6 +535,9 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_KEEP_METADATA:
 			o->keep_metadata = 1;
+			break;
+		case OPT_FSYNC:
+			o->fsync = 1;
 			break;
 		case OPT_BACKGROUND:
 			if (parse_color(optarg, o->background))

@@ -49,11 +49,12 @@ struct options {
 
 	int jobs;			/* 0: as many as CPUs */
 	int dry_run, verbose, quiet, keep_metadata;
-	int show_version;
+	int show_version;		/* -V: main prints the versions */
 	int force;			/* rebuild even what is up to date */
 	int prune;			/* delete outputs no longer produced */
 	int link_duplicates;		/* hard-link, not copy, identical sources' outputs */
-	const char *libvips_version;	/* set by main: part of every recipe */		/* -V: main prints the versions */
+	int fsync;			/* outputs reach the disk before their rename */
+	const char *libvips_version;	/* set by main: part of every recipe */
 	unsigned char background[3];
 	uint64_t max_pixels;
 	uint64_t max_file_size;		/* bytes; 0: no limit */

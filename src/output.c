@@ -29,14 +29,46 @@ struct temp_slot {
 
 static struct temp_slot temp_slots[OUTPUT_MAX_SLOTS];
 static mode_t file_mode = 0644;
+static int durable;		/* --fsync */
 
 void
-output_init(void)
+output_init(int durable_writes)
 {
 	mode_t mask = umask(0);
 
 	umask(mask);
 	file_mode = 0666 & ~mask;
+	durable = durable_writes;
+}
+
+/* With --fsync, make the creation or rename of `path` durable: flush
+ * the directory it is in.  0, or -1 with errno.  A file system that
+ * cannot sync a directory (EINVAL) keeps it as durable as it can. */
+static int
+sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, r = -1, saved;
+
+	if (!durable)
+		return 0;
+	if (!slash)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (!dir)
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		r = fsync(fd) && errno != EINVAL ? -1 : 0;
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	saved = errno;
+	free(dir);
+	errno = saved;
+	return r;
 }
 
 int
@@ -45,7 +77,7 @@ output_mkdirs(const char *dir)
 	char *buf, *p;
 	int ret = 0;
 
-	if (!*dir || mkdir(dir, 0777) == 0 || errno == EEXIST)
+	if (!*dir || (mkdir(dir, 0777) == 0 && !sync_parent(dir)) || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT || !(buf = strdup(dir)))
 		return -1;
@@ -53,13 +85,13 @@ output_mkdirs(const char *dir)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0777) && errno != EEXIST) {
+		if (mkdir(buf, 0777) ? errno != EEXIST : sync_parent(buf)) {
 			ret = -1;
 			break;
 		}
 		*p = '/';
 	}
-	if (ret == 0 && mkdir(buf, 0777) && errno != EEXIST)
+	if (ret == 0 && (mkdir(buf, 0777) ? errno != EEXIST : sync_parent(buf)))
 		ret = -1;
 	free(buf);
 	return ret;
@@ -168,11 +200,18 @@ output_discard(struct tempfile *t)
 int
 output_commit(struct tempfile *t, char *err, size_t errlen)
 {
-	int fd = t->fd;
+	int fd = t->fd, r, saved;
 
 	t->fd = -1;
-	if (fchmod(fd, file_mode) || close(fd)) {
-		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(errno));
+	/* close(2) frees the descriptor even when it fails: once only */
+	r = fchmod(fd, file_mode) || (durable && fsync(fd)) ? -1 : 0;
+	saved = errno;
+	if (close(fd) && !r) {
+		r = -1;
+		saved = errno;
+	}
+	if (r) {
+		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(saved));
 		output_discard(t);
 		return -1;
 	}
@@ -186,9 +225,15 @@ output_commit(struct tempfile *t, char *err, size_t errlen)
 	t->slot = -1;
 	free(t->path);
 	t->path = NULL;
+	/* a failed job leaves no output: not one whose rename may not last */
+	if ((r = sync_parent(t->final_path))) {
+		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
+			 t->final_path, strerror(errno));
+		unlink(t->final_path);
+	}
 	free(t->final_path);
 	t->final_path = NULL;
-	return 0;
+	return r;
 }
 
 int
@@ -285,7 +330,11 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 		t.slot = -1;
 		free(t.path);
 		t.path = NULL;
-		ret = 0;
+		if ((ret = sync_parent(t.final_path))) {
+			snprintf(err, errlen, "cannot sync the directory of '%s': %s",
+				 dst, strerror(errno));
+			unlink(t.final_path);
+		}
 		goto out;
 	}
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {

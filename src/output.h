@@ -58,7 +58,10 @@ int output_copy(const char *src, const char *dst, int slot, int hard_link,
  * (SIGKILL leaves no chance to clean up).  Returns how many. */
 size_t output_sweep_temps(const char *dir);
 
-/* The process umask, read once at start-up by the main thread. */
-void output_init(void);
+/* Read the process umask, once at start-up by the main thread, before
+ * any worker.  With `durable`, every commit and copy is flushed to disk
+ * (fsync(2)) before its rename and its directory after it, so a crash
+ * or power failure leaves either the old file or the whole new one. */
+void output_init(int durable);
 
 #endif

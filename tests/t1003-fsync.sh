@@ -1,0 +1,75 @@
+#!/bin/sh
+# --fsync: every output, the manifest and every directory created reach
+# the disk in an order a crash cannot break: the file before its rename,
+# the rename (and each new directory) by a sync of its directory after.
+# Checked on the system calls, as traced by strace(1).
+. "$(dirname "$0")/lib.sh"
+
+mkimg src/a.jpg 80x60
+mkimg src/sub/deep/b.png 60x40
+cp src/a.jpg src/copy.jpg
+
+command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
+
+# traced ARG...: run imgbake under strace, one trace file per thread
+traced() {
+	rm -rf tr && mkdir tr
+	timeout -k 5 120 strace -f -ff -y -qq -e trace=fsync,rename,mkdir \
+		-o tr/t "$IMGBAKE" "$@" >/dev/null 2>err.txt
+	rc=$?
+}
+
+# In each thread's trace: a rename is preceded by an fsync of the file
+# renamed and followed by one of its directory; a successful mkdir is
+# followed by an fsync of its parent.  Prints the renames, those with
+# the file flushed before, those with the directory flushed after, the
+# mkdirs and those with the parent flushed after.
+check='
+	my ($ren, $before, $after, $mk, $mk_ok) = (0, 0, 0, 0, 0);
+	sub dir_of { my $p = shift; $p =~ s{/[^/]+$}{}; $p }
+	for my $f (glob "tr/t.*") {
+		open my $h, "<", $f or die;
+		my @l = grep { /^(fsync|rename|mkdir)\(/ } <$h>;
+		for my $i (0 .. $#l) {
+			my $next = $i < $#l ? $l[$i + 1] : "";
+			if ($l[$i] =~ /^rename\("([^"]+)", "([^"]+)"\)\s+= 0/) {
+				my ($tmp, $dst) = ($1, $2);
+				my $d = dir_of($dst);
+				$ren++;
+				$before++ if $i > 0 && $l[$i - 1] =~ /^fsync\(\d+<\Q$tmp\E>\)\s+= 0/;
+				$after++ if $next =~ /^fsync\(\d+<\Q$d\E>\)\s+= 0/;
+			} elsif ($l[$i] =~ /^mkdir\("([^"]+)", \d+\)\s+= 0/) {
+				my $d = dir_of($1);
+				$mk++;
+				$mk_ok++ if $next =~ /^fsync\(\d+<\Q$d\E>\)\s+= 0/;
+			}
+		}
+	}
+	print "$ren $before $after $mk $mk_ok\n";
+'
+
+out=$(pwd)/o
+traced --fsync -j2 -f webp,jpeg -w 40,80 -o "$out" src
+is "$rc" 0 "--fsync: exit 0" || diag "$(cat err.txt)"
+is "$(files o | grep -c '\.\(webp\|jpg\)$')" 10 "--fsync: every output written"
+set -- $(perl -e "$check")
+# a.jpg and its copy at 40 and 80 px, b.png at 40 only, in two formats
+is "$1" 11 "11 renames: 10 outputs and the manifest"
+is "$2" "$1" "each output flushed before its rename"
+is "$3" "$1" "... and its directory after"
+is "$4" 3 "3 directories created: o, o/sub and o/sub/deep"
+is "$5" "$4" "each new directory's parent flushed after the mkdir"
+
+traced --fsync --link-duplicates --force -f webp -o "$out" src
+is "$rc" 0 "--fsync --link-duplicates: exit 0" || diag "$(cat err.txt)"
+is "$(stat -c %h o/copy.webp)" 2 "the duplicate is a hard link"
+set -- $(perl -e "$check")
+is "$1" 4 "4 renames: a, the link to it, b and the manifest"
+is "$2" 3 "the three files written are flushed before their rename"
+is "$3" "$1" "every rename, the link's too, is flushed by its directory"
+
+traced -f webp -o "$(pwd)/o2" src
+is "$rc" 0 "without --fsync: exit 0"
+is "$(cat tr/t.* | grep -c '^fsync(')" 0 "without --fsync: no fsync at all"
+
+done_testing
