@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libexif/exif-data.h>
 #include <libheif/heif.h>
 #include <vips/vips.h>
 #include <vips/vector.h>	/* vips_vector_set_enabled() */
@@ -907,7 +909,99 @@ heif_out_write(struct heif_context *ctx, const void *data, size_t size, void *us
 	return e;
 }
 
-/* AVIF without metadata, through libheif itself rather than heifsave.
+/* --keep-metadata: the source's EXIF made true of the output, as
+ * libvips' savers do it internally (with libexif too): upright
+ * (orientation 1) and the output's size.  Every other tag, known to
+ * libexif or not, is kept.  Returns a malloc'ed block ("Exif\0\0" and
+ * the TIFF structure) and its length, or NULL when libexif finds no
+ * EXIF there: then the blob goes as it is. */
+static unsigned char *
+exif_for_output(const void *data, size_t len, int width, int height,
+	unsigned int *out_len)
+{
+	static const ExifTag dims[2] = {
+		EXIF_TAG_PIXEL_X_DIMENSION, EXIF_TAG_PIXEL_Y_DIMENSION,
+	};
+	ExifData *ed = exif_data_new();
+	ExifByteOrder order;
+	ExifEntry *e;
+	unsigned char *out = NULL;
+
+	*out_len = 0;
+	if (!ed || len > UINT_MAX)
+		goto out;
+	exif_data_unset_option(ed, EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
+	exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+	exif_data_load_data(ed, data, (unsigned int)len);
+	if (!ed->ifd[EXIF_IFD_0]->count)
+		goto out;
+	order = exif_data_get_byte_order(ed);
+	e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+	if (e && e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->size >= 2)
+		exif_set_short(e->data, order, 1);
+	for (int i = 0; i < 2; i++) {
+		unsigned v = i ? (unsigned)height : (unsigned)width;
+
+		if (!(e = exif_content_get_entry(ed->ifd[EXIF_IFD_EXIF], dims[i])) ||
+		    e->components != 1)
+			continue;
+		if (e->format == EXIF_FORMAT_SHORT && e->size >= 2 && v <= 0xffff)
+			exif_set_short(e->data, order, (ExifShort)v);
+		else if (e->format == EXIF_FORMAT_LONG && e->size >= 4)
+			exif_set_long(e->data, order, v);
+	}
+	exif_data_save_data(ed, &out, out_len);
+out:
+	if (ed)
+		exif_data_unref(ed);
+	return out;
+}
+
+/* --keep-metadata: an ICC profile goes with the picture, if it is one
+ * for RGB (grey pictures become RGB without an ICC transform). */
+static struct heif_error
+avif_add_icc(struct heif_image *pic, VipsImage *img)
+{
+	struct heif_error ok = { heif_error_Ok, heif_suberror_Unspecified, "" };
+	const void *data;
+	size_t len;
+
+	if (!vips_image_get_typeof(img, VIPS_META_ICC_NAME) ||
+	    vips_image_get_blob(img, VIPS_META_ICC_NAME, &data, &len) ||
+	    len < 20 || memcmp((const char *)data + 16, "RGB ", 4))
+		return ok;
+	return heif_image_set_raw_color_profile(pic, "prof", data, len);
+}
+
+/* --keep-metadata: EXIF (made true of the output) and XMP, as items
+ * of the encoded picture. */
+static struct heif_error
+avif_add_metadata(struct heif_context *ctx, struct heif_image_handle *handle,
+	VipsImage *img)
+{
+	struct heif_error e = { heif_error_Ok, heif_suberror_Unspecified, "" };
+	const void *data;
+	size_t len;
+
+	if (vips_image_get_typeof(img, VIPS_META_EXIF_NAME) &&
+	    !vips_image_get_blob(img, VIPS_META_EXIF_NAME, &data, &len)) {
+		unsigned int fixed_len;
+		unsigned char *fixed = exif_for_output(data, len, img->Xsize,
+						       img->Ysize, &fixed_len);
+
+		e = fixed ? heif_context_add_exif_metadata(ctx, handle, fixed, (int)fixed_len)
+			  : heif_context_add_exif_metadata(ctx, handle, data, (int)len);
+		free(fixed);
+		if (e.code)
+			return e;
+	}
+	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
+	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len))
+		e = heif_context_add_XMP_metadata(ctx, handle, data, (int)len);
+	return e;
+}
+
+/* AVIF through libheif itself rather than heifsave.
  * The settings are heifsave's (quality, speed 9 - effort, 4:2:0 below
  * Q90, libheif's four libaom threads), so photographs come out byte
  * for byte the same; one is added: libaom's intra block copy is off.
@@ -923,6 +1017,7 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	struct heif_context *ctx = NULL;
 	struct heif_encoder *enc = NULL;
 	struct heif_image *pic = NULL;
+	struct heif_image_handle *handle = NULL;
 	struct heif_encoding_options *opt = NULL;
 	struct heif_error e = { heif_error_Ok, heif_suberror_Unspecified, "" };
 	VipsImage *rgb = NULL;
@@ -956,6 +1051,8 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	if (!e.code)
 		e = heif_image_add_plane(pic, heif_channel_interleaved,
 					 rgb->Xsize, rgb->Ysize, 8);
+	if (!e.code && c->o->keep_metadata)
+		e = avif_add_icc(pic, img);
 	if (e.code) {
 		snprintf(c->err, sizeof(c->err), "libheif: %s", e.message);
 		goto fail;
@@ -975,7 +1072,10 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		goto fail;
 	}
 	opt->save_alpha_channel = rgb->Bands == 4;
-	e = heif_context_encode_image(ctx, pic, enc, opt, NULL);
+	e = heif_context_encode_image(ctx, pic, enc, opt,
+				      c->o->keep_metadata ? &handle : NULL);
+	if (!e.code && handle)
+		e = avif_add_metadata(ctx, handle, img);
 	if (e.code) {
 		snprintf(c->err, sizeof(c->err), "libheif: %s", e.message);
 		goto fail;
@@ -997,6 +1097,8 @@ fail:
 out:
 	if (opt)
 		heif_encoding_options_free(opt);
+	if (handle)
+		heif_image_handle_release(handle);
 	if (pic)
 		heif_image_release(pic);
 	if (enc)
@@ -1046,18 +1148,13 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		fail(c, REASON_LIMIT, stage, 0);
 		return -1;
 	}
-	if (f == FMT_AVIF && strip)
+	if (f == FMT_AVIF)
 		return avif_encode(c, img, q, fd, stage);
 	if (!(target = vips_target_new_to_descriptor(fd))) {
 		fail(c, REASON_IO, "write", 1);
 		return -1;
 	}
 	switch (f) {
-	case FMT_AVIF:
-		r = vips_heifsave_target(img, target, "Q", q,
-					 "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
-					 "effort", AVIF_EFFORT, "strip", strip, NULL);
-		break;
 	case FMT_JPEG:
 		r = vips_jpegsave_target(img, target, "Q", q,
 					 "optimize_coding", JPEG_OPTIMIZE_CODING,
@@ -1322,7 +1419,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	m.load_scale = type == SRC_WEBP ? webp_scale_for(up_width, widths[n - 1]) : 1;
 	m.n_outputs = n * o->n_formats;
 	m.formats = format_mask(o);
-	m.avif_intrabc = o->keep_metadata;
+	m.avif_intrabc = AVIF_INTRA_BLOCK_COPY;
 	est = mem_estimate(&m);
 	free(widths);
 	return est;

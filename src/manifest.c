@@ -91,7 +91,7 @@ options_json(const struct options *o)
 			 "encoders", json_pack("{s:{s:i}, s:{s:s, s:i, s:b}, s:{s:b}, s:{s:i}}",
 					       "webp", "effort", WEBP_EFFORT,
 					       "avif", "codec", "av1", "effort", AVIF_EFFORT,
-					       "intra_block_copy", AVIF_INTRA_BLOCK_COPY || o->keep_metadata,
+					       "intra_block_copy", AVIF_INTRA_BLOCK_COPY,
 					       "jpeg", "optimize_coding", JPEG_OPTIMIZE_CODING,
 					       "png", "compression", PNG_COMPRESSION));
 	if (j && o->shard_count > 1) {

@@ -52,8 +52,8 @@ static const double encode_fixed[FMT_COUNT] = {
  * WebP the most, come as PNG, GIF or WebP. */
 #define WEBP_PER_PX_FROM_JPEG 15.0
 
-/* With --keep-metadata AVIF goes through libvips' heifsave, which
- * leaves intra block copy on: the worst calibration rows hold. */
+/* AVIF with libaom's intra block copy on (heifsave's way, not
+ * imgbake's): the worst calibration rows hold. */
 #define AVIF_PER_PX_INTRABC 140.0
 
 static double

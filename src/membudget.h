@@ -23,8 +23,7 @@ struct mem_job {
 	int out_width, out_height;	/* largest output */
 	int n_outputs;		/* widths x formats */
 	unsigned formats;	/* bit (1 << enum out_format) per format */
-	int avif_intrabc;	/* AVIF through heifsave (--keep-metadata),
-				 * with libaom's intra block copy on */
+	int avif_intrabc;	/* AVIF with libaom's intra block copy on */
 };
 
 /* Upper bound, in bytes, of the job's RSS growth at its peak. */

@@ -40,4 +40,30 @@ o=$(hdr "$kept" orientation)
 [ -z "$o" ] || [ "$o" = 1 ]
 ok $? "--keep-metadata: the kept orientation is reset (got '$o')"
 
+# AVIF goes through libheif with the EXIF rewritten; heifload hides the
+# EXIF orientation, so read it from the TIFF structure in the file
+exif_orientation() {
+	perl -0777 -ne '
+		my $at = index($_, "MM\0*"); my $be = 1;
+		if ($at < 0) { $at = index($_, "II*\0"); $be = 0 }
+		exit if $at < 0;
+		my $t = substr($_, $at);
+		my ($s, $l) = $be ? ("n", "N") : ("v", "V");
+		my $ifd = unpack($l, substr($t, 4, 4));
+		my $n = unpack($s, substr($t, $ifd, 2));
+		for my $i (0 .. $n - 1) {
+			my $e = substr($t, $ifd + 2 + 12 * $i, 12);
+			print unpack($s, substr($e, 8, 2)), "\n" if unpack($s, $e) == 0x112;
+		}' "$1"
+}
+if have_saver avif; then
+	run --keep-metadata -f avif -w 100 -o ka o6.jpg
+	is "$rc" 0 "--keep-metadata AVIF: exit 0" || show_run
+	is "$(size ka/o6-100.avif)" 100x150 "--keep-metadata AVIF: rotated"
+	is "$(exif_orientation o6.jpg)" 6 "precondition: the source's EXIF says 6"
+	is "$(exif_orientation ka/o6-100.avif)" 1 "--keep-metadata AVIF: the EXIF says 1"
+	like "$(vipsheader -a ka/o6-100.avif 2>/dev/null)" 'PixelXDimension: 100 ' \
+		"--keep-metadata AVIF: the EXIF has the output's width"
+fi
+
 done_testing

@@ -28,5 +28,11 @@ is "$rc" 0 "--keep-metadata: exit 0" || show_run
 like "$(webpmux -info k/exif.webp 2>&1)" 'EXIF' "--keep-metadata: the webp has EXIF"
 is "$(json_get k/imgbake-manifest.json '$j->{options}{keep_metadata}')" true \
 	"manifest: keep_metadata true"
+if have_saver avif; then
+	run --keep-metadata -f avif -o ka exif.jpg
+	is "$rc" 0 "--keep-metadata AVIF: exit 0" || show_run
+	like "$(vipsheader -a ka/exif.avif 2>/dev/null)" '^exif-data' \
+		"--keep-metadata: the avif has EXIF"
+fi
 
 done_testing
