@@ -1581,7 +1581,7 @@ convert_list_formats(const struct options *o)
 		{ "GIF", "gifload" }, { "TIFF", "tiffload" }, { "HEIF/AVIF", "heifload" },
 	};
 	static const char *const savers[FMT_COUNT] = {
-		[FMT_WEBP] = "webpsave", [FMT_AVIF] = "heifsave",
+		[FMT_WEBP] = "webpsave", [FMT_AVIF] = "libheif",
 		[FMT_JPEG] = "jpegsave", [FMT_PNG] = "pngsave",
 	};
 	size_t i;
@@ -1595,9 +1595,14 @@ convert_list_formats(const struct options *o)
 	printf("Other libvips loaders, blocked unless --allow-loader NAME:\n");
 	vips_foreign_map("VipsForeignLoad", list_loader, (void *)o, NULL);
 	printf("Output:\n");
-	for (f = 0; f < FMT_COUNT; f++)
-		printf("  %-14s %-10s %s\n", format_name(f), savers[f],
-		       vips_type_find("VipsOperation", savers[f]) ? "yes" :
-		       "missing from this libvips");
+	for (f = 0; f < FMT_COUNT; f++) {
+		/* AVIF is encoded by libheif itself, with its AV1 encoder */
+		int avif = f == FMT_AVIF;
+		int have = avif ? heif_have_encoder_for_format(heif_compression_AV1)
+				: vips_type_find("VipsOperation", savers[f]) != 0;
+
+		printf("  %-14s %-10s %s\n", format_name(f), savers[f], have ? "yes" :
+		       avif ? "no AV1 encoder in this libheif" : "missing from this libvips");
+	}
 	return fflush(stdout) ? -1 : 0;
 }

@@ -60,7 +60,7 @@ run --list-formats
 is "$rc" 0 "--list-formats: exit 0"
 like "$out" '  JPEG +jpegload +yes' "--list-formats: JPEG and its loader"
 like "$out" '  svgload +blocked' "--list-formats: SVG's loader is blocked"
-like "$out" '  avif +heifsave +yes' "--list-formats: AVIF output"
+like "$out" '  avif +libheif +yes' "--list-formats: AVIF output, by libheif's AV1 encoder"
 run --list-formats --allow-loader svgload
 like "$out" '  svgload +allowed' "--list-formats: --allow-loader shows as allowed"
 
