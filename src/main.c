@@ -161,14 +161,21 @@ print_written(const struct options *o, const struct job *j, const struct result 
 	fflush(stdout);
 }
 
-/* A job just finished (in any order): progress counts it now. */
+/* A job just finished (in any order): progress counts it now, and what
+ * it converted goes into the journal now, so that a run killed at any
+ * moment leaves every finished source for the next run to resume from,
+ * not only those before the first unfinished one in the plan.  The
+ * copies of a duplicate are made, and journaled, in job_done. */
 static void
 job_finished(void *ctx, size_t i)
 {
 	struct run *r = ctx;
 
-	if (r->plan->jobs[i].dup_of < 0)
-		progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
+	if (r->plan->jobs[i].dup_of >= 0)
+		return;
+	progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
+	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
+		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
 }
 
 static void
@@ -202,9 +209,9 @@ job_done(void *ctx, size_t i)
 		stop_signal = STOP_DISK_FULL;
 		report_error("the output device is full: stopping");
 	}
-	/* what finished survives a kill: the next run resumes from it */
-	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
-		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
+	/* a duplicate's copies survive a kill too (job_finished for the rest) */
+	if (j->dup_of >= 0 && res->status == JOB_CONVERTED && r->journal >= 0)
+		manifest_journal_append(r->journal, j, res);
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
 	/* copies of a duplicate are counted here, once they are made */

@@ -155,4 +155,29 @@ else
 	skip "-m FILE run finished before SIGKILL (machine too fast)"
 fi
 
+# ---- the journal follows the order jobs finish in, not the plan ---------------
+
+# order/a.jpg comes first in the plan but, the smallest, starts last: the
+# sources that finish before it are in the journal all the same, so a
+# kill loses none of them.
+mkimg order/a.jpg 32x32
+for i in 1 2 3 4 5 6; do
+	mkimg "order/p$i.jpg" 512x384
+done
+"$IMGBAKE" -j2 -f webp,avif -o o3 order >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ] && [ "$(journal_lines o3/imgbake-manifest.json.journal)" -lt 1 ] &&
+	kill -0 $pid 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -KILL $pid 2>/dev/null
+{ wait $pid; } 2>/dev/null
+is "$?" 137 "plan order: a source finished first is journaled before the run ends"
+cp o3/imgbake-manifest.json.journal j4 2>/dev/null
+cmp_ok "$(journal_lines j4)" -ge 1 "plan order: the journal holds a finished source"
+is "$(journaled j4 | grep -c 'order/a\.jpg')" 0 \
+	"plan order: ... though the plan's first source is not among them"
+
 done_testing
