@@ -65,7 +65,18 @@ struct conv {
 	int lenient;		/* this pass decodes with fail_on none */
 	int opaque;		/* the picture in memory has an alpha of 255 */
 	off_t bytes;		/* of the opened source */
+	struct staged *staged;	/* outputs written, to rename at the end */
+	int n_staged;
 	char err[1024];
+};
+
+/* An output written under its temporary name: a job renames all of
+ * them into place once every one is written, so a job that fails
+ * halfway leaves what an earlier run made as it was. */
+struct staged {
+	struct tempfile t;
+	size_t out;		/* its record in res->outputs */
+	int published;		/* renamed into place */
 };
 
 static double
@@ -509,9 +520,13 @@ decode(struct conv *c, int fd, int largest)
 		g_object_unref(img);
 		g_object_unref(src);
 		img = NULL;
-		if (lseek(fd, 0, SEEK_SET) ||
-		    !(src = vips_source_new_from_descriptor(fd))) {
-			src = NULL;
+		src = NULL;
+		if (lseek(fd, 0, SEEK_SET)) {
+			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+			fail(c, REASON_IO, "read", 0);
+			goto out;
+		}
+		if (!(src = vips_source_new_from_descriptor(fd))) {
 			fail(c, REASON_IO, "read", 1);
 			goto out;
 		}
@@ -1204,7 +1219,8 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	char *rel = plan_output_path(c->o, c->job, f, name_width);
 	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
 	char stage[64], recipe[17];
-	struct tempfile t = { -1, -1, NULL, NULL };
+	struct tempfile t = { -1, NULL, NULL, NULL };
+	struct staged *grown;
 	VipsImage *ready = NULL;
 	struct stat st;
 	struct stat there;
@@ -1273,10 +1289,18 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		fail(c, REASON_COLLISION, "write", 0);
 		goto out;
 	}
-	if (output_commit(&t, c->err, sizeof(c->err))) {
+	if (output_finish(&t, c->err, sizeof(c->err))) {
 		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
+	if (!(grown = realloc(c->staged, (size_t)(c->n_staged + 1) * sizeof(*grown)))) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		fail(c, REASON_IO, "write", 0);
+		goto out;
+	}
+	c->staged = grown;
+	c->staged[c->n_staged++] = (struct staged){ t, c->res->n_outputs, 0 };
+	t = (struct tempfile){ -1, NULL, NULL, NULL };
 	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
 			 recipe);
 	rel = NULL;
@@ -1289,34 +1313,54 @@ out:
 	return ret;
 }
 
-static int
-is_reused(const struct job *job, const char *path)
+/* Every output is written: rename them all into place. */
+static void
+publish_outputs(struct conv *c)
 {
-	size_t k;
+	int i;
 
-	for (k = 0; k < job->n_reuse; k++)
-		if (!strcmp(job->reuse[k].path, path))
-			return 1;
-	return 0;
+	if (*c->stop) {
+		fail(c, REASON_INTERRUPTED, "write", 0);
+		return;
+	}
+	for (i = 0; i < c->n_staged; i++) {
+		if (output_publish(&c->staged[i].t, c->err, sizeof(c->err))) {
+			fail(c, REASON_IO, "write", 0);
+			return;
+		}
+		c->staged[i].published = 1;
+	}
 }
 
-/* A failed job leaves no new outputs: remove the ones it wrote (those
- * of an earlier run stay, for --prune to judge). */
+/* A failed job leaves no new outputs: its temporary files go, and an
+ * earlier run's outputs stay as they were (for --prune to judge), but
+ * for those a failed rename halfway through publishing has replaced. */
 static void
-remove_written(struct conv *c)
+drop_staged(struct conv *c)
 {
 	struct result *res = c->res;
 	size_t i;
+	int k;
 
-	for (i = 0; i < res->n_outputs; i++) {
-		char *full = is_reused(c->job, res->outputs[i].path) ? NULL :
-			     path_join(c->o->output_dir, res->outputs[i].path);
+	for (k = 0; k < c->n_staged; k++) {
+		struct staged *s = &c->staged[k];
 
-		if (full)
-			unlink(full);
-		free(full);
-		free(res->outputs[i].path);
+		if (res->status == JOB_FAILED && s->published && s->out < res->n_outputs) {
+			char *full = path_join(c->o->output_dir, res->outputs[s->out].path);
+
+			if (full)
+				unlink(full);
+			free(full);
+		}
+		output_discard(&s->t);
 	}
+	free(c->staged);
+	c->staged = NULL;
+	c->n_staged = 0;
+	if (res->status != JOB_FAILED)
+		return;
+	for (i = 0; i < res->n_outputs; i++)
+		free(res->outputs[i].path);
 	free(res->outputs);
 	res->outputs = NULL;
 	res->n_outputs = 0;
@@ -1495,10 +1539,11 @@ convert_once(struct conv *c)
 	}
 	convert_widths(c, base, widths, n_targets, name_width);
 	if (res->status != JOB_FAILED)
+		publish_outputs(c);
+	if (res->status != JOB_FAILED)
 		res->status = JOB_CONVERTED;
 out:
-	if (res->status == JOB_FAILED)
-		remove_written(c);
+	drop_staged(c);
 	if (base)
 		g_object_unref(base);
 	free(widths);

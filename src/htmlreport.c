@@ -751,7 +751,7 @@ html_report_write(const struct options *o, const struct plan *p,
 	struct row *rows = NULL;
 	char *page_dir = NULL, *out_root = NULL, *prefix = NULL;
 	char qpath[1024];
-	struct tempfile t = { .fd = -1, .slot = -1 };
+	struct tempfile t = { .fd = -1, .reg = NULL };
 	struct sink sink = { -1, 0 };
 	FILE *f = NULL;
 	size_t i, n_rows = 0;

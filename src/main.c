@@ -487,6 +487,12 @@ main(int argc, char **argv)
 		o.jobs = cpus;
 	if (o.jobs > OUTPUT_MAX_SLOTS - 1)
 		o.jobs = OUTPUT_MAX_SLOTS - 1;
+	/* a job holds all its outputs until it renames them together */
+	if (output_workers(o.jobs, (o.n_widths ? o.n_widths : 1) *
+				   (o.n_formats ? o.n_formats : 1))) {
+		report_error("out of memory");
+		goto out;
+	}
 	/* jobs x libvips threads per job ~ CPUs */
 	threads = cpus / o.jobs > 1 ? cpus / o.jobs : 1;
 	if (convert_init(argv[0], threads, &o, err, sizeof(err))) {

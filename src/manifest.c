@@ -253,6 +253,16 @@ out:
 	return ret;
 }
 
+static int
+exclude_output(const struct options *o, struct walk_exclude *ex, const char *rel)
+{
+	char *full = path_join(o->output_dir, rel);
+	int r = !full || walk_exclude_add(ex, full) ? -1 : 0;
+
+	free(full);
+	return r;
+}
+
 int
 manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm,
 	struct walk_exclude *ex)
@@ -260,15 +270,13 @@ manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm
 	size_t i, k;
 
 	for (i = 0; i < pm->n; i++)
-		for (k = 0; k < pm->sources[i].n_outputs; k++) {
-			char *full = path_join(o->output_dir, pm->sources[i].outputs[k].path);
-
-			if (!full || walk_exclude_add(ex, full)) {
-				free(full);
+		for (k = 0; k < pm->sources[i].n_outputs; k++)
+			if (exclude_output(o, ex, pm->sources[i].outputs[k].path))
 				return -1;
-			}
-			free(full);
-		}
+	/* stale outputs still on disk are imgbake's too, not sources */
+	for (i = 0; i < pm->n_stale; i++)
+		if (exclude_output(o, ex, pm->stale[i].path))
+			return -1;
 	return 0;
 }
 

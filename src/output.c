@@ -1,16 +1,20 @@
 /*
  * Atomic output files and the registry of live temporary files.
  *
- * The registry is a fixed array of slots, one per worker, so a worker
- * registers its temporary file without a lock, and the signal handler
- * can walk it without taking one: a slot's name is written completely
- * before its `live` flag is raised and the flag is cleared before the
- * name is reused.  The handler only reads and calls unlink(2).
+ * The registry is an array of slots, a group of them for each worker
+ * (as many as one job has outputs, since a job's outputs are renamed
+ * into place together at its end) and one for the main thread, so a
+ * thread registers its temporary files without a lock, and the signal
+ * handler can walk them without taking one: a slot's name is written
+ * completely before its `live` flag is raised and the flag is cleared
+ * before the name is reused.  The handler only reads and calls
+ * unlink(2).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,11 @@ struct temp_slot {
 	char path[PATH_MAX];
 };
 
-static struct temp_slot temp_slots[OUTPUT_MAX_SLOTS];
+/* The main thread's slot, and the workers' groups once output_workers
+ * has made them; never freed, as a signal may come at any time. */
+static struct temp_slot main_slot;
+static struct temp_slot *_Atomic worker_slots;
+static atomic_int n_groups, group_size;
 static mode_t file_mode = 0644;
 static int durable;		/* --fsync */
 
@@ -39,6 +47,37 @@ output_init(int durable_writes)
 	umask(mask);
 	file_mode = 0666 & ~mask;
 	durable = durable_writes;
+}
+
+int
+output_workers(int n, int per_worker)
+{
+	struct temp_slot *slots;
+
+	if (n < 1 || per_worker < 1 || n >= OUTPUT_MAX_SLOTS ||
+	    !(slots = calloc((size_t)n * (size_t)per_worker, sizeof(*slots))))
+		return -1;
+	atomic_store(&group_size, per_worker);
+	atomic_store(&worker_slots, slots);
+	atomic_store(&n_groups, n);
+	return 0;
+}
+
+/* A free slot of group `group`, or NULL. */
+static struct temp_slot *
+free_slot(int group)
+{
+	struct temp_slot *slots = atomic_load(&worker_slots);
+	int k, size = atomic_load(&group_size);
+
+	if (group == OUTPUT_MAX_SLOTS - 1)
+		return atomic_load(&main_slot.live) ? NULL : &main_slot;
+	if (group < 0 || group >= atomic_load(&n_groups))
+		return NULL;
+	for (k = 0; k < size; k++)
+		if (!atomic_load(&slots[group * size + k].live))
+			return &slots[group * size + k];
+	return NULL;
 }
 
 /* With --fsync, make the creation or rename of `path` durable: flush
@@ -71,8 +110,8 @@ sync_parent(const char *path)
 	return r;
 }
 
-int
-output_mkdirs(const char *dir)
+static int
+mkdirs(const char *dir)
 {
 	char *buf, *p;
 	int ret = 0;
@@ -97,10 +136,30 @@ output_mkdirs(const char *dir)
 	return ret;
 }
 
+/* With --fsync the lock makes "the directory exists" mean "its entry is
+ * on disk": without it a worker finding a directory that another has
+ * just made (EEXIST) could commit an output into it before the maker's
+ * sync of the parent, and a crash then would lose a reported output. */
+int
+output_mkdirs(const char *dir)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int ret, saved;
+
+	if (!durable)
+		return mkdirs(dir);
+	pthread_mutex_lock(&lock);
+	ret = mkdirs(dir);
+	saved = errno;
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+	return ret;
+}
+
 /* mkostemp(3), but the name is in registry slot `slot` (and marked
  * live) before open(2) can create the file. */
 static int
-create_registered(char *path, int slot)
+create_registered(char *path, struct temp_slot *reg)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	static atomic_uint counter;
@@ -112,13 +171,13 @@ create_registered(char *path, int slot)
 	for (tries = 0; tries < 100; tries++) {
 		for (i = 0; i < 6; i++)
 			path[len - 6 + i] = chars[rand_r(&seed) % (sizeof(chars) - 1)];
-		atomic_store(&temp_slots[slot].live, 0);
-		memcpy(temp_slots[slot].path, path, len + 1);
-		atomic_store(&temp_slots[slot].live, 1);
+		atomic_store(&reg->live, 0);
+		memcpy(reg->path, path, len + 1);
+		atomic_store(&reg->live, 1);
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
-		atomic_store(&temp_slots[slot].live, 0);
+		atomic_store(&reg->live, 0);
 		if (errno != EEXIST)
 			return -1;
 	}
@@ -132,16 +191,17 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	const char *slash = strrchr(final_path, '/');
 	size_t dlen = slash ? (size_t)(slash - final_path) : 0;
 	const char *base = slash ? slash + 1 : final_path;
+	struct temp_slot *reg = free_slot(slot);
 	char *dir = NULL;
 	int saved;
 
 	t->fd = -1;
-	t->slot = -1;
+	t->reg = NULL;
 	t->path = NULL;
 	t->final_path = NULL;
-	if (slot < 0 || slot >= OUTPUT_MAX_SLOTS) {
+	if (!reg) {
 		errno = EINVAL;
-		snprintf(err, errlen, "too many writers");
+		snprintf(err, errlen, "too many temporary files at once");
 		return -1;
 	}
 	if (!(dir = strndup(final_path, dlen)) || !(t->final_path = strdup(final_path)))
@@ -162,9 +222,9 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	}
 	/* register each candidate name before the file can exist, so a
 	 * signal at any moment finds every temporary file in the registry */
-	if ((t->fd = create_registered(t->path, slot)) < 0)
+	if ((t->fd = create_registered(t->path, reg)) < 0)
 		goto fail;
-	t->slot = slot;
+	t->reg = reg;
 	free(dir);
 	return 0;
 fail:
@@ -184,9 +244,9 @@ output_discard(struct tempfile *t)
 		close(t->fd);
 		t->fd = -1;
 	}
-	if (t->slot >= 0) {
-		atomic_store(&temp_slots[t->slot].live, 0);
-		t->slot = -1;
+	if (t->reg) {
+		atomic_store(&t->reg->live, 0);
+		t->reg = NULL;
 	}
 	if (t->path) {
 		unlink(t->path);
@@ -198,7 +258,7 @@ output_discard(struct tempfile *t)
 }
 
 int
-output_commit(struct tempfile *t, char *err, size_t errlen)
+output_finish(struct tempfile *t, char *err, size_t errlen)
 {
 	int fd = t->fd, r, saved;
 
@@ -213,18 +273,32 @@ output_commit(struct tempfile *t, char *err, size_t errlen)
 	if (r) {
 		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(saved));
 		output_discard(t);
-		return -1;
 	}
+	return r;
+}
+
+/* Give up the registry slot of a file renamed into place. */
+static void
+unregister(struct tempfile *t)
+{
+	atomic_store(&t->reg->live, 0);
+	t->reg = NULL;
+	free(t->path);
+	t->path = NULL;
+}
+
+int
+output_publish(struct tempfile *t, char *err, size_t errlen)
+{
+	int r;
+
 	if (rename(t->path, t->final_path)) {
 		snprintf(err, errlen, "cannot rename to '%s': %s", t->final_path,
 			 errno == ENOENT ? "temporary file removed" : strerror(errno));
 		output_discard(t);
 		return -1;
 	}
-	atomic_store(&temp_slots[t->slot].live, 0);
-	t->slot = -1;
-	free(t->path);
-	t->path = NULL;
+	unregister(t);
 	/* a failed job leaves no output: not one whose rename may not last */
 	if ((r = sync_parent(t->final_path))) {
 		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
@@ -234,6 +308,12 @@ output_commit(struct tempfile *t, char *err, size_t errlen)
 	free(t->final_path);
 	t->final_path = NULL;
 	return r;
+}
+
+int
+output_commit(struct tempfile *t, char *err, size_t errlen)
+{
+	return output_finish(t, err, errlen) ? -1 : output_publish(t, err, errlen);
 }
 
 int
@@ -258,11 +338,17 @@ output_write_all(int fd, const void *buf, size_t len)
 void
 output_remove_all_temps(void)
 {
-	int i;
+	/* in the reverse order of output_workers' stores */
+	int n = atomic_load(&n_groups), i;
+	struct temp_slot *slots = atomic_load(&worker_slots);
 
-	for (i = 0; i < OUTPUT_MAX_SLOTS; i++)
-		if (atomic_load(&temp_slots[i].live))
-			unlink(temp_slots[i].path);
+	n *= atomic_load(&group_size);
+
+	if (atomic_load(&main_slot.live))
+		unlink(main_slot.path);
+	for (i = 0; i < n && slots; i++)
+		if (atomic_load(&slots[i].live))
+			unlink(slots[i].path);
 }
 
 /* ".name.imgbake-XXXXXX", the temporary name output_open makes. */
@@ -304,6 +390,40 @@ output_sweep_temps(const char *dir)
 	return count;
 }
 
+/* All of `in` to `out`: in the kernel where it can, or through a
+ * buffer (another file system, one without copy_file_range). */
+static int
+copy_data(int in, int out)
+{
+	char buf[1 << 16];
+	ssize_t n;
+
+	for (;;) {
+		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EOPNOTSUPP && errno != ENOSYS &&
+		    errno != EINVAL)
+			return -1;
+		break;
+	}
+	/* both offsets are where the kernel stopped: the rest by hand */
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (output_write_all(out, buf, (size_t)n))
+			return -1;
+	}
+	return 0;
+}
+
 int
 output_copy(const char *src, const char *dst, int slot, int hard_link,
 	char *err, size_t errlen)
@@ -322,35 +442,17 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 				 strerror(errno));
 			goto out;
 		}
-		if (rename(t.path, t.final_path)) {
-			snprintf(err, errlen, "cannot rename to '%s': %s", dst, strerror(errno));
-			goto out;
-		}
-		atomic_store(&temp_slots[t.slot].live, 0);
-		t.slot = -1;
-		free(t.path);
-		t.path = NULL;
-		if ((ret = sync_parent(t.final_path))) {
-			snprintf(err, errlen, "cannot sync the directory of '%s': %s",
-				 dst, strerror(errno));
-			unlink(t.final_path);
-		}
+		ret = output_publish(&t, err, errlen);
 		goto out;
 	}
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", src, strerror(errno));
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, t.fd, NULL, 1 << 30, 0);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			snprintf(err, errlen, "cannot copy '%s' to '%s': %s", src, dst,
-				 strerror(errno));
-			goto out;
-		}
+	if (copy_data(in, t.fd)) {
+		snprintf(err, errlen, "cannot copy '%s' to '%s': %s", src, dst,
+			 strerror(errno));
+		goto out;
 	}
 	ret = output_commit(&t, err, errlen);
 out:

@@ -11,23 +11,40 @@
 
 #define OUTPUT_MAX_SLOTS 1024
 
+struct temp_slot;
+
 struct tempfile {
 	int fd;			/* -1 when closed */
-	int slot;		/* registry slot, -1 when none */
+	struct temp_slot *reg;	/* registry slot, NULL when none */
 	char *path;		/* temporary name, owned */
 	char *final_path;	/* name to rename to, owned */
 };
 
+/* Make the registry's slots for workers 0..n-1, per_worker each (the
+ * most temporary files one worker holds at once).  The main thread's
+ * slot, OUTPUT_MAX_SLOTS - 1, is always there.  Call once, before the
+ * workers start.  0, or -1 when out of memory. */
+int output_workers(int n, int per_worker);
+
 /* Create the directories of `final_path` as needed and open a new
- * temporary file beside it, registered in registry slot `slot` (one
- * per worker, so slots need no lock).  Returns 0 or -1 with errno set;
- * `err` receives a message.  Thread-safe for distinct slots. */
+ * temporary file beside it, registered in a free slot of `slot`'s
+ * group (a worker's own, so slots need no lock).  Returns 0 or -1 with
+ * errno set; `err` receives a message.  Thread-safe for distinct
+ * slots. */
 int output_open(struct tempfile *t, const char *final_path, int slot,
 	char *err, size_t errlen);
 
-/* Give the file the usual mode (0666 & ~umask), close it and rename it
- * into place.  On failure the temporary file is removed.  Returns 0 or
+/* Give the file the usual mode (0666 & ~umask) and close it, still
+ * under its temporary name (flushed to disk first with --fsync).  On
+ * failure the temporary file is removed.  0 or -1 with a message. */
+int output_finish(struct tempfile *t, char *err, size_t errlen);
+
+/* Rename a finished file into place.  On failure the temporary file,
+ * or the output when its directory cannot be flushed, is removed.  0 or
  * -1 with a message in err. */
+int output_publish(struct tempfile *t, char *err, size_t errlen);
+
+/* output_finish, then output_publish. */
 int output_commit(struct tempfile *t, char *err, size_t errlen);
 
 /* Close and remove the temporary file; safe to call twice. */

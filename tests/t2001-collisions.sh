@@ -59,4 +59,29 @@ is "$(json_get d2/imgbake-manifest.json '(grep { $_->{status} eq "failed" } @{$j
 cmp -s d2/a.jpg a.orig && cmp -s d2/b.jpeg b.orig
 ok $? "-f jpeg -o DIR DIR: both sources are left untouched"
 
+# A job that fails halfway leaves what an earlier run made as it was: a
+# is narrower than -w 100, so its outputs are named for its own 80 px,
+# and its PNG would replace the source a-80.png.  Its WebP, encoded
+# again for the new quality, must not replace the old one.
+mkdir d3
+mkimg d3/a.png 80x60
+mkimg d3/a-80.png 50x40
+run -f webp -Q 90 -w 100 -o d3 d3
+is "$rc" 0 "d3, first run: exit 0" || show_run
+cp d3/a-80.webp webp.orig
+run -f webp,png -Q 50 -w 100 -o d3 d3
+is "$rc" 1 "d3, second run: exit 1" || show_run
+is "$(json_get d3/imgbake-manifest.json 'src("d3/a.png")->{reason}')" collision \
+	"a.png: reason collision"
+cmp -s d3/a-80.webp webp.orig
+ok $? "the WebP of the earlier run is still there, unchanged"
+is "$(vipsheader -f width d3/a-80.png)" 50 "the source a-80.png is untouched"
+is "$(find d3 -name '*.imgbake-*' | wc -l)" 0 "no temporary file left"
+is "$(json_get d3/imgbake-manifest.json '$j->{stale}[0]{path}')" a-80.webp \
+	"the manifest keeps the old WebP, as stale"
+# ... and so the next run takes it for imgbake's, not for a source
+run -f webp,png -Q 50 -w 100 -o d3 d3
+is "$(json_get d3/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+	"d3/a-80.png d3/a.png" "a stale output is not taken for a source"
+
 done_testing
