@@ -277,16 +277,6 @@ output_finish(struct tempfile *t, char *err, size_t errlen)
 	return r;
 }
 
-/* Give up the registry slot of a file renamed into place. */
-static void
-unregister(struct tempfile *t)
-{
-	atomic_store(&t->reg->live, 0);
-	t->reg = NULL;
-	free(t->path);
-	t->path = NULL;
-}
-
 int
 output_publish(struct tempfile *t, char *err, size_t errlen)
 {
@@ -298,7 +288,10 @@ output_publish(struct tempfile *t, char *err, size_t errlen)
 		output_discard(t);
 		return -1;
 	}
-	unregister(t);
+	atomic_store(&t->reg->live, 0);
+	t->reg = NULL;
+	free(t->path);
+	t->path = NULL;
 	/* a failed job leaves no output: not one whose rename may not last */
 	if ((r = sync_parent(t->final_path))) {
 		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
