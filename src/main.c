@@ -78,7 +78,8 @@ on_signal(int sig)
 		 * temporary file behind */
 		output_remove_all_temps();
 		signal(sig, SIG_DFL);
-		raise(sig);
+		raise(sig);	/* delivered when the handler returns */
+		errno = saved_errno;
 		return;
 	}
 	stop_signal = sig;
