@@ -10,7 +10,7 @@ PKG_CONFIG ?= pkg-config
 PROVE ?= prove
 
 VERSION = 0.1.0
-PKGS = vips libmagic jansson libxxhash libwebpmux libheif libexif
+PKGS = vips libmagic jansson libxxhash libwebpmux libheif libexif lcms2
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wwrite-strings -Wvla -Wpointer-arith -Wundef
@@ -21,17 +21,18 @@ endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIMGBAKE_VERSION='"$(VERSION)"' \
 	$(WARN) $(CFLAGS) -MMD -MP
-LIBS = -lpthread
+LIBS = -lpthread -lm
 
 SRC = src/main.c src/options.c src/inputs.c src/walk.c src/sniff.c \
 	src/plan.c src/queue.c src/sched.c src/convert.c src/output.c \
 	src/hash.c src/manifest.c src/report.c src/htmlreport.c src/progress.c src/shard.c src/merge.c src/paths.c src/membudget.c \
-	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c
+	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c src/icc.c
 OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
-	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup
+	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup \
+	tests/unit/t-icc
 
 # libFuzzer targets for the parsers imgbake writes itself (tests/fuzz):
 # each links only the src objects it needs, rebuilt with the fuzzer and
@@ -72,7 +73,7 @@ imgbake: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $$($(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 tests/unit/%.o: tests/unit/%.c
-	$(CC) $(ALL_CFLAGS) -iquote src -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote src $$($(PKG_CONFIG) --cflags lcms2) -c -o $@ $<
 
 tests/unit/t-paths: tests/unit/t-paths.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
@@ -86,6 +87,8 @@ tests/unit/t-cgroup: tests/unit/t-cgroup.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+tests/unit/t-icc: tests/unit/t-icc.o src/icc.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs lcms2) $(LIBS)
 
 tests/fuzz/obj/%.o: src/%.c
 	@mkdir -p tests/fuzz/obj

@@ -37,6 +37,7 @@
 
 #include "convert.h"
 #include "hash.h"
+#include "icc.h"
 #include "membudget.h"
 #include "output.h"
 #include "paths.h"
@@ -396,18 +397,33 @@ upright_swapped(VipsImage *img)
 	return orientation >= 5 && orientation <= 8;
 }
 
+/* Whether img is tagged with a profile other than sRGB's. */
+static int
+tagged_not_srgb(VipsImage *img)
+{
+	const void *icc;
+	size_t len;
+
+	if (!vips_image_get_typeof(img, VIPS_META_ICC_NAME))
+		return 0;
+	if (vips_image_get_blob(img, VIPS_META_ICC_NAME, &icc, &len))
+		return 1;
+	return !icc_is_srgb(icc, len);
+}
+
 /* Whether vips_thumbnail would leave img's pixels as they are: kept at
- * its width, upright, untagged 8-bit sRGB or grey.  Building its
- * pipeline anyway costs about a millisecond, a twentieth of the time
- * of a small image. */
+ * its width, upright, 8-bit sRGB or grey, untagged or tagged sRGB.
+ * Building its pipeline anyway costs about a millisecond, a twentieth
+ * of the time of a small image, and a transform from an sRGB profile
+ * to sRGB several more. */
 static int
 as_is(VipsImage *img, int width)
 {
 	return img->Xsize == width && orientation_of(img) == 1 &&
-	       !vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
 	       img->BandFmt == VIPS_FORMAT_UCHAR && img->Coding == VIPS_CODING_NONE &&
 	       ((img->Type == VIPS_INTERPRETATION_sRGB && (img->Bands == 3 || img->Bands == 4)) ||
-		(img->Type == VIPS_INTERPRETATION_B_W && (img->Bands == 1 || img->Bands == 2)));
+		(img->Type == VIPS_INTERPRETATION_B_W && (img->Bands == 1 || img->Bands == 2))) &&
+	       !tagged_not_srgb(img);
 }
 
 /* The largest libjpeg shrink that still leaves thumbnail_image at

@@ -9,10 +9,15 @@ mkimg gj.jpg 90x60 1
 mkimg gp.png 90x60 1
 mkimg rgb.png 100x80
 vips icc_transform rgb.png p3.png p3 --input-profile srgb
+# the same pixels tagged with libvips' sRGB profile, and untagged
+vips icc_transform rgb.png srgb.png srgb --input-profile srgb
+vips copy srgb.png plain.png[strip]
 
 is "$(info cmyk.jpg)" "100x80 uchar 4 cmyk jpegload" "precondition: a CMYK JPEG"
 like "$(hdr deep.png format)" USHORT "precondition: a 16-bit PNG"
 like "$(vipsheader -a p3.png)" '^icc-profile-data' "precondition: a PNG with a profile"
+like "$(vipsheader -a srgb.png)" '^icc-profile-data' "precondition: a PNG with an sRGB profile"
+is "$(hdr plain.png icc-profile-data)" "" "precondition: the same pixels untagged"
 
 run -f webp,jpeg,png -o o cmyk.jpg deep.png gj.jpg gp.png p3.png
 is "$rc" 0 "exit 0" || show_run
@@ -40,5 +45,14 @@ is "$(hdr o/p3.png icc-profile-data)" "" "profiled input: no profile left in the
 is "$(info o/p3.png)" "100x80 uchar 3 srgb pngload" "profiled input: sRGB"
 near "$(pixel o/p3.png 50 40)" "$(pixel rgb.png 50 40)" 6
 ok $? "profiled input: converted back to the sRGB colours"
+
+# an sRGB profile leaves the pixels as they are, however it is read
+run -f png,webp -o s srgb.png plain.png
+is "$rc" 0 "sRGB-tagged input: converted"
+is "$(hdr s/srgb.png icc-profile-data)" "" "sRGB-tagged input: no profile left in the png"
+cmp -s s/srgb.png s/plain.png
+ok $? "sRGB-tagged input: the same png as from the untagged pixels"
+cmp -s s/srgb.webp s/plain.webp
+ok $? "sRGB-tagged input: the same webp as from the untagged pixels"
 
 done_testing
