@@ -47,6 +47,14 @@
 #define WEBP_MAX_EDGE 16383
 #define AVIF_MAX_EDGE 16384
 
+/* libaom's threads an AVIF encode.  Its output is the same for any
+ * number above one (one changes it), so the number may not follow -j
+ * or the CPUs, as -j1 and -j4 must write the same bytes.  Two rather
+ * than libheif's four: with a job on every core, eight threads fought
+ * over two cores (59 photos to AVIF at 480/960/1920, -j2: 3% less wall
+ * and CPU time, the same files), and a picture left alone at the end
+ * of a batch still gets a second core. */
+#define AVIF_THREADS 2
 /* pictures from which libwebp gets a second thread */
 #define WEBP_THREAD_MIN_PX 1000000
 /* pictures up to this size are computed on the job's own thread */
@@ -1061,8 +1069,9 @@ avif_add_metadata(struct heif_context *ctx, struct heif_image_handle *handle,
 
 /* AVIF through libheif itself rather than heifsave.
  * The settings are heifsave's (quality, speed 9 - effort, 4:2:0 below
- * Q90, libheif's four libaom threads), so photographs come out byte
- * for byte the same; one is added: libaom's intra block copy is off.
+ * Q90), so photographs come out byte for byte the same; two are added.
+ * libaom gets AVIF_THREADS threads rather than libheif's four.
+ * libaom's intra block copy is off.
  * libaom turns that tool on for pictures it takes for screen content
  * (flat graphics, few colours), and there its hash tables cost about
  * 190 MB and three times the encode time of a 1920 px picture for
@@ -1097,6 +1106,8 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		e = heif_encoder_set_parameter_integer(enc, "speed", 9 - AVIF_EFFORT);
 	if (!e.code)
 		e = heif_encoder_set_parameter_string(enc, "chroma", q >= 90 ? "444" : "420");
+	if (!e.code)
+		e = heif_encoder_set_parameter_integer(enc, "threads", AVIF_THREADS);
 	/* aom's own option: another AV1 encoder, should libheif pick
 	 * one, goes without it, as heifsave would */
 	if (!e.code)
