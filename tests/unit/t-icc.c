@@ -16,13 +16,14 @@ static void *
 bytes_of(cmsHPROFILE p, size_t *len)
 {
 	cmsUInt32Number n = 0;
-	void *buf;
+	void *buf = NULL;
 
-	if (!p || !cmsSaveProfileToMem(p, NULL, &n) || !(buf = malloc(n)))
+	if (!p)
 		return NULL;
-	if (!cmsSaveProfileToMem(p, buf, &n)) {
+	if (cmsSaveProfileToMem(p, NULL, &n) && (buf = malloc(n)) &&
+	    !cmsSaveProfileToMem(p, buf, &n)) {
 		free(buf);
-		return NULL;
+		buf = NULL;
 	}
 	cmsCloseProfile(p);
 	*len = n;
@@ -84,6 +85,7 @@ main(void)
 {
 	size_t len = 0;
 	void *icc;
+	cmsToneCurve *gamma;
 	char junk[600];
 
 	icc = bytes_of(cmsCreate_sRGBProfile(), &len);
@@ -112,7 +114,9 @@ main(void)
 	ok(icc && !icc_is_srgb(icc, len), "Adobe RGB's primaries with sRGB's curve are not sRGB");
 	free(icc);
 
-	icc = bytes_of(cmsCreateGrayProfile(cmsD50_xyY(), cmsBuildGamma(NULL, 2.2)), &len);
+	gamma = cmsBuildGamma(NULL, 2.2);
+	icc = bytes_of(cmsCreateGrayProfile(cmsD50_xyY(), gamma), &len);
+	cmsFreeToneCurve(gamma);
 	ok(icc && !icc_is_srgb(icc, len), "a grey profile is not sRGB");
 	free(icc);
 
