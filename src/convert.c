@@ -1106,13 +1106,13 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		e = heif_encoder_set_parameter_integer(enc, "speed", 9 - AVIF_EFFORT);
 	if (!e.code)
 		e = heif_encoder_set_parameter_string(enc, "chroma", q >= 90 ? "444" : "420");
-	if (!e.code)
-		e = heif_encoder_set_parameter_integer(enc, "threads", AVIF_THREADS);
-	/* aom's own option: another AV1 encoder, should libheif pick
-	 * one, goes without it, as heifsave would */
-	if (!e.code)
+	/* aom's own options: another AV1 encoder, should libheif pick
+	 * one, goes without them, as heifsave would */
+	if (!e.code) {
+		(void)heif_encoder_set_parameter_integer(enc, "threads", AVIF_THREADS);
 		(void)heif_encoder_set_parameter_string(enc, "aom:enable-intrabc",
 							AVIF_INTRA_BLOCK_COPY ? "1" : "0");
+	}
 	if (!e.code)
 		e = heif_image_create(rgb->Xsize, rgb->Ysize, heif_colorspace_RGB,
 				      rgb->Bands == 4 ? heif_chroma_interleaved_RGBA
