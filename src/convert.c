@@ -1441,6 +1441,16 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 				fail(c, REASON_ENCODE, "resize", 1);
 				break;
 			}
+			/* resized once for every format, not once a format */
+			if (o->n_formats > 1) {
+				VipsImage *mem = keep_in_memory(c, img);
+
+				g_object_unref(img);
+				if (!(img = mem)) {
+					fail(c, REASON_ENCODE, "resize", 1);
+					break;
+				}
+			}
 		} else {
 			g_object_ref(img);
 		}

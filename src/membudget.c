@@ -12,8 +12,9 @@
  * pipeline  libvips region buffers, ~1 KiB per byte of decoded row
  * decode    what the decoder holds whole: progressive JPEG coefficients,
  *           interlaced PNG, WebP and HEIF frames, GIF canvases
- * copies    the in-memory image feeding several outputs, and the
- *           rotation of the largest output
+ * copies    the in-memory image feeding several outputs, a resized
+ *           width feeding several formats, and the rotation of the
+ *           largest output
  * encode    the largest output through the hungriest encoder requested
  *           (outputs are encoded one after another)
  */
@@ -116,6 +117,10 @@ mem_estimate(const struct mem_job *j)
 	if (j->type == SRC_WEBP && scale < 1)
 		total += (double)j->width * j->height * 4.0;
 	if (j->n_outputs > 1)
+		total += out_px * out_bands;
+	/* several formats: each resized width is kept in memory beside it */
+	if ((j->formats & (j->formats - 1)) &&
+	    out_px < (double)j->width * j->height)
 		total += out_px * out_bands;
 	if (j->rotated)
 		total += out_px * j->bands * j->sample_bytes;

@@ -65,4 +65,20 @@ like "$made" '^sub/t\.[0-9a-zA-Z]+\.webp$' "{hash} expands to a hash in the name
 is "$(json_get o10/imgbake-manifest.json '(outs())[0]{path}')" "$made" \
 	"the manifest records the expanded name"
 
+# a resized width is computed once and kept for every format: the bytes
+# are those of one format at a time
+mkimg a.png 300x200 4
+run -f webp,png -w 100,200 -o o11 r.png a.png
+is "$rc" 0 "two formats, two widths: exit 0" || show_run
+run -f webp -w 100,200 -o o12 r.png a.png
+run -f png -w 100,200 -o o13 r.png a.png
+for f in r-100.webp r-200.webp a-100.webp a-200.webp; do
+	cmp -s o11/$f o12/$f
+	ok $? "$f: the same with png beside it"
+done
+for f in r-100.png r-200.png a-100.png a-200.png; do
+	cmp -s o11/$f o13/$f
+	ok $? "$f: the same with webp beside it"
+done
+
 done_testing

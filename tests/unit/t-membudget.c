@@ -69,6 +69,10 @@ main(void)
 		.formats = 1u << FMT_AVIF }),
 	   "a responsive set at 1920 costs less than a full-size AVIF");
 	ok(e >= (uint64_t)(1920 * 1280 * 3), "and includes the in-memory copy");
+	j.formats = 1u << FMT_AVIF;
+	j.n_outputs = 3;
+	ok(e >= mem_estimate(&j) + 1920 * 1280 * 3,
+	   "two formats keep the resized width in memory too");
 
 	j = photo(SRC_PNG, 64, 64, 1u << FMT_WEBP);
 	ok(mem_estimate(&j) < 16 * MB, "an icon is cheap (%.1f MB)",
