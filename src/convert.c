@@ -734,20 +734,22 @@ render_here(VipsImage *img)
 	       (double)img->Xsize * img->Ysize <= RENDER_HERE_MAX_PX;
 }
 
-/* Compute img into dst, rows `stride` bytes apart, strip by strip on
- * this thread. */
+/* Compute img strip by strip on this thread, top to bottom, and hand
+ * each strip to fn.  Strips are as tall as the threadpool's, so they
+ * stay in cache from one stage of the pipeline to the next, rounded up
+ * to an even height for fn's sake (two rows make a row of WebP's
+ * chroma); only the last may be odd. */
 static int
-render_rows(struct conv *c, VipsImage *img, unsigned char *dst, size_t stride)
+render_strips(struct conv *c, VipsImage *img,
+	int (*fn)(VipsRegion *reg, const VipsRect *strip, void *arg), void *arg)
 {
-	size_t row = VIPS_IMAGE_SIZEOF_LINE(img);
-	int tile_w, tile_h, n_lines, y, i;
+	int tile_w, tile_h, n_lines, y;
 	VipsRegion *reg;
 
 	if (!(reg = vips_region_new(img)))
 		return -1;
 	vips_get_tile_size(img, &tile_w, &tile_h, &n_lines);
-	/* strips as tall as the threadpool's: they stay in cache from one
-	 * stage of the pipeline to the next */
+	tile_h += tile_h & 1;
 	for (y = 0; y < img->Ysize; y += tile_h) {
 		VipsRect strip = { 0, y, img->Xsize, VIPS_MIN(tile_h, img->Ysize - y) };
 
@@ -756,16 +758,40 @@ render_rows(struct conv *c, VipsImage *img, unsigned char *dst, size_t stride)
 			g_object_unref(reg);
 			return -1;
 		}
-		if (vips_region_prepare(reg, &strip)) {
+		if (vips_region_prepare(reg, &strip) || fn(reg, &strip, arg)) {
 			g_object_unref(reg);
 			return -1;
 		}
-		for (i = 0; i < strip.height; i++)
-			memcpy(dst + stride * (size_t)(y + i),
-			       VIPS_REGION_ADDR(reg, 0, y + i), row);
 	}
 	g_object_unref(reg);
 	return 0;
+}
+
+struct rows_dst {
+	unsigned char *dst;
+	size_t stride;
+};
+
+static int
+copy_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
+{
+	const struct rows_dst *d = arg;
+	size_t row = VIPS_IMAGE_SIZEOF_LINE(reg->im);
+	int i;
+
+	for (i = 0; i < strip->height; i++)
+		memcpy(d->dst + d->stride * (size_t)(strip->top + i),
+		       VIPS_REGION_ADDR(reg, 0, strip->top + i), row);
+	return 0;
+}
+
+/* Compute img into dst, rows `stride` bytes apart, on this thread. */
+static int
+render_rows(struct conv *c, VipsImage *img, unsigned char *dst, size_t stride)
+{
+	struct rows_dst d = { dst, stride };
+
+	return render_strips(c, img, copy_strip, &d);
 }
 
 /* Compute img into one buffer of packed pixels on this thread; g_free
@@ -880,6 +906,38 @@ webp_progress(int percent, const WebPPicture *pic)
 	return !*c->stop && !late(c);
 }
 
+/* One strip of RGB into pic's YUV planes.  libwebp's import turns each
+ * pair of rows into a row of chroma by itself, so a strip of even
+ * height gives the bytes the whole picture would. */
+static int
+import_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
+{
+	WebPPicture *pic = arg, part;
+	int uv_width = (strip->width + 1) / 2, i;
+
+	if (!WebPPictureInit(&part))
+		return -1;
+	part.width = strip->width;
+	part.height = strip->height;
+	if (!WebPPictureImportRGB(&part, VIPS_REGION_ADDR(reg, 0, strip->top),
+				  (int)VIPS_REGION_LSKIP(reg))) {
+		WebPPictureFree(&part);
+		vips_error("imgbake", "out of memory");
+		return -1;
+	}
+	for (i = 0; i < strip->height; i++)
+		memcpy(pic->y + (size_t)pic->y_stride * (strip->top + i),
+		       part.y + (size_t)part.y_stride * i, strip->width);
+	for (i = 0; i < (strip->height + 1) / 2; i++) {
+		size_t at = (size_t)pic->uv_stride * (strip->top / 2 + i);
+
+		memcpy(pic->u + at, part.u + (size_t)part.uv_stride * i, uv_width);
+		memcpy(pic->v + at, part.v + (size_t)part.uv_stride * i, uv_width);
+	}
+	WebPPictureFree(&part);
+	return 0;
+}
+
 /* WebP without metadata, through libwebp itself rather than webpsave:
  * its progress hook makes the encode interruptible (--timeout, ^C),
  * and thread_level lets a large picture use a second core.  img is
@@ -897,17 +955,9 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 
 	if (!(rgb = rgb_or_rgba(c, img)))
 		return -1;
-	bands = rgb->Bands;
-	pixels = render_here(rgb) ? render_to_memory(c, rgb, &len)
-				  : vips_image_write_to_memory(rgb, &len);
-	g_object_unref(rgb);
-	if (!pixels) {
-		fail_save(c, stage);
-		return -1;
-	}
 	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
 	    !WebPPictureInit(&pic)) {
-		g_free(pixels);
+		g_object_unref(rgb);
 		snprintf(c->err, sizeof(c->err), "libwebp version mismatch");
 		fail(c, REASON_ENCODE, stage, 0);
 		return -1;
@@ -918,15 +968,44 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	config.thread_level = (double)img->Xsize * img->Ysize >= WEBP_THREAD_MIN_PX;
 	pic.width = img->Xsize;
 	pic.height = img->Ysize;
-	ok = bands == 4
-		? WebPPictureImportRGBA(&pic, pixels, img->Xsize * 4)
-		: WebPPictureImportRGB(&pic, pixels, img->Xsize * 3);
-	g_free(pixels);
-	if (!ok) {
-		WebPPictureFree(&pic);
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		fail(c, REASON_ENCODE, stage, 0);
-		return -1;
+	if (rgb->Bands == 3 && vips_concurrency_get() == 1) {
+		/* Strip by strip into the YUV planes, on this thread: no
+		 * RGB copy of the picture, whose fresh pages the kernel
+		 * would zero and the import read back from memory. */
+		if (!WebPPictureAlloc(&pic)) {
+			g_object_unref(rgb);
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			fail(c, REASON_ENCODE, stage, 0);
+			return -1;
+		}
+		r = render_strips(c, rgb, import_strip, &pic);
+		g_object_unref(rgb);
+		if (r) {
+			WebPPictureFree(&pic);
+			fail_save(c, stage);
+			return -1;
+		}
+	} else {
+		/* RGBA whole: libwebp drops an alpha that is opaque
+		 * everywhere, which no strip can tell */
+		bands = rgb->Bands;
+		pixels = render_here(rgb) ? render_to_memory(c, rgb, &len)
+					  : vips_image_write_to_memory(rgb, &len);
+		g_object_unref(rgb);
+		if (!pixels) {
+			fail_save(c, stage);
+			return -1;
+		}
+		ok = bands == 4
+			? WebPPictureImportRGBA(&pic, pixels, img->Xsize * 4)
+			: WebPPictureImportRGB(&pic, pixels, img->Xsize * 3);
+		g_free(pixels);
+		if (!ok) {
+			WebPPictureFree(&pic);
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			fail(c, REASON_ENCODE, stage, 0);
+			return -1;
+		}
 	}
 	WebPMemoryWriterInit(&w);
 	pic.writer = WebPMemoryWrite;
