@@ -327,8 +327,7 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 	case SRC_OTHER:
 		return load_allowed(c, src, fail_on);
 	default:
-		snprintf(c->err, sizeof(c->err), "no decoder");
-		fail(c, REASON_UNSUPPORTED, "decode", 0);
+		fail_text(c, REASON_UNSUPPORTED, "decode", "no decoder");
 		return NULL;
 	}
 	if (r) {
@@ -523,8 +522,7 @@ detach_metadata(struct conv *c, VipsImage *img)
 			continue;
 		}
 		if (!(copy = g_memdup2(data, len))) {
-			snprintf(c->err, sizeof(c->err), "out of memory");
-			fail(c, REASON_CORRUPT, "metadata", 0);
+			fail_text(c, REASON_CORRUPT, "metadata", "out of memory");
 			return -1;
 		}
 		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
@@ -568,8 +566,7 @@ decode(struct conv *c, int fd, int largest)
 		img = NULL;
 		src = NULL;
 		if (lseek(fd, 0, SEEK_SET)) {
-			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-			fail(c, REASON_IO, "read", 0);
+			fail_text(c, REASON_IO, "read", strerror(errno));
 			goto out;
 		}
 		if (!(src = vips_source_new_from_descriptor(fd))) {
@@ -958,8 +955,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
 	    !WebPPictureInit(&pic)) {
 		g_object_unref(rgb);
-		snprintf(c->err, sizeof(c->err), "libwebp version mismatch");
-		fail(c, REASON_ENCODE, stage, 0);
+		fail_text(c, REASON_ENCODE, stage, "libwebp version mismatch");
 		return -1;
 	}
 	config.method = WEBP_EFFORT;
@@ -974,8 +970,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		 * would zero and the import read back from memory. */
 		if (!WebPPictureAlloc(&pic)) {
 			g_object_unref(rgb);
-			snprintf(c->err, sizeof(c->err), "out of memory");
-			fail(c, REASON_ENCODE, stage, 0);
+			fail_text(c, REASON_ENCODE, stage, "out of memory");
 			return -1;
 		}
 		r = render_strips(c, rgb, import_strip, &pic);
@@ -1002,8 +997,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		g_free(pixels);
 		if (!ok) {
 			WebPPictureFree(&pic);
-			snprintf(c->err, sizeof(c->err), "out of memory");
-			fail(c, REASON_ENCODE, stage, 0);
+			fail_text(c, REASON_ENCODE, stage, "out of memory");
 			return -1;
 		}
 	}
@@ -1025,10 +1019,8 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	WebPPictureFree(&pic);
 	r = output_write_all(fd, w.mem, w.size);
 	WebPMemoryWriterClear(&w);
-	if (r) {
-		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_IO, "write", 0);
-	}
+	if (r)
+		fail_text(c, REASON_IO, "write", strerror(errno));
 	return r;
 }
 
@@ -1231,8 +1223,7 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	e = heif_context_write(ctx, &writer, &out);
 	if (e.code) {
 		if (out.err) {
-			snprintf(c->err, sizeof(c->err), "%s", strerror(out.err));
-			fail(c, REASON_IO, "write", 0);
+			fail_text(c, REASON_IO, "write", strerror(out.err));
 			goto out;
 		}
 		snprintf(c->err, sizeof(c->err), "libheif: %s", e.message);
@@ -1283,10 +1274,8 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		/* --keep-metadata: webpsave writes EXIF, XMP and ICC */
 		r = output_write_all(fd, buf, len);
 		g_free(buf);
-		if (r) {
-			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-			fail(c, REASON_IO, "write", 0);
-		}
+		if (r)
+			fail_text(c, REASON_IO, "write", strerror(errno));
 		return r;
 	}
 
@@ -1331,8 +1320,7 @@ add_output(struct conv *c, char *path, enum out_format f, int width, int height,
 
 	if (!grown) {
 		free(path);
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		fail(c, REASON_ENCODE, "record", 0);
+		fail_text(c, REASON_ENCODE, "record", "out of memory");
 		return -1;
 	}
 	res->outputs = grown;
@@ -1362,8 +1350,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 
 	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), img->Xsize);
 	if (!full) {
-		snprintf(c->err, sizeof(c->err), "bad output name");
-		fail(c, REASON_UNSAFE_PATH, "name", 0);
+		fail_text(c, REASON_UNSAFE_PATH, "name", "bad output name");
 		goto out;
 	}
 	/* made by an earlier run from the same source, the same way */
@@ -1408,8 +1395,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	if (fstat(t.fd, &st)) {
-		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_IO, "write", 0);
+		fail_text(c, REASON_IO, "write", strerror(errno));
 		goto out;
 	}
 	if (*c->stop) {
@@ -1427,8 +1413,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	if (!(grown = realloc(c->staged, (size_t)(c->n_staged + 1) * sizeof(*grown)))) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		fail(c, REASON_IO, "write", 0);
+		fail_text(c, REASON_IO, "write", "out of memory");
 		goto out;
 	}
 	c->staged = grown;
@@ -1550,11 +1535,9 @@ open_source(struct conv *c)
 		      (follow ? 0 : O_NOFOLLOW));
 
 	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_IO, "open", 0);
+		fail_text(c, REASON_IO, "open", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(c->err, sizeof(c->err), "not a regular file");
-		fail(c, REASON_NOT_REGULAR, "open", 0);
+		fail_text(c, REASON_NOT_REGULAR, "open", "not a regular file");
 	} else {
 		c->bytes = st.st_size;
 		return fd;
@@ -1655,8 +1638,7 @@ convert_once(struct conv *c)
 	if (c->job->hash[0]) {
 		memcpy(res->hash, c->job->hash, sizeof(res->hash));
 	} else if (hash_fd(fd, res->hash) || lseek(fd, 0, SEEK_SET)) {
-		snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-		fail(c, REASON_IO, "read", 0);
+		fail_text(c, REASON_IO, "read", strerror(errno));
 		goto out;
 	}
 
@@ -1664,8 +1646,7 @@ convert_once(struct conv *c)
 	if (!(base = decode(c, fd, largest)))
 		goto out;
 	if (!(widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1)))) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		fail(c, REASON_IO, "plan", 0);
+		fail_text(c, REASON_IO, "plan", "out of memory");
 		goto out;
 	}
 	n_targets = plan_widths(o, res->width, widths, &name_width);
