@@ -32,7 +32,7 @@ OBJ = $(SRC:.c=.o)
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
 	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup \
-	tests/unit/t-icc
+	tests/unit/t-icc tests/unit/t-sched
 
 # libFuzzer targets for the parsers imgbake writes itself (tests/fuzz):
 # each links only the src objects it needs, rebuilt with the fuzzer and
@@ -86,6 +86,8 @@ tests/unit/t-membudget: tests/unit/t-membudget.o src/membudget.o src/cgroup.o
 tests/unit/t-cgroup: tests/unit/t-cgroup.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^
 tests/unit/t-queue: tests/unit/t-queue.o src/queue.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+tests/unit/t-sched: tests/unit/t-sched.o src/sched.o src/queue.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 tests/unit/t-icc: tests/unit/t-icc.o src/icc.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs lcms2) $(LIBS)

@@ -3,9 +3,11 @@
  *
  * Design.  The main thread owns the plan and all results and is the
  * only thread that prints.  It starts n_workers threads and feeds them
- * job indices through the "todo" queue; it never has more jobs
- * dispatched than there are workers, so nothing sits in a queue that
- * the main thread could still decide against.
+ * job indices through the "todo" queue.  It dispatches one job more
+ * than there are workers, so that a worker which finishes takes its
+ * next job at once instead of waiting for the main thread to wake up
+ * and report; that job is counted against the budget like a running
+ * one, and after a stop a worker hands it back unrun.
  *
  * Order.  Jobs start in the `order` given (the caller puts the biggest
  * first, so the last job to finish is a small one and no core idles
@@ -66,8 +68,12 @@ struct worker_arg {
 	struct queue *todo, *done;
 	const struct sched_ops *ops;
 	void *ctx;
+	atomic_int *stop;
 	int id;
 };
+
+/* marks a job handed back unrun on the "done" queue */
+#define UNRUN ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
 static void *
 worker_main(void *p)
@@ -76,6 +82,10 @@ worker_main(void *p)
 	size_t job;
 
 	while (queue_pop(w->todo, &job, -1) == 0) {
+		if (*w->stop) {
+			queue_push(w->done, job | UNRUN);
+			continue;
+		}
 		w->ops->run(w->ctx, job, w->id);
 		queue_push(w->done, job);
 	}
@@ -144,7 +154,8 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	pthread_t *threads = NULL;
 	unsigned char *finished = NULL, *state = NULL;
 	uint64_t *cost = NULL, used = 0;
-	size_t head = 0, reported = 0, in_flight = 0;
+	size_t head = 0, reported = 0, in_flight = 0, max_in_flight;
+	size_t popped = SIZE_MAX;	/* finished, not yet handed on */
 	unsigned bypassed = 0;
 	int abandoned = 0;
 	double stopped_at = 0;	/* ms, CLOCK_MONOTONIC */
@@ -155,8 +166,8 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 		n_workers = 1;
 	if ((size_t)n_workers > n_jobs)
 		n_workers = n_jobs ? (int)n_jobs : 1;
-	todo = queue_new((size_t)n_workers);
-	done = queue_new((size_t)n_workers);
+	todo = queue_new((size_t)n_workers + 1);
+	done = queue_new((size_t)n_workers + 1);
 	args = calloc((size_t)n_workers, sizeof(*args));
 	threads = calloc((size_t)n_workers, sizeof(*threads));
 	finished = calloc(n_jobs ? n_jobs : 1, 1);
@@ -166,18 +177,19 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 		goto out;
 
 	for (i = 0; i < n_workers; i++) {
-		args[i] = (struct worker_arg){ todo, done, ops, ctx, i };
+		args[i] = (struct worker_arg){ todo, done, ops, ctx, stop, i };
 		if (pthread_create(&threads[i], NULL, worker_main, &args[i]))
 			break;
 		started++;
 	}
 	if (started == 0)
 		goto out;
+	max_in_flight = (size_t)started + 1;
 
 	for (;;) {
 		size_t job;
 
-		while (!*stop && in_flight < (size_t)started) {
+		while (!*stop && in_flight < max_in_flight) {
 			job = pick_job(n_jobs, order, &head, &bypassed, state, cost,
 				       used, budget, in_flight, ops, ctx);
 			if (job == n_jobs)
@@ -186,6 +198,15 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 			used += cost[job];
 			in_flight++;
 			queue_push(todo, job);
+		}
+		/* the job popped last is handed on only now, once its
+		 * worker has a new one */
+		if (popped != SIZE_MAX) {
+			if (ops->finished)
+				ops->finished(ctx, popped);
+			while (reported < n_jobs && finished[reported])
+				ops->done(ctx, reported++);
+			popped = SIZE_MAX;
 		}
 		/* while the workers are busy, read the headers of the jobs next
 		 * in line: a worker that frees up gets its next job at once */
@@ -204,12 +225,13 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 		}
 		if (queue_pop(done, &job, TICK_MS) == 0) {
 			in_flight--;
-			used -= cost[job];
-			finished[job] = 1;
-			if (ops->finished)
-				ops->finished(ctx, job);
-			while (reported < n_jobs && finished[reported])
-				ops->done(ctx, reported++);
+			if (job & UNRUN) {
+				used -= cost[job & ~UNRUN];
+			} else {
+				used -= cost[job];
+				finished[job] = 1;
+				popped = job;
+			}
 		}
 		if (ops->tick)
 			ops->tick(ctx);
