@@ -206,10 +206,11 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	}
 	if (!(dir = strndup(final_path, dlen)) || !(t->final_path = strdup(final_path)))
 		goto fail;
-	if (output_mkdirs(dir)) {
-		snprintf(err, errlen, "cannot create directory '%s': %s", dir, strerror(errno));
-		goto fail_quiet;
-	}
+	/* With --fsync the directories are made, and synced, first.
+	 * Otherwise a directory is made when the first output into it
+	 * finds it missing, rather than tried once for every output. */
+	if (durable && output_mkdirs(dir))
+		goto fail_dir;
 	/* ".name.imgbake-XXXXXX": hidden, and recognisable by the walk */
 	if (asprintf(&t->path, "%.*s%s.%s.imgbake-XXXXXX", (int)dlen, final_path,
 		     slash ? "/" : "", base) < 0) {
@@ -222,13 +223,22 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	}
 	/* register each candidate name before the file can exist, so a
 	 * signal at any moment finds every temporary file in the registry */
-	if ((t->fd = create_registered(t->path, reg)) < 0)
+	t->fd = create_registered(t->path, reg);
+	if (t->fd < 0 && errno == ENOENT && !durable) {
+		if (output_mkdirs(dir))
+			goto fail_dir;
+		t->fd = create_registered(t->path, reg);
+	}
+	if (t->fd < 0)
 		goto fail;
 	t->reg = reg;
 	free(dir);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot create '%s': %s", final_path, strerror(errno));
+	goto fail_quiet;
+fail_dir:
+	snprintf(err, errlen, "cannot create directory '%s': %s", dir, strerror(errno));
 fail_quiet:
 	saved = errno;
 	free(dir);
