@@ -1340,7 +1340,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	char *rel = plan_output_path(c->o, c->job, f, name_width);
 	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
 	char stage[64], recipe[17];
-	struct tempfile t = { -1, NULL, NULL, NULL };
+	struct tempfile t = { .fd = -1 };
 	struct staged *grown;
 	VipsImage *ready = NULL;
 	struct stat st;
@@ -1418,7 +1418,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	}
 	c->staged = grown;
 	c->staged[c->n_staged++] = (struct staged){ t, c->res->n_outputs, 0 };
-	t = (struct tempfile){ -1, NULL, NULL, NULL };
+	t = (struct tempfile){ .fd = -1 };
 	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
 			 recipe);
 	rel = NULL;
@@ -1442,7 +1442,7 @@ publish_outputs(struct conv *c)
 		return;
 	}
 	for (i = 0; i < c->n_staged; i++) {
-		if (output_publish(&c->staged[i].t, c->err, sizeof(c->err))) {
+		if (output_publish_keep(&c->staged[i].t, c->err, sizeof(c->err))) {
 			fail(c, REASON_IO, "write", 0);
 			return;
 		}
@@ -1451,8 +1451,9 @@ publish_outputs(struct conv *c)
 }
 
 /* A failed job leaves no new outputs: its temporary files go, and an
- * earlier run's outputs stay as they were (for --prune to judge), but
- * for those a failed rename halfway through publishing has replaced. */
+ * earlier run's outputs stay as they were (for --prune to judge), those
+ * a failed rename halfway through publishing had replaced put back.  A
+ * job that succeeded drops the files its outputs replaced. */
 static void
 drop_staged(struct conv *c)
 {
@@ -1463,13 +1464,8 @@ drop_staged(struct conv *c)
 	for (k = 0; k < c->n_staged; k++) {
 		struct staged *s = &c->staged[k];
 
-		if (res->status == JOB_FAILED && s->published && s->out < res->n_outputs) {
-			char *full = path_join(c->o->output_dir, res->outputs[s->out].path);
-
-			if (full)
-				unlink(full);
-			free(full);
-		}
+		if (res->status == JOB_FAILED && s->published)
+			output_unpublish(&s->t);
 		output_discard(&s->t);
 	}
 	free(c->staged);

@@ -199,6 +199,7 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	t->reg = NULL;
 	t->path = NULL;
 	t->final_path = NULL;
+	t->swapped = 0;
 	if (!reg) {
 		errno = EINVAL;
 		snprintf(err, errlen, "too many temporary files at once");
@@ -265,6 +266,7 @@ output_discard(struct tempfile *t)
 	}
 	free(t->final_path);
 	t->final_path = NULL;
+	t->swapped = 0;
 }
 
 int
@@ -287,6 +289,27 @@ output_finish(struct tempfile *t, char *err, size_t errlen)
 	return r;
 }
 
+/* t's file has its final name: the temporary one is free again.  The
+ * caller owns final_path still, unless this fails. */
+static int
+output_published(struct tempfile *t, char *err, size_t errlen)
+{
+	atomic_store(&t->reg->live, 0);
+	t->reg = NULL;
+	free(t->path);
+	t->path = NULL;
+	/* a failed job leaves no output: not one whose rename may not last */
+	if (sync_parent(t->final_path)) {
+		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
+			 t->final_path, strerror(errno));
+		unlink(t->final_path);
+		free(t->final_path);
+		t->final_path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 output_publish(struct tempfile *t, char *err, size_t errlen)
 {
@@ -298,19 +321,50 @@ output_publish(struct tempfile *t, char *err, size_t errlen)
 		output_discard(t);
 		return -1;
 	}
-	atomic_store(&t->reg->live, 0);
-	t->reg = NULL;
-	free(t->path);
-	t->path = NULL;
-	/* a failed job leaves no output: not one whose rename may not last */
-	if ((r = sync_parent(t->final_path))) {
+	if ((r = output_published(t, err, errlen)) == 0) {
+		free(t->final_path);
+		t->final_path = NULL;
+	}
+	return r;
+}
+
+int
+output_publish_keep(struct tempfile *t, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (renameat2(AT_FDCWD, t->path, AT_FDCWD, t->final_path, RENAME_NOREPLACE) == 0)
+		return output_published(t, err, errlen);
+	/* a directory or a special file in the way fails as before */
+	if (errno != EEXIST || lstat(t->final_path, &st) || !S_ISREG(st.st_mode) ||
+	    renameat2(AT_FDCWD, t->path, AT_FDCWD, t->final_path, RENAME_EXCHANGE))
+		return output_publish(t, err, errlen);
+	t->swapped = 1;
+	if (sync_parent(t->final_path)) {
 		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
 			 t->final_path, strerror(errno));
-		unlink(t->final_path);
+		output_unpublish(t);
+		output_discard(t);
+		return -1;
 	}
-	free(t->final_path);
-	t->final_path = NULL;
-	return r;
+	return 0;
+}
+
+void
+output_unpublish(struct tempfile *t)
+{
+	if (t->swapped) {
+		/* the new file back under the temporary name, for
+		 * output_discard() to remove */
+		if (renameat2(AT_FDCWD, t->path, AT_FDCWD, t->final_path, RENAME_EXCHANGE) == 0)
+			t->swapped = 0;
+		sync_parent(t->final_path);
+	} else if (!t->path && t->final_path) {
+		unlink(t->final_path);
+		sync_parent(t->final_path);
+		free(t->final_path);
+		t->final_path = NULL;
+	}
 }
 
 int

@@ -18,6 +18,7 @@ struct tempfile {
 	struct temp_slot *reg;	/* registry slot, NULL when none */
 	char *path;		/* temporary name, owned */
 	char *final_path;	/* name to rename to, owned */
+	int swapped;		/* path holds the file final_path replaced */
 };
 
 /* Make the registry's slots for workers 0..n-1, per_worker each (the
@@ -43,6 +44,17 @@ int output_finish(struct tempfile *t, char *err, size_t errlen);
  * or the output when its directory cannot be flushed, is removed.  0 or
  * -1 with a message in err. */
 int output_publish(struct tempfile *t, char *err, size_t errlen);
+
+/* output_publish, but a regular file that the output replaces is
+ * kept under the temporary name (the two names are swapped), so that
+ * output_unpublish() can put it back; output_discard() removes it.
+ * Where the file system cannot swap names, the old file is replaced
+ * for good, as by output_publish().  0 or -1 with a message in err. */
+int output_publish_keep(struct tempfile *t, char *err, size_t errlen);
+
+/* Undo output_publish_keep(): the file it replaced back in place, or
+ * the output removed when it replaced none.  Best effort. */
+void output_unpublish(struct tempfile *t);
 
 /* output_finish, then output_publish. */
 int output_commit(struct tempfile *t, char *err, size_t errlen);

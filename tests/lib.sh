@@ -189,7 +189,7 @@ show_run() {
 # temps DIR: list anything under DIR that looks like a temporary or partial
 # output; the list must always be empty.
 temps() {
-	find "$1" \( -name '*.tmp*' -o -name '.imgbake*' -o -name '*~' \
+	find "$1" \( -name '*.tmp*' -o -name '.imgbake*' -o -name '*.imgbake-*' -o -name '*~' \
 		-o -name '*.part' -o -name '*.partial' \) -print
 }
 

@@ -16,15 +16,16 @@ command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
 traced() {
 	rm -rf tr && mkdir tr
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		timeout -k 5 120 strace -f -ff -y -qq -e trace=fsync,rename,mkdir \
+		timeout -k 5 120 strace -f -ff -y -qq -e trace=fsync,rename,renameat2,mkdir \
 		-o tr/t "$IMGBAKE" "$@" >/dev/null 2>err.txt
 	rc=$?
 }
 
-# In each thread's trace: a rename is preceded by an fsync of the file
-# renamed (not always just before: a job renames its outputs together
-# once all are written) and followed by one of its directory; a successful mkdir is
-# followed by an fsync of its parent.  Prints the renames, those with
+# In each thread's trace: a rename (for an output a renameat2, which
+# keeps the file it replaces until its job is done) is preceded by an
+# fsync of the file renamed (not always just before: a job renames its
+# outputs together once all are written) and followed by one of its
+# directory; a successful mkdir is followed by an fsync of its parent.  Prints the renames, those with
 # the file flushed before, those with the directory flushed after, the
 # mkdirs and those with the parent flushed after.
 check='
@@ -32,12 +33,12 @@ check='
 	sub dir_of { my $p = shift; $p =~ s{/[^/]+$}{}; $p }
 	for my $f (glob "tr/t.*") {
 		open my $h, "<", $f or die;
-		my @l = grep { /^(fsync|rename|mkdir)\(/ } <$h>;
+		my @l = grep { /^(fsync|rename|renameat2|mkdir)\(/ } <$h>;
 		my %flushed;
 		for my $i (0 .. $#l) {
 			$flushed{$1} = 1 if $l[$i] =~ /^fsync\(\d+<([^>]+)>\)\s+= 0/;
 			my $next = $i < $#l ? $l[$i + 1] : "";
-			if ($l[$i] =~ /^rename\("([^"]+)", "([^"]+)"\)\s+= 0/) {
+			if ($l[$i] =~ /^rename(?:at2)?\((?:AT_FDCWD[^,]*, )?"([^"]+)", (?:AT_FDCWD[^,]*, )?"([^"]+)"(?:, RENAME_\w+)?\)\s+= 0/) {
 				my ($tmp, $dst) = ($1, $2);
 				my $d = dir_of($dst);
 				$ren++;

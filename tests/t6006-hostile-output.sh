@@ -43,6 +43,37 @@ imgbake-manifest.json
 sub/s.webp" "output directory a/ is a file: the other sources are converted"
 is "$(temps o1)" "" "output directory a/ is a file: no temporary file"
 
+# ---- a rename that fails halfway ----------------------------------------------------
+
+# A source's outputs are renamed into place together once all are
+# written.  When one rename fails (a directory now stands where the
+# PNG was), the outputs already renamed must not cost the earlier
+# run's files: those are put back, byte for byte, and no temporary is
+# left.
+mkimg half/p.jpg 40x30
+run -o ohalf -f webp,png half
+is "$rc" 0 "halfway: the first run converts" || show_run
+cksum ohalf/p.webp ohalf/p.png >half.sums
+rm ohalf/p.png
+mkdir -p ohalf/p.png/x
+run -o ohalf -f webp,png -Q 40 half
+is "$rc" 1 "halfway: the PNG's rename fails, exit 1" || show_run
+like "$err" "cannot convert 'half/p.jpg': write: cannot rename to 'ohalf/p.png'" \
+	"halfway: said so"
+is "$(cksum ohalf/p.webp)" "$(grep p.webp half.sums)" \
+	"halfway: the WebP of the earlier run is back, byte for byte"
+is "$(sr ohalf/imgbake-manifest.json half/p.jpg)" "failed io" "halfway: failed, io"
+is "$(temps ohalf)" "" "halfway: no temporary file"
+# and the other way round: the WebP fails, the PNG came first or not
+rm -r ohalf/p.png
+mv ohalf/p.webp half.webp
+mkdir -p ohalf/p.webp/x
+run -o ohalf -f webp,png -Q 40 half
+is "$rc" 1 "halfway, the WebP's rename fails: exit 1" || show_run
+is "$(files ohalf | grep -c '^p\.png$')" 0 \
+	"halfway: a PNG that had no predecessor is not left behind"
+is "$(temps ohalf)" "" "halfway, the WebP's rename fails: no temporary file"
+
 # ---- links inside the output tree --------------------------------------------------
 
 # o2/sub and o2/a/b lead out of the output tree; o2/e.webp is a link to a
