@@ -118,9 +118,19 @@ run_job(void *ctx, size_t i, int worker)
 	struct run *r = ctx;
 
 	/* duplicates wait for the job they copy: see job_done */
-	if (r->results[i].status == JOB_PENDING && r->plan->jobs[i].dup_of < 0)
-		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
-			    &stop_signal);
+	if (r->results[i].status != JOB_PENDING || r->plan->jobs[i].dup_of >= 0)
+		return;
+	convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
+		    &stop_signal);
+	/* A big job's freed memory goes back to the system before this
+	 * worker takes its next job: glibc keeps the pages of blocks under
+	 * its mmap threshold, and where another thread's blocks sit above
+	 * them in a shared arena it cannot return them by itself, so the
+	 * process outgrows the jobs' estimates.  "Big" is relative to the
+	 * budget (an eighth, at most 64 MB): trimming after every small
+	 * job costs page faults for nothing. */
+	if (r->estimate[i] > VIPS_MIN(64u << 20, r->o->memory_budget / 8))
+		malloc_trim(0);
 }
 
 /* Admission: read the header, estimate the peak.  A header that
@@ -222,9 +232,6 @@ job_done(void *ctx, size_t i)
 		manifest_print_source(stdout, j, res);
 	if (r->o->print0)
 		print_written(r->o, j, res);
-	/* hand the big buffers of a big job back to the system now */
-	if (r->estimate[i] > 64u << 20)
-		malloc_trim(0);
 }
 
 /* The order jobs start in: what needs no work first (skipped, up to
