@@ -74,18 +74,12 @@ struct conv {
 	int lenient;		/* this pass decodes with fail_on none */
 	int opaque;		/* the picture in memory has an alpha of 255 */
 	off_t bytes;		/* of the opened source */
-	struct staged *staged;	/* outputs written, to rename at the end */
+	/* outputs written under their temporary names: a job renames all
+	 * of them into place once every one is written, so a job that
+	 * fails halfway leaves what an earlier run made as it was */
+	struct tempfile *staged;
 	int n_staged;
 	char err[1024];
-};
-
-/* An output written under its temporary name: a job renames all of
- * them into place once every one is written, so a job that fails
- * halfway leaves what an earlier run made as it was. */
-struct staged {
-	struct tempfile t;
-	size_t out;		/* its record in res->outputs */
-	int published;		/* renamed into place */
 };
 
 static double
@@ -1340,8 +1334,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	char *rel = plan_output_path(c->o, c->job, f, name_width);
 	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
 	char stage[64], recipe[17];
-	struct tempfile t = { .fd = -1 };
-	struct staged *grown;
+	struct tempfile t = { .fd = -1 }, *grown;
 	VipsImage *ready = NULL;
 	struct stat st;
 	struct stat there;
@@ -1417,7 +1410,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	c->staged = grown;
-	c->staged[c->n_staged++] = (struct staged){ t, c->res->n_outputs, 0 };
+	c->staged[c->n_staged++] = t;
 	t = (struct tempfile){ .fd = -1 };
 	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
 			 recipe);
@@ -1442,11 +1435,10 @@ publish_outputs(struct conv *c)
 		return;
 	}
 	for (i = 0; i < c->n_staged; i++) {
-		if (output_publish_keep(&c->staged[i].t, c->err, sizeof(c->err))) {
+		if (output_publish_keep(&c->staged[i], c->err, sizeof(c->err))) {
 			fail(c, REASON_IO, "write", 0);
 			return;
 		}
-		c->staged[i].published = 1;
 	}
 }
 
@@ -1462,11 +1454,9 @@ drop_staged(struct conv *c)
 	int k;
 
 	for (k = 0; k < c->n_staged; k++) {
-		struct staged *s = &c->staged[k];
-
-		if (res->status == JOB_FAILED && s->published)
-			output_unpublish(&s->t);
-		output_discard(&s->t);
+		if (res->status == JOB_FAILED)
+			output_unpublish(&c->staged[k]);
+		output_discard(&c->staged[k]);
 	}
 	free(c->staged);
 	c->staged = NULL;
@@ -1673,7 +1663,7 @@ out:
 
 void
 convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, atomic_int *stop)
+	struct result *res, int slot, uint64_t estimate, atomic_int *stop)
 {
 	struct conv c = { .o = o, .plan = plan, .job = job, .res = res, .slot = slot, .stop = stop };
 
@@ -1701,14 +1691,19 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 			free(complaint);
 	}
 	vips_thread_shutdown();
-	/* glibc keeps what a job freed in its arenas, and libaom's
-	 * threads leave them fragmented: after big AVIF jobs the process
-	 * stayed near 600 MB while small ones ran.  A big AVIF job gives
-	 * it back.  Elsewhere trimming only costs page faults when the
-	 * next job takes the same memory again (15% more time on 1,000
+	/* glibc keeps what a job freed in its arenas: the pages of blocks
+	 * under its mmap threshold, where another thread's blocks sit
+	 * above them, and what libaom's threads leave fragmented (after
+	 * big AVIF jobs the process stayed near 600 MB while small ones
+	 * ran; six 3 MP JPEGs at -j4 -M 128M under load peaked 40 MB over
+	 * the budget).  A job big for the budget (an eighth, at most
+	 * 64 MB) or a big AVIF job gives it back before the worker takes
+	 * its next.  Trimming after every job only costs page faults when
+	 * the next takes the same memory again (15% more time on 1,000
 	 * small images, 2% on full-size WebP, with no lower peak). */
-	if ((format_mask(o) & 1u << FMT_AVIF) &&
-	    (double)res->width * res->height >= TRIM_AFTER_PX)
+	if (estimate > VIPS_MIN(64u << 20, o->memory_budget / 8) ||
+	    ((format_mask(o) & 1u << FMT_AVIF) &&
+	     (double)res->width * res->height >= TRIM_AFTER_PX))
 		malloc_trim(0);
 }
 

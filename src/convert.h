@@ -14,10 +14,12 @@
 
 /* Convert `job`, filling `res`.  Runs on a worker thread: it prints
  * nothing, never exits, and touches no shared state but its own
- * temp-file slot `slot`.  When *stop becomes set it abandons the job
- * (status failed, reason interrupted) and removes what it wrote. */
+ * temp-file slot `slot`.  `estimate` is convert_probe's: a job big for
+ * the memory budget gives its freed memory back as it ends.  When
+ * *stop becomes set it abandons the job (status failed, reason
+ * interrupted) and removes what it wrote. */
 void convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, atomic_int *stop);
+	struct result *res, int slot, uint64_t estimate, atomic_int *stop);
 
 /* Read only the header of job's source: res gets its upright width and
  * height, or a failure (unreadable, undecodable, over the pixel

@@ -20,7 +20,6 @@
  * status.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -118,19 +117,9 @@ run_job(void *ctx, size_t i, int worker)
 	struct run *r = ctx;
 
 	/* duplicates wait for the job they copy: see job_done */
-	if (r->results[i].status != JOB_PENDING || r->plan->jobs[i].dup_of >= 0)
-		return;
-	convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
-		    &stop_signal);
-	/* A big job's freed memory goes back to the system before this
-	 * worker takes its next job: glibc keeps the pages of blocks under
-	 * its mmap threshold, and where another thread's blocks sit above
-	 * them in a shared arena it cannot return them by itself, so the
-	 * process outgrows the jobs' estimates.  "Big" is relative to the
-	 * budget (an eighth, at most 64 MB): trimming after every small
-	 * job costs page faults for nothing. */
-	if (r->estimate[i] > VIPS_MIN(64u << 20, r->o->memory_budget / 8))
-		malloc_trim(0);
+	if (r->results[i].status == JOB_PENDING && r->plan->jobs[i].dup_of < 0)
+		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
+			    r->estimate[i], &stop_signal);
 }
 
 /* Admission: read the header, estimate the peak.  A header that
