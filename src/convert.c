@@ -897,28 +897,49 @@ webp_progress(int percent, const WebPPicture *pic)
 	return !*c->stop && !late(c);
 }
 
-/* One strip of RGB into pic's YUV planes.  libwebp's import turns each
- * pair of rows into a row of chroma by itself, so a strip of even
- * height gives the bytes the whole picture would. */
+/* One strip of RGB or RGBA into pic's planes.  libwebp's import turns
+ * each pair of rows into a row of chroma by itself, so a strip of even
+ * height gives the bytes the whole picture would.  A strip with no
+ * transparent pixel comes back without an alpha plane: its rows of
+ * pic's are opaque.  Whether the picture has any transparency at all
+ * the encoder finds by itself, and an alpha plane opaque everywhere it
+ * leaves out of the file, as it does after a whole-picture import. */
 static int
 import_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
 {
 	WebPPicture *pic = arg, part;
-	int uv_width = (strip->width + 1) / 2, i;
+	const uint8_t *rgb = VIPS_REGION_ADDR(reg, 0, strip->top);
+	int stride = (int)VIPS_REGION_LSKIP(reg);
+	int uv_width = (strip->width + 1) / 2, ok, i;
 
+	if (strip->top & 1) {
+		vips_error("imgbake", "WebP import from an odd row");
+		return -1;
+	}
 	if (!WebPPictureInit(&part))
 		return -1;
 	part.width = strip->width;
 	part.height = strip->height;
-	if (!WebPPictureImportRGB(&part, VIPS_REGION_ADDR(reg, 0, strip->top),
-				  (int)VIPS_REGION_LSKIP(reg))) {
+	ok = reg->im->Bands == 4 ? WebPPictureImportRGBA(&part, rgb, stride)
+				 : WebPPictureImportRGB(&part, rgb, stride);
+	if (!ok) {
 		WebPPictureFree(&part);
 		vips_error("imgbake", "out of memory");
 		return -1;
 	}
-	for (i = 0; i < strip->height; i++)
-		memcpy(pic->y + (size_t)pic->y_stride * (strip->top + i),
-		       part.y + (size_t)part.y_stride * i, strip->width);
+	for (i = 0; i < strip->height; i++) {
+		size_t row = (size_t)(strip->top + i);
+
+		memcpy(pic->y + pic->y_stride * row, part.y + (size_t)part.y_stride * i,
+		       strip->width);
+		if (!pic->a)
+			continue;
+		if (part.a)
+			memcpy(pic->a + pic->a_stride * row,
+			       part.a + (size_t)part.a_stride * i, strip->width);
+		else
+			memset(pic->a + pic->a_stride * row, 0xff, strip->width);
+	}
 	for (i = 0; i < (strip->height + 1) / 2; i++) {
 		size_t at = (size_t)pic->uv_stride * (strip->top / 2 + i);
 
@@ -927,6 +948,14 @@ import_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
 	}
 	WebPPictureFree(&part);
 	return 0;
+}
+
+/* import_strip for libvips' threadpool, which hands over the picture
+ * top to bottom in strips of even height. */
+static int
+import_strip_disc(VipsRegion *reg, VipsRect *area, void *arg)
+{
+	return import_strip(reg, area, arg);
 }
 
 /* WebP without metadata, through libwebp itself rather than webpsave:
@@ -940,9 +969,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	WebPPicture pic;
 	WebPMemoryWriter w;
 	VipsImage *rgb;
-	void *pixels;
-	size_t len;
-	int bands, ok, r;
+	int ok, r;
 
 	if (!(rgb = rgb_or_rgba(c, img)))
 		return -1;
@@ -956,44 +983,25 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	/* a second thread for the analysis pass pays off on large
 	 * pictures; on small ones, creating it costs more than it saves */
 	config.thread_level = (double)img->Xsize * img->Ysize >= WEBP_THREAD_MIN_PX;
+	/* Strip by strip into the YUV(A) planes: no RGB(A) copy of the
+	 * picture, whose fresh pages the kernel would zero and the import
+	 * read back from memory.  With one libvips thread a job, on this
+	 * thread. */
 	pic.width = img->Xsize;
 	pic.height = img->Ysize;
-	if (rgb->Bands == 3 && vips_concurrency_get() == 1) {
-		/* Strip by strip into the YUV planes, on this thread: no
-		 * RGB copy of the picture, whose fresh pages the kernel
-		 * would zero and the import read back from memory. */
-		if (!WebPPictureAlloc(&pic)) {
-			g_object_unref(rgb);
-			fail_text(c, REASON_ENCODE, stage, "out of memory");
-			return -1;
-		}
-		r = render_strips(c, rgb, import_strip, &pic);
+	pic.colorspace = rgb->Bands == 4 ? WEBP_YUV420A : WEBP_YUV420;
+	if (!WebPPictureAlloc(&pic)) {
 		g_object_unref(rgb);
-		if (r) {
-			WebPPictureFree(&pic);
-			fail_save(c, stage);
-			return -1;
-		}
-	} else {
-		/* RGBA whole: libwebp drops an alpha that is opaque
-		 * everywhere, which no strip can tell */
-		bands = rgb->Bands;
-		pixels = render_here(rgb) ? render_to_memory(c, rgb, &len)
-					  : vips_image_write_to_memory(rgb, &len);
-		g_object_unref(rgb);
-		if (!pixels) {
-			fail_save(c, stage);
-			return -1;
-		}
-		ok = bands == 4
-			? WebPPictureImportRGBA(&pic, pixels, img->Xsize * 4)
-			: WebPPictureImportRGB(&pic, pixels, img->Xsize * 3);
-		g_free(pixels);
-		if (!ok) {
-			WebPPictureFree(&pic);
-			fail_text(c, REASON_ENCODE, stage, "out of memory");
-			return -1;
-		}
+		fail_text(c, REASON_ENCODE, stage, "out of memory");
+		return -1;
+	}
+	r = vips_concurrency_get() == 1 ? render_strips(c, rgb, import_strip, &pic)
+					: vips_sink_disc(rgb, import_strip_disc, &pic);
+	g_object_unref(rgb);
+	if (r) {
+		WebPPictureFree(&pic);
+		fail_save(c, stage);
+		return -1;
 	}
 	WebPMemoryWriterInit(&w);
 	pic.writer = WebPMemoryWrite;

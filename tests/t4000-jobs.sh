@@ -3,8 +3,8 @@
 # manifest's summary.memory (budget and measured peak RSS) is the one
 # part that is not about the outputs; it is set aside before comparing.
 # On two CPUs or more, -j1 gives each job two libvips threads and -j4
-# one, so this also holds WebP's two ways in: the whole picture at once
-# and strip by strip.
+# one, so this also holds WebP's two ways in: strips from libvips'
+# threadpool and strips computed on the job's own thread.
 . "$(dirname "$0")/lib.sh"
 
 mkimg src/a.jpg 240x160

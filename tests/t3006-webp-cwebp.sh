@@ -1,0 +1,64 @@
+#!/bin/sh
+# A WebP is the file cwebp writes from the same PNG at the same quality
+# and effort.  imgbake hands libwebp the picture strip by strip, cwebp
+# whole: the bytes are the same only if every strip lands where the
+# whole picture would, chroma, alpha and all.  Sources: RGB, RGBA with
+# transparency in some rows only (their strips bring an alpha plane,
+# the others none), RGBA opaque everywhere (the file has no alpha), at
+# odd sizes.  -j1 on two CPUs or more fills the picture from libvips'
+# threads, -j2 on the job's own thread.
+. "$(dirname "$0")/lib.sh"
+
+command -v cwebp >/dev/null || skip_all "no cwebp"
+
+# mkrgba PATH WxH: RGBA noise, the alpha a ramp across the width in the
+# top third of the rows and opaque below.
+mkrgba() {
+	_w=${2%x*}
+	_h=${2#*x}
+	mkimg "$_L/n.v" "$2" 3 &&
+		vips xyz "$_L/xyz.v" "$_w" "$_h" &&
+		vips extract_band "$_L/xyz.v" "$_L/x.v" 0 &&
+		vips extract_band "$_L/xyz.v" "$_L/y.v" 1 &&
+		vips linear "$_L/x.v" "$_L/ramp.v" 3 10 --uchar &&
+		vips relational_const "$_L/y.v" "$_L/low.v" moreeq $((_h / 3)) &&
+		vips boolean "$_L/ramp.v" "$_L/low.v" "$_L/a.v" or &&
+		vips bandjoin "$_L/n.v $_L/a.v" "$_L/rgba.v" &&
+		vips copy "$_L/rgba.v" "$1" --interpretation srgb
+}
+
+# mkopaque PATH WxH: RGBA noise with an alpha of 255 everywhere.
+mkopaque() {
+	mkimg "$_L/n.v" "$2" 3 &&
+		vips black "$_L/z.v" "${2%x*}" "${2#*x}" &&
+		vips linear "$_L/z.v" "$_L/a.v" 1 255 --uchar &&
+		vips bandjoin "$_L/n.v $_L/a.v" "$_L/rgba.v" &&
+		vips copy "$_L/rgba.v" "$1" --interpretation srgb
+}
+
+mkimg src/rgb.png 641x483
+mkrgba src/part.png 641x483
+mkrgba src/tall.png 37x1001
+mkrgba src/tiny.png 3x3
+mkopaque src/opaque.png 333x257
+
+mkdir want
+for f in rgb part tall tiny opaque; do
+	cwebp -quiet -q 80 -m 4 "src/$f.png" -o "want/$f.webp" ||
+		diag "cwebp failed on $f.png"
+done
+webpmux -info want/part.webp 2>/dev/null | grep -q transparency
+ok $? "the partly transparent source makes a WebP with alpha"
+webpmux -info want/opaque.webp 2>/dev/null | grep -q transparency
+isnt "$?" 0 "the opaque RGBA source makes one without"
+
+for j in 1 2; do
+	run -j$j -Q 80 -f webp -o o$j --base src src
+	is "$rc" 0 "-j$j: exit 0" || show_run
+	for f in rgb part tall tiny opaque; do
+		cmp -s "o$j/$f.webp" "want/$f.webp"
+		ok $? "-j$j: $f.webp is cwebp's file"
+	done
+done
+
+done_testing
