@@ -899,11 +899,12 @@ webp_progress(int percent, const WebPPicture *pic)
 
 /* One strip of RGB or RGBA into pic's planes.  libwebp's import turns
  * each pair of rows into a row of chroma by itself, so a strip of even
- * height gives the bytes the whole picture would.  A strip with no
- * transparent pixel comes back without an alpha plane: its rows of
- * pic's are opaque.  Whether the picture has any transparency at all
- * the encoder finds by itself, and an alpha plane opaque everywhere it
- * leaves out of the file, as it does after a whole-picture import. */
+ * height gives the bytes the whole picture would.  The import of a
+ * strip without a transparent pixel makes no alpha plane: its rows of
+ * pic's alpha plane are set opaque.  Whether the picture has any
+ * transparency at all the encoder finds by itself, and it leaves an
+ * alpha plane opaque everywhere out of the file, as it does after a
+ * whole-picture import. */
 static int
 import_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
 {
