@@ -962,7 +962,8 @@ import_strip_disc(VipsRegion *reg, VipsRect *area, void *arg)
 /* WebP without metadata, through libwebp itself rather than webpsave:
  * its progress hook makes the encode interruptible (--timeout, ^C),
  * and thread_level lets a large picture use a second core.  img is
- * 8-bit sRGB with three or four bands. */
+ * 8-bit sRGB with three or four bands; the reference is taken over,
+ * and let go once the pixels are in libwebp's planes. */
 static int
 webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 {
@@ -972,7 +973,9 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	VipsImage *rgb;
 	int ok, r;
 
-	if (!(rgb = rgb_or_rgba(c, img)))
+	rgb = rgb_or_rgba(c, img);
+	g_object_unref(img);
+	if (!rgb)
 		return -1;
 	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
 	    !WebPPictureInit(&pic)) {
@@ -983,13 +986,13 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	config.method = WEBP_EFFORT;
 	/* a second thread for the analysis pass pays off on large
 	 * pictures; on small ones, creating it costs more than it saves */
-	config.thread_level = (double)img->Xsize * img->Ysize >= WEBP_THREAD_MIN_PX;
+	config.thread_level = (double)rgb->Xsize * rgb->Ysize >= WEBP_THREAD_MIN_PX;
 	/* Strip by strip into the YUV(A) planes: no RGB(A) copy of the
 	 * picture, whose fresh pages the kernel would zero and the import
 	 * read back from memory.  With one libvips thread a job, on this
 	 * thread. */
-	pic.width = img->Xsize;
-	pic.height = img->Ysize;
+	pic.width = rgb->Xsize;
+	pic.height = rgb->Ysize;
 	pic.colorspace = rgb->Bands == 4 ? WEBP_YUV420A : WEBP_YUV420;
 	if (!WebPPictureAlloc(&pic)) {
 		g_object_unref(rgb);
@@ -1149,7 +1152,9 @@ avif_add_metadata(struct heif_context *ctx, struct heif_image_handle *handle,
  * libaom turns that tool on for pictures it takes for screen content
  * (flat graphics, few colours), and there its hash tables cost about
  * 190 MB and three times the encode time of a 1920 px picture for
- * files 1% smaller.  img is 8-bit with one to four bands. */
+ * files 1% smaller.  img is 8-bit with one to four bands; the
+ * reference is taken over, and let go once the pixels are in libheif's
+ * picture unless its metadata is still to be written. */
 static int
 avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 {
@@ -1163,10 +1168,13 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	struct heif_error e = { heif_error_Ok, heif_suberror_Unspecified, "" };
 	VipsImage *rgb = NULL;
 	unsigned char *plane;
-	int stride, r = -1;
+	int stride, alpha, r = -1;
 
-	if (!(rgb = rgb_or_rgba(c, img)))
+	if (!(rgb = rgb_or_rgba(c, img))) {
+		g_object_unref(img);
 		return -1;
+	}
+	alpha = rgb->Bands == 4;
 	if (!(ctx = heif_context_alloc())) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		goto fail;
@@ -1210,11 +1218,15 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		fail_save(c, stage);
 		goto out;
 	}
+	/* the pipeline's buffers need not wait for libaom */
+	VIPS_UNREF(rgb);
+	if (!c->o->keep_metadata)
+		VIPS_UNREF(img);
 	if (!(opt = heif_encoding_options_alloc())) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		goto fail;
 	}
-	opt->save_alpha_channel = rgb->Bands == 4;
+	opt->save_alpha_channel = alpha;
 	e = heif_context_encode_image(ctx, pic, enc, opt,
 				      c->o->keep_metadata ? &handle : NULL);
 	if (!e.code && handle)
@@ -1247,49 +1259,35 @@ out:
 		heif_encoder_release(enc);
 	if (ctx)
 		heif_context_free(ctx);
-	g_object_unref(rgb);
+	VIPS_UNREF(rgb);
+	VIPS_UNREF(img);
 	return r;
 }
 
+/* WebP with metadata, JPEG and PNG, through libvips' savers, which
+ * pull the pixels through the pipeline as they encode. */
 static int
-save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
+save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
 	gboolean strip = !c->o->keep_metadata;
 	int q = c->o->quality[f];
-	VipsTarget *target = NULL;
+	VipsTarget *target;
 	void *buf = NULL;
 	size_t len = 0;
 	int r = -1;
 
 	if (f == FMT_WEBP) {
-		if (img->Xsize > WEBP_MAX_EDGE || img->Ysize > WEBP_MAX_EDGE) {
-			snprintf(c->err, sizeof(c->err), "%dx%d is over WebP's %d pixel edge",
-				 img->Xsize, img->Ysize, WEBP_MAX_EDGE);
-			fail(c, REASON_LIMIT, stage, 0);
-			return -1;
-		}
-		if (strip)
-			return webp_encode(c, img, q, fd, stage);
+		/* --keep-metadata: webpsave writes EXIF, XMP and ICC */
 		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", WEBP_EFFORT, NULL)) {
 			fail_save(c, stage);
 			return -1;
 		}
-		/* --keep-metadata: webpsave writes EXIF, XMP and ICC */
 		r = output_write_all(fd, buf, len);
 		g_free(buf);
 		if (r)
 			fail_text(c, REASON_IO, "write", strerror(errno));
 		return r;
 	}
-
-	if (f == FMT_AVIF && (img->Xsize > AVIF_MAX_EDGE || img->Ysize > AVIF_MAX_EDGE)) {
-		snprintf(c->err, sizeof(c->err), "%dx%d is over AVIF's %d pixel edge",
-			 img->Xsize, img->Ysize, AVIF_MAX_EDGE);
-		fail(c, REASON_LIMIT, stage, 0);
-		return -1;
-	}
-	if (f == FMT_AVIF)
-		return avif_encode(c, img, q, fd, stage);
 	if (!(target = vips_target_new_to_descriptor(fd))) {
 		fail(c, REASON_IO, "write", 1);
 		return -1;
@@ -1310,6 +1308,31 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 	g_object_unref(target);
 	if (r)
 		fail_save(c, stage);
+	return r;
+}
+
+/* Encode img in format f to fd.  The reference to img is taken over:
+ * the encoders that hold the whole picture let go of the pipeline
+ * before they start. */
+static int
+save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
+{
+	int max_edge = f == FMT_WEBP ? WEBP_MAX_EDGE : f == FMT_AVIF ? AVIF_MAX_EDGE : 0;
+	int r;
+
+	if (max_edge && (img->Xsize > max_edge || img->Ysize > max_edge)) {
+		snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
+			 img->Xsize, img->Ysize, f == FMT_WEBP ? "WebP" : "AVIF", max_edge);
+		g_object_unref(img);
+		fail(c, REASON_LIMIT, stage, 0);
+		return -1;
+	}
+	if (f == FMT_WEBP && !c->o->keep_metadata)
+		return webp_encode(c, img, c->o->quality[f], fd, stage);
+	if (f == FMT_AVIF)
+		return avif_encode(c, img, c->o->quality[f], fd, stage);
+	r = save_vips(c, img, f, fd, stage);
+	g_object_unref(img);
 	return r;
 }
 
@@ -1336,7 +1359,8 @@ add_output(struct conv *c, char *path, enum out_format f, int width, int height,
 	return 0;
 }
 
-/* Write one output of `img` in format f, atomically. */
+/* Write one output of `img` in format f, atomically.  The reference to
+ * img is taken over. */
 static int
 write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 {
@@ -1348,7 +1372,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	struct stat st;
 	struct stat there;
 	size_t k;
-	int ret = -1;
+	int width, height, failed, ret = -1;
 
 	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), img->Xsize);
 	if (!full) {
@@ -1382,13 +1406,19 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
-	if (!(ready = prepare(c, img, f)))
+	ready = prepare(c, img, f);
+	VIPS_UNREF(img);
+	if (!ready)
 		goto out;
+	width = ready->Xsize;
+	height = ready->Ysize;
 	if (output_open(&t, full, c->slot, c->err, sizeof(c->err))) {
 		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
-	if (save(c, ready, f, t.fd, stage))
+	failed = save(c, ready, f, t.fd, stage);
+	ready = NULL;
+	if (failed)
 		goto out;
 	/* libaom cannot be interrupted: an encode that ran past
 	 * the deadline is thrown away when it returns */
@@ -1421,13 +1451,12 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	c->staged = grown;
 	c->staged[c->n_staged++] = t;
 	t = (struct tempfile){ .fd = -1 };
-	ret = add_output(c, rel, f, ready->Xsize, ready->Ysize, (uint64_t)st.st_size,
-			 recipe);
+	ret = add_output(c, rel, f, width, height, (uint64_t)st.st_size, recipe);
 	rel = NULL;
 out:
 	output_discard(&t);
-	if (ready)
-		g_object_unref(ready);
+	VIPS_UNREF(ready);
+	VIPS_UNREF(img);
 	free(rel);
 	free(full);
 	return ret;
@@ -1480,6 +1509,9 @@ drop_staged(struct conv *c)
 	res->bytes_out = 0;
 }
 
+/* Every width of base, largest first, in every format.  The reference
+ * to base is taken over, and handed down with the last output made from
+ * it, so that nothing holds the pipeline while that output is encoded. */
 static void
 convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 	int name_width_fixed)
@@ -1513,10 +1545,18 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 		} else {
 			g_object_ref(img);
 		}
-		for (f = 0; f < o->n_formats && c->res->status != JOB_FAILED; f++)
+		if (i == 0)
+			VIPS_UNREF(base);
+		for (f = 0; f < o->n_formats && c->res->status != JOB_FAILED; f++) {
+			if (f < o->n_formats - 1)
+				g_object_ref(img);
 			write_output(c, img, o->formats[f], name_w);
-		g_object_unref(img);
+			if (f == o->n_formats - 1)
+				img = NULL;
+		}
+		VIPS_UNREF(img);
 	}
+	VIPS_UNREF(base);
 }
 
 /* Open the source, refusing anything but a regular file, without
@@ -1657,6 +1697,7 @@ convert_once(struct conv *c)
 		c->opaque = is_opaque(base);
 	}
 	convert_widths(c, base, widths, n_targets, name_width);
+	base = NULL;
 	if (res->status != JOB_FAILED)
 		publish_outputs(c);
 	if (res->status != JOB_FAILED)
