@@ -34,6 +34,7 @@
 #include <vips/vips.h>
 #include <vips/vector.h>	/* vips_vector_set_enabled() */
 #include <webp/encode.h>
+#include <webp/mux.h>
 
 #include "convert.h"
 #include "hash.h"
@@ -959,9 +960,99 @@ import_strip_disc(VipsRegion *reg, VipsRect *area, void *arg)
 	return import_strip(reg, area, arg);
 }
 
-/* WebP without metadata, through libwebp itself rather than webpsave:
- * its progress hook makes the encode interruptible (--timeout, ^C),
- * and thread_level lets a large picture use a second core.  img is
+static unsigned char *exif_for_output(const void *data, size_t len, int width,
+				      int height, unsigned int *out_len);
+
+/* --keep-metadata: the chunks that go into a WebP beside the picture,
+ * copied out of the image before its pipeline is let go. */
+struct webp_meta {
+	WebPData icc, exif, xmp;	/* malloc'ed bytes, or empty */
+};
+
+static int
+webp_meta_copy(WebPData *d, const void *data, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return -1;
+	memcpy(copy, data, len);
+	d->bytes = copy;
+	d->size = len;
+	return 0;
+}
+
+static void
+webp_meta_clear(struct webp_meta *m)
+{
+	free((void *)m->icc.bytes);
+	free((void *)m->exif.bytes);
+	free((void *)m->xmp.bytes);
+	memset(m, 0, sizeof(*m));
+}
+
+/* What img carries: an ICC profile if it is one for RGB (grey pictures
+ * become RGB without an ICC transform), its EXIF made true of the
+ * output (upright, the output's size), its XMP.  -1: out of memory. */
+static int
+webp_meta_get(VipsImage *img, struct webp_meta *m)
+{
+	const void *data;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
+	    !vips_image_get_blob(img, VIPS_META_ICC_NAME, &data, &len) &&
+	    len >= 20 && !memcmp((const char *)data + 16, "RGB ", 4) &&
+	    webp_meta_copy(&m->icc, data, len))
+		goto oom;
+	if (vips_image_get_typeof(img, VIPS_META_EXIF_NAME) &&
+	    !vips_image_get_blob(img, VIPS_META_EXIF_NAME, &data, &len)) {
+		unsigned int fixed_len;
+		unsigned char *fixed = exif_for_output(data, len, img->Xsize,
+						       img->Ysize, &fixed_len);
+
+		if (fixed) {
+			m->exif.bytes = fixed;
+			m->exif.size = fixed_len;
+		} else if (webp_meta_copy(&m->exif, data, len)) {
+			goto oom;
+		}
+	}
+	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
+	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len) &&
+	    webp_meta_copy(&m->xmp, data, len))
+		goto oom;
+	return 0;
+oom:
+	webp_meta_clear(m);
+	return -1;
+}
+
+/* The encoded picture in w with m's chunks added, into out (freed with
+ * WebPDataClear).  libwebpmux writes the extended header they need. */
+static int
+webp_meta_add(const WebPMemoryWriter *w, const struct webp_meta *m, WebPData *out)
+{
+	WebPData image = { w->mem, w->size };
+	WebPMux *mux = WebPMuxCreate(&image, 0);
+	int ok;
+
+	if (!mux)
+		return -1;
+	ok = (!m->icc.size || WebPMuxSetChunk(mux, "ICCP", &m->icc, 0) == WEBP_MUX_OK) &&
+	     (!m->exif.size || WebPMuxSetChunk(mux, "EXIF", &m->exif, 0) == WEBP_MUX_OK) &&
+	     (!m->xmp.size || WebPMuxSetChunk(mux, "XMP ", &m->xmp, 0) == WEBP_MUX_OK) &&
+	     WebPMuxAssemble(mux, out) == WEBP_MUX_OK;
+	WebPMuxDelete(mux);
+	return ok ? 0 : -1;
+}
+
+/* WebP through libwebp itself rather than webpsave: its progress hook
+ * makes the encode interruptible (--timeout, ^C), and thread_level lets
+ * a large picture use a second core; with --keep-metadata, libwebpmux
+ * adds the chunks (webpsave in 8.14 also writes an EXIF chunk made up
+ * when the source has none, and leaks its pipeline when it fails).  img is
  * 8-bit sRGB with three or four bands; the reference is taken over,
  * and let go once the pixels are in libwebp's planes. */
 static int
@@ -970,16 +1061,26 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	WebPConfig config;
 	WebPPicture pic;
 	WebPMemoryWriter w;
+	WebPData with_meta = { NULL, 0 };
+	struct webp_meta meta = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
 	VipsImage *rgb;
 	int ok, r;
 
+	if (c->o->keep_metadata && webp_meta_get(img, &meta)) {
+		g_object_unref(img);
+		fail_text(c, REASON_ENCODE, stage, "out of memory");
+		return -1;
+	}
 	rgb = rgb_or_rgba(c, img);
 	g_object_unref(img);
-	if (!rgb)
+	if (!rgb) {
+		webp_meta_clear(&meta);
 		return -1;
+	}
 	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
 	    !WebPPictureInit(&pic)) {
 		g_object_unref(rgb);
+		webp_meta_clear(&meta);
 		fail_text(c, REASON_ENCODE, stage, "libwebp version mismatch");
 		return -1;
 	}
@@ -996,6 +1097,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	pic.colorspace = rgb->Bands == 4 ? WEBP_YUV420A : WEBP_YUV420;
 	if (!WebPPictureAlloc(&pic)) {
 		g_object_unref(rgb);
+		webp_meta_clear(&meta);
 		fail_text(c, REASON_ENCODE, stage, "out of memory");
 		return -1;
 	}
@@ -1004,6 +1106,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	g_object_unref(rgb);
 	if (r) {
 		WebPPictureFree(&pic);
+		webp_meta_clear(&meta);
 		fail_save(c, stage);
 		return -1;
 	}
@@ -1018,13 +1121,27 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 			snprintf(c->err, sizeof(c->err), "libwebp error %d", pic.error_code);
 		WebPPictureFree(&pic);
 		WebPMemoryWriterClear(&w);
+		webp_meta_clear(&meta);
 		/* an abort is a stop or a timeout, which fail() tells apart */
 		fail(c, REASON_ENCODE, stage, 0);
 		return -1;
 	}
 	WebPPictureFree(&pic);
-	r = output_write_all(fd, w.mem, w.size);
-	WebPMemoryWriterClear(&w);
+	if (meta.icc.size || meta.exif.size || meta.xmp.size) {
+		r = webp_meta_add(&w, &meta, &with_meta);
+		webp_meta_clear(&meta);
+		WebPMemoryWriterClear(&w);
+		if (r) {
+			WebPDataClear(&with_meta);
+			fail_text(c, REASON_ENCODE, stage, "libwebpmux cannot add the metadata");
+			return -1;
+		}
+		r = output_write_all(fd, with_meta.bytes, with_meta.size);
+		WebPDataClear(&with_meta);
+	} else {
+		r = output_write_all(fd, w.mem, w.size);
+		WebPMemoryWriterClear(&w);
+	}
 	if (r)
 		fail_text(c, REASON_IO, "write", strerror(errno));
 	return r;
@@ -1264,30 +1381,16 @@ out:
 	return r;
 }
 
-/* WebP with metadata, JPEG and PNG, through libvips' savers, which
- * pull the pixels through the pipeline as they encode. */
+/* JPEG and PNG, through libvips' savers, which pull the pixels through
+ * the pipeline as they encode. */
 static int
 save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
 	gboolean strip = !c->o->keep_metadata;
 	int q = c->o->quality[f];
 	VipsTarget *target;
-	void *buf = NULL;
-	size_t len = 0;
 	int r = -1;
 
-	if (f == FMT_WEBP) {
-		/* --keep-metadata: webpsave writes EXIF, XMP and ICC */
-		if (vips_webpsave_buffer(img, &buf, &len, "Q", q, "effort", WEBP_EFFORT, NULL)) {
-			fail_save(c, stage);
-			return -1;
-		}
-		r = output_write_all(fd, buf, len);
-		g_free(buf);
-		if (r)
-			fail_text(c, REASON_IO, "write", strerror(errno));
-		return r;
-	}
 	if (!(target = vips_target_new_to_descriptor(fd))) {
 		fail(c, REASON_IO, "write", 1);
 		return -1;
@@ -1327,7 +1430,7 @@ save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stag
 		fail(c, REASON_LIMIT, stage, 0);
 		return -1;
 	}
-	if (f == FMT_WEBP && !c->o->keep_metadata)
+	if (f == FMT_WEBP)
 		return webp_encode(c, img, c->o->quality[f], fd, stage);
 	if (f == FMT_AVIF)
 		return avif_encode(c, img, c->o->quality[f], fd, stage);
@@ -1791,7 +1894,7 @@ convert_list_formats(const struct options *o)
 		{ "GIF", "gifload" }, { "TIFF", "tiffload" }, { "HEIF/AVIF", "heifload" },
 	};
 	static const char *const savers[FMT_COUNT] = {
-		[FMT_WEBP] = "webpsave", [FMT_AVIF] = "libheif",
+		[FMT_WEBP] = "libwebp", [FMT_AVIF] = "libheif",
 		[FMT_JPEG] = "jpegsave", [FMT_PNG] = "pngsave",
 	};
 	size_t i;
@@ -1806,10 +1909,12 @@ convert_list_formats(const struct options *o)
 	vips_foreign_map("VipsForeignLoad", list_loader, (void *)o, NULL);
 	printf("Output:\n");
 	for (f = 0; f < FMT_COUNT; f++) {
-		/* AVIF is encoded by libheif itself, with its AV1 encoder */
+		/* WebP is encoded by libwebp itself, which imgbake links;
+		 * AVIF by libheif, with its AV1 encoder */
 		int avif = f == FMT_AVIF;
 		int have = avif ? heif_have_encoder_for_format(heif_compression_AV1)
-				: vips_type_find("VipsOperation", savers[f]) != 0;
+			 : f == FMT_WEBP ? 1
+			 : vips_type_find("VipsOperation", savers[f]) != 0;
 
 		printf("  %-14s %-10s %s\n", format_name(f), savers[f], have ? "yes" :
 		       avif ? "no AV1 encoder in this libheif" : "missing from this libvips");

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Metadata is stripped by default (no EXIF/XMP chunk in WebP) and kept with
-# --keep-metadata.
+# --keep-metadata, made true of the output.
 . "$(dirname "$0")/lib.sh"
 
 mkexif exif.jpg 120x80 1
@@ -28,6 +28,21 @@ is "$rc" 0 "--keep-metadata: exit 0" || show_run
 like "$(webpmux -info k/exif.webp 2>&1)" 'EXIF' "--keep-metadata: the webp has EXIF"
 is "$(json_get k/imgbake-manifest.json '$j->{options}{keep_metadata}')" true \
 	"manifest: keep_metadata true"
+
+# what the WebP carries with --keep-metadata: the ICC profile of a
+# tagged source, an EXIF made upright, and no EXIF the source had not
+mkexif rot.jpg 120x80 6
+mkimg plain.png 60x40
+vips icc_export plain.png tagged.v --output-profile srgb &&
+	vips copy tagged.v tagged.jpg
+run --keep-metadata -f webp -o kw rot.jpg plain.png tagged.jpg
+is "$rc" 0 "--keep-metadata WebP: exit 0" || show_run
+is "$(size kw/rot.webp)" 80x120 "the rotated source is made upright"
+like "$(hdr kw/rot.webp exif-ifd0-Orientation)" '^1 ' "its EXIF says upright"
+like "$(webpmux -info kw/tagged.webp 2>&1)" 'ICC profile' "the tagged source's profile is kept"
+unlike "$(webpmux -info kw/plain.webp 2>&1)" 'EXIF|ICC|XMP' \
+	"a source without metadata gets none made up"
+
 if have_saver avif; then
 	run --keep-metadata -f avif -o ka exif.jpg
 	is "$rc" 0 "--keep-metadata AVIF: exit 0" || show_run

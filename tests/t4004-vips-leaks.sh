@@ -38,9 +38,12 @@ is "$rc" 1 "full-size WebP: exit 1" || show_run
 like "$err" "over WebP's 16383 pixel edge" "the wide source fails at WebP's edge"
 is "$(leaks)" "" "full-size WebP: no libvips object left alive" || show_run
 
-run -j2 -f $formats -w 64,128 --keep-metadata -o o4 src/a.jpg src/e.jpg
-is "$rc" 0 "--keep-metadata: exit 0" || show_run
+run -j2 -f $formats -w 64,128 --keep-metadata -o o4 src/a.jpg src/e.jpg src/bad.png
+is "$rc" 1 "--keep-metadata: exit 1 (the corrupt source)" || show_run
 is "$(leaks)" "" "--keep-metadata: no libvips object left alive" || show_run
+run -j1 -f webp --keep-metadata -o o4b src/a.jpg src/bad.png
+is "$rc" 1 "--keep-metadata, full-size WebP: exit 1" || show_run
+is "$(leaks)" "" "--keep-metadata, full-size WebP: no libvips object left alive" || show_run
 
 # 20 MP of noise takes libwebp several seconds: stopped by its progress
 # hook at --timeout 1, after the pipeline went to the encoder

@@ -61,6 +61,7 @@ is "$rc" 0 "--list-formats: exit 0"
 like "$out" '  JPEG +jpegload +yes' "--list-formats: JPEG and its loader"
 like "$out" '  svgload +blocked' "--list-formats: SVG's loader is blocked"
 like "$out" '  avif +libheif +yes' "--list-formats: AVIF output, by libheif's AV1 encoder"
+like "$out" '  webp +libwebp +yes' "--list-formats: WebP output, by libwebp"
 run --list-formats --allow-loader svgload
 like "$out" '  svgload +allowed' "--list-formats: --allow-loader shows as allowed"
 
