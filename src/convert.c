@@ -960,8 +960,87 @@ import_strip_disc(VipsRegion *reg, VipsRect *area, void *arg)
 	return import_strip(reg, area, arg);
 }
 
-static unsigned char *exif_for_output(const void *data, size_t len, int width,
-				      int height, unsigned int *out_len);
+/* --keep-metadata: the source's EXIF made true of the output, as
+ * libvips' savers do it internally (with libexif too): upright
+ * (orientation 1) and the output's size.  Every other tag, known to
+ * libexif or not, is kept.  Returns a malloc'ed block ("Exif\0\0" and
+ * the TIFF structure) and its length, or NULL when libexif finds no
+ * EXIF there: then the blob goes as it is. */
+static unsigned char *
+exif_for_output(const void *data, size_t len, int width, int height,
+	unsigned int *out_len)
+{
+	static const ExifTag dims[2] = {
+		EXIF_TAG_PIXEL_X_DIMENSION, EXIF_TAG_PIXEL_Y_DIMENSION,
+	};
+	ExifData *ed = exif_data_new();
+	ExifByteOrder order;
+	ExifEntry *e;
+	unsigned char *out = NULL;
+
+	*out_len = 0;
+	if (!ed || len > UINT_MAX)
+		goto out;
+	exif_data_unset_option(ed, EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
+	exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+	exif_data_load_data(ed, data, (unsigned int)len);
+	if (!ed->ifd[EXIF_IFD_0]->count)
+		goto out;
+	order = exif_data_get_byte_order(ed);
+	e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+	if (e && e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->size >= 2)
+		exif_set_short(e->data, order, 1);
+	for (int i = 0; i < 2; i++) {
+		unsigned v = i ? (unsigned)height : (unsigned)width;
+
+		if (!(e = exif_content_get_entry(ed->ifd[EXIF_IFD_EXIF], dims[i])) ||
+		    e->components != 1)
+			continue;
+		if (e->format == EXIF_FORMAT_SHORT && e->size >= 2 && v <= 0xffff)
+			exif_set_short(e->data, order, (ExifShort)v);
+		else if (e->format == EXIF_FORMAT_LONG && e->size >= 4)
+			exif_set_long(e->data, order, v);
+	}
+	exif_data_save_data(ed, &out, out_len);
+out:
+	if (ed)
+		exif_data_unref(ed);
+	return out;
+}
+
+/* --keep-metadata: img's ICC profile, if it is one for RGB (grey
+ * pictures become RGB without an ICC transform). */
+static int
+rgb_profile(VipsImage *img, const void **data, size_t *len)
+{
+	return vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
+	       !vips_image_get_blob(img, VIPS_META_ICC_NAME, data, len) &&
+	       *len >= 20 && !memcmp((const char *)*data + 16, "RGB ", 4);
+}
+
+/* --keep-metadata: img's EXIF made true of the output, or as it is
+ * where libexif finds none in it, in *data (free() it).  1: there is
+ * one, 0: img has none, -1: out of memory. */
+static int
+output_exif(VipsImage *img, unsigned char **data, size_t *len)
+{
+	const void *blob;
+	size_t blob_len;
+	unsigned int fixed_len;
+
+	if (!vips_image_get_typeof(img, VIPS_META_EXIF_NAME) ||
+	    vips_image_get_blob(img, VIPS_META_EXIF_NAME, &blob, &blob_len))
+		return 0;
+	if ((*data = exif_for_output(blob, blob_len, img->Xsize, img->Ysize, &fixed_len))) {
+		*len = fixed_len;
+		return 1;
+	}
+	if (!(*data = malloc(blob_len ? blob_len : 1)))
+		return -1;
+	memcpy(*data, blob, blob_len);
+	*len = blob_len;
+	return 1;
+}
 
 /* --keep-metadata: the chunks that go into a WebP beside the picture,
  * copied out of the image before its pipeline is let go. */
@@ -998,26 +1077,19 @@ static int
 webp_meta_get(VipsImage *img, struct webp_meta *m)
 {
 	const void *data;
+	unsigned char *exif;
 	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	if (vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
-	    !vips_image_get_blob(img, VIPS_META_ICC_NAME, &data, &len) &&
-	    len >= 20 && !memcmp((const char *)data + 16, "RGB ", 4) &&
-	    webp_meta_copy(&m->icc, data, len))
+	if (rgb_profile(img, &data, &len) && webp_meta_copy(&m->icc, data, len))
 		goto oom;
-	if (vips_image_get_typeof(img, VIPS_META_EXIF_NAME) &&
-	    !vips_image_get_blob(img, VIPS_META_EXIF_NAME, &data, &len)) {
-		unsigned int fixed_len;
-		unsigned char *fixed = exif_for_output(data, len, img->Xsize,
-						       img->Ysize, &fixed_len);
-
-		if (fixed) {
-			m->exif.bytes = fixed;
-			m->exif.size = fixed_len;
-		} else if (webp_meta_copy(&m->exif, data, len)) {
-			goto oom;
-		}
+	switch (output_exif(img, &exif, &len)) {
+	case -1:
+		goto oom;
+	case 1:
+		m->exif.bytes = exif;
+		m->exif.size = len;
+		break;
 	}
 	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
 	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len) &&
@@ -1169,56 +1241,7 @@ heif_out_write(struct heif_context *ctx, const void *data, size_t size, void *us
 	return e;
 }
 
-/* --keep-metadata: the source's EXIF made true of the output, as
- * libvips' savers do it internally (with libexif too): upright
- * (orientation 1) and the output's size.  Every other tag, known to
- * libexif or not, is kept.  Returns a malloc'ed block ("Exif\0\0" and
- * the TIFF structure) and its length, or NULL when libexif finds no
- * EXIF there: then the blob goes as it is. */
-static unsigned char *
-exif_for_output(const void *data, size_t len, int width, int height,
-	unsigned int *out_len)
-{
-	static const ExifTag dims[2] = {
-		EXIF_TAG_PIXEL_X_DIMENSION, EXIF_TAG_PIXEL_Y_DIMENSION,
-	};
-	ExifData *ed = exif_data_new();
-	ExifByteOrder order;
-	ExifEntry *e;
-	unsigned char *out = NULL;
-
-	*out_len = 0;
-	if (!ed || len > UINT_MAX)
-		goto out;
-	exif_data_unset_option(ed, EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
-	exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
-	exif_data_load_data(ed, data, (unsigned int)len);
-	if (!ed->ifd[EXIF_IFD_0]->count)
-		goto out;
-	order = exif_data_get_byte_order(ed);
-	e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
-	if (e && e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->size >= 2)
-		exif_set_short(e->data, order, 1);
-	for (int i = 0; i < 2; i++) {
-		unsigned v = i ? (unsigned)height : (unsigned)width;
-
-		if (!(e = exif_content_get_entry(ed->ifd[EXIF_IFD_EXIF], dims[i])) ||
-		    e->components != 1)
-			continue;
-		if (e->format == EXIF_FORMAT_SHORT && e->size >= 2 && v <= 0xffff)
-			exif_set_short(e->data, order, (ExifShort)v);
-		else if (e->format == EXIF_FORMAT_LONG && e->size >= 4)
-			exif_set_long(e->data, order, v);
-	}
-	exif_data_save_data(ed, &out, out_len);
-out:
-	if (ed)
-		exif_data_unref(ed);
-	return out;
-}
-
-/* --keep-metadata: an ICC profile goes with the picture, if it is one
- * for RGB (grey pictures become RGB without an ICC transform). */
+/* --keep-metadata: an RGB ICC profile goes with the picture. */
 static struct heif_error
 avif_add_icc(struct heif_image *pic, VipsImage *img)
 {
@@ -1226,9 +1249,7 @@ avif_add_icc(struct heif_image *pic, VipsImage *img)
 	const void *data;
 	size_t len;
 
-	if (!vips_image_get_typeof(img, VIPS_META_ICC_NAME) ||
-	    vips_image_get_blob(img, VIPS_META_ICC_NAME, &data, &len) ||
-	    len < 20 || memcmp((const char *)data + 16, "RGB ", 4))
+	if (!rgb_profile(img, &data, &len))
 		return ok;
 	return heif_image_set_raw_color_profile(pic, "prof", data, len);
 }
@@ -1241,19 +1262,20 @@ avif_add_metadata(struct heif_context *ctx, struct heif_image_handle *handle,
 {
 	struct heif_error e = { heif_error_Ok, heif_suberror_Unspecified, "" };
 	const void *data;
+	unsigned char *exif;
 	size_t len;
 
-	if (vips_image_get_typeof(img, VIPS_META_EXIF_NAME) &&
-	    !vips_image_get_blob(img, VIPS_META_EXIF_NAME, &data, &len)) {
-		unsigned int fixed_len;
-		unsigned char *fixed = exif_for_output(data, len, img->Xsize,
-						       img->Ysize, &fixed_len);
-
-		e = fixed ? heif_context_add_exif_metadata(ctx, handle, fixed, (int)fixed_len)
-			  : heif_context_add_exif_metadata(ctx, handle, data, (int)len);
-		free(fixed);
+	switch (output_exif(img, &exif, &len)) {
+	case -1:
+		e.code = heif_error_Memory_allocation_error;
+		e.message = "out of memory";
+		return e;
+	case 1:
+		e = heif_context_add_exif_metadata(ctx, handle, exif, (int)len);
+		free(exif);
 		if (e.code)
 			return e;
+		break;
 	}
 	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
 	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len))
