@@ -1008,6 +1008,17 @@ out:
 	return out;
 }
 
+/* A malloc'ed copy of len bytes at data, or NULL. */
+static unsigned char *
+bytes_dup(const void *data, size_t len)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+
+	if (copy)
+		memcpy(copy, data, len);
+	return copy;
+}
+
 /* --keep-metadata: img's ICC profile, if it is one for RGB (grey
  * pictures become RGB without an ICC transform). */
 static int
@@ -1035,9 +1046,8 @@ output_exif(VipsImage *img, unsigned char **data, size_t *len)
 		*len = fixed_len;
 		return 1;
 	}
-	if (!(*data = malloc(blob_len ? blob_len : 1)))
+	if (!(*data = bytes_dup(blob, blob_len)))
 		return -1;
-	memcpy(*data, blob, blob_len);
 	*len = blob_len;
 	return 1;
 }
@@ -1051,12 +1061,8 @@ struct webp_meta {
 static int
 webp_meta_copy(WebPData *d, const void *data, size_t len)
 {
-	uint8_t *copy = malloc(len ? len : 1);
-
-	if (!copy)
+	if (!(d->bytes = bytes_dup(data, len)))
 		return -1;
-	memcpy(copy, data, len);
-	d->bytes = copy;
 	d->size = len;
 	return 0;
 }
@@ -1135,26 +1141,24 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	WebPMemoryWriter w;
 	WebPData with_meta = { NULL, 0 };
 	struct webp_meta meta = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
-	VipsImage *rgb;
-	int ok, r;
+	VipsImage *rgb = NULL;
+	const uint8_t *bytes;
+	size_t size;
+	int r = -1;
 
+	memset(&pic, 0, sizeof(pic));	/* WebPPictureFree()d whatever happens */
+	WebPMemoryWriterInit(&w);
 	if (c->o->keep_metadata && webp_meta_get(img, &meta)) {
-		g_object_unref(img);
 		fail_text(c, REASON_ENCODE, stage, "out of memory");
-		return -1;
+		goto out;
 	}
-	rgb = rgb_or_rgba(c, img);
-	g_object_unref(img);
-	if (!rgb) {
-		webp_meta_clear(&meta);
-		return -1;
-	}
+	if (!(rgb = rgb_or_rgba(c, img)))
+		goto out;
+	VIPS_UNREF(img);
 	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
 	    !WebPPictureInit(&pic)) {
-		g_object_unref(rgb);
-		webp_meta_clear(&meta);
 		fail_text(c, REASON_ENCODE, stage, "libwebp version mismatch");
-		return -1;
+		goto out;
 	}
 	config.method = WEBP_EFFORT;
 	/* a second thread for the analysis pass pays off on large
@@ -1168,54 +1172,48 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	pic.height = rgb->Ysize;
 	pic.colorspace = rgb->Bands == 4 ? WEBP_YUV420A : WEBP_YUV420;
 	if (!WebPPictureAlloc(&pic)) {
-		g_object_unref(rgb);
-		webp_meta_clear(&meta);
 		fail_text(c, REASON_ENCODE, stage, "out of memory");
-		return -1;
+		goto out;
 	}
-	r = vips_concurrency_get() == 1 ? render_strips(c, rgb, import_strip, &pic)
-					: vips_sink_disc(rgb, import_strip_disc, &pic);
-	g_object_unref(rgb);
-	if (r) {
-		WebPPictureFree(&pic);
-		webp_meta_clear(&meta);
+	if (vips_concurrency_get() == 1 ? render_strips(c, rgb, import_strip, &pic)
+					: vips_sink_disc(rgb, import_strip_disc, &pic)) {
 		fail_save(c, stage);
-		return -1;
+		goto out;
 	}
-	WebPMemoryWriterInit(&w);
+	VIPS_UNREF(rgb);
 	pic.writer = WebPMemoryWrite;
 	pic.custom_ptr = &w;
 	pic.progress_hook = webp_progress;
 	pic.user_data = c;
-	ok = WebPEncode(&config, &pic);
-	if (!ok) {
+	if (!WebPEncode(&config, &pic)) {
 		if (pic.error_code != VP8_ENC_ERROR_USER_ABORT)
 			snprintf(c->err, sizeof(c->err), "libwebp error %d", pic.error_code);
-		WebPPictureFree(&pic);
-		WebPMemoryWriterClear(&w);
-		webp_meta_clear(&meta);
 		/* an abort is a stop or a timeout, which fail() tells apart */
 		fail(c, REASON_ENCODE, stage, 0);
-		return -1;
+		goto out;
 	}
 	WebPPictureFree(&pic);
+	bytes = w.mem;
+	size = w.size;
 	if (meta.icc.size || meta.exif.size || meta.xmp.size) {
-		r = webp_meta_add(&w, &meta, &with_meta);
-		webp_meta_clear(&meta);
-		WebPMemoryWriterClear(&w);
-		if (r) {
-			WebPDataClear(&with_meta);
+		if (webp_meta_add(&w, &meta, &with_meta)) {
 			fail_text(c, REASON_ENCODE, stage, "libwebpmux cannot add the metadata");
-			return -1;
+			goto out;
 		}
-		r = output_write_all(fd, with_meta.bytes, with_meta.size);
-		WebPDataClear(&with_meta);
-	} else {
-		r = output_write_all(fd, w.mem, w.size);
-		WebPMemoryWriterClear(&w);
+		bytes = with_meta.bytes;
+		size = with_meta.size;
 	}
-	if (r)
+	if (output_write_all(fd, bytes, size))
 		fail_text(c, REASON_IO, "write", strerror(errno));
+	else
+		r = 0;
+out:
+	WebPDataClear(&with_meta);
+	WebPMemoryWriterClear(&w);
+	WebPPictureFree(&pic);
+	webp_meta_clear(&meta);
+	VIPS_UNREF(rgb);
+	VIPS_UNREF(img);
 	return r;
 }
 
