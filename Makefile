@@ -10,7 +10,7 @@ PKG_CONFIG ?= pkg-config
 PROVE ?= prove
 
 VERSION = 0.1.0
-PKGS = vips libmagic jansson libxxhash libwebpmux libheif libexif lcms2
+PKGS = vips gmodule-no-export-2.0 libmagic jansson libxxhash libwebpmux libheif libexif lcms2
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wwrite-strings -Wvla -Wpointer-arith -Wundef
