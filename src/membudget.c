@@ -47,11 +47,15 @@ static const double encode_fixed[FMT_COUNT] = {
 	[FMT_PNG] = 1 * MB,
 };
 
-/* JPEG sources are photographs (or were made so by the JPEG encoder):
- * libwebp needs half the worst case for them, 13.4 B/px at most on
- * the calibration corpus, all included.  Flat graphics, which cost
- * WebP the most, come as PNG, GIF or WebP. */
-#define WEBP_PER_PX_FROM_JPEG 15.0
+/* Without an alpha channel libwebp needs half that worst case or
+ * less: the worst rows are pictures with alpha, whose plane libwebp
+ * compresses with its lossless encoder, a full encoder of its own (up
+ * to 19 B/px on a 21 MP translucent PNG).  Opaque sources took 9.6 B/px
+ * at most, all included, over the calibration inputs (JPEG photos,
+ * CMYK ones too, whose fourth band is no alpha; 8 and 16-bit, grey,
+ * plain and interlaced PNG; WebP; AVIF) and the flat graphics of the
+ * corpus flattened to RGB (2.2-4.6 B/px, PNG and TIFF). */
+#define WEBP_PER_PX_OPAQUE 15.0
 
 /* AVIF with libaom's intra block copy on (heifsave's way, not
  * imgbake's): the worst calibration rows hold. */
@@ -60,8 +64,8 @@ static const double encode_fixed[FMT_COUNT] = {
 static double
 encode_px(const struct mem_job *j, int f)
 {
-	if (f == FMT_WEBP && j->type == SRC_JPEG)
-		return WEBP_PER_PX_FROM_JPEG;
+	if (f == FMT_WEBP && (j->type == SRC_JPEG || j->bands == 1 || j->bands == 3))
+		return WEBP_PER_PX_OPAQUE;
 	if (f == FMT_AVIF && j->avif_intrabc)
 		return AVIF_PER_PX_INTRABC;
 	return encode_per_px[f];

@@ -74,6 +74,22 @@ main(void)
 	ok(e >= mem_estimate(&j) + 1920 * 1280 * 3,
 	   "two formats keep the resized width in memory too");
 
+	/* measured: a 6120x3432 PNG with a translucent alpha channel peaks
+	 * ~470 MB over the baseline to WebP; the same picture without alpha
+	 * ~140 MB (6.4 B/px, as a 24 MP RGB PNG) */
+	j = photo(SRC_PNG, 6120, 3432, 1u << FMT_WEBP);
+	j.bands = 4;
+	e = mem_estimate(&j);
+	ok(e >= 470ULL * MB, "21 MP RGBA PNG to WebP covers the measured 470 MB (%.0f MB)",
+	   e / (double)MB);
+	j.bands = 3;
+	ok(mem_estimate(&j) >= 140ULL * MB && mem_estimate(&j) < e / 2 + 16 * MB,
+	   "without alpha, it covers 140 MB at about half the cost (%.0f MB)",
+	   mem_estimate(&j) / (double)MB);
+	j.type = SRC_TIFF;
+	j.bands = 4;
+	ok(mem_estimate(&j) >= e, "four bands of TIFF may be RGBA: the alpha cost stays");
+
 	j = photo(SRC_PNG, 64, 64, 1u << FMT_WEBP);
 	ok(mem_estimate(&j) < 16 * MB, "an icon is cheap (%.1f MB)",
 	   mem_estimate(&j) / (double)MB);
