@@ -40,7 +40,9 @@
 # take turns, and the first tool rotates from one repetition to the
 # next.  The table gives the median wall time and the fastest and
 # slowest run; the median CPU time (user + sys of every process of the
-# run, from `times`); "cores", CPU over wall; the peak RSS, which is
+# run, from `times`); "cores", CPU over wall; "stolen", the CPU time
+# the hypervisor of a virtual machine took from it during the run
+# (/proc/stat's steal), in percent of wall x N; the peak RSS, which is
 # ru_maxrss (/usr/bin/time) for imgbake and sharp-cli, single
 # processes, and for the per-file tools the largest sum of the RSS of
 # their processes alive at once, sampled every 0.1 s from /proc (short
@@ -53,7 +55,9 @@
 # missing, extra or bad output is reported as failed and never
 # compared.  Under the table: each job's ideal wall time, max(CPU time
 # of its longest single image, which imgbake -j1 converts alone, total
-# CPU / N), and imgbake's distance from it; imgbake's wall over the
+# CPU / N), and imgbake's distance from it, and where time was stolen,
+# the same over the CPUs left (N less the CPUs stolen on average during
+# imgbake's runs), which no tool can beat; imgbake's wall over the
 # decode floor; how many cores imgbake kept busy in each tenth of its
 # run; the load average at start and end (other work on the machine
 # skews everything); the version of every tool.
@@ -490,6 +494,11 @@ sample() {
 	perl "$top/scripts/proctree.pl" "$1" 0.1 >>"$2"
 }
 
+# Clock ticks the hypervisor has taken from this machine's CPUs since
+# boot (the eighth figure of /proc/stat's cpu line; 0 on bare metal).
+# Time stolen during a run was not there for any tool to use.
+steal_ticks() { awk '$1 == "cpu" { print $9 + 0; exit }' /proc/stat; }
+
 # What the sampler costs: CPU per sample while it watches a sleep.
 ( sleep 2 & sample "$!" "$scratch/sampler.test"; times >"$scratch/sampler.times" )
 awk -v n="$(wc -l <"$scratch/sampler.test")" '{
@@ -515,6 +524,7 @@ run_tool() {
 	: >"$scratch/maxrss"
 	samples=$scratch/samples.$job.$tool.$rep
 	: >"$samples"
+	st0=$(steal_ticks)
 	t0=$(date +%s.%N)
 	(
 		trap - EXIT INT TERM
@@ -530,6 +540,7 @@ run_tool() {
 	status=0
 	wait "$pid" || status=$?
 	t1=$(date +%s.%N)
+	st1=$(steal_ticks)
 	wait "$spid" || true
 	bg=
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
@@ -561,8 +572,9 @@ run_tool() {
 	fi
 	bytes=$(find "$out" -type f ! -name imgbake-manifest.json -printf '%s\n' |
 		awk '{ s += $1 } END { print s + 0 }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$job" "$tool" "$rep" "$wall" "$cpu" \
-		"$rss" "$bytes" "$verdict" >>"$scratch/runs"
+	stolen=$(awk -v a="$st0" -v b="$st1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$job" "$tool" "$rep" "$wall" "$cpu" \
+		"$rss" "$bytes" "$verdict" "$stolen" >>"$scratch/runs"
 	[ "$verdict" = ok ] || progress "  $(label "$job" "$tool") FAILED: $verdict"
 	sync
 	rm -rf "$out"
@@ -910,7 +922,7 @@ echo
 	done
 	printf 'L\t4\tphotos\t%s\n' "$(label 4 photos)"
 	printf 'L\t4\tsmall\t%s\n' "$(label 4 small)"
-} | awk -F'\t' '
+} | awk -F'\t' -v ncpu="$ncpu" '
 	function median(s,   n, a, i, j, t) {
 		n = split(s, a, " ")
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
@@ -925,6 +937,7 @@ echo
 		if (!(k in walls)) { order[++n] = k; jobof[n] = $2; toolof[n] = $3 }
 		walls[k] = walls[k] " " $5; cpus[k] = cpus[k] " " $6
 		cores[k] = cores[k] " " ($5 > 0 ? $6 / $5 : 0)
+		steal[k] = steal[k] " " ($5 > 0 ? 100 * $10 / ($5 * ncpu) : 0)
 		if (!(k in lo) || $5 + 0 < lo[k]) lo[k] = $5 + 0
 		if ($5 + 0 > hi[k]) hi[k] = $5 + 0
 		if ($7 > rss[k]) rss[k] = $7
@@ -932,8 +945,8 @@ echo
 		if ($9 != "ok") bad[k] = $9
 	}
 	END {
-		fmt = "%-3s %-44s %8s %13s %8s %5s %7s %7s %7s %9s  %s\n"
-		printf fmt, "job", "tool", "wall s", "runs s", "CPU s", "cores", "RSS MB", "MP/s", "out MB", "imgbake x", "status"
+		fmt = "%-3s %-44s %8s %13s %8s %5s %6s %7s %7s %7s %9s  %s\n"
+		printf fmt, "job", "tool", "wall s", "runs s", "CPU s", "cores", "stolen", "RSS MB", "MP/s", "out MB", "imgbake x", "status"
 		for (i = 1; i <= n; i++) {
 			k = order[i]; j = jobof[i]; t = toolof[i]
 			w[k] = median(walls[k])
@@ -952,13 +965,16 @@ echo
 				ratio = sprintf("%.2f", w[k] / iw[j])
 			printf fmt, j, lab[k], sprintf("%.2f", w[k]),
 				sprintf("%.1f-%.1f", lo[k], hi[k]), sprintf("%.1f", c),
-				sprintf("%.2f", median(cores[k])), sprintf("%.0f", rss[k] * 1024 / 1e6),
+				sprintf("%.2f", median(cores[k])), sprintf("%.1f%%", median(steal[k])),
+				sprintf("%.0f", rss[k] * 1024 / 1e6),
 				bad[k] == "" ? sprintf("%.1f", w[k] > 0 ? m / w[k] : 0) : "-",
 				j == 4 ? "-" : sprintf("%.1f", bytes[k] / 1e6), ratio,
 				bad[k] == "" ? "ok" : "FAILED: " bad[k]
 		}
 	}'
 echo "(medians of the runs, fastest-slowest wall under \"runs s\"; cores = CPU / wall;"
+echo " stolen = CPU time the hypervisor took from this machine during the run, in % of"
+echo " wall x $ncpu CPUs;"
 echo " RSS MB = 1e6 bytes, peak over the runs, summed over concurrent processes for the"
 echo " per-file tools; imgbake x = tool wall / imgbake wall, above 1: imgbake is faster)"
 echo
@@ -973,12 +989,18 @@ if [ -s "$scratch/longest.all" ]; then
 					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 				return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 			}
-			$1 == job && $2 == "imgbake" { w = w " " $4; c = c " " $5 }
+			$1 == job && $2 == "imgbake" { w = w " " $4; c = c " " $5; s = s " " ($4 > 0 ? $9 / $4 : 0) }
 			END {
-				w = median(w); c = median(c)
+				w = median(w); c = median(c); s = median(s)
 				ideal = c / n > c1 ? c / n : c1
 				printf "job %s ideal %.2f s = max(longest image %.2f s CPU (%s, %.2f s wall alone at -j1), CPU %.1f s / %d); imgbake %.2f s = %.2fx ideal\n",
 					job, ideal, c1, rel, w1, c, n, w, (ideal > 0 ? w / ideal : 0)
+				# the CPUs the hypervisor left: n less what it stole, per second
+				if (s > 0 && s < n) {
+					left = c / (n - s) > c1 ? c / (n - s) : c1
+					printf "job %s ideal on the %.2f CPUs left after %.2f stolen: %.2f s; imgbake %.2fx that\n",
+						job, n - s, s, left, w / left
+				}
 			}' "$scratch/runs"
 	done <"$scratch/longest.all"
 fi
