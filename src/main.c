@@ -397,6 +397,7 @@ main(int argc, char **argv)
 	char err[1024];
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
+	int root_lock = -1;		/* the shared lock on the output root */
 	long n_done;
 	uint64_t work;
 	size_t i;
@@ -450,10 +451,15 @@ main(int argc, char **argv)
 	}
 	if (*err)
 		report_error("%s", err);
-	if (pm.resumed && !o.dry_run) {
-		size_t swept = output_sweep_temps(o.output_dir);
+	if (!o.dry_run) {
+		size_t swept;
 
-		if (o.verbose)
+		root_lock = output_lock_root(o.output_dir, pm.resumed, &swept);
+		if (pm.resumed && swept == SIZE_MAX)
+			report_error("resuming an interrupted run: another run is writing "
+				     "under '%s', so temporary files there are left alone",
+				     o.output_dir);
+		else if (pm.resumed && o.verbose)
 			report_error("resuming an interrupted run: %zu temporary file%s removed",
 				     swept, swept == 1 ? "" : "s");
 	}
@@ -504,6 +510,11 @@ main(int argc, char **argv)
 	if (output_mkdirs(o.output_dir)) {
 		report_error("cannot create output directory '%s': %m", o.output_dir);
 		goto out_vips;
+	}
+	if (root_lock < 0) {
+		size_t swept;
+
+		root_lock = output_lock_root(o.output_dir, 0, &swept);
 	}
 	if (!o.memory_budget)
 		o.memory_budget = mem_default_budget();
@@ -621,6 +632,8 @@ out:
 	free(run.reported);
 	if (run.journal >= 0)
 		close(run.journal);
+	if (root_lock >= 0)
+		close(root_lock);
 	prune_release(stale, n_stale);
 	manifest_prev_release(&pm);
 	sniff_free(sniff);

@@ -16,9 +16,11 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -445,6 +447,24 @@ output_sweep_temps(const char *dir)
 	}
 	closedir(d);
 	return count;
+}
+
+int
+output_lock_root(const char *root, int sweep, size_t *swept)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), alone;
+
+	*swept = 0;
+	if (fd < 0)
+		return -1;
+	/* alone, or on a file system without locks: as if alone */
+	alone = !flock(fd, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK;
+	if (sweep)
+		*swept = alone ? output_sweep_temps(root) : SIZE_MAX;
+	/* from now on shared: other runs may join, none may sweep */
+	while (flock(fd, LOCK_SH) && errno == EINTR)
+		;
+	return fd;
 }
 
 /* All of `in` to `out`: in the kernel where it can, or through a

@@ -180,4 +180,34 @@ cmp_ok "$(journal_lines j4)" -ge 1 "plan order: the journal holds a finished sou
 is "$(journaled j4 | grep -c 'order/a\.jpg')" 0 \
 	"plan order: ... though the plan's first source is not among them"
 
+# ---- a resumed run leaves another live run's temporary files ------------------
+
+# Runs sharing an output root (shards) each hold a shared lock on it; a
+# resumed run sweeps the temporaries a killed run left only when no other
+# run holds the root.  A perl process stands in for the other run.
+mkimg share/src/a.png 64x48
+run -f webp -o share/out share/src
+: >share/out/imgbake-manifest.json.journal
+echo partial >share/out/.b.webp.imgbake-Ab12Cd
+perl -MFcntl=:flock -e 'open(my $d, "<", $ARGV[0]) or die; flock($d, LOCK_SH) or die;
+	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 60' share/out share/held &
+holder=$!
+i=0
+while [ $i -lt 100 ] && [ ! -e share/held ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run -f webp -o share/out share/src
+is "$rc" 0 "another run holds the root: exit 0" || show_run
+like "$err" "another run is writing" "... the run says why it does not sweep"
+[ -f share/out/.b.webp.imgbake-Ab12Cd ]
+ok $? "... and the other run's temporary file is left alone"
+kill $holder 2>/dev/null
+{ wait $holder; } 2>/dev/null
+: >share/out/imgbake-manifest.json.journal
+run -f webp -o share/out share/src
+is "$rc" 0 "alone again: exit 0" || show_run
+[ ! -e share/out/.b.webp.imgbake-Ab12Cd ]
+ok $? "... and a killed run's temporary file is swept"
+
 done_testing
