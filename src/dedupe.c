@@ -41,16 +41,21 @@ dedupe_copy(const struct options *o, const struct job *job,
 		char *rel = plan_output_path(o, job, r->format, o->n_widths ? r->width : 0);
 		char *src = path_join(o->output_dir, r->path);
 		char *dst = rel ? path_join(o->output_dir, rel) : NULL;
-		int reused = 0;
+		int reused = 0, bad;
 
 		for (m = 0; rel && m < job->n_reuse; m++)
 			reused |= !strcmp(job->reuse[m].path, rel) &&
 				  !strcmp(job->reuse[m].recipe, r->recipe);
-		if (!rel || !src || !dst ||
-		    (!reused && output_copy(src, dst, slot, o->link_duplicates,
-					    err, sizeof(err)))) {
+		bad = !rel || !src || !dst ? -1 : 0;
+		/* never through a link in the output tree, as a conversion */
+		if (!bad && !reused)
+			bad = output_check_dirs(o->output_dir, rel, err, sizeof(err));
+		if (!bad && !reused &&
+		    output_copy(src, dst, slot, o->link_duplicates, err, sizeof(err)))
+			bad = -1;
+		if (bad) {
 			res->status = JOB_FAILED;
-			res->reason = REASON_IO;
+			res->reason = bad > 0 ? REASON_UNSAFE_PATH : REASON_IO;
 			res->error = strdup(rel && src && dst ? err : "out of memory");
 		} else {
 			res->outputs[res->n_outputs] = *r;

@@ -367,6 +367,10 @@ print_plan(const struct options *o, const struct plan *p,
 	prune_apply(o, stale, n_stale, 0);
 	for (i = k = 0; i < n_stale; i++)
 		k += !stale[i].dropped;
+	if (o->prune && p->incomplete) {
+		report_error("not pruning: part of the source tree could not be read");
+		k = 0;
+	}
 	if (!o->quiet)
 		report_error("dry run: would convert %zu, up to date %zu, would prune %zu, would fail %zu",
 			     convert, up_to_date, o->prune ? k : 0, failed);
@@ -574,7 +578,12 @@ main(int argc, char **argv)
 		report_error("out of memory");
 		goto out_vips;
 	}
-	run.summary.pruned = prune_apply(&o, stale, n_stale, o.prune && !stop_signal);
+	/* a source tree that could not be read in full is no proof that
+	 * what it held is gone: an unmounted share, a typo, a permission */
+	if (o.prune && !stop_signal && plan.incomplete)
+		report_error("not pruning: part of the source tree could not be read");
+	run.summary.pruned = prune_apply(&o, stale, n_stale,
+					 o.prune && !stop_signal && !plan.incomplete);
 	for (i = 0; i < n_stale; i++) {
 		char path[1024];
 

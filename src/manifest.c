@@ -104,10 +104,29 @@ options_json(const struct options *o)
 }
 
 static json_t *
-source_json(const struct job *job, const struct result *res)
+outputs_json(const struct out_record *outputs, size_t n)
 {
-	json_t *src = json_object(), *outs;
+	json_t *outs = json_array();
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct out_record *r = &outputs[i];
+
+		json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
+			"path", json_path(r->path), "format", format_name(r->format),
+			"width", r->width, "height", r->height,
+			"bytes", (json_int_t)r->bytes, "recipe", r->recipe));
+	}
+	return outs;
+}
+
+/* The record of one source.  `kept`: for a failure, the earlier record
+ * of the source, whose outputs are still in place (NULL: none). */
+static json_t *
+source_json(const struct job *job, const struct result *res,
+	const struct prev_source *kept)
+{
+	json_t *src = json_object();
 
 	json_object_set_new(src, "path", json_path(job->src_path));
 	if (job->mime)
@@ -138,18 +157,10 @@ source_json(const struct job *job, const struct result *res)
 			json_array_append_new(w, json_path(res->warning));
 		json_object_set_new(src, "warnings", w);
 	}
-	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE) {
-		outs = json_array();
-		for (i = 0; i < res->n_outputs; i++) {
-			const struct out_record *r = &res->outputs[i];
-
-			json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
-				"path", json_path(r->path), "format", format_name(r->format),
-				"width", r->width, "height", r->height,
-				"bytes", (json_int_t)r->bytes, "recipe", r->recipe));
-		}
-		json_object_set_new(src, "outputs", outs);
-	}
+	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE)
+		json_object_set_new(src, "outputs", outputs_json(res->outputs, res->n_outputs));
+	else if (res->status == JOB_FAILED && kept && kept->n_outputs)
+		json_object_set_new(src, "outputs", outputs_json(kept->outputs, kept->n_outputs));
 	return src;
 }
 
@@ -184,7 +195,7 @@ print_line(FILE *f, json_t *j)
 int
 manifest_print_source(FILE *f, const struct job *job, const struct result *res)
 {
-	return print_line(f, source_json(job, res));
+	return print_line(f, source_json(job, res, NULL));
 }
 
 int
@@ -218,7 +229,8 @@ const struct options *o, const struct plan *p,
 		if (i == p->n)
 			break;
 		if (include[i])
-			json_array_append_new(sources, source_json(&p->jobs[i], &results[i]));
+			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
+				pm ? manifest_find(pm, p->jobs[i].src_path) : NULL));
 		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
 			json_array_append(sources, prev->raw);
 	}
@@ -365,20 +377,25 @@ prev_source_read(json_t *src, struct prev_source *ps)
 	size_t k;
 
 	memset(ps, 0, sizeof(*ps));
-	if (!path || !status || !hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
-	    (strcmp(status, "converted") && strcmp(status, "up-to-date")) ||
-	    !json_is_array(outs))
+	if (!path || !status || !json_is_array(outs))
+		return 1;
+	/* a failure is kept for the outputs an earlier run left in place */
+	ps->failed = !strcmp(status, "failed");
+	if (ps->failed ? !json_array_size(outs) :
+	    !hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
+	    (strcmp(status, "converted") && strcmp(status, "up-to-date")))
 		return 1;
 	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
-	    !(ps->mime = strdup(mime)))
+	    !(ps->mime = strdup(mime ? mime : "")))
 		goto oom;
-	memcpy(ps->hash, hash, strlen(hash) + 1);
+	if (hash && strlen(hash) < sizeof(ps->hash))
+		memcpy(ps->hash, hash, strlen(hash) + 1);
 	ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
 	ps->inode = (uint64_t)json_integer_value(json_object_get(src, "inode"));
 	ps->mtime_ns = json_integer_value(json_object_get(src, "mtime_ns"));
 	ps->width = (int)json_integer_value(json_object_get(src, "width"));
 	ps->height = (int)json_integer_value(json_object_get(src, "height"));
-	if (ps->width <= 0 || ps->height <= 0)
+	if (!ps->failed && (ps->width <= 0 || ps->height <= 0))
 		goto unusable;
 	if (!(ps->outputs = calloc(json_array_size(outs) + 1, sizeof(*ps->outputs))))
 		goto oom;
@@ -397,6 +414,8 @@ prev_source_read(json_t *src, struct prev_source *ps)
 		memcpy(r->recipe, recipe, strlen(recipe) + 1);
 		ps->n_outputs++;
 	}
+	if (ps->failed && !ps->n_outputs)
+		goto unusable;
 	ps->raw = json_incref(src);
 	return 0;
 unusable:
@@ -414,6 +433,35 @@ cmp_prev(const void *a, const void *b)
 	int c = strcmp(x->path, y->path);
 
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* A journal record replaces the manifest's record of the same source:
+ * the outputs of the old one that the new one does not list are still
+ * on disk, and become stale.  The paths move over.  0 or -1 (ENOMEM). */
+static int
+stale_replaced(struct prev_manifest *pm, struct prev_source *old,
+	const struct prev_source *new)
+{
+	size_t k, m;
+
+	for (k = 0; k < old->n_outputs; k++) {
+		struct stale *grown;
+
+		for (m = 0; m < new->n_outputs; m++)
+			if (!strcmp(old->outputs[k].path, new->outputs[m].path))
+				break;
+		if (m < new->n_outputs)
+			continue;
+		if (!(grown = realloc(pm->stale, (pm->n_stale + 1) * sizeof(*grown))))
+			return -1;
+		pm->stale = grown;
+		memset(&grown[pm->n_stale], 0, sizeof(*grown));
+		grown[pm->n_stale].path = old->outputs[k].path;
+		grown[pm->n_stale].bytes = old->outputs[k].bytes;
+		pm->n_stale++;
+		old->outputs[k].path = NULL;
+	}
+	return 0;
 }
 
 /* Add or replace (journal over manifest) one record. */
@@ -520,6 +568,13 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
 	for (i = k = 0; i < pm->n; i++) {
 		if (i + 1 < pm->n && !strcmp(pm->sources[i].path, pm->sources[i + 1].path)) {
+			if (stale_replaced(pm, &pm->sources[i], &pm->sources[i + 1])) {
+				/* whole again, for manifest_prev_release() */
+				memmove(&pm->sources[k], &pm->sources[i],
+					(pm->n - i) * sizeof(*pm->sources));
+				pm->n = k + (pm->n - i);
+				goto oom;
+			}
 			prev_source_release(&pm->sources[i]);
 			continue;
 		}
@@ -583,7 +638,7 @@ manifest_journal_open(const struct options *o, char *err, size_t errlen)
 int
 manifest_journal_append(int fd, const struct job *job, const struct result *res)
 {
-	json_t *rec = source_json(job, res);
+	json_t *rec = source_json(job, res, NULL);
 	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	int ret = -1;
 	size_t len;

@@ -25,8 +25,11 @@ struct prev_source {
 	int64_t mtime_ns;
 	char hash[40];
 	int width, height;
-	struct out_record *outputs;	/* of a converted or up-to-date source */
+	/* of a converted or up-to-date source; of a failed one, those an
+	 * earlier run made, left in place */
+	struct out_record *outputs;
 	size_t n_outputs;
+	int failed;			/* the record of a failure: outputs only */
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */

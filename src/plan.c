@@ -91,6 +91,9 @@ plan_add(struct plan *p, const char *path, const char *rel, int named,
 	j->named = named;
 	j->pre_status = status;
 	j->pre_reason = reason;
+	/* what lies below it is unknown: nothing may be taken as gone */
+	if (status == JOB_FAILED && reason == REASON_IO)
+		p->incomplete = 1;
 	if (!(j->src_path = strdup(path)))
 		return -1;
 	if (error && !(j->pre_error = strdup(error)))
@@ -645,6 +648,9 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			continue;
 		}
 		prev = o->force || !pm ? NULL : manifest_find(pm, j->src_path);
+		/* the record of a failure: only its kept outputs count */
+		if (prev && prev->failed)
+			prev = NULL;
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
 			return -1;
 		if (!same) {
@@ -657,7 +663,8 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
-	if (hash_same_sizes(p, o) || find_duplicates(p) || find_collisions(p, o))
+	/* a source refused for a collision is no one's original */
+	if (hash_same_sizes(p, o) || find_collisions(p, o) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
 }

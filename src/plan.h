@@ -18,6 +18,7 @@ struct plan {
 	size_t n, cap;
 	struct file_id *src_ids;	/* every source to convert or keep, sorted */
 	size_t n_src_ids;
+	int incomplete;	/* a named source or a directory could not be read */
 };
 
 /* Whether the file with this stat is one of the plan's sources, which no
@@ -27,7 +28,9 @@ int plan_is_source(const struct plan *p, const struct stat *st);
 /* Add one source.  `rel` is its path below the output root's mirror
  * (NULL when the source is refused before that is known); `named` is
  * set for sources named or listed rather than walked.  Strings are
- * copied.  Returns 0 or -1 (out of memory).  Main thread only. */
+ * copied.  A source that fails here with an I/O error (one that cannot
+ * be stat'ed, a directory that cannot be read) marks the plan
+ * incomplete.  Returns 0 or -1 (out of memory).  Main thread only. */
 int plan_add(struct plan *p, const char *path, const char *rel, int named,
 	enum job_status status, enum job_reason reason, const char *error);
 

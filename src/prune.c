@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "paths.h"
 #include "prune.h"
 
@@ -45,11 +46,24 @@ add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes)
 	return 0;
 }
 
+/* A source that failed this run leaves the outputs an earlier run made
+ * of it in place, and they are kept: a file being uploaded, a decoder
+ * out of memory or a timeout under load must not cost the old image. */
+static const struct prev_source *
+kept_of(const struct prev_manifest *pm, const struct plan *p,
+	const struct result *results, const unsigned char *include, size_t i)
+{
+	if (!include[i] || results[i].status != JOB_FAILED)
+		return NULL;
+	return manifest_find(pm, p->jobs[i].src_path);
+}
+
 int
 prune_find(const struct prev_manifest *pm, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	struct stale **out, size_t *n_out)
 {
+	const struct prev_source *kept;
 	char **made = NULL, *key;
 	size_t n_made = 0, i, k, cap = 0, n = 0;
 	struct stale *v = NULL;
@@ -57,18 +71,25 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 
 	*out = NULL;
 	*n_out = 0;
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		if (include[i])
 			n_made += results[i].n_outputs;
+		if ((kept = kept_of(pm, p, results, include, i)))
+			n_made += kept->n_outputs;
+	}
 	for (i = 0; i < pm->n; i++)
 		if (pm->sources[i].carried)
 			n_made += pm->sources[i].n_outputs;
 	if (!(made = malloc((n_made + 1) * sizeof(*made))))
 		return -1;
 	n_made = 0;
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		for (k = 0; include[i] && k < results[i].n_outputs; k++)
 			made[n_made++] = results[i].outputs[k].path;
+		kept = kept_of(pm, p, results, include, i);
+		for (k = 0; kept && k < kept->n_outputs; k++)
+			made[n_made++] = kept->outputs[k].path;
+	}
 	/* what a carried record lists is kept, as the record is */
 	for (i = 0; i < pm->n; i++)
 		for (k = 0; pm->sources[i].carried && k < pm->sources[i].n_outputs; k++)
@@ -139,11 +160,15 @@ prune_apply(const struct options *o, struct stale *st, size_t n, int delete)
 
 	for (i = 0; i < n; i++) {
 		char *full = path_join(o->output_dir, st[i].path);
+		char err[256];
 		struct stat sb;
 
 		if (!full)
 			continue;
-		if (lstat(full, &sb) || !S_ISREG(sb.st_mode) ||
+		/* a file reached through a link in the tree is not one
+		 * imgbake wrote there */
+		if (output_check_dirs(o->output_dir, st[i].path, err, sizeof(err)) ||
+		    lstat(full, &sb) || !S_ISREG(sb.st_mode) ||
 		    (uint64_t)sb.st_size != st[i].bytes) {
 			st[i].dropped = 1;	/* gone, or not ours any more */
 		} else if (delete && unlink(full) == 0) {

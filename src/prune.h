@@ -14,13 +14,15 @@
 #include "plan.h"
 
 /* The outputs recorded in pm (its sources' and its stale list) that no
- * included result has, sorted by path, into *out.  0 or -1 (ENOMEM). */
+ * included result has, and that are not the earlier outputs of a source
+ * that failed this run, sorted by path, into *out.  0 or -1 (ENOMEM). */
 int prune_find(const struct prev_manifest *pm, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	struct stale **out, size_t *n_out);
 
 /* Forget the stale outputs that are gone or no longer as imgbake wrote
- * them (another size: the user's now, left alone), and with `delete`,
+ * them (another size, or reached through a symbolic link to a directory:
+ * the user's now, left alone), and with `delete`,
  * delete the others.  Directories emptied this
  * way are removed, up to the output root.  Returns the count deleted. */
 size_t prune_apply(const struct options *o, struct stale *st, size_t n, int delete);

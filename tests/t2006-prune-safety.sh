@@ -1,0 +1,144 @@
+#!/bin/sh
+# What --prune must never delete: the outputs of a source that fails this
+# run (or failed in a run before), everything when part of the source tree
+# cannot be read, and files reached through a symbolic link in the output
+# tree.  Also: a source's outputs that a resumed run's journal replaced are
+# still pruned, not forgotten; a duplicate is never copied through a link
+# in the output tree, and a duplicate of a refused source converts on its
+# own.
+. "$(dirname "$0")/lib.sh"
+
+M=out/imgbake-manifest.json
+
+# ---- a failed source keeps its outputs ------------------------------------------
+
+mkimg src/a.png 160x120
+mkimg src/b.png 160x120
+run -f webp -o out src
+is "$rc" 0 "first run: exit 0" || show_run
+
+head -c 300 src/a.png >src/a.tmp && mv src/a.tmp src/a.png
+run --prune -f webp -o out src
+is "$rc" 1 "a truncated source fails: exit 1" || show_run
+like "$err" "cannot convert 'src/a.png'" "the failure is reported"
+[ -f out/a.webp ]
+ok $? "--prune keeps the earlier output of a source that failed"
+is "$(json_get $M 'src("src/a.png")->{status}')" failed "the record says failed"
+is "$(json_get $M '[map { $_->{path} } @{src("src/a.png")->{outputs}}]')" a.webp \
+	"the failed record lists the output still in place"
+is "$(json_get $M '[map { ref $_ ? $_->{path} : $_ } @{$j->{stale}}]')" "" \
+	"it is not stale"
+
+run --prune -f webp -o out src
+is "$rc" 1 "failing again: exit 1"
+[ -f out/a.webp ]
+ok $? "a second --prune run keeps it too"
+
+# without --prune first, then with it: the failure is not made stale
+run -f webp -o out src
+run --prune -f webp -o out src
+[ -f out/a.webp ]
+ok $? "a failure recorded by a run without --prune keeps its output as well"
+
+mkimg src/a.png 160x120
+run --prune -f webp -o out src
+is "$rc" 0 "the source repaired: exit 0" || show_run
+is "$(json_get $M 'src("src/a.png")->{status}')" converted "converted again"
+
+head -c 300 src/a.png >src/a.tmp && mv src/a.tmp src/a.png
+run -f webp -o out src
+rm src/a.png
+run --prune -f webp -o out src
+is "$rc" 0 "the failed source removed: exit 0" || show_run
+[ ! -e out/a.webp ]
+ok $? "once the source is gone, --prune deletes the output it kept"
+
+# a width dropped while the source fails: its outputs stay all the same
+mkimg src/c.png 160x120
+run -f webp -w 50,100 -o out src
+head -c 300 src/c.png >src/c.tmp && mv src/c.tmp src/c.png
+run --prune -f webp -w 100 -o out src
+[ -f out/c-50.webp ] && [ -f out/c-100.webp ]
+ok $? "a failed source's outputs are kept whatever the new widths"
+rm src/c.png
+rm -rf out
+
+# ---- part of the tree unreadable ---------------------------------------------------
+
+mkimg tree/img/a.jpg 120x90
+mkimg tree/img/sub/b.jpg 120x90
+run -f webp -o out tree/img
+is "$rc" 0 "tree: exit 0" || show_run
+mv tree/img tree/img.away
+run --prune -f webp -o out tree/img
+is "$rc" 1 "a missing source root: exit 1"
+like "$err" "not pruning" "the run says it does not prune"
+is "$(files out | grep -v manifest)" "a.webp
+sub/b.webp" "a missing source root deletes nothing"
+run -n --prune -f webp -o out tree/img
+like "$err" "would prune 0" "--dry-run counts nothing to prune either"
+mv tree/img.away tree/img
+run --prune -f webp -o out tree/img
+is "$rc" 0 "the root back: exit 0" || show_run
+is "$(files out | grep -v manifest)" "a.webp
+sub/b.webp" "the root back: every output in place"
+rm -rf out
+
+# ---- links in the output tree ---------------------------------------------------------
+
+mkimg links/src/sub/v.jpg 120x90
+run -f webp -o links/out links/src
+is "$rc" 0 "links: exit 0" || show_run
+# the user replaces the directory with a link to a copy of it elsewhere
+mkdir links/elsewhere
+cp links/out/sub/v.webp links/elsewhere/
+rm -r links/out/sub
+ln -s ../elsewhere links/out/sub
+rm links/src/sub/v.jpg
+run --prune -f webp -o links/out links/src
+is "$rc" 0 "links: --prune: exit 0" || show_run
+[ -f links/elsewhere/v.webp ]
+ok $? "--prune deletes nothing through a symbolic link in the output tree"
+
+# duplicates: the copy is refused like any output through a link
+mkimg dup/src/a.png 120x90
+mkdir -p dup/src/sub dup/elsewhere dup/out
+cp dup/src/a.png dup/src/sub/s.png
+ln -s ../elsewhere dup/out/sub
+run -f webp -o dup/out dup/src
+is "$rc" 1 "a duplicate through a link: exit 1"
+is "$(json_get dup/out/imgbake-manifest.json 'src("dup/src/sub/s.png")->{reason}')" \
+	unsafe-path "the duplicate fails as unsafe-path"
+is "$(files dup/elsewhere)" "" "nothing is written through the link"
+
+# a duplicate of a source refused for a collision converts on its own
+mkimg col/a.png 120x90
+vips copy col/a.png col/a.jpg
+cp col/a.png col/z.png
+run -f webp -o col/out col
+is "$rc" 1 "a collision: exit 1"
+is "$(json_get col/out/imgbake-manifest.json 'src("col/z.png")->{status}')" converted \
+	"the copy of a refused source is converted"
+[ -f col/out/z.webp ]
+ok $? "and its output written"
+
+# ---- a journal record replaces the manifest's -----------------------------------------
+
+mkimg j/src/p.png 120x90
+mkimg j/src/q.png 120x90
+run -f webp -o j/out j/src
+cp j/out/imgbake-manifest.json j/webp.json
+run -f png -o j/out j/src
+# as if a run making PNG had been killed after p: the manifest of the
+# WebP run, and p's PNG record in the journal
+perl -MJSON::PP -e 'local $/; my $m = JSON::PP->new->decode(<STDIN>);
+	my ($r) = grep { $_->{path} eq "j/src/p.png" } @{$m->{sources}};
+	print JSON::PP->new->canonical->encode($r), "\n"' \
+	<j/out/imgbake-manifest.json >j/out/imgbake-manifest.json.journal
+cp j/webp.json j/out/imgbake-manifest.json
+run --prune -f png -o j/out j/src
+is "$rc" 0 "resumed: exit 0" || show_run
+is "$(files j/out | grep -v manifest)" "p.png
+q.png" "the WebP output the journal's record replaced is pruned too"
+
+done_testing
