@@ -166,11 +166,47 @@ safe_path(json_t *j)
 	return norm;
 }
 
+/* The path of an output record that manifest_load keeps (a format it
+ * knows, a recipe that fits, a path inside the root), else NULL; the
+ * caller frees. */
+static inline char *
+kept_output(json_t *out)
+{
+	const char *fmt = str_field(out, "format"), *recipe = str_field(out, "recipe");
+	int f = -1, g;
+
+	for (g = 0; fmt && g < FMT_COUNT; g++)
+		if (!strcmp(fmt, format_name(g)))
+			f = g;
+	if (f < 0 || !recipe || strlen(recipe) >= sizeof(((struct out_record *)0)->recipe))
+		return NULL;
+	return safe_path(json_object_get(out, "path"));
+}
+
+static inline size_t
+kept_outputs(json_t *src)
+{
+	json_t *out;
+	size_t i, n = 0;
+	char *path;
+
+	json_array_foreach(json_object_get(src, "outputs"), i, out)
+		if ((path = kept_output(out))) {
+			n++;
+			free(path);
+		}
+	return n;
+}
+
 static inline int
 usable(json_t *src)
 {
 	const char *status = str_field(src, "status"), *hash = str_field(src, "hash");
 
+	/* a failure is kept for the outputs an earlier run left */
+	if (status && !strcmp(status, "failed"))
+		return str_field(src, "path") && json_is_array(json_object_get(src, "outputs")) &&
+		       kept_outputs(src) > 0;
 	return str_field(src, "path") && str_field(src, "type") && hash &&
 	       strlen(hash) < 40 && status &&
 	       (!strcmp(status, "converted") || !strcmp(status, "up-to-date")) &&
@@ -214,26 +250,29 @@ check_outputs(const struct prev_source *ps, json_t *src)
 static inline void
 check_prev(const struct prev_manifest *pm, const struct records *r)
 {
-	size_t i, j, distinct = 0;
-	char **keys;
+	size_t i, j, distinct = 0, replaced = 0;
+	char **keys, *key;
 
 	CHECK(pm->n <= r->n);
 	CHECK(!pm->n || pm->sources);
 	for (i = 0; i < pm->n; i++) {
 		const struct prev_source *ps = &pm->sources[i];
-		char *key;
+		const char *field;
 
 		CHECK(ps->path && ps->mime);
 		CHECK(i == 0 || strcmp(pm->sources[i - 1].path, ps->path) < 0);
 		CHECK(manifest_find(pm, ps->path) == ps);
 		CHECK(memchr(ps->hash, '\0', sizeof(ps->hash)));
-		CHECK(ps->width > 0 && ps->height > 0);
 		CHECK(ps->raw && json_is_object((json_t *)ps->raw));
+		CHECK(ps->failed == fuzz_streq(str_field(ps->raw, "status"), "failed"));
+		CHECK(ps->failed || (ps->width > 0 && ps->height > 0));
 		key = path_bytes(json_object_get(ps->raw, "path"));
 		CHECK(fuzz_streq(key, ps->path));
 		free(key);
-		CHECK(fuzz_streq(str_field(ps->raw, "type"), ps->mime));
-		CHECK(fuzz_streq(str_field(ps->raw, "hash"), ps->hash));
+		field = str_field(ps->raw, "type");
+		CHECK(fuzz_streq(field ? field : "", ps->mime));
+		field = str_field(ps->raw, "hash");
+		CHECK(fuzz_streq(field && strlen(field) < sizeof(ps->hash) ? field : "", ps->hash));
 		CHECK(usable(ps->raw));
 		check_outputs(ps, ps->raw);
 	}
@@ -283,7 +322,52 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 			free(path);
 		}
 	}
-	CHECK(j == pm->n_stale);
+	/* then the outputs of each record that a later one of its path
+	 * replaced, when the later one does not list them */
+	for (i = 0; i < r->n; i++) {
+		json_t *out, *next = NULL;
+		size_t k, m, n;
+		char *p, *q;
+
+		if (!usable(r->rec[i]))
+			continue;
+		key = path_bytes(json_object_get(r->rec[i], "path"));
+		for (n = i + 1; n < r->n && !next; n++)
+			if (usable(r->rec[n])) {
+				char *other = path_bytes(json_object_get(r->rec[n], "path"));
+
+				if (!strcmp(other, key))
+					next = r->rec[n];
+				free(other);
+			}
+		free(key);
+		if (!next)
+			continue;
+		json_array_foreach(json_object_get(r->rec[i], "outputs"), k, out) {
+			int listed = 0;
+			json_t *o2;
+
+			if (!(p = kept_output(out)))
+				continue;
+			json_array_foreach(json_object_get(next, "outputs"), m, o2)
+				if ((q = kept_output(o2))) {
+					listed |= !strcmp(p, q);
+					free(q);
+				}
+			if (!listed) {
+				/* somewhere after the manifest's own stale list */
+				for (m = j; m < pm->n_stale; m++)
+					if (!strcmp(pm->stale[m].path, p) &&
+					    pm->stale[m].bytes ==
+					    (uint64_t)json_integer_value(json_object_get(out, "bytes")))
+						break;
+				CHECK(m < pm->n_stale);
+				replaced++;
+			}
+			free(p);
+		}
+	}
+	CHECK(j + replaced == pm->n_stale);
 }
 
 /* A scratch directory for the manifest and its journal. */
