@@ -305,6 +305,19 @@ result_reuse(struct result *res, const struct job *j)
 	return 0;
 }
 
+/* Whether --prune may delete this run.  A source tree that could not be
+ * read in full is no proof that what it held is gone (an unmounted
+ * share, a typo, a permission): say so, and keep everything. */
+static int
+may_prune(const struct options *o, const struct plan *p)
+{
+	if (!o->prune)
+		return 0;
+	if (p->incomplete)
+		report_error("not pruning: part of the source tree could not be read");
+	return !p->incomplete;
+}
+
 /* -n: the outputs each source would get that it does not have yet,
  * then the counts.  Reads headers (to drop the widths a source is too
  * small for), never pixels; writes nothing. */
@@ -367,13 +380,11 @@ print_plan(const struct options *o, const struct plan *p,
 	prune_apply(o, stale, n_stale, 0);
 	for (i = k = 0; i < n_stale; i++)
 		k += !stale[i].dropped;
-	if (o->prune && p->incomplete) {
-		report_error("not pruning: part of the source tree could not be read");
+	if (!may_prune(o, p))
 		k = 0;
-	}
 	if (!o->quiet)
 		report_error("dry run: would convert %zu, up to date %zu, would prune %zu, would fail %zu",
-			     convert, up_to_date, o->prune ? k : 0, failed);
+			     convert, up_to_date, k, failed);
 	ret = failed > 0;
 out:
 	for (i = 0; res && i < p->n; i++)
@@ -458,7 +469,7 @@ main(int argc, char **argv)
 	if (!o.dry_run) {
 		size_t swept;
 
-		root_lock = output_lock_root(o.output_dir, pm.resumed, &swept);
+		root_lock = output_lock_root(o.output_dir, pm.resumed ? &swept : NULL);
 		if (pm.resumed && swept == SIZE_MAX)
 			report_error("resuming an interrupted run: another run is writing "
 				     "under '%s', so temporary files there are left alone",
@@ -515,11 +526,8 @@ main(int argc, char **argv)
 		report_error("cannot create output directory '%s': %m", o.output_dir);
 		goto out_vips;
 	}
-	if (root_lock < 0) {
-		size_t swept;
-
-		root_lock = output_lock_root(o.output_dir, 0, &swept);
-	}
+	if (root_lock < 0)
+		root_lock = output_lock_root(o.output_dir, NULL);
 	if (!o.memory_budget)
 		o.memory_budget = mem_default_budget();
 	if (o.verbose)
@@ -578,12 +586,8 @@ main(int argc, char **argv)
 		report_error("out of memory");
 		goto out_vips;
 	}
-	/* a source tree that could not be read in full is no proof that
-	 * what it held is gone: an unmounted share, a typo, a permission */
-	if (o.prune && !stop_signal && plan.incomplete)
-		report_error("not pruning: part of the source tree could not be read");
 	run.summary.pruned = prune_apply(&o, stale, n_stale,
-					 o.prune && !stop_signal && !plan.incomplete);
+					 !stop_signal && may_prune(&o, &plan));
 	for (i = 0; i < n_stale; i++) {
 		char path[1024];
 

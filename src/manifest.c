@@ -230,7 +230,8 @@ const struct options *o, const struct plan *p,
 			break;
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
-				pm ? manifest_find(pm, p->jobs[i].src_path) : NULL));
+				pm && results[i].status == JOB_FAILED ?
+				manifest_find(pm, p->jobs[i].src_path) : NULL));
 		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
 			json_array_append(sources, prev->raw);
 	}

@@ -450,16 +450,17 @@ output_sweep_temps(const char *dir)
 }
 
 int
-output_lock_root(const char *root, int sweep, size_t *swept)
+output_lock_root(const char *root, size_t *swept)
 {
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), alone;
 
-	*swept = 0;
+	if (swept)
+		*swept = 0;
 	if (fd < 0)
 		return -1;
 	/* alone, or on a file system without locks: as if alone */
 	alone = !flock(fd, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK;
-	if (sweep)
+	if (swept)
 		*swept = alone ? output_sweep_temps(root) : SIZE_MAX;
 	/* from now on shared: other runs may join, none may sweep */
 	while (flock(fd, LOCK_SH) && errno == EINTR)

@@ -89,12 +89,12 @@ size_t output_sweep_temps(const char *dir);
 
 /* Runs that share an output root (the shards of a job array, or two
  * runs started by mistake) each hold a shared lock on its directory for
- * as long as they run.  With `sweep`, and only when no other run holds
+ * as long as they run.  With `swept`, and only when no other run holds
  * the root, the temporary files under it are removed first (their
  * count in *swept, else SIZE_MAX: another run is writing there).
  * Returns the descriptor that holds the lock, to keep open, or -1 when
  * the root cannot be opened (not made yet). */
-int output_lock_root(const char *root, int sweep, size_t *swept);
+int output_lock_root(const char *root, size_t *swept);
 
 /* Read the process umask, once at start-up by the main thread, before
  * any worker.  With `durable`, every commit and copy is flushed to disk

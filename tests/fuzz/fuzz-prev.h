@@ -169,16 +169,25 @@ safe_path(json_t *j)
 /* The path of an output record that manifest_load keeps (a format it
  * knows, a recipe that fits, a path inside the root), else NULL; the
  * caller frees. */
-static inline char *
-kept_output(json_t *out)
+static inline int
+format_of(json_t *out)
 {
-	const char *fmt = str_field(out, "format"), *recipe = str_field(out, "recipe");
+	const char *fmt = str_field(out, "format");
 	int f = -1, g;
 
 	for (g = 0; fmt && g < FMT_COUNT; g++)
 		if (!strcmp(fmt, format_name(g)))
 			f = g;
-	if (f < 0 || !recipe || strlen(recipe) >= sizeof(((struct out_record *)0)->recipe))
+	return f;
+}
+
+static inline char *
+kept_output(json_t *out)
+{
+	const char *recipe = str_field(out, "recipe");
+
+	if (format_of(out) < 0 || !recipe ||
+	    strlen(recipe) >= sizeof(((struct out_record *)0)->recipe))
 		return NULL;
 	return safe_path(json_object_get(out, "path"));
 }
@@ -223,21 +232,16 @@ check_outputs(const struct prev_source *ps, json_t *src)
 	CHECK(ps->n_outputs <= json_array_size(outs));
 	CHECK(!ps->n_outputs || ps->outputs);
 	json_array_foreach(outs, i, out) {
-		const char *fmt = str_field(out, "format"), *recipe = str_field(out, "recipe");
+		const char *recipe = str_field(out, "recipe");
 		const struct out_record *r;
 		char *path;
-		int f = -1, g;
 
-		for (g = 0; fmt && g < FMT_COUNT; g++)
-			if (!strcmp(fmt, format_name(g)))
-				f = g;
-		if (f < 0 || !recipe || strlen(recipe) >= sizeof(r->recipe) ||
-		    !(path = safe_path(json_object_get(out, "path"))))
+		if (!(path = kept_output(out)))
 			continue;
 		CHECK(k < ps->n_outputs);
 		r = &ps->outputs[k++];
 		CHECK(r->path && !strcmp(r->path, path));
-		CHECK((int)r->format == f);
+		CHECK((int)r->format == format_of(out));
 		CHECK(memchr(r->recipe, '\0', sizeof(r->recipe)) && !strcmp(r->recipe, recipe));
 		CHECK(r->width == int_field(out, "width"));
 		CHECK(r->height == int_field(out, "height"));
