@@ -34,6 +34,10 @@ UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
 	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup \
 	tests/unit/t-icc tests/unit/t-sched
 
+# Faults preloaded into imgbake by the CLI tests (tests/shim), built
+# without the sanitizers, which will not run beside a preloaded library.
+SHIM = tests/shim/readdir-eio.so
+
 # libFuzzer targets for the parsers imgbake writes itself (tests/fuzz):
 # each links only the src objects it needs, rebuilt with the fuzzer and
 # the sanitizers under tests/fuzz/obj.  Runs write their corpora and
@@ -51,7 +55,7 @@ FUZZ_SMOKETIME ?= 1
 FUZZ_WORK ?= /tmp/imgbake-fuzz
 FUZZ_DIR = $(abspath $(FUZZ_WORK))
 
-.PHONY: all run check unit install uninstall clean asan tsan bench deps \
+.PHONY: all run check unit shim install uninstall clean asan tsan bench deps \
 	completions \
 	fuzz fuzz-smoke
 
@@ -121,8 +125,13 @@ run: deps
 
 unit: $(UNIT)
 
+shim: $(SHIM)
+
+tests/shim/%.so: tests/shim/%.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
 check: deps
-	@$(MAKE) --no-print-directory imgbake unit
+	@$(MAKE) --no-print-directory imgbake unit shim
 	mandoc -Tlint -Wwarning man/imgbake.1
 	$(PROVE) --exec '' $(UNIT)
 	$(PROVE) --exec /bin/sh tests/t*.sh
@@ -141,7 +150,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/imgbake $(DESTDIR)$(ZSHCOMPDIR)/_imgbake
 
 clean:
-	rm -f imgbake $(OBJ) $(OBJ:.o=.d) $(UNIT) tests/unit/*.o tests/unit/*.d
+	rm -f imgbake $(OBJ) $(OBJ:.o=.d) $(UNIT) tests/unit/*.o tests/unit/*.d $(SHIM)
 	rm -rf out completions
 	rm -rf tests/fuzz/obj $(FUZZ_BIN) tests/fuzz/*.o tests/fuzz/*.d
 

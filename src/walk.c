@@ -186,7 +186,10 @@ walk_dir(const struct walk *w, const char *path, const char *rel,
 		return w->fn(w->arg, path, rel, JOB_FAILED, REASON_IO, msg);
 	}
 	self = (struct ancestor){ dst.st_dev, dst.st_ino, up };
-	while ((de = readdir(dir))) {
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(dir)))
+			break;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    is_stale_temp(de->d_name))
 			continue;
@@ -205,6 +208,16 @@ walk_dir(const struct walk *w, const char *path, const char *rel,
 			goto out;
 		}
 		n++;
+	}
+	/* a listing cut short by an I/O error: the directory fails, so the
+	 * plan is incomplete and nothing below it is taken as gone; what
+	 * was read is still converted */
+	if (errno) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "cannot read directory: %s", strerror(errno));
+		if ((ret = w->fn(w->arg, path, rel, JOB_FAILED, REASON_IO, msg)))
+			goto out;
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # What --prune must never delete: the outputs of a source that fails this
 # run (or failed in a run before), everything when part of the source tree
-# cannot be read, and files reached through a symbolic link in the output
+# cannot be read (a directory that cannot be opened, or whose listing
+# fails halfway), and files reached through a symbolic link in the output
 # tree.  Also: a source's outputs that a resumed run's journal replaced are
 # still pruned, not forgotten; a duplicate is never copied through a link
 # in the output tree, and a duplicate of a refused source converts on its
@@ -83,6 +84,37 @@ is "$rc" 0 "the root back: exit 0" || show_run
 is "$(files out | grep -v manifest)" "a.webp
 sub/b.webp" "the root back: every output in place"
 rm -rf out
+
+# a listing cut short by an I/O error (tests/shim/readdir-eio.c, preloaded,
+# fails readdir in "cut" after its first entry)
+mkimg ls/cut/a.png 120x90
+mkimg ls/cut/b.png 120x90
+mkimg ls/cut/c.png 120x90
+mkimg ls/top.png 120x90
+run -f webp -o out ls
+is "$rc" 0 "cut: first run: exit 0" || show_run
+rm ls/top.png
+if [ -n "${IMGBAKE_SANITIZED-}" ]; then
+	for i in 1 2 3 4 5 6; do
+		skip "a preloaded library does not run beside the sanitizers"
+	done
+else
+	IMGBAKE_TEST_READDIR_EIO=cut LD_PRELOAD=$TOP/tests/shim/readdir-eio.so \
+		run --prune -f webp -o out ls
+	is "$rc" 1 "cut: a listing that fails halfway: exit 1" || show_run
+	like "$err" "cannot convert 'ls/cut': cannot read directory: Input/output error" \
+		"cut: the directory is reported"
+	is "$(json_get out/imgbake-manifest.json 'src("ls/cut")->{reason}')" io \
+		"cut: its record fails, io"
+	like "$err" "not pruning" "cut: the run does not prune"
+	is "$(files out | grep -v manifest)" "cut/a.webp
+cut/b.webp
+cut/c.webp
+top.webp" "cut: every output is in place"
+	is "$(json_get out/imgbake-manifest.json 'scalar grep { $_->{path} =~ m{^ls/cut/} } @{$j->{sources}}')" 3 \
+		"cut: the three sources keep their records, read or not"
+fi
+rm -rf out ls
 
 # ---- links in the output tree ---------------------------------------------------------
 
