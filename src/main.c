@@ -498,7 +498,6 @@ main(int argc, char **argv)
 	}
 	sniff_free(sniff);
 	sniff = NULL;
-	manifest_carry(&pm, &plan);
 
 	cpus = sched_cpu_count();
 	if (!o.jobs)

@@ -682,9 +682,16 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		ps->carried = ps->raw &&
-			      (!p->n || !bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
-						 cmp_job_path)) &&
-			      !lstat(ps->path, &st) && S_ISREG(st.st_mode);
+		ps->carried = 0;
+		if (!ps->raw || (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
+						 cmp_job_path)))
+			continue;
+		if (lstat(ps->path, &st))
+			/* gone; what cannot be looked at is not */
+			ps->carried = errno != ENOENT && errno != ENOTDIR;
+		else
+			/* a source of this run under another name is
+			 * recorded by this run */
+			ps->carried = S_ISREG(st.st_mode) && !plan_is_source(p, &st);
 	}
 }

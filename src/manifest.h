@@ -59,8 +59,12 @@ int manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen);
 /* Mark the sources of pm that this run does not touch (not in the plan:
  * another list, another directory) but that still exist as regular
- * files: their records and outputs stay, as they are.  A source that
- * is gone is not carried, and its outputs become stale. */
+ * files, or cannot be looked at (a directory on the way that cannot be
+ * searched): their records and outputs stay, as they are, and no job
+ * of this run may write those outputs.  A source that is gone, or that
+ * is a file of this run under another name (./a.png for a.png), is not
+ * carried, and its outputs become stale unless this run makes them.
+ * Called by plan_finish, once the plan's sources are known. */
 void manifest_carry(struct prev_manifest *pm, const struct plan *p);
 
 const struct prev_source *manifest_find(const struct prev_manifest *pm,

@@ -494,9 +494,19 @@ find_duplicates(struct plan *p)
 	return 0;
 }
 
+/* An output path claimed by a job of this plan, or (job NO_JOB) by the
+ * record of a source an earlier run converted that this run leaves be. */
+#define NO_JOB SIZE_MAX
+
 struct planned_output {
 	char *path;
 	size_t job;
+	const char *owner;	/* the recorded source, for NO_JOB */
+};
+
+struct outputs {
+	struct planned_output *v;
+	size_t n, cap;
 };
 
 static int
@@ -510,90 +520,126 @@ cmp_output(const void *a, const void *b)
 	return (x->job > y->job) - (x->job < y->job);
 }
 
-/* Fail every job that shares an output path with another, or whose
+/* Add path (taken over, freed on failure) to outs.  0 or -1 (ENOMEM). */
+static int
+claim(struct outputs *outs, char *path, size_t job, const char *owner)
+{
+	if (outs->n == outs->cap) {
+		size_t cap = outs->cap ? 2 * outs->cap : 256;
+		struct planned_output *grown = realloc(outs->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			free(path);
+			return -1;
+		}
+		outs->v = grown;
+		outs->cap = cap;
+	}
+	outs->v[outs->n++] = (struct planned_output){ path, job, owner };
+	return 0;
+}
+
+/* Claim every output of job i, or refuse the job when one would leave
+ * the output root or replace its own source.  0 or -1 (ENOMEM). */
+static int
+claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *o)
+{
+	struct job *j = &p->jobs[i];
+	int nw = o->n_widths ? o->n_widths : 1, f, w;
+	struct stat src_st;
+	int have_src = stat(j->src_path, &src_st) == 0;
+
+	for (f = 0; f < o->n_formats; f++) {
+		for (w = 0; w < nw; w++) {
+			char *path = plan_output_path(o, j, o->formats[f],
+						      o->n_widths ? o->widths[w] : 0);
+			char *full;
+			struct stat out_st;
+
+			if (!path) {
+				job_refuse(j, JOB_FAILED, REASON_UNSAFE_PATH, "%s",
+					   "output name leads outside the output directory");
+				return 0;
+			}
+			if (!(full = path_join(o->output_dir, path))) {
+				free(path);
+				return -1;
+			}
+			if (have_src && stat(full, &out_st) == 0 &&
+			    out_st.st_dev == src_st.st_dev &&
+			    out_st.st_ino == src_st.st_ino) {
+				job_refuse(j, JOB_FAILED, REASON_COLLISION,
+					   "output '%s' would replace its own source", full);
+				free(full);
+				free(path);
+				return 0;
+			}
+			free(full);
+			if (claim(outs, path, i, NULL))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fail every job that shares an output path with another, or with a
+ * source an earlier run recorded and this one carries over, or whose
  * output would replace its own source. */
 static int
-find_collisions(struct plan *p, const struct options *o)
+find_collisions(struct plan *p, const struct options *o,
+	const struct prev_manifest *pm)
 {
-	struct planned_output *outs = NULL;
-	size_t n = 0, cap = 0, i, k;
-	int nw = o->n_widths ? o->n_widths : 1;
-	int ret = -1, f, w;
+	struct outputs outs = { 0 };
+	size_t i, k, m;
+	int ret = -1;
 
-	for (i = 0; i < p->n; i++) {
-		struct job *j = &p->jobs[i];
-		struct stat src_st;
-		int have_src = stat(j->src_path, &src_st) == 0;
+	for (i = 0; i < p->n; i++)
+		if ((p->jobs[i].pre_status == JOB_PENDING ||
+		     p->jobs[i].pre_status == JOB_UP_TO_DATE) &&
+		    claim_job(&outs, p, i, o))
+			goto out;
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct prev_source *ps = &pm->sources[i];
 
-		if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE)
-			continue;
-		for (f = 0; f < o->n_formats; f++) {
-			for (w = 0; w < nw; w++) {
-				char *path = plan_output_path(o, j, o->formats[f],
-							      o->n_widths ? o->widths[w] : 0);
-				char *full;
-				struct stat out_st;
+		for (k = 0; ps->carried && k < ps->n_outputs; k++) {
+			char *path = strdup(ps->outputs[k].path);
 
-				if (!path) {
-					job_refuse(j, JOB_FAILED, REASON_UNSAFE_PATH, "%s",
-						   "output name leads outside the output directory");
-					goto next_job;
-				}
-				if (!(full = path_join(o->output_dir, path))) {
-					free(path);
-					goto out;
-				}
-				if (have_src && stat(full, &out_st) == 0 &&
-				    out_st.st_dev == src_st.st_dev &&
-				    out_st.st_ino == src_st.st_ino) {
-					job_refuse(j, JOB_FAILED, REASON_COLLISION,
-						   "output '%s' would replace its own source", full);
-					free(full);
-					free(path);
-					goto next_job;
-				}
-				free(full);
-				if (n == cap) {
-					struct planned_output *grown;
-
-					cap = cap ? 2 * cap : 256;
-					if (!(grown = realloc(outs, cap * sizeof(*grown)))) {
-						free(path);
-						goto out;
-					}
-					outs = grown;
-				}
-				outs[n].path = path;
-				outs[n].job = i;
-				n++;
-			}
+			if (!path || claim(&outs, path, NO_JOB, ps->path))
+				goto out;
 		}
-next_job:
-		;
 	}
-	if (n)
-		qsort(outs, n, sizeof(*outs), cmp_output);
-	for (i = 0; i < n; i = k) {
-		for (k = i + 1; k < n && !strcmp(outs[k].path, outs[i].path); k++)
+	if (outs.n)
+		qsort(outs.v, outs.n, sizeof(*outs.v), cmp_output);
+	for (i = 0; i < outs.n; i = k) {
+		const struct planned_output *last;
+
+		for (k = i + 1; k < outs.n && !strcmp(outs.v[k].path, outs.v[i].path); k++)
 			;
-		if (k - i > 1) {
-			size_t m;
+		/* the records sort last: one there means an earlier run's */
+		last = &outs.v[k - 1];
+		if (k - i < 2 || outs.v[i].job == NO_JOB)
+			continue;
+		for (m = i; m < k && outs.v[m].job != NO_JOB; m++) {
+			struct job *j = &p->jobs[outs.v[m].job];
 
-			for (m = i; m < k; m++) {
-				struct job *j = &p->jobs[outs[m].job];
-
-				if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE ||
-				    j->pre_reason == REASON_COLLISION)
-					job_refuse(j, JOB_FAILED, REASON_COLLISION,
-						   "another source also writes '%s'", outs[i].path);
-			}
+			if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
+			    j->pre_reason != REASON_COLLISION)
+				continue;
+			if (last->job == NO_JOB)
+				job_refuse(j, JOB_FAILED, REASON_COLLISION,
+					   "'%s' is the output of '%s', converted by an "
+					   "earlier run and still there", outs.v[i].path,
+					   last->owner);
+			else
+				job_refuse(j, JOB_FAILED, REASON_COLLISION,
+					   "another source also writes '%s'", outs.v[i].path);
 		}
 	}
 	ret = 0;
 out:
-	for (i = 0; i < n; i++)
-		free(outs[i].path);
-	free(outs);
+	for (i = 0; i < outs.n; i++)
+		free(outs.v[i].path);
+	free(outs.v);
 	return ret;
 }
 
@@ -601,7 +647,7 @@ static int collect_source_ids(struct plan *p);
 
 int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
-	const struct prev_manifest *pm)
+	struct prev_manifest *pm)
 {
 	/* a new source is hashed here when its name needs it, or when its
 	 * stat changed since the manifest recorded it (the content decides
@@ -663,8 +709,14 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
+	/* which records this run carries over, by path and by identity */
+	if (pm) {
+		if (collect_source_ids(p))
+			return -1;
+		manifest_carry(pm, p);
+	}
 	/* a source refused for a collision is no one's original */
-	if (hash_same_sizes(p, o) || find_collisions(p, o) || find_duplicates(p))
+	if (hash_same_sizes(p, o) || find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
 }

@@ -40,10 +40,11 @@ struct prev_manifest;
  * source's first bytes to learn its type, and refuse sources whose
  * outputs collide.  With the record of an earlier run (pm, may be
  * NULL), a source unchanged since gets the outputs still valid in
- * job->reuse, and status up-to-date when nothing is left to make.
- * Returns 0 or -1 (out of memory). */
+ * job->reuse, and status up-to-date when nothing is left to make; the
+ * records this run carries over are marked (manifest_carry), and their
+ * outputs count in the collisions.  Returns 0 or -1 (out of memory). */
 int plan_finish(struct plan *p, const struct options *o, struct sniff *s,
-	const struct prev_manifest *pm);
+	struct prev_manifest *pm);
 
 /* The recipe of one output: a hash of everything that shapes its bytes
  * (format, quality, width, metadata and colour options, the imgbake and

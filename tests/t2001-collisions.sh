@@ -1,6 +1,8 @@
 #!/bin/sh
 # Collisions: two sources for one output, or an output that would
-# overwrite its own source; every source involved fails.
+# overwrite its own source; every source involved fails.  Across runs
+# into one output root: a source whose output an earlier run made of
+# another source, still there, fails and leaves that output alone.
 . "$(dirname "$0")/lib.sh"
 
 mkimg c/x.png 60x40
@@ -83,5 +85,44 @@ is "$(json_get d3/imgbake-manifest.json 'src("d3/a.png")->{outputs}[0]{path}')" 
 run -f webp,png -Q 50 -w 100 -o d3 d3
 is "$(json_get d3/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
 	"d3/a-80.png d3/a.png" "a kept output is not taken for a source"
+
+
+# ---- across runs ----------------------------------------------------------------------
+
+# Two directories whose files map to the same names, converted one after
+# the other into one root: the second run's y.png would replace what the
+# first made of a/y.png, which the manifest still carries.
+mkimg runs/a/y.png 60x40
+mkimg runs/a/only-a.png 60x40
+mkimg runs/b/y.png 70x40
+mkimg runs/b/only-b.png 60x40
+M=runs/out/imgbake-manifest.json
+run -o runs/out runs/a
+is "$rc" 0 "runs: a first: exit 0" || show_run
+run -o runs/out runs/b
+is "$rc" 1 "runs: then b, into the same root: exit 1" || show_run
+like "$err" "^imgbake: cannot convert 'runs/b/y\.png': 'y\.webp' is the output of 'runs/a/y\.png'" \
+	"runs: the message names the earlier source"
+is "$(json_get $M 'src("runs/b/y.png")->{reason}')" collision "runs: b/y.png: reason collision"
+is "$(size runs/out/y.webp)" 60x40 "runs: a's y.webp is left as it was"
+is "$(json_get $M '[map { $_->{path} } @{src("runs/a/y.png")->{outputs}}]')" y.webp \
+	"runs: a's record keeps it"
+is "$(size runs/out/only-b.webp)" 60x40 "runs: b's other file is converted"
+run -o runs/out runs/a
+is "$rc" 0 "runs: a again: exit 0, b's failed record claims nothing" || show_run
+rm runs/a/y.png
+run -o runs/out runs/b
+is "$rc" 0 "runs: a/y.png removed, b again: exit 0" || show_run
+is "$(size runs/out/y.webp)" 70x40 "runs: now y.webp is b's"
+
+# the same file under another name is the same source, not another
+mkimg spell/src/s.png 60x40
+run -o spell/out ./spell/src
+run -o spell/out spell/src
+is "$rc" 0 "./spell/src, then spell/src: exit 0" || show_run
+is "$(json_get spell/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+	"spell/src/s.png" "one record, under the name of the last run"
+is "$(json_get spell/out/imgbake-manifest.json 'scalar @{$j->{stale}}')" 0 \
+	"its output is not stale"
 
 done_testing

@@ -2,7 +2,8 @@
 # What --prune must never delete: the outputs of a source that fails this
 # run (or failed in a run before), everything when part of the source tree
 # cannot be read (a directory that cannot be opened, or whose listing
-# fails halfway), and files reached through a symbolic link in the output
+# fails halfway), the outputs of sources that cannot be looked at, even
+# in a later run, and files reached through a symbolic link in the output
 # tree.  Also: a source's outputs that a resumed run's journal replaced are
 # still pruned, not forgotten; a duplicate is never copied through a link
 # in the output tree, and a duplicate of a refused source converts on its
@@ -115,6 +116,54 @@ top.webp" "cut: every output is in place"
 		"cut: the three sources keep their records, read or not"
 fi
 rm -rf out ls
+
+# a directory that cannot be searched: its sources are neither converted
+# nor gone, in this run or a later one.  Root ignores permission bits, so
+# as root imgbake runs as nobody.
+as_user=
+can_perm=yes
+if [ "$(id -u)" -eq 0 ]; then
+	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IMGBAKE"; then
+		as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	else
+		can_perm=no
+	fi
+fi
+if [ $can_perm = yes ]; then
+	chmod 755 "$T"
+	mkimg perm/src/a.png 120x90
+	mkimg perm/src/locked/b.png 120x90
+	mkdir perm/out
+	[ -n "$as_user" ] && chown -R 65534:65534 perm
+	$as_user "$IMGBAKE" -q -f webp -o perm/out perm/src
+	chmod 000 perm/src/locked
+	if $as_user test -r perm/src/locked/b.png; then
+		can_perm=no
+		chmod 755 perm/src/locked
+	fi
+fi
+if [ $can_perm = yes ]; then
+	timeout -k 5 120 $as_user "$IMGBAKE" --prune -f webp -o perm/out perm/src \
+		>"$OUT" 2>"$ERR"
+	is "$?" 1 "locked: a directory that cannot be read: exit 1"
+	is "$(json_get perm/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+		"perm/src/a.png perm/src/locked perm/src/locked/b.png" \
+		"locked: the record of the source below it is carried over"
+	is "$(json_get perm/out/imgbake-manifest.json 'scalar @{$j->{stale}}')" 0 \
+		"locked: its output is not stale"
+	# a later run that names only a.png: complete, and allowed to prune
+	timeout -k 5 120 $as_user "$IMGBAKE" --prune -f webp -o perm/out perm/src/a.png \
+		>"$OUT" 2>"$ERR"
+	is "$?" 0 "locked: a later --prune run of another source: exit 0"
+	[ -f perm/out/locked/b.webp ]
+	ok $? "locked: the output of the source that cannot be looked at is kept"
+	chmod 755 perm/src/locked
+	chmod 700 "$T"
+else
+	for i in 1 2 3 4 5; do
+		skip "permission bits cannot be tested here (root without setpriv, or not enforced)"
+	done
+fi
 
 # ---- links in the output tree ---------------------------------------------------------
 
