@@ -56,7 +56,7 @@ static const struct opt_desc opt_table[] = {
 	{ "quality", 'Q', "SPEC", "quality, e.g. 80 or webp=80,avif=50,jpeg=82" },
 	{ "jobs", 'j', "N", "parallel jobs at most (default: CPUs available)" },
 	{ "memory", 'M', "SIZE", "memory budget, e.g. 512M or 2G (default: RAM/4, at most 1G)" },
-	{ "manifest", 'm', "FILE", "manifest path (default DIR/imgbake-manifest.json)" },
+	{ "manifest", 'm', "FILE", "manifest path (default DIR/imgbake-manifest.json); {shard} is K-of-N" },
 	{ "files-from", 'T', "FILE", "read source paths from FILE, one per line" },
 	{ "null", '0', NULL, "lists from -T and - are NUL-separated" },
 	{ "base", OPT_BASE, "DIR", "mirror named files relative to DIR (default .)" },
@@ -456,6 +456,37 @@ options_defaults(struct options *o)
 	o->timeout = 300;
 }
 
+/* Replace each "{shard}" in *path (owned, may be NULL) with this task's
+ * share, "K-of-N" ("0-of-1" without --shard): one command line then
+ * gives every task of a job array a manifest or report of its own.
+ * 0, or -1 when out of memory. */
+static int
+expand_shard(char **path, const struct options *o)
+{
+	static const char key[] = "{shard}";
+	char share[32], *out, *w;
+	const char *p, *hit;
+	size_t n = 0;
+
+	if (!*path || !strstr(*path, key))
+		return 0;
+	snprintf(share, sizeof(share), "%d-of-%d", o->shard_count > 1 ? o->shard_index : 0,
+		 o->shard_count > 1 ? o->shard_count : 1);
+	for (p = *path; (hit = strstr(p, key)); p = hit + sizeof(key) - 1)
+		n++;
+	if (!(out = malloc(strlen(*path) + n * strlen(share) + 1)))
+		return -1;
+	for (p = *path, w = out; (hit = strstr(p, key)); p = hit + sizeof(key) - 1) {
+		memcpy(w, p, hit - p);
+		w += hit - p;
+		w = stpcpy(w, share);
+	}
+	strcpy(w, p);
+	free(*path);
+	*path = out;
+	return 0;
+}
+
 int
 options_parse(struct options *o, int argc, char **argv)
 {
@@ -594,7 +625,9 @@ options_parse(struct options *o, int argc, char **argv)
 			o->merge = 1;
 			break;
 		case OPT_REPORT:
-			o->report_path = optarg;
+			free(o->report_path);
+			if (!(o->report_path = strdup(optarg)))
+				return usage_error("%s", "out of memory");
 			break;
 		case OPT_LENIENT:
 			o->lenient = 1;
@@ -686,6 +719,8 @@ options_parse(struct options *o, int argc, char **argv)
 		return usage_error("%s", "no SOURCE given");
 	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))
 		return usage_error("%s", err);
+	if (expand_shard(&o->manifest_path, o) || expand_shard(&o->report_path, o))
+		return usage_error("%s", "out of memory");
 	if (!o->manifest_path && o->shard_count > 1) {
 		/* one manifest per shard, side by side */
 		if (asprintf(&o->manifest_path, "%s/imgbake-manifest.%d-of-%d.json",
@@ -709,6 +744,8 @@ options_release(struct options *o)
 {
 	free(o->widths);
 	free(o->manifest_path);
+	free(o->report_path);
 	o->widths = NULL;
 	o->manifest_path = NULL;
+	o->report_path = NULL;
 }

@@ -29,7 +29,7 @@ struct options {
 	const char *base_dir;		/* NULL: the current directory */
 	const char *name_template;	/* NULL: the default for the widths given */
 	const char *files_from;
-	const char *report_path;	/* --report: the HTML page, NULL: none */
+	char *report_path;		/* --report: the HTML page, owned, NULL: none */
 	enum progress_mode progress;
 	int json;			/* --json: a line per source on stdout */
 	int print0;			/* --print0: written output paths on stdout */

@@ -135,4 +135,29 @@ for bad in 4/4 -1/4 1/0 a/b 1 /4 2/; do
 	is "$rc" 2 "--shard $bad is a usage error"
 done
 
+
+# {shard} in -m and --report: one command line for every task
+for n in 1 2 3 4 5 6; do
+	mkimg "brace-src/b$n.png" 40x30
+done
+mkdir brace-m
+for k in 0 1 2; do
+	run -q --shard $k/3 -m 'brace-m/{shard}.json' --report 'brace-{shard}.html' \
+		-f webp -o brace brace-src
+	is "$rc" 0 "{shard}: task $k/3: exit 0" || show_run
+done
+is "$(ls brace-m)" "0-of-3.json
+1-of-3.json
+2-of-3.json" "{shard} in -m: a manifest per task"
+[ -f brace-0-of-3.html ] && [ -f brace-1-of-3.html ] && [ -f brace-2-of-3.html ]
+ok $? "{shard} in --report: a page per task"
+run --merge-manifests brace-all.json brace-m/0-of-3.json brace-m/1-of-3.json \
+	brace-m/2-of-3.json
+is "$rc" 0 "{shard}: the manifests merge" || show_run
+is "$(json_get brace-all.json 'scalar @{$j->{sources}}')" 6 \
+	"{shard}: together they record every source"
+run -q -m 'one-{shard}.json' -f webp -o brace1 brace-src
+[ -f one-0-of-1.json ]
+ok $? "{shard} without --shard: 0-of-1"
+
 done_testing
