@@ -609,6 +609,53 @@ manifest_find(const struct prev_manifest *pm, const char *path)
 	return NULL;
 }
 
+static int
+cmp_inode(const void *a, const void *b)
+{
+	const struct prev_source *x = *(struct prev_source *const *)a;
+	const struct prev_source *y = *(struct prev_source *const *)b;
+
+	return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+const struct prev_source *
+manifest_find_file(struct prev_manifest *pm, const struct stat *st, int *oom)
+{
+	int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	const struct prev_source *best = NULL;
+	size_t lo = 0, hi = pm->n, i;
+
+	*oom = 0;
+	if (!pm->n)
+		return NULL;
+	if (!pm->by_inode) {
+		if (!(pm->by_inode = malloc(pm->n * sizeof(*pm->by_inode)))) {
+			*oom = 1;
+			return NULL;
+		}
+		for (i = 0; i < pm->n; i++)
+			pm->by_inode[i] = &pm->sources[i];
+		qsort(pm->by_inode, pm->n, sizeof(*pm->by_inode), cmp_inode);
+	}
+	/* the first record with this inode */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pm->by_inode[mid]->inode < (uint64_t)st->st_ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < pm->n && pm->by_inode[i]->inode == (uint64_t)st->st_ino; i++) {
+		const struct prev_source *ps = pm->by_inode[i];
+
+		if (!ps->failed && ps->bytes == (uint64_t)st->st_size &&
+		    (!best || ps->mtime_ns == mtime_ns))
+			best = ps;
+	}
+	return best;
+}
+
 void
 manifest_prev_release(struct prev_manifest *pm)
 {
@@ -620,6 +667,7 @@ manifest_prev_release(struct prev_manifest *pm)
 		free(pm->stale[i].path);
 	free(pm->sources);
 	free(pm->stale);
+	free(pm->by_inode);
 	memset(pm, 0, sizeof(*pm));
 }
 

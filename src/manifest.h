@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "job.h"
 #include "options.h"
@@ -48,6 +49,7 @@ struct prev_manifest {
 	size_t n;
 	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
+	struct prev_source **by_inode;	/* sources by inode, built when needed */
 	int resumed;			/* a killed run left its journal */
 };
 
@@ -69,6 +71,13 @@ void manifest_carry(struct prev_manifest *pm, const struct plan *p);
 
 const struct prev_source *manifest_find(const struct prev_manifest *pm,
 	const char *path);
+/* The record of a converted source with st's inode and size, the one
+ * with its modification time too if there is one: st's file recorded
+ * under another name (./a.png for a.png) if it is the same content, as
+ * the caller checks (the same modification time, else the hash).  NULL
+ * if none; *oom is set when out of memory. */
+const struct prev_source *manifest_find_file(struct prev_manifest *pm,
+	const struct stat *st, int *oom);
 void manifest_prev_release(struct prev_manifest *pm);
 
 /* Start the journal: one JSON line per finished source, appended and

@@ -645,6 +645,19 @@ out:
 
 static int collect_source_ids(struct plan *p);
 
+/* The record of j's file under another name, unchanged since, or NULL
+ * (*oom set when out of memory). */
+static const struct prev_source *
+find_renamed(struct prev_manifest *pm, const struct job *j, int *oom)
+{
+	struct stat st;
+
+	*oom = 0;
+	if (stat(j->src_path, &st) || !S_ISREG(st.st_mode))
+		return NULL;
+	return manifest_find_file(pm, &st, oom);
+}
+
 int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	struct prev_manifest *pm)
@@ -655,7 +668,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	int need_hash = strstr(options_template(o), "{hash}") != NULL;
 	const struct prev_source *prev;
 	size_t i, k;
-	int same;
+	int same, oom;
 
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
@@ -694,6 +707,9 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			continue;
 		}
 		prev = o->force || !pm ? NULL : manifest_find(pm, j->src_path);
+		/* the file recorded under another name: ./img after img */
+		if (!o->force && pm && !prev && (prev = find_renamed(pm, j, &oom)) == NULL && oom)
+			return -1;
 		/* the record of a failure: only its kept outputs count */
 		if (prev && prev->failed)
 			prev = NULL;

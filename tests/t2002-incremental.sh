@@ -284,4 +284,26 @@ ok $? "a garbage journal is removed"
 is "$(temps out)" "" "no temporary file left"
 is "$(find out -name '*.imgbake-*')" "" "no .NAME.imgbake-XXXXXX file left"
 
+
+# the same tree under another name (./sp, then sp, then its full path):
+# the same sources, up to date; a changed file is converted
+mkimg sp/a.png 120x90
+mkimg sp/b.png 120x90
+SM=spout/imgbake-manifest.json
+run -o spout ./sp
+is "$rc" 0 "./sp: exit 0" || show_run
+run -o spout sp
+is "$(json_get $SM 'join " ", map { "$_->{path} $_->{status}" } @{$j->{sources}}')" \
+	"sp/a.png up-to-date sp/b.png up-to-date" "sp after ./sp: up to date, recorded under the new name"
+run -o spout "$T/sp"
+is "$(json_get $SM '$j->{summary}{up_to_date}')" 2 "its full path: up to date"
+touch sp/a.png
+run -o spout ./sp
+is "$(json_get $SM '$j->{summary}{up_to_date}')" 2 "touched and named anew: the content decides, up to date"
+mkimg sp/b.png 130x90
+run -o spout sp
+is "$(json_get $SM 'join " ", map { "$_->{path} $_->{status}" } @{$j->{sources}}')" \
+	"sp/a.png up-to-date sp/b.png converted" "a changed file under a new name is converted"
+is "$(size spout/b.webp)" 130x90 "... to its new content"
+
 done_testing
