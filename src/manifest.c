@@ -730,16 +730,23 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		ps->carried = 0;
+		ps->carried = ps->claims = 0;
 		if (!ps->raw || (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
 						 cmp_job_path)))
 			continue;
+		if (plan_other_share(p, ps->path)) {
+			/* kept, but the other task decides its outputs */
+			ps->carried = 1;
+			continue;
+		}
 		if (lstat(ps->path, &st))
 			/* gone; what cannot be looked at is not */
-			ps->carried = errno != ENOENT && errno != ENOTDIR;
+			ps->carried = errno != ENOENT && errno != ENOTDIR &&
+				      errno != ELOOP && errno != ENAMETOOLONG;
 		else
 			/* a source of this run under another name is
 			 * recorded by this run */
-			ps->carried = S_ISREG(st.st_mode) && !plan_is_source(p, &st);
+			ps->carried = S_ISREG(st.st_mode) && !plan_same_entry(p, ps->path, &st);
+		ps->claims = ps->carried;
 	}
 }

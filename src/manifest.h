@@ -34,6 +34,8 @@ struct prev_source {
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */
+	int claims;			/* carried, and no job of this run may write
+					 * its outputs (not another task's) */
 };
 
 /* An output recorded by an earlier run that this run does not make. */

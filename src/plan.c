@@ -137,7 +137,10 @@ plan_release(struct plan *p)
 	size_t i;
 
 	free(p->src_ids);
-
+	free(p->job_ids);
+	for (i = 0; i < p->n_other_share; i++)
+		free(p->other_share[i]);
+	free(p->other_share);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
 	free(p->jobs);
@@ -494,20 +497,29 @@ find_duplicates(struct plan *p)
 	return 0;
 }
 
-/* An output path claimed by a job of this plan, or (job NO_JOB) by the
- * record of a source an earlier run converted that this run leaves be. */
-#define NO_JOB SIZE_MAX
-
+/* An output path a job of this plan would write. */
 struct planned_output {
 	char *path;
 	size_t job;
-	const char *owner;	/* the recorded source, for NO_JOB */
 };
 
 struct outputs {
 	struct planned_output *v;
 	size_t n, cap;
 };
+
+static int
+cmp_path_only(const void *a, const void *b)
+{
+	return strcmp(((const struct planned_output *)a)->path,
+		      ((const struct planned_output *)b)->path);
+}
+
+static int
+cmp_job_path(const void *key, const void *job)
+{
+	return strcmp(key, ((const struct job *)job)->src_path);
+}
 
 static int
 cmp_output(const void *a, const void *b)
@@ -522,7 +534,7 @@ cmp_output(const void *a, const void *b)
 
 /* Add path (taken over, freed on failure) to outs.  0 or -1 (ENOMEM). */
 static int
-claim(struct outputs *outs, char *path, size_t job, const char *owner)
+claim(struct outputs *outs, char *path, size_t job)
 {
 	if (outs->n == outs->cap) {
 		size_t cap = outs->cap ? 2 * outs->cap : 256;
@@ -535,7 +547,7 @@ claim(struct outputs *outs, char *path, size_t job, const char *owner)
 		outs->v = grown;
 		outs->cap = cap;
 	}
-	outs->v[outs->n++] = (struct planned_output){ path, job, owner };
+	outs->v[outs->n++] = (struct planned_output){ path, job };
 	return 0;
 }
 
@@ -575,16 +587,62 @@ claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *
 				return 0;
 			}
 			free(full);
-			if (claim(outs, path, i, NULL))
+			if (claim(outs, path, i))
 				return -1;
 		}
 	}
 	return 0;
 }
 
-/* Fail every job that shares an output path with another, or with a
- * source an earlier run recorded and this one carries over, or whose
- * output would replace its own source. */
+/* Whether the earlier record of job j lists path: then the output is
+ * j's, whatever another record says (a manifest of an older imgbake may
+ * list one output under two sources). */
+static int
+listed_by_own_record(const struct prev_manifest *pm, const struct job *j,
+	const char *path)
+{
+	const struct prev_source *own = manifest_find(pm, j->src_path);
+	size_t k;
+
+	for (k = 0; own && k < own->n_outputs; k++)
+		if (!strcmp(own->outputs[k].path, path))
+			return 1;
+	return 0;
+}
+
+/* Refuse the jobs of outs (sorted) that would write path, which the
+ * record of owner, a source this run keeps, lists. */
+static void
+refuse_claimed(struct plan *p, const struct prev_manifest *pm,
+	const struct outputs *outs, const char *path, const char *owner)
+{
+	struct planned_output key = { (char *)path, 0 };
+	const struct planned_output *hit;
+	size_t m;
+
+	if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
+		return;
+	/* back to the first job with this path */
+	for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
+		;
+	for (; m < outs->n && !strcmp(outs->v[m].path, path); m++) {
+		struct job *j = &p->jobs[outs->v[m].job];
+
+		if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
+		    j->pre_reason != REASON_COLLISION)
+			continue;
+		if (!listed_by_own_record(pm, j, path))
+			job_refuse(j, JOB_FAILED, REASON_COLLISION,
+				   "'%s' is the output of '%s', recorded by an earlier run",
+				   path, owner);
+	}
+}
+
+/* Fail every job that shares an output path with another, or whose
+ * output would replace its own source; and every job that would write
+ * an output an earlier run recorded for a source this run keeps (one
+ * it carries over, or one that failed before it was read and so keeps
+ * what it had). */
 static int
 find_collisions(struct plan *p, const struct options *o,
 	const struct prev_manifest *pm)
@@ -598,42 +656,34 @@ find_collisions(struct plan *p, const struct options *o,
 		     p->jobs[i].pre_status == JOB_UP_TO_DATE) &&
 		    claim_job(&outs, p, i, o))
 			goto out;
-	for (i = 0; pm && i < pm->n; i++) {
-		const struct prev_source *ps = &pm->sources[i];
-
-		for (k = 0; ps->carried && k < ps->n_outputs; k++) {
-			char *path = strdup(ps->outputs[k].path);
-
-			if (!path || claim(&outs, path, NO_JOB, ps->path))
-				goto out;
-		}
-	}
 	if (outs.n)
 		qsort(outs.v, outs.n, sizeof(*outs.v), cmp_output);
 	for (i = 0; i < outs.n; i = k) {
-		const struct planned_output *last;
-
 		for (k = i + 1; k < outs.n && !strcmp(outs.v[k].path, outs.v[i].path); k++)
 			;
-		/* the records sort last: one there means an earlier run's */
-		last = &outs.v[k - 1];
-		if (k - i < 2 || outs.v[i].job == NO_JOB)
-			continue;
-		for (m = i; m < k && outs.v[m].job != NO_JOB; m++) {
+		for (m = i; k - i > 1 && m < k; m++) {
 			struct job *j = &p->jobs[outs.v[m].job];
 
-			if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
-			    j->pre_reason != REASON_COLLISION)
-				continue;
-			if (last->job == NO_JOB)
-				job_refuse(j, JOB_FAILED, REASON_COLLISION,
-					   "'%s' is the output of '%s', converted by an "
-					   "earlier run and still there", outs.v[i].path,
-					   last->owner);
-			else
+			if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE ||
+			    j->pre_reason == REASON_COLLISION)
 				job_refuse(j, JOB_FAILED, REASON_COLLISION,
 					   "another source also writes '%s'", outs.v[i].path);
 		}
+	}
+	/* each output a kept record lists, looked up among the jobs' */
+	for (i = 0; pm && outs.n && i < pm->n; i++) {
+		const struct prev_source *ps = &pm->sources[i];
+
+		if (!ps->claims) {
+			/* a source of this run refused before it was read */
+			const struct job *j = bsearch(ps->path, p->jobs, p->n,
+						      sizeof(*p->jobs), cmp_job_path);
+
+			if (!j || j->pre_status != JOB_FAILED || j->pre_reason == REASON_COLLISION)
+				continue;
+		}
+		for (k = 0; k < ps->n_outputs; k++)
+			refuse_claimed(p, pm, &outs, ps->outputs[k].path, ps->path);
 	}
 	ret = 0;
 out:
@@ -644,6 +694,7 @@ out:
 }
 
 static int collect_source_ids(struct plan *p);
+static int collect_job_ids(struct plan *p);
 
 /* The record of j's file under another name, unchanged since, or NULL
  * (*oom set when out of memory). */
@@ -690,6 +741,15 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			if (share < 0)
 				return -1;
 			if (share != o->shard_index) {
+				/* another task's: its record is not this one's */
+				if (pm && !p->other_share &&
+				    !(p->other_share = calloc(p->n, sizeof(*p->other_share))))
+					return -1;
+				if (pm)
+					p->other_share[p->n_other_share++] = p->jobs[i].src_path;
+				else
+					free(p->jobs[i].src_path);
+				p->jobs[i].src_path = NULL;
 				job_release(&p->jobs[i]);
 				continue;
 			}
@@ -725,16 +785,47 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
-	/* which records this run carries over, by path and by identity */
-	if (pm) {
-		if (collect_source_ids(p))
-			return -1;
+	/* which records this run carries over: by path, by identity */
+	if (collect_job_ids(p))
+		return -1;
+	if (pm)
 		manifest_carry(pm, p);
-	}
 	/* a source refused for a collision is no one's original */
 	if (hash_same_sizes(p, o) || find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
+}
+
+static int
+cmp_job_id(const void *a, const void *b)
+{
+	const struct job_id *x = a, *y = b;
+	int c = file_id_cmp(&x->id, &y->id);
+
+	return c ? c : (x->job > y->job) - (x->job < y->job);
+}
+
+/* The identity of every job's source, once, sorted: for the records
+ * of the same files under other names, and for collect_source_ids. */
+static int
+collect_job_ids(struct plan *p)
+{
+	size_t i;
+
+	free(p->job_ids);
+	p->n_job_ids = 0;
+	if (!(p->job_ids = malloc((p->n ? p->n : 1) * sizeof(*p->job_ids))))
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		struct stat st;
+
+		if (!stat(p->jobs[i].src_path, &st))
+			p->job_ids[p->n_job_ids++] = (struct job_id){
+				{ st.st_dev, st.st_ino }, i };
+	}
+	if (p->n_job_ids)
+		qsort(p->job_ids, p->n_job_ids, sizeof(*p->job_ids), cmp_job_id);
+	return 0;
 }
 
 /* The identity of every source that stays: outputs are named after
@@ -747,19 +838,84 @@ collect_source_ids(struct plan *p)
 
 	free(p->src_ids);
 	p->n_src_ids = 0;
-	if (!(p->src_ids = malloc((p->n ? p->n : 1) * sizeof(*p->src_ids))))
+	if (!(p->src_ids = malloc((p->n_job_ids ? p->n_job_ids : 1) * sizeof(*p->src_ids))))
 		return -1;
-	for (i = 0; i < p->n; i++) {
-		const struct job *j = &p->jobs[i];
-		struct stat st;
+	/* job_ids is in identity order: so is this */
+	for (i = 0; i < p->n_job_ids; i++) {
+		const struct job *j = &p->jobs[p->job_ids[i].job];
 
-		if ((j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE) &&
-		    !stat(j->src_path, &st))
-			p->src_ids[p->n_src_ids++] = (struct file_id){ st.st_dev, st.st_ino };
+		if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE)
+			p->src_ids[p->n_src_ids++] = p->job_ids[i].id;
 	}
-	if (p->n_src_ids)
-		qsort(p->src_ids, p->n_src_ids, sizeof(*p->src_ids), file_id_cmp);
 	return 0;
+}
+
+/* path's directory, resolved, and its last component: two names of
+ * one directory entry give the same. */
+static char *
+entry_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real, *out = NULL;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	real = dir ? realpath(dir, NULL) : NULL;
+	if (real)
+		out = path_join(real, slash ? slash + 1 : path);
+	free(real);
+	free(dir);
+	return out;
+}
+
+int
+plan_same_entry(const struct plan *p, const char *path, const struct stat *st)
+{
+	struct job_id key = { { st->st_dev, st->st_ino }, 0 };
+	char *name = NULL;
+	size_t lo = 0, hi = p->n_job_ids, i;
+	int same = 0;
+
+	/* the first job with this identity */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (file_id_cmp(&p->job_ids[mid].id, &key.id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* a hard link or a symbolic link is another entry: only a name
+	 * of the same one is the same source */
+	for (i = lo; !same && i < p->n_job_ids && !file_id_cmp(&p->job_ids[i].id, &key.id); i++) {
+		char *other;
+
+		if (!name && !(name = entry_name(path)))
+			break;
+		if ((other = entry_name(p->jobs[p->job_ids[i].job].src_path)))
+			same = !strcmp(name, other);
+		free(other);
+	}
+	free(name);
+	return same;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+plan_other_share(const struct plan *p, const char *path)
+{
+	return p->n_other_share &&
+	       bsearch(&path, p->other_share, p->n_other_share, sizeof(*p->other_share),
+		       cmp_str) != NULL;
 }
 
 int

@@ -13,17 +13,34 @@
 #include "sniff.h"
 #include "walk.h"
 
+struct job_id {
+	struct file_id id;
+	size_t job;
+};
+
 struct plan {
 	struct job *jobs;
 	size_t n, cap;
 	struct file_id *src_ids;	/* every source to convert or keep, sorted */
 	size_t n_src_ids;
+	struct job_id *job_ids;		/* every job's source, by identity */
+	size_t n_job_ids;
+	char **other_share;		/* --shard: sources of other tasks, sorted */
+	size_t n_other_share;
 	int incomplete;	/* a named source or a directory could not be read */
 };
 
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */
 int plan_is_source(const struct plan *p, const struct stat *st);
+
+/* Whether path, whose stat is st, names a job's source by another name
+ * of the same directory entry (./a.png for a.png; not a hard link, not
+ * a symbolic link).  Main thread, within plan_finish. */
+int plan_same_entry(const struct plan *p, const char *path, const struct stat *st);
+
+/* Whether path is a source that --shard gave to another task. */
+int plan_other_share(const struct plan *p, const char *path);
 
 /* Add one source.  `rel` is its path below the output root's mirror
  * (NULL when the source is refused before that is known); `named` is

@@ -125,4 +125,55 @@ is "$(json_get spell/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$
 is "$(json_get spell/out/imgbake-manifest.json 'scalar @{$j->{stale}}')" 0 \
 	"its output is not stale"
 
+
+# a hard link or a symbolic link is another source, not another name of
+# one: the record of the file it points to is kept, and its outputs
+mkdir -p hl/a hl/b
+mkimg hl/a/p.png 60x40
+ln hl/a/p.png hl/b/q.png
+run -o hl/out hl/a
+run --prune -o hl/out hl/b
+is "$rc" 0 "a hard link in another directory: exit 0" || show_run
+is "$(files hl/out | grep -v manifest)" "p.webp
+q.webp" "a hard link: the other file's output is kept"
+mkimg sl/src/real.png 60x40
+ln -s real.png sl/src/latest.png
+run -L -o sl/out sl/src
+run --prune --base sl/src -o sl/out sl/src/latest.png
+is "$rc" 0 "a symbolic link named alone: exit 0" || show_run
+is "$(files sl/out | grep -v manifest)" "latest.webp
+real.webp" "a symbolic link: its target's output is kept"
+
+# a source refused before it is read keeps what it had: no other source
+# may take it in the same run
+mkimg pre/a/y.png 60x40
+mkdir -p pre/b
+vips black pre/b/y.png 70 40
+run -o pre/out pre/a
+vips gaussnoise pre/a/y.png 60 40	# over the 1K limit below, where b is not
+run --max-file-size 1K -o pre/out pre/a pre/b
+is "$rc" 1 "a refused source and another for its output: exit 1" || show_run
+like "$err" "'pre/b/y\.png': 'y\.webp' is the output of 'pre/a/y\.png'" \
+	"the other source fails, naming the refused one"
+is "$(size pre/out/y.webp)" 60x40 "the refused source's output is left as it was"
+
+# a manifest that lists one output under two sources (as an older
+# imgbake could write): each source may still write what its own record
+# lists, so neither is locked out
+mkimg two/a/y.png 60x40
+mkimg two/b/y.png 70x40
+run -o two/out two/a
+run -o two/o2 two/b
+perl -MJSON::PP -e 'local $/; my $c = JSON::PP->new->canonical->pretty;
+	open my $f, "<", $ARGV[0] or die; my $m = $c->decode(<$f>);
+	open $f, "<", $ARGV[1] or die; my $o = $c->decode(<$f>);
+	push @{$m->{sources}}, @{$o->{sources}};
+	open $f, ">", $ARGV[0] or die; print $f $c->encode($m)' \
+	two/out/imgbake-manifest.json two/o2/imgbake-manifest.json
+run -o two/out two/b
+is "$rc" 0 "two records for one output: b: exit 0" || show_run
+is "$(size two/out/y.webp)" 70x40 "b writes its own record's output"
+run -o two/out two/a
+is "$rc" 0 "two records for one output: a: exit 0" || show_run
+
 done_testing

@@ -160,4 +160,21 @@ run -q -m 'one-{shard}.json' -f webp -o brace1 brace-src
 [ -f one-0-of-1.json ]
 ok $? "{shard} without --shard: 0-of-1"
 
+
+# a name template change moves a source to another share: its old output
+# is free for the source that now maps to it, as in a single run
+mkimg mv/src/e/p.png 40x30
+for k in 0 1; do
+	run -q --shard $k/2 --name '{stem}.{ext}' -o mv/out mv/src
+done
+mkimg mv/src/p.png 50x30
+st=0
+for k in 0 1; do
+	run -q --shard $k/2 --name '{dir}/{stem}.{ext}' -o mv/out mv/src
+	[ "$rc" -eq 0 ] || { st=1; show_run; }
+done
+is "$st" 0 "a source moved to another share: every task exits 0"
+is "$(size mv/out/p.webp)" 50x30 "p.webp is the new source's"
+is "$(size mv/out/e/p.webp)" 40x30 "e/p.webp is written by the task it moved to"
+
 done_testing

@@ -1,9 +1,10 @@
 /*
  * A fault for the tests, preloaded with LD_PRELOAD: readdir(3) on a
  * directory whose last path component is $IMGBAKE_TEST_READDIR_EIO
- * returns its first entry, then fails with EIO, as a disk or network
- * file system may in the middle of a listing.  Other directories, and
- * every directory when the variable is unset, read as usual.
+ * returns its first entry other than "." and "..", then fails with EIO,
+ * as a disk or network file system may in the middle of a listing.
+ * Other directories, and every directory when the variable is unset,
+ * read as usual.  Only readdir is replaced, the one imgbake calls.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 struct dirent *readdir(DIR *dir);
+int closedir(DIR *dir);
+
+static DIR *last;	/* the walk reads one directory at a time */
+static int given;
 
 static int
 is_target(DIR *dir, const char *want)
@@ -34,8 +39,6 @@ struct dirent *
 readdir(DIR *dir)
 {
 	static struct dirent *(*real)(DIR *);
-	static DIR *last;		/* the walk reads one directory at a time */
-	static int given;
 	const char *want = getenv("IMGBAKE_TEST_READDIR_EIO");
 	struct dirent *de;
 
@@ -47,11 +50,24 @@ readdir(DIR *dir)
 		last = dir;
 		given = 0;
 	}
-	while ((de = real(dir)) && de->d_name[0] == '.')
+	while ((de = real(dir)) &&
+	       (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")))
 		;
 	if (!de || given++) {
 		errno = EIO;
 		return NULL;
 	}
 	return de;
+}
+
+int
+closedir(DIR *dir)
+{
+	static int (*real)(DIR *);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "closedir");
+	if (dir == last)
+		last = NULL;
+	return real(dir);
 }
