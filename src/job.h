@@ -63,6 +63,8 @@ struct out_record {
 	char recipe[17];	/* hash of all that shapes this output, hex */
 };
 
+struct prev_source;
+
 /* One planned source. Strings are owned by the plan. */
 struct job {
 	char *src_path;		/* as given or walked, for open() and messages */
@@ -86,6 +88,19 @@ struct job {
 	 * copies them into the result instead of encoding them again. */
 	struct out_record *reuse;
 	size_t n_reuse;
+
+	/* The source's identity, from one stat(2) as the plan is made;
+	 * have_id 0 when it could not be stat'ed. */
+	dev_t dev;
+	ino_t ino;
+	int have_id;
+	const char *entry_dir;	/* its directory resolved, interned; NULL:
+				 * unknown (see plan.c) */
+
+	/* Its record in the last manifest, under its path or another name
+	 * of its directory entry (./a.png for a.png), or NULL.  Owned by
+	 * the prev_manifest, which outlives the plan's use of it. */
+	const struct prev_source *prev;
 
 	/* Set when the planner already knows the outcome. */
 	enum job_status pre_status;

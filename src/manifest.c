@@ -228,11 +228,11 @@ const struct options *o, const struct plan *p,
 		}
 		if (i == p->n)
 			break;
+		prev = pm ? p->jobs[i].prev : NULL;
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
-				pm && results[i].status == JOB_FAILED ?
-				manifest_find(pm, p->jobs[i].src_path) : NULL));
-		else if (pm && (prev = manifest_find(pm, p->jobs[i].src_path)) && prev->raw)
+				results[i].status == JOB_FAILED ? prev : NULL));
+		else if (prev && prev->raw)
 			json_array_append(sources, prev->raw);
 	}
 	for (i = 0; i < n_stale; i++)
@@ -609,53 +609,6 @@ manifest_find(const struct prev_manifest *pm, const char *path)
 	return NULL;
 }
 
-static int
-cmp_inode(const void *a, const void *b)
-{
-	const struct prev_source *x = *(struct prev_source *const *)a;
-	const struct prev_source *y = *(struct prev_source *const *)b;
-
-	return (x->inode > y->inode) - (x->inode < y->inode);
-}
-
-const struct prev_source *
-manifest_find_file(struct prev_manifest *pm, const struct stat *st, int *oom)
-{
-	int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	const struct prev_source *best = NULL;
-	size_t lo = 0, hi = pm->n, i;
-
-	*oom = 0;
-	if (!pm->n)
-		return NULL;
-	if (!pm->by_inode) {
-		if (!(pm->by_inode = malloc(pm->n * sizeof(*pm->by_inode)))) {
-			*oom = 1;
-			return NULL;
-		}
-		for (i = 0; i < pm->n; i++)
-			pm->by_inode[i] = &pm->sources[i];
-		qsort(pm->by_inode, pm->n, sizeof(*pm->by_inode), cmp_inode);
-	}
-	/* the first record with this inode */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pm->by_inode[mid]->inode < (uint64_t)st->st_ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = lo; i < pm->n && pm->by_inode[i]->inode == (uint64_t)st->st_ino; i++) {
-		const struct prev_source *ps = pm->by_inode[i];
-
-		if (!ps->failed && ps->bytes == (uint64_t)st->st_size &&
-		    (!best || ps->mtime_ns == mtime_ns))
-			best = ps;
-	}
-	return best;
-}
-
 void
 manifest_prev_release(struct prev_manifest *pm)
 {
@@ -667,7 +620,6 @@ manifest_prev_release(struct prev_manifest *pm)
 		free(pm->stale[i].path);
 	free(pm->sources);
 	free(pm->stale);
-	free(pm->by_inode);
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -730,23 +682,22 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		ps->carried = ps->claims = 0;
-		if (!ps->raw || (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
-						 cmp_job_path)))
+		ps->carried = ps->have_id = 0;
+		/* a source of this run, under this name or another, or of
+		 * another task's share: that run records it */
+		if (!ps->raw || ps->renamed ||
+		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path)) ||
+		    plan_other_share(p, ps->path))
 			continue;
-		if (plan_other_share(p, ps->path)) {
-			/* kept, but the other task decides its outputs */
-			ps->carried = 1;
-			continue;
-		}
-		if (lstat(ps->path, &st))
+		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st))) {
 			/* gone; what cannot be looked at is not */
 			ps->carried = errno != ENOENT && errno != ENOTDIR &&
 				      errno != ELOOP && errno != ENAMETOOLONG;
-		else
-			/* a source of this run under another name is
-			 * recorded by this run */
-			ps->carried = S_ISREG(st.st_mode) && !plan_same_entry(p, ps->path, &st);
-		ps->claims = ps->carried;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		ps->carried = ps->have_id = 1;
+		ps->id = (struct file_id){ st.st_dev, st.st_ino };
 	}
 }

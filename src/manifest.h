@@ -34,8 +34,10 @@ struct prev_source {
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */
-	int claims;			/* carried, and no job of this run may write
-					 * its outputs (not another task's) */
+	struct file_id id;		/* the source's identity now, if carried */
+	int have_id;
+	int renamed;			/* the record of a source of this run under
+					 * another name of its entry */
 };
 
 /* An output recorded by an earlier run that this run does not make. */
@@ -51,7 +53,6 @@ struct prev_manifest {
 	size_t n;
 	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
-	struct prev_source **by_inode;	/* sources by inode, built when needed */
 	int resumed;			/* a killed run left its journal */
 };
 
@@ -65,21 +66,15 @@ int manifest_load(const struct options *o, struct prev_manifest *pm,
  * another list, another directory) but that still exist as regular
  * files, or cannot be looked at (a directory on the way that cannot be
  * searched): their records and outputs stay, as they are, and no job
- * of this run may write those outputs.  A source that is gone, or that
- * is a file of this run under another name (./a.png for a.png), is not
+ * of this run may write those outputs.  A source that is gone, one of
+ * another task's share (--shard), or one of this run's under another
+ * name (./a.png for a.png: its record is marked renamed) is not
  * carried, and its outputs become stale unless this run makes them.
  * Called by plan_finish, once the plan's sources are known. */
 void manifest_carry(struct prev_manifest *pm, const struct plan *p);
 
 const struct prev_source *manifest_find(const struct prev_manifest *pm,
 	const char *path);
-/* The record of a converted source with st's inode and size, the one
- * with its modification time too if there is one: st's file recorded
- * under another name (./a.png for a.png) if it is the same content, as
- * the caller checks (the same modification time, else the hash).  NULL
- * if none; *oom is set when out of memory. */
-const struct prev_source *manifest_find_file(struct prev_manifest *pm,
-	const struct stat *st, int *oom);
 void manifest_prev_release(struct prev_manifest *pm);
 
 /* Start the journal: one JSON line per finished source, appended and

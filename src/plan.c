@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,11 @@ plan_release(struct plan *p)
 
 	free(p->src_ids);
 	free(p->job_ids);
+	free(p->by_entry);
+	if (p->dirs_given)
+		g_hash_table_destroy(p->dirs_given);
+	if (p->dirs_resolved)
+		g_hash_table_destroy(p->dirs_resolved);
 	for (i = 0; i < p->n_other_share; i++)
 		free(p->other_share[i]);
 	free(p->other_share);
@@ -210,9 +217,15 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 		goto out;
 	}
 	if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
-		job_refuse(j, JOB_FAILED, REASON_LIMIT,
-			   "%.1f MB, over the %.1f MB limit (--max-file-size)",
-			   st.st_size / 1e6, o->max_file_size / 1e6);
+		/* a limit below 0.1 MB in bytes, not as 0.0 MB */
+		if (o->max_file_size < 100000)
+			job_refuse(j, JOB_FAILED, REASON_LIMIT,
+				   "%jd bytes, over the %ju byte limit (--max-file-size)",
+				   (intmax_t)st.st_size, (uintmax_t)o->max_file_size);
+		else
+			job_refuse(j, JOB_FAILED, REASON_LIMIT,
+				   "%.1f MB, over the %.1f MB limit (--max-file-size)",
+				   st.st_size / 1e6, o->max_file_size / 1e6);
 		goto out;
 	}
 	j->bytes = st.st_size;
@@ -598,43 +611,54 @@ claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *
  * j's, whatever another record says (a manifest of an older imgbake may
  * list one output under two sources). */
 static int
-listed_by_own_record(const struct prev_manifest *pm, const struct job *j,
-	const char *path)
+listed_by_own_record(const struct job *j, const char *path)
 {
-	const struct prev_source *own = manifest_find(pm, j->src_path);
 	size_t k;
 
-	for (k = 0; own && k < own->n_outputs; k++)
-		if (!strcmp(own->outputs[k].path, path))
+	for (k = 0; j->prev && k < j->prev->n_outputs; k++)
+		if (!strcmp(j->prev->outputs[k].path, path))
 			return 1;
 	return 0;
 }
 
-/* Refuse the jobs of outs (sorted) that would write path, which the
- * record of owner, a source this run keeps, lists. */
+/* Refuse the jobs of outs (sorted) that would write one of the outputs
+ * the record ps lists, for a source this run keeps; owner_job is that
+ * source's job, or NULL when it is not in this run. */
 static void
-refuse_claimed(struct plan *p, const struct prev_manifest *pm,
-	const struct outputs *outs, const char *path, const char *owner)
+refuse_claimed(struct plan *p, const struct outputs *outs,
+	const struct prev_source *ps, const struct job *owner_job)
 {
-	struct planned_output key = { (char *)path, 0 };
-	const struct planned_output *hit;
-	size_t m;
+	size_t k, m;
 
-	if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
-		return;
-	/* back to the first job with this path */
-	for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
-		;
-	for (; m < outs->n && !strcmp(outs->v[m].path, path); m++) {
-		struct job *j = &p->jobs[outs->v[m].job];
+	for (k = 0; k < ps->n_outputs; k++) {
+		const char *path = ps->outputs[k].path;
+		struct planned_output key = { (char *)path, 0 };
+		const struct planned_output *hit;
 
-		if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
-		    j->pre_reason != REASON_COLLISION)
+		if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
 			continue;
-		if (!listed_by_own_record(pm, j, path))
+		/* back to the first job with this path */
+		for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
+			;
+		for (; m < outs->n && !strcmp(outs->v[m].path, path); m++) {
+			struct job *j = &p->jobs[outs->v[m].job];
+
+			if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
+			    j->pre_reason != REASON_COLLISION)
+				continue;
+			if (listed_by_own_record(j, path))
+				continue;
+			/* the same file by another link, or through a bind
+			 * mount: the same bytes either way */
+			if (j->have_id && (owner_job ? owner_job->have_id &&
+					   owner_job->dev == j->dev && owner_job->ino == j->ino
+					   : ps->have_id && ps->id.dev == j->dev &&
+					   ps->id.ino == j->ino))
+				continue;
 			job_refuse(j, JOB_FAILED, REASON_COLLISION,
 				   "'%s' is the output of '%s', recorded by an earlier run",
-				   path, owner);
+				   path, ps->path);
+		}
 	}
 }
 
@@ -670,21 +694,20 @@ find_collisions(struct plan *p, const struct options *o,
 					   "another source also writes '%s'", outs.v[i].path);
 		}
 	}
+	if (!pm || !outs.n)
+		goto done;
 	/* each output a kept record lists, looked up among the jobs' */
-	for (i = 0; pm && outs.n && i < pm->n; i++) {
-		const struct prev_source *ps = &pm->sources[i];
+	for (i = 0; i < pm->n; i++)
+		if (pm->sources[i].carried)
+			refuse_claimed(p, &outs, &pm->sources[i], NULL);
+	/* a source of this run refused before it was read keeps them too */
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
 
-		if (!ps->claims) {
-			/* a source of this run refused before it was read */
-			const struct job *j = bsearch(ps->path, p->jobs, p->n,
-						      sizeof(*p->jobs), cmp_job_path);
-
-			if (!j || j->pre_status != JOB_FAILED || j->pre_reason == REASON_COLLISION)
-				continue;
-		}
-		for (k = 0; k < ps->n_outputs; k++)
-			refuse_claimed(p, pm, &outs, ps->outputs[k].path, ps->path);
+		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION)
+			refuse_claimed(p, &outs, j->prev, j);
 	}
+done:
 	ret = 0;
 out:
 	for (i = 0; i < outs.n; i++)
@@ -693,21 +716,209 @@ out:
 	return ret;
 }
 
-static int collect_source_ids(struct plan *p);
-static int collect_job_ids(struct plan *p);
-
-/* The record of j's file under another name, unchanged since, or NULL
- * (*oom set when out of memory). */
-static const struct prev_source *
-find_renamed(struct prev_manifest *pm, const struct job *j, int *oom)
+/*
+ * Sources are known by their directory entry: the directory resolved
+ * (realpath(3), once per directory, interned so that one directory is
+ * one pointer) and the last component as it is.  ./img/a.png, img/a.png
+ * and $PWD/img/a.png are one entry; two hard links, or a symbolic link
+ * and its target, are two.  A directory that cannot be resolved gives
+ * NULL: an entry equal to none.
+ */
+static const char *
+entry_dir(struct plan *p, const char *path)
 {
-	struct stat st;
+	const char *slash = strrchr(path, '/');
+	char *dir, *real;
+	gpointer hit;
 
-	*oom = 0;
-	if (stat(j->src_path, &st) || !S_ISREG(st.st_mode))
+	if (!p->dirs_given) {
+		p->dirs_given = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+		p->dirs_resolved = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	}
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
 		return NULL;
-	return manifest_find_file(pm, &st, oom);
+	if (g_hash_table_lookup_extended(p->dirs_given, dir, NULL, &hit)) {
+		free(dir);
+		return hit;
+	}
+	if ((real = realpath(dir, NULL))) {
+		char *known = g_hash_table_lookup(p->dirs_resolved, real);
+
+		if (known) {
+			free(real);
+			real = known;
+		} else {
+			g_hash_table_add(p->dirs_resolved, real);
+		}
+	}
+	g_hash_table_insert(p->dirs_given, dir, real);
+	return real;
 }
+
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int
+cmp_entry(const char *dir_a, const char *path_a, const char *dir_b, const char *path_b)
+{
+	if (dir_a != dir_b)
+		return (uintptr_t)dir_a < (uintptr_t)dir_b ? -1 : 1;
+	return strcmp(base_of(path_a), base_of(path_b));
+}
+
+/* qsort_r context: the plan, for sorting job indices by entry */
+static int
+cmp_job_entry(const void *a, const void *b, void *arg)
+{
+	const struct job *jobs = arg;
+	const struct job *x = &jobs[*(const size_t *)a], *y = &jobs[*(const size_t *)b];
+	int c = cmp_entry(x->entry_dir, x->src_path, y->entry_dir, y->src_path);
+
+	return c ? c : (*(const size_t *)a > *(const size_t *)b) -
+		       (*(const size_t *)a < *(const size_t *)b);
+}
+
+static int
+cmp_job_id(const void *a, const void *b)
+{
+	const struct job_id *x = a, *y = b;
+	int c = file_id_cmp(&x->id, &y->id);
+
+	return c ? c : (x->job > y->job) - (x->job < y->job);
+}
+
+/* p->job_ids and p->by_entry from the jobs.  0 or -1 (ENOMEM). */
+static int
+index_jobs(struct plan *p)
+{
+	size_t i;
+
+	free(p->job_ids);
+	free(p->by_entry);
+	p->n_job_ids = 0;
+	p->job_ids = malloc((p->n ? p->n : 1) * sizeof(*p->job_ids));
+	p->by_entry = malloc((p->n ? p->n : 1) * sizeof(*p->by_entry));
+	if (!p->job_ids || !p->by_entry)
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		p->by_entry[i] = i;
+		if (p->jobs[i].have_id)
+			p->job_ids[p->n_job_ids++] = (struct job_id){
+				{ p->jobs[i].dev, p->jobs[i].ino }, i };
+	}
+	if (p->n_job_ids)
+		qsort(p->job_ids, p->n_job_ids, sizeof(*p->job_ids), cmp_job_id);
+	if (p->n)
+		qsort_r(p->by_entry, p->n, sizeof(*p->by_entry), cmp_job_entry, p->jobs);
+	return 0;
+}
+
+/* Take each source's identity and entry, once, and keep one job per
+ * entry: `imgbake a ./a` names every file twice; the first name in
+ * path order stays.  0 or -1 (ENOMEM). */
+static int
+identify_jobs(struct plan *p)
+{
+	unsigned char *drop = NULL;
+	size_t i, k, n_drop = 0;
+
+	for (i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+		struct stat st;
+
+		if ((j->have_id = stat(j->src_path, &st) == 0)) {
+			j->dev = st.st_dev;
+			j->ino = st.st_ino;
+		}
+		j->entry_dir = entry_dir(p, j->src_path);
+	}
+	if (index_jobs(p))
+		return -1;
+	for (i = 1; i < p->n; i++) {
+		const struct job *x = &p->jobs[p->by_entry[i - 1]];
+		const struct job *y = &p->jobs[p->by_entry[i]];
+
+		if (!y->entry_dir || cmp_entry(x->entry_dir, x->src_path, y->entry_dir, y->src_path))
+			continue;
+		if (!drop && !(drop = calloc(p->n, 1)))
+			return -1;
+		drop[p->by_entry[i]] = 1;
+		n_drop++;
+	}
+	if (!n_drop)
+		return 0;
+	for (i = k = 0; i < p->n; i++) {
+		if (drop[i])
+			job_release(&p->jobs[i]);
+		else
+			p->jobs[k++] = p->jobs[i];
+	}
+	p->n = k;
+	free(drop);
+	return index_jobs(p);
+}
+
+/* The job whose source is the entry of path, or NULL. */
+static struct job *
+job_of_entry(struct plan *p, const char *path)
+{
+	const char *dir = entry_dir(p, path);
+	size_t lo = 0, hi = p->n;
+
+	if (!dir)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct job *j = &p->jobs[p->by_entry[mid]];
+		int c = cmp_entry(j->entry_dir, j->src_path, dir, path);
+
+		if (c == 0)
+			return j;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Give each job its record in pm: under its path, or under another name
+ * of its entry (./img after img), the latest if several. */
+static void
+find_own_records(struct plan *p, struct prev_manifest *pm)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		p->jobs[i].prev = manifest_find(pm, p->jobs[i].src_path);
+	/* the records no job has by its path, each to the job of its
+	 * entry; usually there are none, or a few of removed files */
+	for (i = 0; i < pm->n; i++) {
+		struct prev_source *ps = &pm->sources[i];
+		struct job *j;
+
+		if (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path))
+			continue;
+		if (!(j = job_of_entry(p, ps->path)))
+			continue;
+		ps->renamed = 1;
+		if (!j->prev || (j->prev->renamed && ps->seq > j->prev->seq))
+			j->prev = ps;
+	}
+}
+
+static int collect_source_ids(struct plan *p);
 
 int
 plan_finish(struct plan *p, const struct options *o, struct sniff *s,
@@ -719,7 +930,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	int need_hash = strstr(options_template(o), "{hash}") != NULL;
 	const struct prev_source *prev;
 	size_t i, k;
-	int same, oom;
+	int same, err = 0;
 
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
@@ -733,30 +944,31 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	}
 	p->n = k;
 
-	/* --shard K/N: this run's share only, before anything is read */
+	/* --shard K/N: this run's share only, before anything is read;
+	 * the others' paths are kept, for their records */
 	if (o->shard_count > 1) {
+		if (!(p->other_share = calloc(p->n ? p->n : 1, sizeof(*p->other_share))))
+			return -1;
 		for (i = k = 0; i < p->n; i++) {
 			int share = plan_shard_of(o, &p->jobs[i]);
 
-			if (share < 0)
-				return -1;
-			if (share != o->shard_index) {
-				/* another task's: its record is not this one's */
-				if (pm && !p->other_share &&
-				    !(p->other_share = calloc(p->n, sizeof(*p->other_share))))
-					return -1;
-				if (pm)
-					p->other_share[p->n_other_share++] = p->jobs[i].src_path;
-				else
-					free(p->jobs[i].src_path);
+			if (share >= 0 && share != o->shard_index) {
+				p->other_share[p->n_other_share++] = p->jobs[i].src_path;
 				p->jobs[i].src_path = NULL;
 				job_release(&p->jobs[i]);
 				continue;
 			}
+			err |= share < 0;
 			p->jobs[k++] = p->jobs[i];
 		}
 		p->n = k;
+		if (err)
+			return -1;
 	}
+	if (identify_jobs(p))
+		return -1;
+	if (pm)
+		find_own_records(p, pm);
 
 	for (i = 0; i < p->n; i++) {
 		struct job *j = &p->jobs[i];
@@ -766,13 +978,8 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			j->mime = NULL;
 			continue;
 		}
-		prev = o->force || !pm ? NULL : manifest_find(pm, j->src_path);
-		/* the file recorded under another name: ./img after img */
-		if (!o->force && pm && !prev && (prev = find_renamed(pm, j, &oom)) == NULL && oom)
-			return -1;
 		/* the record of a failure: only its kept outputs count */
-		if (prev && prev->failed)
-			prev = NULL;
+		prev = o->force || !j->prev || j->prev->failed ? NULL : j->prev;
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
 			return -1;
 		if (!same) {
@@ -785,47 +992,13 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (same && find_reusable(j, prev, o))
 			return -1;
 	}
-	/* which records this run carries over: by path, by identity */
-	if (collect_job_ids(p))
-		return -1;
+	/* which records of sources not in this run are kept */
 	if (pm)
 		manifest_carry(pm, p);
 	/* a source refused for a collision is no one's original */
 	if (hash_same_sizes(p, o) || find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
-}
-
-static int
-cmp_job_id(const void *a, const void *b)
-{
-	const struct job_id *x = a, *y = b;
-	int c = file_id_cmp(&x->id, &y->id);
-
-	return c ? c : (x->job > y->job) - (x->job < y->job);
-}
-
-/* The identity of every job's source, once, sorted: for the records
- * of the same files under other names, and for collect_source_ids. */
-static int
-collect_job_ids(struct plan *p)
-{
-	size_t i;
-
-	free(p->job_ids);
-	p->n_job_ids = 0;
-	if (!(p->job_ids = malloc((p->n ? p->n : 1) * sizeof(*p->job_ids))))
-		return -1;
-	for (i = 0; i < p->n; i++) {
-		struct stat st;
-
-		if (!stat(p->jobs[i].src_path, &st))
-			p->job_ids[p->n_job_ids++] = (struct job_id){
-				{ st.st_dev, st.st_ino }, i };
-	}
-	if (p->n_job_ids)
-		qsort(p->job_ids, p->n_job_ids, sizeof(*p->job_ids), cmp_job_id);
-	return 0;
 }
 
 /* The identity of every source that stays: outputs are named after
@@ -848,60 +1021,6 @@ collect_source_ids(struct plan *p)
 			p->src_ids[p->n_src_ids++] = p->job_ids[i].id;
 	}
 	return 0;
-}
-
-/* path's directory, resolved, and its last component: two names of
- * one directory entry give the same. */
-static char *
-entry_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir, *real, *out = NULL;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	real = dir ? realpath(dir, NULL) : NULL;
-	if (real)
-		out = path_join(real, slash ? slash + 1 : path);
-	free(real);
-	free(dir);
-	return out;
-}
-
-int
-plan_same_entry(const struct plan *p, const char *path, const struct stat *st)
-{
-	struct job_id key = { { st->st_dev, st->st_ino }, 0 };
-	char *name = NULL;
-	size_t lo = 0, hi = p->n_job_ids, i;
-	int same = 0;
-
-	/* the first job with this identity */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (file_id_cmp(&p->job_ids[mid].id, &key.id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* a hard link or a symbolic link is another entry: only a name
-	 * of the same one is the same source */
-	for (i = lo; !same && i < p->n_job_ids && !file_id_cmp(&p->job_ids[i].id, &key.id); i++) {
-		char *other;
-
-		if (!name && !(name = entry_name(path)))
-			break;
-		if ((other = entry_name(p->jobs[p->job_ids[i].job].src_path)))
-			same = !strcmp(name, other);
-		free(other);
-	}
-	free(name);
-	return same;
 }
 
 static int

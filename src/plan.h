@@ -25,6 +25,9 @@ struct plan {
 	size_t n_src_ids;
 	struct job_id *job_ids;		/* every job's source, by identity */
 	size_t n_job_ids;
+	size_t *by_entry;		/* job indices, by directory entry */
+	void *dirs_given, *dirs_resolved;	/* GHashTable: directory names
+						 * resolved, interned */
 	char **other_share;		/* --shard: sources of other tasks, sorted */
 	size_t n_other_share;
 	int incomplete;	/* a named source or a directory could not be read */
@@ -33,11 +36,6 @@ struct plan {
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */
 int plan_is_source(const struct plan *p, const struct stat *st);
-
-/* Whether path, whose stat is st, names a job's source by another name
- * of the same directory entry (./a.png for a.png; not a hard link, not
- * a symbolic link).  Main thread, within plan_finish. */
-int plan_same_entry(const struct plan *p, const char *path, const struct stat *st);
 
 /* Whether path is a source that --shard gave to another task. */
 int plan_other_share(const struct plan *p, const char *path);

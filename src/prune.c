@@ -50,12 +50,12 @@ add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes)
  * of it in place, and they are kept: a file being uploaded, a decoder
  * out of memory or a timeout under load must not cost the old image. */
 static const struct prev_source *
-kept_of(const struct prev_manifest *pm, const struct plan *p,
-	const struct result *results, const unsigned char *include, size_t i)
+kept_of(const struct plan *p, const struct result *results,
+	const unsigned char *include, size_t i)
 {
 	if (!include[i] || results[i].status != JOB_FAILED)
 		return NULL;
-	return manifest_find(pm, p->jobs[i].src_path);
+	return p->jobs[i].prev;
 }
 
 int
@@ -74,7 +74,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < p->n; i++) {
 		if (include[i])
 			n_made += results[i].n_outputs;
-		if ((kept = kept_of(pm, p, results, include, i)))
+		if ((kept = kept_of(p, results, include, i)))
 			n_made += kept->n_outputs;
 	}
 	for (i = 0; i < pm->n; i++)
@@ -86,7 +86,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < p->n; i++) {
 		for (k = 0; include[i] && k < results[i].n_outputs; k++)
 			made[n_made++] = results[i].outputs[k].path;
-		kept = kept_of(pm, p, results, include, i);
+		kept = kept_of(p, results, include, i);
 		for (k = 0; kept && k < kept->n_outputs; k++)
 			made[n_made++] = kept->outputs[k].path;
 	}

@@ -176,4 +176,34 @@ is "$(size two/out/y.webp)" 70x40 "b writes its own record's output"
 run -o two/out two/a
 is "$rc" 0 "two records for one output: a: exit 0" || show_run
 
+
+# a symbolic link followed with -L keeps its record while it exists
+mkimg sl2/src/real.png 60x40
+ln -s real.png sl2/src/latest.png
+run -L -o sl2/out sl2/src
+run --prune --base sl2/src -o sl2/out sl2/src/real.png
+is "$rc" 0 "a link's target named alone: exit 0" || show_run
+is "$(files sl2/out | grep -v manifest)" "latest.webp
+real.webp" "the link's output is kept"
+
+# one directory named twice, two ways, in one run: one source each
+mkimg twice/a/y.png 60x40
+run -o twice/out twice/a ./twice/a
+is "$rc" 0 "a and ./a in one run: exit 0" || show_run
+is "$(json_get twice/out/imgbake-manifest.json 'scalar @{$j->{sources}}')" 1 \
+	"a and ./a in one run: one record"
+
+# the same files through a bind mount: the same bytes, no collision
+if [ "$(id -u)" -eq 0 ] && mkimg bind/img/x.png 60x40 && mkdir bind/mnt &&
+	unshare -m sh -c 'mount --bind bind/img bind/mnt && exit 0' 2>/dev/null; then
+	unshare -m sh -c '
+		mount --bind bind/img bind/mnt || exit 9
+		"$1" -q -o bind/out bind/img || exit 1
+		"$1" -q -o bind/out bind/mnt || exit 2
+		"$1" -q -o bind/out bind/img || exit 3' sh "$IMGBAKE" 2>"$ERR"
+	is "$?" 0 "a bind mount of the tree, then the tree: every run exits 0" || diag "$(cat "$ERR")"
+else
+	skip "no bind mount here (not root, or no mount namespace)"
+fi
+
 done_testing

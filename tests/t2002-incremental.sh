@@ -306,4 +306,25 @@ is "$(json_get $SM 'join " ", map { "$_->{path} $_->{status}" } @{$j->{sources}}
 	"sp/a.png up-to-date sp/b.png converted" "a changed file under a new name is converted"
 is "$(size spout/b.webp)" 130x90 "... to its new content"
 
+
+# another file that has a record's inode, size and modification time
+# (an inode reused after a delete, a copy with cp -p) is not taken for
+# that record's source: it is read, and converted
+mkimg reuse/a/x.png 60x40
+mkimg reuse/b/x.png 60x40 4
+run -o reuse/out reuse/a
+perl -MJSON::PP -e 'my ($m, $src) = @ARGV; local $/;
+	open my $f, "<", $m or die; my $c = JSON::PP->new->canonical->pretty;
+	my $j = $c->decode(<$f>); my @st = stat $src or die;
+	my ($r) = @{$j->{sources}};
+	$r->{path} = "reuse/a/gone.png"; $r->{inode} = $st[1];
+	$r->{bytes} = $st[7]; $r->{mtime_ns} = $st[9] * 1000000000;
+	open $f, ">", $m or die; print $f $c->encode($j)' \
+	reuse/out/imgbake-manifest.json reuse/b/x.png
+touch -d @"$(perl -e 'print((stat $ARGV[0])[9])' reuse/b/x.png)" reuse/b/x.png
+run -o reuse/out reuse/b
+is "$(json_get reuse/out/imgbake-manifest.json 'src("reuse/b/x.png")->{status}')" converted \
+	"a file with another record's inode, size and mtime is converted"
+is "$(vipsheader -f bands reuse/out/x.webp)" 4 "... into its own image"
+
 done_testing

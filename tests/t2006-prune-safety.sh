@@ -36,6 +36,12 @@ is "$rc" 1 "failing again: exit 1"
 [ -f out/a.webp ]
 ok $? "a second --prune run keeps it too"
 
+# named another way (./src after src), the failed source keeps them too
+run --prune -f webp -o out ./src
+is "$rc" 1 "failing under another name: exit 1"
+[ -f out/a.webp ]
+ok $? "a source failing under another name keeps its output"
+
 # without --prune first, then with it: the failure is not made stale
 run -f webp -o out src
 run --prune -f webp -o out src

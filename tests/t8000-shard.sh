@@ -176,5 +176,8 @@ done
 is "$st" 0 "a source moved to another share: every task exits 0"
 is "$(size mv/out/p.webp)" 50x30 "p.webp is the new source's"
 is "$(size mv/out/e/p.webp)" 40x30 "e/p.webp is written by the task it moved to"
+run --merge-manifests mv/all.json mv/out/imgbake-manifest.0-of-2.json \
+	mv/out/imgbake-manifest.1-of-2.json
+is "$rc" 0 "the tasks' manifests still merge: each source in one" || show_run
 
 done_testing
