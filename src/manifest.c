@@ -682,12 +682,11 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		ps->carried = ps->have_id = 0;
+		ps->carried = 0;
 		/* a source of this run, under this name or another, or of
-		 * another task's share: that run records it */
+		 * another task's share (renamed): that run records it */
 		if (!ps->raw || ps->renamed ||
-		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path)) ||
-		    plan_other_share(p, ps->path))
+		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path)))
 			continue;
 		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st))) {
 			/* gone; what cannot be looked at is not */
@@ -697,7 +696,6 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		}
 		if (!S_ISREG(st.st_mode))
 			continue;
-		ps->carried = ps->have_id = 1;
-		ps->id = (struct file_id){ st.st_dev, st.st_ino };
+		ps->carried = 1;
 	}
 }

@@ -34,10 +34,8 @@ struct prev_source {
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */
-	struct file_id id;		/* the source's identity now, if carried */
-	int have_id;
-	int renamed;			/* the record of a source of this run under
-					 * another name of its entry */
+	int renamed;			/* a source of this run under another name,
+					 * or one of another task's share */
 };
 
 /* An output recorded by an earlier run that this run does not make. */

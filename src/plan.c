@@ -146,7 +146,7 @@ plan_release(struct plan *p)
 	if (p->dirs_resolved)
 		g_hash_table_destroy(p->dirs_resolved);
 	for (i = 0; i < p->n_other_share; i++)
-		free(p->other_share[i]);
+		free((char *)p->other_share[i].path);
 	free(p->other_share);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
@@ -622,11 +622,11 @@ listed_by_own_record(const struct job *j, const char *path)
 }
 
 /* Refuse the jobs of outs (sorted) that would write one of the outputs
- * the record ps lists, for a source this run keeps; owner_job is that
- * source's job, or NULL when it is not in this run. */
+ * the record ps lists, for a source this run keeps.  A hard link or a
+ * bind mount of that source is another source, as it is in one run. */
 static void
 refuse_claimed(struct plan *p, const struct outputs *outs,
-	const struct prev_source *ps, const struct job *owner_job)
+	const struct prev_source *ps)
 {
 	size_t k, m;
 
@@ -647,13 +647,6 @@ refuse_claimed(struct plan *p, const struct outputs *outs,
 			    j->pre_reason != REASON_COLLISION)
 				continue;
 			if (listed_by_own_record(j, path))
-				continue;
-			/* the same file by another link, or through a bind
-			 * mount: the same bytes either way */
-			if (j->have_id && (owner_job ? owner_job->have_id &&
-					   owner_job->dev == j->dev && owner_job->ino == j->ino
-					   : ps->have_id && ps->id.dev == j->dev &&
-					   ps->id.ino == j->ino))
 				continue;
 			job_refuse(j, JOB_FAILED, REASON_COLLISION,
 				   "'%s' is the output of '%s', recorded by an earlier run",
@@ -699,13 +692,13 @@ find_collisions(struct plan *p, const struct options *o,
 	/* each output a kept record lists, looked up among the jobs' */
 	for (i = 0; i < pm->n; i++)
 		if (pm->sources[i].carried)
-			refuse_claimed(p, &outs, &pm->sources[i], NULL);
+			refuse_claimed(p, &outs, &pm->sources[i]);
 	/* a source of this run refused before it was read keeps them too */
 	for (i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
 
 		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION)
-			refuse_claimed(p, &outs, j->prev, j);
+			refuse_claimed(p, &outs, j->prev);
 	}
 done:
 	ret = 0;
@@ -824,14 +817,36 @@ index_jobs(struct plan *p)
 	return 0;
 }
 
+/* Whether two jobs write the same outputs: the same place in the
+ * mirrored tree. */
+static int
+same_outputs(const struct job *x, const struct job *y)
+{
+	return !strcmp(x->rel_dir, y->rel_dir) && !strcmp(x->stem, y->stem);
+}
+
+/* Of two jobs for one conversion, the one to keep: one that may
+ * convert, then one named rather than walked, then the first. */
+static int
+better_job(const struct job *x, size_t xi, const struct job *y, size_t yi)
+{
+	if ((x->pre_status == JOB_PENDING) != (y->pre_status == JOB_PENDING))
+		return x->pre_status == JOB_PENDING;
+	if (x->named != y->named)
+		return x->named;
+	return xi < yi;
+}
+
 /* Take each source's identity and entry, once, and keep one job per
- * entry: `imgbake a ./a` names every file twice; the first name in
- * path order stays.  0 or -1 (ENOMEM). */
+ * conversion: `imgbake a ./a` names every file twice, to the same
+ * outputs.  Two names of one file that mirror to different places (a
+ * root and a directory inside it, a directory and a link to it) stay
+ * two jobs, as two files would.  0 or -1 (ENOMEM). */
 static int
 identify_jobs(struct plan *p)
 {
 	unsigned char *drop = NULL;
-	size_t i, k, n_drop = 0;
+	size_t i, k, m, n_drop = 0;
 
 	for (i = 0; i < p->n; i++) {
 		struct job *j = &p->jobs[i];
@@ -845,16 +860,33 @@ identify_jobs(struct plan *p)
 	}
 	if (index_jobs(p))
 		return -1;
-	for (i = 1; i < p->n; i++) {
-		const struct job *x = &p->jobs[p->by_entry[i - 1]];
-		const struct job *y = &p->jobs[p->by_entry[i]];
+	for (i = 0; i < p->n; i = k) {
+		const struct job *first = &p->jobs[p->by_entry[i]];
 
-		if (!y->entry_dir || cmp_entry(x->entry_dir, x->src_path, y->entry_dir, y->src_path))
-			continue;
-		if (!drop && !(drop = calloc(p->n, 1)))
-			return -1;
-		drop[p->by_entry[i]] = 1;
-		n_drop++;
+		for (k = i + 1; k < p->n && first->entry_dir &&
+		     !cmp_entry(first->entry_dir, first->src_path,
+				p->jobs[p->by_entry[k]].entry_dir,
+				p->jobs[p->by_entry[k]].src_path); k++)
+			;
+		for (m = i; m + 1 < k; m++) {
+			size_t x = p->by_entry[m], y, n;
+
+			for (n = m + 1; n < k; n++) {
+				y = p->by_entry[n];
+				if ((drop && (drop[x] || drop[y])) ||
+				    !same_outputs(&p->jobs[x], &p->jobs[y]))
+					continue;
+				if (!drop && !(drop = calloc(p->n, 1)))
+					return -1;
+				if (better_job(&p->jobs[x], x, &p->jobs[y], y)) {
+					drop[y] = 1;
+				} else {
+					drop[x] = 1;
+					x = y;
+				}
+				n_drop++;
+			}
+		}
 	}
 	if (!n_drop)
 		return 0;
@@ -869,51 +901,83 @@ identify_jobs(struct plan *p)
 	return index_jobs(p);
 }
 
-/* The job whose source is the entry of path, or NULL. */
-static struct job *
-job_of_entry(struct plan *p, const char *path)
+/* The jobs whose source is the entry of path: the first in *first
+ * (by_entry order), their count returned. */
+static size_t
+jobs_of_entry(struct plan *p, const char *path, size_t *first)
 {
 	const char *dir = entry_dir(p, path);
-	size_t lo = 0, hi = p->n;
+	size_t lo = 0, hi = p->n, i;
 
 	if (!dir)
-		return NULL;
+		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		struct job *j = &p->jobs[p->by_entry[mid]];
-		int c = cmp_entry(j->entry_dir, j->src_path, dir, path);
+		const struct job *j = &p->jobs[p->by_entry[mid]];
 
-		if (c == 0)
-			return j;
-		if (c < 0)
+		if (cmp_entry(j->entry_dir, j->src_path, dir, path) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	for (i = lo; i < p->n; i++) {
+		const struct job *j = &p->jobs[p->by_entry[i]];
+
+		if (cmp_entry(j->entry_dir, j->src_path, dir, path))
+			break;
+	}
+	*first = lo;
+	return i - lo;
 }
 
-/* Give each job its record in pm: under its path, or under another name
- * of its entry (./img after img), the latest if several. */
+static int
+cmp_entry_key(const void *a, const void *b)
+{
+	const struct entry_key *x = a, *y = b;
+
+	return cmp_entry(x->dir, x->path, y->dir, y->path);
+}
+
+/* Whether path is, by any name, a source --shard gave another task. */
+static int
+other_share(struct plan *p, const char *path)
+{
+	struct entry_key key = { entry_dir(p, path), path };
+
+	return key.dir && p->n_other_share &&
+	       bsearch(&key, p->other_share, p->n_other_share, sizeof(key),
+		       cmp_entry_key) != NULL;
+}
+
+/* Give each job its record in pm: the latest of its entry, under its
+ * path or another name of it (./img after img); the others of that
+ * entry, and those of another task's sources, are marked renamed: this
+ * run or that one records them, and they are not carried.  An entry
+ * that several jobs share (one file mirrored to two places) takes only
+ * the records of the same path. */
 static void
 find_own_records(struct plan *p, struct prev_manifest *pm)
 {
-	size_t i;
+	size_t i, first;
 
 	for (i = 0; i < p->n; i++)
 		p->jobs[i].prev = manifest_find(pm, p->jobs[i].src_path);
-	/* the records no job has by its path, each to the job of its
-	 * entry; usually there are none, or a few of removed files */
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 		struct job *j;
+		size_t n;
 
 		if (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path))
 			continue;
-		if (!(j = job_of_entry(p, ps->path)))
+		if (other_share(p, ps->path)) {
+			ps->renamed = 1;
+			continue;
+		}
+		if (!(n = jobs_of_entry(p, ps->path, &first)))
 			continue;
 		ps->renamed = 1;
-		if (!j->prev || (j->prev->renamed && ps->seq > j->prev->seq))
+		j = &p->jobs[p->by_entry[first]];
+		if (n == 1 && (!j->prev || ps->seq > j->prev->seq))
 			j->prev = ps;
 	}
 }
@@ -953,8 +1017,13 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			int share = plan_shard_of(o, &p->jobs[i]);
 
 			if (share >= 0 && share != o->shard_index) {
-				p->other_share[p->n_other_share++] = p->jobs[i].src_path;
-				p->jobs[i].src_path = NULL;
+				struct entry_key *e = &p->other_share[p->n_other_share];
+
+				if ((e->dir = entry_dir(p, p->jobs[i].src_path))) {
+					e->path = p->jobs[i].src_path;
+					p->jobs[i].src_path = NULL;
+					p->n_other_share++;
+				}
 				job_release(&p->jobs[i]);
 				continue;
 			}
@@ -964,6 +1033,9 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		p->n = k;
 		if (err)
 			return -1;
+		if (p->n_other_share)
+			qsort(p->other_share, p->n_other_share, sizeof(*p->other_share),
+			      cmp_entry_key);
 	}
 	if (identify_jobs(p))
 		return -1;
@@ -1021,20 +1093,6 @@ collect_source_ids(struct plan *p)
 			p->src_ids[p->n_src_ids++] = p->job_ids[i].id;
 	}
 	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-plan_other_share(const struct plan *p, const char *path)
-{
-	return p->n_other_share &&
-	       bsearch(&path, p->other_share, p->n_other_share, sizeof(*p->other_share),
-		       cmp_str) != NULL;
 }
 
 int

@@ -13,6 +13,13 @@
 #include "sniff.h"
 #include "walk.h"
 
+/* A directory entry: its directory resolved and interned, and a path
+ * whose last component names it (see plan.c). */
+struct entry_key {
+	const char *dir;
+	const char *path;
+};
+
 struct job_id {
 	struct file_id id;
 	size_t job;
@@ -28,7 +35,8 @@ struct plan {
 	size_t *by_entry;		/* job indices, by directory entry */
 	void *dirs_given, *dirs_resolved;	/* GHashTable: directory names
 						 * resolved, interned */
-	char **other_share;		/* --shard: sources of other tasks, sorted */
+	struct entry_key *other_share;	/* --shard: other tasks' sources, owned
+					 * paths, by entry */
 	size_t n_other_share;
 	int incomplete;	/* a named source or a directory could not be read */
 };
@@ -37,8 +45,6 @@ struct plan {
  * output may replace.  Any thread, once plan_finish has returned. */
 int plan_is_source(const struct plan *p, const struct stat *st);
 
-/* Whether path is a source that --shard gave to another task. */
-int plan_other_share(const struct plan *p, const char *path);
 
 /* Add one source.  `rel` is its path below the output root's mirror
  * (NULL when the source is refused before that is known); `named` is

@@ -193,17 +193,38 @@ is "$rc" 0 "a and ./a in one run: exit 0" || show_run
 is "$(json_get twice/out/imgbake-manifest.json 'scalar @{$j->{sources}}')" 1 \
 	"a and ./a in one run: one record"
 
-# the same files through a bind mount: the same bytes, no collision
-if [ "$(id -u)" -eq 0 ] && mkimg bind/img/x.png 60x40 && mkdir bind/mnt &&
-	unshare -m sh -c 'mount --bind bind/img bind/mnt && exit 0' 2>/dev/null; then
-	unshare -m sh -c '
-		mount --bind bind/img bind/mnt || exit 9
-		"$1" -q -o bind/out bind/img || exit 1
-		"$1" -q -o bind/out bind/mnt || exit 2
-		"$1" -q -o bind/out bind/img || exit 3' sh "$IMGBAKE" 2>"$ERR"
-	is "$?" 0 "a bind mount of the tree, then the tree: every run exits 0" || diag "$(cat "$ERR")"
-else
-	skip "no bind mount here (not root, or no mount namespace)"
-fi
+# a hard link of a source in another tree is another source, as it is
+# in one run: it may not take that source's output, even while the two
+# are the same bytes (they need not stay so)
+mkdir -p hl2/a hl2/b
+mkimg hl2/a/x.png 60x40
+ln hl2/a/x.png hl2/b/x.png
+run -o hl2/out hl2/a
+run -o hl2/out hl2/b
+is "$rc" 1 "a hard link to the same output name in another tree: exit 1" || show_run
+like "$err" "'x\.webp' is the output of 'hl2/a/x\.png'" "... a collision with the earlier record"
+
+# one file under two names that mirror to different places is two
+# conversions, as two files would be: a root and a directory in it ...
+mkimg nest/a/sub/x.png 60x40
+run -o nest/out nest/a ./nest/a/sub
+is "$rc" 0 "a root and ./ a directory inside it: exit 0" || show_run
+is "$(files nest/out | grep -v manifest)" "sub/x.webp
+x.webp" "both places get their output"
+# ... and, with -L, a directory and a link to it
+mkimg sib/src/real/x.png 60x40
+ln -s real sib/src/link
+run -L -o sib/out sib/src
+is "$(files sib/out | grep -v manifest)" "link/x.webp
+real/x.webp" "-L: a directory and a link to it both get their outputs"
+
+# named twice to one place, the name that may convert is the one kept:
+# a link skipped by the walk but named on its own
+mkimg ln2/t.png 60x40
+mkdir ln2/d
+ln -s ../t.png ln2/d/l.png
+run --base ln2/d -o ln2/out ./ln2/d ln2/d/l.png
+is "$rc" 0 "a walked link, and the same link named: exit 0" || show_run
+is "$(files ln2/out | grep -v manifest)" "l.webp" "the named link is converted"
 
 done_testing
