@@ -176,6 +176,18 @@ run() {
 	return 0
 }
 
+# as_unprivileged: root ignores permission bits, so a test of them runs
+# imgbake as nobody.  Sets AS_USER to the command prefix that does so
+# ("" when not root); returns 1 when that cannot be done here (root
+# without setpriv, or a binary nobody may not run).
+as_unprivileged() {
+	AS_USER=
+	[ "$(id -u)" -ne 0 ] && return 0
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IMGBAKE" 2>/dev/null ||
+		return 1
+	AS_USER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+}
+
 # last_line TEXT: the last line of TEXT.
 last_line() {
 	printf '%s\n' "$1" | tail -n 1

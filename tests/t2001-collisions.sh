@@ -125,7 +125,6 @@ is "$(json_get spell/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$
 is "$(json_get spell/out/imgbake-manifest.json 'scalar @{$j->{stale}}')" 0 \
 	"its output is not stale"
 
-
 # a hard link or a symbolic link is another source, not another name of
 # one: the record of the file it points to is kept, and its outputs
 mkdir -p hl/a hl/b

@@ -126,15 +126,9 @@ rm -rf out ls
 # a directory that cannot be searched: its sources are neither converted
 # nor gone, in this run or a later one.  Root ignores permission bits, so
 # as root imgbake runs as nobody.
-as_user=
 can_perm=yes
-if [ "$(id -u)" -eq 0 ]; then
-	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IMGBAKE"; then
-		as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-	else
-		can_perm=no
-	fi
-fi
+as_unprivileged || can_perm=no
+as_user=$AS_USER
 if [ $can_perm = yes ]; then
 	chmod 755 "$T"
 	mkimg perm/src/a.png 120x90

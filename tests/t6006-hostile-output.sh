@@ -113,16 +113,9 @@ p.webp" "-o naming a link to a directory: written into its target"
 # Root ignores permission bits, so as root imgbake runs as nobody on a
 # world-readable tree; an output directory it may not write to fails
 # its source, reason io.
-as_user=
 can_ro=yes
-if [ "$(id -u)" -eq 0 ]; then
-	if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null &&
-		setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IMGBAKE"; then
-		as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-	else
-		can_ro=no
-	fi
-fi
+as_unprivileged || can_ro=no
+as_user=$AS_USER
 if [ $can_ro = yes ]; then
 	chmod 755 "$T"
 	mkimg rosrc/ro/r.jpg 40x30

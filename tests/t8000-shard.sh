@@ -160,37 +160,28 @@ run -q -m 'one-{shard}.json' -f webp -o brace1 brace-src
 [ -f one-0-of-1.json ]
 ok $? "{shard} without --shard: 0-of-1"
 
-
 # a name template change moves a source to another share: its old output
-# is free for the source that now maps to it, as in a single run
-mkimg mv/src/e/p.png 40x30
-for k in 0 1; do
-	run -q --shard $k/2 --name '{stem}.{ext}' -o mv/out mv/src
-done
-mkimg mv/src/p.png 50x30
-st=0
-for k in 0 1; do
-	run -q --shard $k/2 --name '{dir}/{stem}.{ext}' -o mv/out mv/src
-	[ "$rc" -eq 0 ] || { st=1; show_run; }
-done
-is "$st" 0 "a source moved to another share: every task exits 0"
-is "$(size mv/out/p.webp)" 50x30 "p.webp is the new source's"
+# is free for the source that now maps to it, as in a single run.
+# moved DIR ROOT: the tree DIR/src, named ROOT the second time.
+moved() {
+	mkimg "$1/src/e/p.png" 40x30
+	for k in 0 1; do
+		run -q --shard $k/2 --name '{stem}.{ext}' -o "$1/out" "$1/src"
+	done
+	mkimg "$1/src/p.png" 50x30
+	st=0
+	for k in 0 1; do
+		run -q --shard $k/2 --name '{dir}/{stem}.{ext}' -o "$1/out" "$2"
+		[ "$rc" -eq 0 ] || { st=1; show_run; }
+	done
+	is "$st" 0 "$1: a source moved to another share: every task exits 0"
+	is "$(size "$1/out/p.webp")" 50x30 "$1: p.webp is the new source's"
+}
+moved mv mv/src
 is "$(size mv/out/e/p.webp)" 40x30 "e/p.webp is written by the task it moved to"
 run --merge-manifests mv/all.json mv/out/imgbake-manifest.0-of-2.json \
 	mv/out/imgbake-manifest.1-of-2.json
 is "$rc" 0 "the tasks' manifests still merge: each source in one" || show_run
-# the same, with the tree named another way the second time
-mkimg mv2/src/e/p.png 40x30
-for k in 0 1; do
-	run -q --shard $k/2 --name '{stem}.{ext}' -o mv2/out mv2/src
-done
-mkimg mv2/src/p.png 50x30
-st=0
-for k in 0 1; do
-	run -q --shard $k/2 --name '{dir}/{stem}.{ext}' -o mv2/out ./mv2/src
-	[ "$rc" -eq 0 ] || { st=1; show_run; }
-done
-is "$st" 0 "moved to another share, the tree named anew: every task exits 0"
-is "$(size mv2/out/p.webp)" 50x30 "... and p.webp is the new source's"
+moved mv2 ./mv2/src
 
 done_testing
