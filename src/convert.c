@@ -1554,7 +1554,8 @@ add_output(struct conv *c, char *path, enum out_format f, int width, int height,
 	}
 	res->outputs = grown;
 	res->outputs[res->n_outputs] = (struct out_record){
-		path, f, width, height, bytes, ""
+		.path = path, .format = f, .width = width, .height = height,
+		.bytes = bytes,
 	};
 	memcpy(res->outputs[res->n_outputs].recipe, recipe, 17);
 	res->n_outputs++;

@@ -61,6 +61,7 @@ struct out_record {
 	int width, height;
 	uint64_t bytes;
 	char recipe[17];	/* hash of all that shapes this output, hex */
+	int taken;		/* of a carried record: another source writes it now */
 };
 
 struct prev_source;
@@ -101,6 +102,11 @@ struct job {
 	 * of its directory entry (./a.png for a.png), or NULL.  Owned by
 	 * the prev_manifest, which outlives the plan's use of it. */
 	const struct prev_source *prev;
+
+	/* An output an earlier run recorded for another source, still
+	 * there, that this job writes instead (the first such), and that
+	 * source: for a warning.  Strings of the prev_manifest. */
+	const char *took_output, *took_from;
 
 	/* Set when the planner already knows the outcome. */
 	enum job_status pre_status;

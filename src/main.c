@@ -308,6 +308,28 @@ result_reuse(struct result *res, const struct job *j)
 /* Whether --prune may delete this run.  A source tree that could not be
  * read in full is no proof that what it held is gone (an unmounted
  * share, a typo, a permission): say so, and keep everything. */
+/* The outputs this run takes over from sources an earlier run converted
+ * into the same root, and that it keeps but does not convert: one line
+ * each, before any is written. */
+static void
+report_takeovers(const struct plan *p)
+{
+	char a[1024], b[1024], c[1024];
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+
+		if (!j->took_from || (j->pre_status != JOB_PENDING &&
+				      j->pre_status != JOB_UP_TO_DATE))
+			continue;
+		report_error("warning: '%s' takes over '%s', which an earlier run made of '%s'",
+			     path_quote(j->src_path, a, sizeof(a)),
+			     path_quote(j->took_output, b, sizeof(b)),
+			     path_quote(j->took_from, c, sizeof(c)));
+	}
+}
+
 static int
 may_prune(const struct options *o, const struct plan *p)
 {
@@ -493,11 +515,12 @@ main(int argc, char **argv)
 	*err = '\0';
 	if (inputs_collect(&o, &ex, &plan, err, sizeof(err)) ||
 	    plan_finish(&plan, &o, sniff, &pm)) {
-		report_error("%s", plan.n || *err ? err : "out of memory");
+		report_error("%s", *err ? err : "out of memory");
 		goto out;
 	}
 	sniff_free(sniff);
 	sniff = NULL;
+	report_takeovers(&plan);
 
 	cpus = sched_cpu_count();
 	if (!o.jobs)

@@ -204,6 +204,35 @@ manifest_print_summary(FILE *f, const struct summary *sum)
 	return print_line(f, json_pack("{s:o}", "summary", summary_json(sum)));
 }
 
+/* A carried record as read, less the outputs a source of this run took
+ * over (see find_collisions in plan.c).  A new reference. */
+static json_t *
+carried_json(const struct prev_source *ps)
+{
+	json_t *rec, *outs, *o;
+	size_t k, i, taken = 0;
+
+	for (k = 0; k < ps->n_outputs; k++)
+		taken += ps->outputs[k].taken;
+	if (!taken)
+		return json_incref(ps->raw);
+	if (!(rec = json_deep_copy(ps->raw)))
+		return NULL;
+	outs = json_object_get(rec, "outputs");
+	for (i = json_array_size(outs); i-- > 0;) {
+		char *path;
+
+		o = json_array_get(outs, i);
+		if (!(path = manifest_path_value(json_object_get(o, "path"))))
+			continue;
+		for (k = 0; k < ps->n_outputs; k++)
+			if (ps->outputs[k].taken && !strcmp(ps->outputs[k].path, path))
+				json_array_remove(outs, i);
+		free(path);
+	}
+	return rec;
+}
+
 int
 manifest_write(
 const struct options *o, const struct plan *p,
@@ -223,7 +252,7 @@ const struct options *o, const struct plan *p,
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
 			if (pm->sources[c].carried)
-				json_array_append(sources, pm->sources[c].raw);
+				json_array_append_new(sources, carried_json(&pm->sources[c]));
 			c++;
 		}
 		if (i == p->n)
@@ -467,7 +496,7 @@ stale_replaced(struct prev_manifest *pm, struct prev_source *old,
 
 /* Add or replace (journal over manifest) one record. */
 static int
-prev_add(struct prev_manifest *pm, size_t *cap, json_t *src)
+prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, int journal)
 {
 	struct prev_source ps;
 	int r = prev_source_read(src, &ps);
@@ -486,6 +515,7 @@ prev_add(struct prev_manifest *pm, size_t *cap, json_t *src)
 		*cap = ncap;
 	}
 	ps.seq = pm->n;
+	ps.journal = journal;
 	pm->sources[pm->n++] = ps;
 	return 0;
 }
@@ -525,7 +555,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	}
 	if (root) {
 		json_array_foreach(json_object_get(root, "sources"), i, src)
-			if (prev_add(pm, &cap, src))
+			if (prev_add(pm, &cap, src, 0))
 				goto oom;
 		stale = json_object_get(root, "stale");
 		if (json_is_array(stale) &&
@@ -551,7 +581,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		while ((len = getline(&line, &linecap, f)) > 0) {
 			json_t *rec = json_loadb(line, (size_t)len, 0, NULL);
 
-			if (rec && prev_add(pm, &cap, rec)) {
+			if (rec && prev_add(pm, &cap, rec, 1)) {
 				json_decref(rec);
 				fclose(f);
 				goto oom;

@@ -36,6 +36,8 @@ struct prev_source {
 	int carried;			/* not in this run, but its source still exists */
 	int renamed;			/* a source of this run under another name,
 					 * or one of another task's share */
+	int journal;			/* read from the journal: newer than any
+					 * record of the manifest */
 };
 
 /* An output recorded by an earlier run that this run does not make. */

@@ -273,7 +273,9 @@ plan_shard_of(const struct options *o, const struct job *job)
 	char *key;
 	int share;
 
-	if (!job->rel_dir || !job->stem)
+	/* refused before its name was known (a named file missing, a
+	 * directory that cannot be read): one task reports it */
+	if (!job->rel_dir || !job->stem || !*job->stem)
 		return shard_of(job->src_path, o->shard_count);
 	/* the output name without what varies per output: sources that
 	 * could collide share it */
@@ -621,48 +623,92 @@ listed_by_own_record(const struct job *j, const char *path)
 	return 0;
 }
 
-/* Refuse the jobs of outs (sorted) that would write one of the outputs
- * the record ps lists, for a source this run keeps.  A hard link or a
- * bind mount of that source is another source, as it is in one run. */
-static void
-refuse_claimed(struct plan *p, const struct outputs *outs,
-	const struct prev_source *ps)
+/* The jobs of outs (sorted) that would write path: the first in *first,
+ * their count returned. */
+static size_t
+writers_of(const struct outputs *outs, const char *path, size_t *first)
 {
-	size_t k, m;
+	struct planned_output key = { (char *)path, 0 };
+	const struct planned_output *hit;
+	size_t m, n;
+
+	if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
+		return 0;
+	for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
+		;
+	for (n = m; n < outs->n && !strcmp(outs->v[n].path, path); n++)
+		;
+	*first = m;
+	return n - m;
+}
+
+static int
+may_write(const struct job *j)
+{
+	return j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE;
+}
+
+/* The outputs of ps, the record of a source this run keeps but does
+ * not convert, that a job of this run writes: the job takes them over.
+ * The record stops listing them, and the job says so, unless its own
+ * record listed them too (a manifest of an older imgbake could list an
+ * output under two sources). */
+static void
+take_over(struct plan *p, const struct outputs *outs, struct prev_source *ps)
+{
+	size_t k, m, n, first;
 
 	for (k = 0; k < ps->n_outputs; k++) {
-		const char *path = ps->outputs[k].path;
-		struct planned_output key = { (char *)path, 0 };
-		const struct planned_output *hit;
+		struct out_record *r = &ps->outputs[k];
 
-		if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
-			continue;
-		/* back to the first job with this path */
-		for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
-			;
-		for (; m < outs->n && !strcmp(outs->v[m].path, path); m++) {
+		n = writers_of(outs, r->path, &first);
+		for (m = first; m < first + n; m++) {
 			struct job *j = &p->jobs[outs->v[m].job];
 
-			if (j->pre_status != JOB_PENDING && j->pre_status != JOB_UP_TO_DATE &&
-			    j->pre_reason != REASON_COLLISION)
+			if (!may_write(j))
 				continue;
-			if (listed_by_own_record(j, path))
-				continue;
-			job_refuse(j, JOB_FAILED, REASON_COLLISION,
-				   "'%s' is the output of '%s', recorded by an earlier run",
-				   path, ps->path);
+			r->taken = 1;
+			if (!listed_by_own_record(j, r->path) && !j->took_from) {
+				j->took_output = r->path;
+				j->took_from = ps->path;
+			}
 		}
 	}
 }
 
-/* Fail every job that shares an output path with another, or whose
- * output would replace its own source; and every job that would write
- * an output an earlier run recorded for a source this run keeps (one
- * it carries over, or one that failed before it was read and so keeps
- * what it had). */
+/* Refuse the jobs that would write an output of ps, the record of j, a
+ * source of this run refused before it was read, which keeps what it
+ * had: as two sources of one run writing one output, it is a collision.
+ * The same source under another name, with that record, may write. */
+static void
+refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *owner)
+{
+	const struct prev_source *ps = owner->prev;
+	size_t k, m, n, first;
+
+	for (k = 0; k < ps->n_outputs; k++) {
+		n = writers_of(outs, ps->outputs[k].path, &first);
+		for (m = first; m < first + n; m++) {
+			struct job *j = &p->jobs[outs->v[m].job];
+
+			if ((!may_write(j) && j->pre_reason != REASON_COLLISION) ||
+			    listed_by_own_record(j, ps->outputs[k].path))
+				continue;
+			job_refuse(j, JOB_FAILED, REASON_COLLISION,
+				   "'%s' is the output of '%s', which keeps it",
+				   ps->outputs[k].path, owner->src_path);
+		}
+	}
+}
+
+/* Fail every job that shares an output path with another, whose output
+ * would replace its own source, or that would write an output a source
+ * refused before it was read keeps.  A job that writes an output an
+ * earlier run recorded for a source this run carries over takes it
+ * over. */
 static int
 find_collisions(struct plan *p, const struct options *o,
-	const struct prev_manifest *pm)
+	struct prev_manifest *pm)
 {
 	struct outputs outs = { 0 };
 	size_t i, k, m;
@@ -689,17 +735,18 @@ find_collisions(struct plan *p, const struct options *o,
 	}
 	if (!pm || !outs.n)
 		goto done;
-	/* each output a kept record lists, looked up among the jobs' */
-	for (i = 0; i < pm->n; i++)
-		if (pm->sources[i].carried)
-			refuse_claimed(p, &outs, &pm->sources[i]);
-	/* a source of this run refused before it was read keeps them too */
+	/* a source of this run refused before it was read keeps its
+	 * outputs: no other may write them */
 	for (i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
 
 		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION)
-			refuse_claimed(p, &outs, j->prev);
+			refuse_claimed(p, &outs, j);
 	}
+	/* one this run does not convert gives them up, with a warning */
+	for (i = 0; i < pm->n; i++)
+		if (pm->sources[i].carried)
+			take_over(p, &outs, &pm->sources[i]);
 done:
 	ret = 0;
 out:
@@ -949,36 +996,64 @@ other_share(struct plan *p, const char *path)
 		       cmp_entry_key) != NULL;
 }
 
-/* Give each job its record in pm: the latest of its entry, under its
- * path or another name of it (./img after img); the others of that
- * entry, and those of another task's sources, are marked renamed: this
- * run or that one records them, and they are not carried.  An entry
- * that several jobs share (one file mirrored to two places) takes only
- * the records of the same path. */
+/* Whether record a is a better record of job j's source than b (may be
+ * NULL): one from the journal of a killed run is newer than any of the
+ * manifest, then one under j's own path, then the later one read. */
+static int
+better_record(const struct job *j, const struct prev_source *a, const struct prev_source *b)
+{
+	int own_a, own_b;
+
+	if (!b)
+		return 1;
+	if (a->journal != b->journal)
+		return a->journal;
+	own_a = !strcmp(a->path, j->src_path);
+	own_b = !strcmp(b->path, j->src_path);
+	if (own_a != own_b)
+		return own_a;
+	return a->seq > b->seq;
+}
+
+/* Give each job its record in pm: the best of its entry's, under its
+ * path or another name of it (./img after img).  Every job of the entry
+ * takes it: one file mirrored to two places has one history.  Records
+ * of a job's entry under another name, and those of another task's
+ * sources, are marked renamed: that run records them, and they are not
+ * carried. */
 static void
 find_own_records(struct plan *p, struct prev_manifest *pm)
 {
-	size_t i, first;
+	size_t i, m, n, first;
 
-	for (i = 0; i < p->n; i++)
-		p->jobs[i].prev = manifest_find(pm, p->jobs[i].src_path);
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
-		struct job *j;
-		size_t n;
+		int in_plan = p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
+					      cmp_job_path);
 
-		if (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path))
-			continue;
-		if (other_share(p, ps->path)) {
+		if (!in_plan && other_share(p, ps->path)) {
 			ps->renamed = 1;
 			continue;
 		}
-		if (!(n = jobs_of_entry(p, ps->path, &first)))
+		n = jobs_of_entry(p, ps->path, &first);
+		if (!n && in_plan) {
+			/* an entry unknown (the directory cannot be
+			 * resolved): its own path only */
+			struct job *j = bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
+						cmp_job_path);
+
+			if (better_record(j, ps, j->prev))
+				j->prev = ps;
 			continue;
-		ps->renamed = 1;
-		j = &p->jobs[p->by_entry[first]];
-		if (n == 1 && (!j->prev || ps->seq > j->prev->seq))
-			j->prev = ps;
+		}
+		if (n && !in_plan)
+			ps->renamed = 1;
+		for (m = first; m < first + n; m++) {
+			struct job *j = &p->jobs[p->by_entry[m]];
+
+			if (better_record(j, ps, j->prev))
+				j->prev = ps;
+		}
 	}
 }
 

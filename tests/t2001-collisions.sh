@@ -90,29 +90,35 @@ is "$(json_get d3/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sou
 # ---- across runs ----------------------------------------------------------------------
 
 # Two directories whose files map to the same names, converted one after
-# the other into one root: the second run's y.png would replace what the
-# first made of a/y.png, which the manifest still carries.
+# the other into one root: the second run's y.png takes over what the
+# first made of a/y.png, which the manifest still carries, and says so;
+# one record lists y.webp, not two.
 mkimg runs/a/y.png 60x40
 mkimg runs/a/only-a.png 60x40
 mkimg runs/b/y.png 70x40
 mkimg runs/b/only-b.png 60x40
 M=runs/out/imgbake-manifest.json
+outs_of() { json_get $M "join ' ', map { \$_->{path} } @{src(\"$1\")->{outputs}}"; }
 run -o runs/out runs/a
 is "$rc" 0 "runs: a first: exit 0" || show_run
 run -o runs/out runs/b
-is "$rc" 1 "runs: then b, into the same root: exit 1" || show_run
-like "$err" "^imgbake: cannot convert 'runs/b/y\.png': 'y\.webp' is the output of 'runs/a/y\.png'" \
-	"runs: the message names the earlier source"
-is "$(json_get $M 'src("runs/b/y.png")->{reason}')" collision "runs: b/y.png: reason collision"
-is "$(size runs/out/y.webp)" 60x40 "runs: a's y.webp is left as it was"
-is "$(json_get $M '[map { $_->{path} } @{src("runs/a/y.png")->{outputs}}]')" y.webp \
-	"runs: a's record keeps it"
-is "$(size runs/out/only-b.webp)" 60x40 "runs: b's other file is converted"
+is "$rc" 0 "runs: then b, into the same root: exit 0" || show_run
+like "$err" "^imgbake: warning: 'runs/b/y\.png' takes over 'y\.webp', which an earlier run made of 'runs/a/y\.png'" \
+	"runs: a warning names the earlier source"
+is "$(size runs/out/y.webp)" 70x40 "runs: y.webp is b's"
+is "$(outs_of runs/a/y.png)" "" "runs: a's record no longer lists it"
+is "$(outs_of runs/b/y.png)" y.webp "runs: b's record does"
+is "$(outs_of runs/a/only-a.png)" only-a.webp "runs: a's other records are kept as they were"
+run -o runs/out runs/b
+unlike "$err" "warning" "runs: b again: up to date, nothing to say"
 run -o runs/out runs/a
-is "$rc" 0 "runs: a again: exit 0, b's failed record claims nothing" || show_run
+like "$err" "'runs/a/y\.png' takes over 'y\.webp', which an earlier run made of 'runs/b/y\.png'" \
+	"runs: a again takes it back, and says so"
+is "$(size runs/out/y.webp)" 60x40 "runs: y.webp is a's again"
 rm runs/a/y.png
 run -o runs/out runs/b
 is "$rc" 0 "runs: a/y.png removed, b again: exit 0" || show_run
+unlike "$err" "warning" "runs: a source that is gone is not warned about"
 is "$(size runs/out/y.webp)" 70x40 "runs: now y.webp is b's"
 
 # the same file under another name is the same source, not another
@@ -193,15 +199,17 @@ is "$(json_get twice/out/imgbake-manifest.json 'scalar @{$j->{sources}}')" 1 \
 	"a and ./a in one run: one record"
 
 # a hard link of a source in another tree is another source, as it is
-# in one run: it may not take that source's output, even while the two
-# are the same bytes (they need not stay so)
+# in one run: taking its output over is said, even while the two are the
+# same bytes (they need not stay so)
 mkdir -p hl2/a hl2/b
 mkimg hl2/a/x.png 60x40
 ln hl2/a/x.png hl2/b/x.png
 run -o hl2/out hl2/a
 run -o hl2/out hl2/b
-is "$rc" 1 "a hard link to the same output name in another tree: exit 1" || show_run
-like "$err" "'x\.webp' is the output of 'hl2/a/x\.png'" "... a collision with the earlier record"
+like "$err" "'hl2/b/x\.png' takes over 'x\.webp', which an earlier run made of 'hl2/a/x\.png'" \
+	"a hard link to the same output name in another tree takes it over, and says so"
+is "$(json_get hl2/out/imgbake-manifest.json 'scalar grep { grep { $_->{path} eq "x.webp" } @{$_->{outputs} || []} } @{$j->{sources}}')" 1 \
+	"... and one record lists x.webp"
 
 # one file under two names that mirror to different places is two
 # conversions, as two files would be: a root and a directory in it ...

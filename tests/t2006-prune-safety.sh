@@ -42,6 +42,17 @@ is "$rc" 1 "failing under another name: exit 1"
 [ -f out/a.webp ]
 ok $? "a source failing under another name keeps its output"
 
+# named as two roots, one inside the other, it is two conversions; each
+# keeps what an earlier run made of it
+mkimg mirror/img/m.png 160x120
+run -f webp -o mout mirror/img
+head -c 300 mirror/img/m.png >mirror/m.tmp && mv mirror/m.tmp mirror/img/m.png
+run --prune -f webp -o mout ./mirror/img mirror
+is "$rc" 1 "a failing source named as two roots: exit 1"
+[ -f mout/m.webp ]
+ok $? "... keeps the output an earlier run made of it"
+rm -rf mirror mout
+
 # without --prune first, then with it: the failure is not made stale
 run -f webp -o out src
 run --prune -f webp -o out src

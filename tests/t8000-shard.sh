@@ -184,4 +184,14 @@ run --merge-manifests mv/all.json mv/out/imgbake-manifest.0-of-2.json \
 is "$rc" 0 "the tasks' manifests still merge: each source in one" || show_run
 moved mv2 ./mv2/src
 
+# a named file that is missing: one task reports it, the others run
+mkimg miss/a.png 40x30
+reported=0
+for k in 0 1 2; do
+	run -q --shard $k/3 -o miss/out miss/a.png miss/nosuch.png
+	case $rc in 0 | 1) ;; *) show_run ;; esac
+	case $err in *"cannot convert 'miss/nosuch.png'"*) reported=$((reported + 1)) ;; esac
+done
+is "$reported" 1 "--shard and a missing named file: one task of three reports it"
+
 done_testing
