@@ -61,7 +61,6 @@ struct out_record {
 	int width, height;
 	uint64_t bytes;
 	char recipe[17];	/* hash of all that shapes this output, hex */
-	int taken;		/* of a carried record: another source writes it now */
 };
 
 struct prev_source;

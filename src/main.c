@@ -186,6 +186,20 @@ job_tick(void *ctx)
 	progress_tick(&r->progress, now());
 }
 
+/* An output this job wrote that an earlier run made of another source,
+ * which this run keeps but does not convert: one line, once written. */
+static void
+report_takeover(const struct job *j)
+{
+	char a[1024], b[1024], c[1024];
+
+	if (j->took_from)
+		report_error("warning: '%s' took over '%s', which an earlier run made of '%s'",
+			     path_quote(j->src_path, a, sizeof(a)),
+			     path_quote(j->took_output, b, sizeof(b)),
+			     path_quote(j->took_from, c, sizeof(c)));
+}
+
 static void
 job_done(void *ctx, size_t i)
 {
@@ -214,6 +228,8 @@ job_done(void *ctx, size_t i)
 		manifest_journal_append(r->journal, j, res);
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
+	if (res->status == JOB_CONVERTED)
+		report_takeover(j);
 	/* copies of a duplicate are counted here, once they are made */
 	if (j->dup_of >= 0)
 		progress_add(&r->progress, j, res);
@@ -308,28 +324,6 @@ result_reuse(struct result *res, const struct job *j)
 /* Whether --prune may delete this run.  A source tree that could not be
  * read in full is no proof that what it held is gone (an unmounted
  * share, a typo, a permission): say so, and keep everything. */
-/* The outputs this run takes over from sources an earlier run converted
- * into the same root, and that it keeps but does not convert: one line
- * each, before any is written. */
-static void
-report_takeovers(const struct plan *p)
-{
-	char a[1024], b[1024], c[1024];
-	size_t i;
-
-	for (i = 0; i < p->n; i++) {
-		const struct job *j = &p->jobs[i];
-
-		if (!j->took_from || (j->pre_status != JOB_PENDING &&
-				      j->pre_status != JOB_UP_TO_DATE))
-			continue;
-		report_error("warning: '%s' takes over '%s', which an earlier run made of '%s'",
-			     path_quote(j->src_path, a, sizeof(a)),
-			     path_quote(j->took_output, b, sizeof(b)),
-			     path_quote(j->took_from, c, sizeof(c)));
-	}
-}
-
 static int
 may_prune(const struct options *o, const struct plan *p)
 {
@@ -520,7 +514,6 @@ main(int argc, char **argv)
 	}
 	sniff_free(sniff);
 	sniff = NULL;
-	report_takeovers(&plan);
 
 	cpus = sched_cpu_count();
 	if (!o.jobs)

@@ -38,6 +38,12 @@
 /* The main thread's temp-file slot: workers use 0..jobs-1. */
 #define MANIFEST_SLOT (OUTPUT_MAX_SLOTS - 1)
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* JSON strings must be UTF-8; a file name need not be.  Invalid bytes
  * are written as "\xNN" text so the manifest stays valid JSON. */
 static json_t *
@@ -204,33 +210,58 @@ manifest_print_summary(FILE *f, const struct summary *sum)
 	return print_line(f, json_pack("{s:o}", "summary", summary_json(sum)));
 }
 
-/* A carried record as read, less the outputs a source of this run took
- * over (see find_collisions in plan.c).  A new reference. */
+/* A carried record as read, with only the outputs that are still its
+ * own: not written by a source of this run (which took them over, see
+ * find_collisions in plan.c), nor by one of the journal (journal_owns).
+ * One record lists each output.  written is sorted.  A new reference;
+ * the record as read if out of memory. */
 static json_t *
-carried_json(const struct prev_source *ps)
+carried_json(const struct prev_source *ps, char *const *written, size_t n_written)
 {
-	json_t *rec, *outs, *o;
-	size_t k, i, taken = 0;
+	json_t *rec, *outs;
+	size_t i, k;
 
-	for (k = 0; k < ps->n_outputs; k++)
-		taken += ps->outputs[k].taken;
-	if (!taken)
-		return json_incref(ps->raw);
 	if (!(rec = json_deep_copy(ps->raw)))
-		return NULL;
+		return json_incref(ps->raw);
 	outs = json_object_get(rec, "outputs");
 	for (i = json_array_size(outs); i-- > 0;) {
-		char *path;
+		char *path = manifest_path_value(json_object_get(json_array_get(outs, i), "path"));
+		int own = 0;
 
-		o = json_array_get(outs, i);
-		if (!(path = manifest_path_value(json_object_get(o, "path"))))
-			continue;
-		for (k = 0; k < ps->n_outputs; k++)
-			if (ps->outputs[k].taken && !strcmp(ps->outputs[k].path, path))
-				json_array_remove(outs, i);
+		for (k = 0; path && k < ps->n_outputs; k++)
+			own |= !strcmp(ps->outputs[k].path, path);
+		if (own && n_written &&
+		    bsearch(&path, written, n_written, sizeof(*written), cmp_strp))
+			own = 0;
+		if (!own)
+			json_array_remove(outs, i);
 		free(path);
 	}
 	return rec;
+}
+
+/* The outputs this run wrote or kept for its sources, sorted, in *out
+ * (paths borrowed from results).  0 or -1 (ENOMEM). */
+static int
+written_outputs(const struct plan *p, const struct result *results,
+	const unsigned char *include, char ***out, size_t *n_out)
+{
+	size_t i, k, n = 0;
+	char **v;
+
+	for (i = 0; i < p->n; i++)
+		if (include[i])
+			n += results[i].n_outputs;
+	if (!(v = malloc((n ? n : 1) * sizeof(*v))))
+		return -1;
+	for (i = 0, n = 0; i < p->n; i++)
+		for (k = 0; include[i] && k < results[i].n_outputs; k++)
+			v[n++] = results[i].outputs[k].path;
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_strp);
+	*out = v;
+	*n_out = n;
+	return 0;
 }
 
 int
@@ -243,16 +274,24 @@ const struct options *o, const struct plan *p,
 	const struct prev_source *prev;
 	json_t *root, *sources = json_array(), *stale_arr = json_array();
 	struct tempfile t;
-	char *text = NULL;
-	size_t i, c;
+	char *text = NULL, **written = NULL;
+	size_t i, c, n_written = 0;
 	int ret = -1;
 
+	if (written_outputs(p, results, include, &written, &n_written)) {
+		json_decref(sources);
+		json_decref(stale_arr);
+		snprintf(err, errlen, "cannot write manifest '%s': out of memory",
+			 o->manifest_path);
+		return -1;
+	}
 	for (i = 0, c = 0; i <= p->n; i++) {
 		/* records carried over that sort before this job */
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
 			if (pm->sources[c].carried)
-				json_array_append_new(sources, carried_json(&pm->sources[c]));
+				json_array_append_new(sources, carried_json(&pm->sources[c],
+								    written, n_written));
 			c++;
 		}
 		if (i == p->n)
@@ -291,6 +330,7 @@ const struct options *o, const struct plan *p,
 	ret = output_commit(&t, err, errlen);
 out:
 	free(text);
+	free(written);
 	json_decref(root);
 	return ret;
 }
@@ -494,6 +534,45 @@ stale_replaced(struct prev_manifest *pm, struct prev_source *old,
 	return 0;
 }
 
+/* A killed run may have written, for a source of its journal, an output
+ * the manifest lists under another source (it took it over): the
+ * journal is newer, so that output is no longer the other's.  0 or -1
+ * (ENOMEM). */
+static int
+journal_owns(struct prev_manifest *pm)
+{
+	char **taken;
+	size_t i, k, m, n = 0;
+
+	for (i = 0; i < pm->n; i++)
+		if (pm->sources[i].journal)
+			n += pm->sources[i].n_outputs;
+	if (!n)
+		return 0;
+	if (!(taken = malloc(n * sizeof(*taken))))
+		return -1;
+	for (i = 0, n = 0; i < pm->n; i++)
+		for (k = 0; pm->sources[i].journal && k < pm->sources[i].n_outputs; k++)
+			taken[n++] = pm->sources[i].outputs[k].path;
+	qsort(taken, n, sizeof(*taken), cmp_strp);
+	for (i = 0; i < pm->n; i++) {
+		struct prev_source *ps = &pm->sources[i];
+
+		if (ps->journal)
+			continue;
+		for (k = m = 0; k < ps->n_outputs; k++) {
+			if (bsearch(&ps->outputs[k].path, taken, n, sizeof(*taken), cmp_strp)) {
+				free(ps->outputs[k].path);
+				continue;
+			}
+			ps->outputs[m++] = ps->outputs[k];
+		}
+		ps->n_outputs = m;
+	}
+	free(taken);
+	return 0;
+}
+
 /* Add or replace (journal over manifest) one record. */
 static int
 prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, int journal)
@@ -612,6 +691,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		pm->sources[k++] = pm->sources[i];
 	}
 	pm->n = k;
+	if (journal_owns(pm))
+		goto oom;
 	return 0;
 oom:
 	json_decref(root);

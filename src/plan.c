@@ -632,6 +632,7 @@ writers_of(const struct outputs *outs, const char *path, size_t *first)
 	const struct planned_output *hit;
 	size_t m, n;
 
+	*first = 0;
 	if (!(hit = bsearch(&key, outs->v, outs->n, sizeof(*outs->v), cmp_path_only)))
 		return 0;
 	for (m = (size_t)(hit - outs->v); m > 0 && !strcmp(outs->v[m - 1].path, path); m--)
@@ -649,17 +650,17 @@ may_write(const struct job *j)
 }
 
 /* The outputs of ps, the record of a source this run keeps but does
- * not convert, that a job of this run writes: the job takes them over.
- * The record stops listing them, and the job says so, unless its own
- * record listed them too (a manifest of an older imgbake could list an
- * output under two sources). */
+ * not convert, that a job of this run writes: the job takes them over,
+ * and says so, unless its own record listed them too (a manifest of an
+ * older imgbake could list an output under two sources).  Once written,
+ * the record stops listing them (manifest_write). */
 static void
-take_over(struct plan *p, const struct outputs *outs, struct prev_source *ps)
+take_over(struct plan *p, const struct outputs *outs, const struct prev_source *ps)
 {
 	size_t k, m, n, first;
 
 	for (k = 0; k < ps->n_outputs; k++) {
-		struct out_record *r = &ps->outputs[k];
+		const struct out_record *r = &ps->outputs[k];
 
 		n = writers_of(outs, r->path, &first);
 		for (m = first; m < first + n; m++) {
@@ -667,7 +668,6 @@ take_over(struct plan *p, const struct outputs *outs, struct prev_source *ps)
 
 			if (!may_write(j))
 				continue;
-			r->taken = 1;
 			if (!listed_by_own_record(j, r->path) && !j->took_from) {
 				j->took_output = r->path;
 				j->took_from = ps->path;
@@ -708,7 +708,7 @@ refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *own
  * over. */
 static int
 find_collisions(struct plan *p, const struct options *o,
-	struct prev_manifest *pm)
+	const struct prev_manifest *pm)
 {
 	struct outputs outs = { 0 };
 	size_t i, k, m;

@@ -103,7 +103,7 @@ run -o runs/out runs/a
 is "$rc" 0 "runs: a first: exit 0" || show_run
 run -o runs/out runs/b
 is "$rc" 0 "runs: then b, into the same root: exit 0" || show_run
-like "$err" "^imgbake: warning: 'runs/b/y\.png' takes over 'y\.webp', which an earlier run made of 'runs/a/y\.png'" \
+like "$err" "^imgbake: warning: 'runs/b/y\.png' took over 'y\.webp', which an earlier run made of 'runs/a/y\.png'" \
 	"runs: a warning names the earlier source"
 is "$(size runs/out/y.webp)" 70x40 "runs: y.webp is b's"
 is "$(outs_of runs/a/y.png)" "" "runs: a's record no longer lists it"
@@ -112,13 +112,45 @@ is "$(outs_of runs/a/only-a.png)" only-a.webp "runs: a's other records are kept 
 run -o runs/out runs/b
 unlike "$err" "warning" "runs: b again: up to date, nothing to say"
 run -o runs/out runs/a
-like "$err" "'runs/a/y\.png' takes over 'y\.webp', which an earlier run made of 'runs/b/y\.png'" \
+like "$err" "'runs/a/y\.png' took over 'y\.webp', which an earlier run made of 'runs/b/y\.png'" \
 	"runs: a again takes it back, and says so"
 is "$(size runs/out/y.webp)" 60x40 "runs: y.webp is a's again"
 rm runs/a/y.png
 run -o runs/out runs/b
 is "$rc" 0 "runs: a/y.png removed, b again: exit 0" || show_run
 unlike "$err" "warning" "runs: a source that is gone is not warned about"
+
+# a run killed after taking an output over: its journal is newer than
+# the manifest, so the output is no longer the earlier source's, and a run
+# of that source converts it again instead of taking it as up to date
+mkimg kill/a/y.png 60x40
+mkimg kill/b/y.png 60x40 4
+run -o kill/out kill/a
+run -o kill/o2 kill/b
+cp kill/o2/y.webp kill/out/y.webp
+perl -MJSON::PP -e 'local $/; my $m = JSON::PP->new->decode(<STDIN>);
+	my ($r) = grep { $_->{path} eq "kill/b/y.png" } @{$m->{sources}};
+	print JSON::PP->new->canonical->encode($r), "\n"' \
+	<kill/o2/imgbake-manifest.json >kill/out/imgbake-manifest.json.journal
+run -o kill/out kill/a
+is "$(json_get kill/out/imgbake-manifest.json 'src("kill/a/y.png")->{status}')" converted \
+	"after a killed takeover, the earlier source is converted again"
+is "$(vipsheader -f bands kill/out/y.webp)" 3 "... into its own image"
+like "$err" "'kill/a/y\.png' took over 'y\.webp', which an earlier run made of 'kill/b/y\.png'" \
+	"... taking it back, and saying so"
+
+# a source that fails while taking an output over leaves it, and the
+# record that lists it, as they were, and says nothing of a takeover
+mkimg fail/a/x.png 60x40
+mkimg fail/b/x.png 70x40
+run -o fail/out fail/a
+head -c 100 fail/b/x.png >fail/t && mv fail/t fail/b/x.png
+run -o fail/out fail/b
+is "$rc" 1 "a failing source that would take an output over: exit 1"
+unlike "$err" "took over" "... no takeover is reported"
+is "$(size fail/out/x.webp)" 60x40 "... the output is a's still"
+is "$(json_get fail/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{src("fail/a/x.png")->{outputs}}')" \
+	x.webp "... and a's record still lists it"
 is "$(size runs/out/y.webp)" 70x40 "runs: now y.webp is b's"
 
 # the same file under another name is the same source, not another
@@ -206,7 +238,7 @@ mkimg hl2/a/x.png 60x40
 ln hl2/a/x.png hl2/b/x.png
 run -o hl2/out hl2/a
 run -o hl2/out hl2/b
-like "$err" "'hl2/b/x\.png' takes over 'x\.webp', which an earlier run made of 'hl2/a/x\.png'" \
+like "$err" "'hl2/b/x\.png' took over 'x\.webp', which an earlier run made of 'hl2/a/x\.png'" \
 	"a hard link to the same output name in another tree takes it over, and says so"
 is "$(json_get hl2/out/imgbake-manifest.json 'scalar grep { grep { $_->{path} eq "x.webp" } @{$_->{outputs} || []} } @{$j->{sources}}')" 1 \
 	"... and one record lists x.webp"
