@@ -1028,25 +1028,22 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
-		int in_plan = p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
-					      cmp_job_path);
+		struct job *own = p->n ? bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
+						 cmp_job_path) : NULL;
 
-		if (!in_plan && other_share(p, ps->path)) {
+		if (!own && other_share(p, ps->path)) {
 			ps->renamed = 1;
 			continue;
 		}
 		n = jobs_of_entry(p, ps->path, &first);
-		if (!n && in_plan) {
+		if (!n && own) {
 			/* an entry unknown (the directory cannot be
 			 * resolved): its own path only */
-			struct job *j = bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs),
-						cmp_job_path);
-
-			if (better_record(j, ps, j->prev))
-				j->prev = ps;
+			if (better_record(own, ps, own->prev))
+				own->prev = ps;
 			continue;
 		}
-		if (n && !in_plan)
+		if (n && !own)
 			ps->renamed = 1;
 		for (m = first; m < first + n; m++) {
 			struct job *j = &p->jobs[p->by_entry[m]];
