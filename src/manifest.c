@@ -2,7 +2,7 @@
  * The manifest, written and read with jansson.  Its shape is the
  * contract scripts rely on:
  *
- *   { "imgbake", "libvips", "options": {...}, "summary": {...},
+ *   { "imgbake", "libvips", "cwd", "options": {...}, "summary": {...},
  *     "sources": [ { "path", "type", "bytes", "mtime_ns", "inode",
  *                    "width", "height", "hash", "status", "reason",
  *                    "error", "warnings" (strings),
@@ -11,6 +11,10 @@
  *     "stale": [ { "path", "bytes" } of outputs recorded earlier and
  *                no longer produced ] }
  *
+ * "cwd" is the directory the run was started in, relative to the output
+ * root, since source paths are as that run was given them: a run started
+ * elsewhere reads them from there (rebase_prefix).
+ *
  * Fields that are unknown for a source are left out rather than null.
  * The next run reads it back: size, mtime and inode say a source is
  * unchanged without reading it, the hash says so after a fresh clone,
@@ -18,7 +22,8 @@
  *
  * The journal beside it holds the same source records, one JSON line
  * each, appended as sources finish; it exists only while a run is in
- * progress or after one was killed.
+ * progress or after one was killed.  Each run that appends to it first
+ * writes a line with its "cwd" alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +47,40 @@ static int
 cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The current directory relative to the output root, as "cwd" records
+ * it, or NULL when either cannot be resolved. */
+static char *
+run_dir(const struct options *o)
+{
+	char *root = realpath(o->output_dir, NULL), *cwd = realpath(".", NULL);
+	char *rel = root && cwd ? path_between(root, cwd) : NULL;
+
+	free(root);
+	free(cwd);
+	return rel;
+}
+
+/* How to reach, from the current directory, the one a run whose "cwd"
+ * was cwd_rel started in: NULL when it is this one, or cannot be found
+ * (then source paths are read as they are, from here). */
+static char *
+rebase_prefix(const struct options *o, json_t *cwd)
+{
+	char *cwd_rel = manifest_path_value(cwd), *then = NULL, *real_then = NULL;
+	char *here = NULL, *prefix = NULL;
+
+	if (cwd_rel && *cwd_rel && cwd_rel[0] != '/' &&
+	    (then = path_join(o->output_dir, cwd_rel)) &&
+	    (real_then = realpath(then, NULL)) && (here = realpath(".", NULL)) &&
+	    strcmp(here, real_then))
+		prefix = path_between(here, real_then);
+	free(cwd_rel);
+	free(then);
+	free(real_then);
+	free(here);
+	return prefix;
 }
 
 /* JSON strings must be UTF-8; a file name need not be.  Invalid bytes
@@ -223,6 +262,8 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 
 	if (!(rec = json_deep_copy(ps->raw)))
 		return json_incref(ps->raw);
+	/* as this run names it: rebased when an earlier one started elsewhere */
+	json_object_set_new(rec, "path", json_path(ps->path));
 	outs = json_object_get(rec, "outputs");
 	for (i = json_array_size(outs); i-- > 0;) {
 		char *path = manifest_path_value(json_object_get(json_array_get(outs, i), "path"));
@@ -237,6 +278,20 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 			json_array_remove(outs, i);
 		free(path);
 	}
+	return rec;
+}
+
+/* An earlier record of a source this run did not finish, under the name
+ * it has now, so that the manifest stays in path order.  A new
+ * reference; the record as read if out of memory. */
+static json_t *
+renamed_json(json_t *raw, const char *path)
+{
+	json_t *rec = json_deep_copy(raw);
+
+	if (!rec)
+		return json_incref(raw);
+	json_object_set_new(rec, "path", json_path(path));
 	return rec;
 }
 
@@ -274,7 +329,7 @@ const struct options *o, const struct plan *p,
 	const struct prev_source *prev;
 	json_t *root, *sources = json_array(), *stale_arr = json_array();
 	struct tempfile t;
-	char *text = NULL, **written = NULL;
+	char *text = NULL, **written = NULL, *cwd = NULL;
 	size_t i, c, n_written = 0;
 	int ret = -1;
 
@@ -301,7 +356,8 @@ const struct options *o, const struct plan *p,
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
 				results[i].status == JOB_FAILED ? prev : NULL));
 		else if (prev && prev->raw)
-			json_array_append(sources, prev->raw);
+			json_array_append_new(sources, renamed_json(prev->raw,
+							    p->jobs[i].src_path));
 	}
 	for (i = 0; i < n_stale; i++)
 		if (!stale[i].dropped)
@@ -309,10 +365,17 @@ const struct options *o, const struct plan *p,
 				"path", json_path(stale[i].path),
 				"bytes", (json_int_t)stale[i].bytes));
 	/* "memory" is the one part that varies between identical runs */
-	root = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
-		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string(),
-		"options", options_json(o), "summary", summary_json(sum),
-		"sources", sources, "stale", stale_arr);
+	root = json_pack("{s:s, s:s}",
+		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string());
+	if (root && (cwd = run_dir(o)))
+		json_object_set_new(root, "cwd", json_path(cwd));
+	if (root && (json_object_set_new(root, "options", options_json(o)) ||
+		     json_object_set_new(root, "summary", summary_json(sum)) ||
+		     json_object_set_new(root, "sources", sources) ||
+		     json_object_set_new(root, "stale", stale_arr))) {
+		json_decref(root);
+		root = NULL;
+	}
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2)))) {
 		snprintf(err, errlen, "cannot write manifest '%s': out of memory",
 			 o->manifest_path);
@@ -331,6 +394,7 @@ const struct options *o, const struct plan *p,
 out:
 	free(text);
 	free(written);
+	free(cwd);
 	json_decref(root);
 	return ret;
 }
@@ -435,9 +499,10 @@ format_from_json(json_t *j)
 	return -1;
 }
 
-/* Read one source record; 1 when it is not usable, -1 out of memory. */
+/* Read one source record, its path rebased with prefix (if not NULL);
+ * 1 when it is not usable, -1 out of memory. */
 static int
-prev_source_read(json_t *src, struct prev_source *ps)
+prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 {
 	const char *path = json_string_value(json_object_get(src, "path"));
 	const char *status = json_string_value(json_object_get(src, "status"));
@@ -458,6 +523,14 @@ prev_source_read(json_t *src, struct prev_source *ps)
 	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
 	    !(ps->mime = strdup(mime ? mime : "")))
 		goto oom;
+	if (prefix) {
+		char *rebased = path_rebase(prefix, ps->path);
+
+		if (!rebased)
+			goto oom;
+		free(ps->path);
+		ps->path = rebased;
+	}
 	if (hash && strlen(hash) < sizeof(ps->hash))
 		memcpy(ps->hash, hash, strlen(hash) + 1);
 	ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
@@ -575,10 +648,11 @@ journal_owns(struct prev_manifest *pm)
 
 /* Add or replace (journal over manifest) one record. */
 static int
-prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, int journal)
+prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, const char *prefix,
+	int journal)
 {
 	struct prev_source ps;
-	int r = prev_source_read(src, &ps);
+	int r = prev_source_read(src, prefix, &ps);
 
 	if (r)
 		return r < 0 ? -1 : 0;
@@ -613,7 +687,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 {
 	json_error_t jerr;
 	json_t *root, *src, *stale;
-	char *jpath = journal_path(o), *line = NULL;
+	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
 	size_t cap = 0, i, k, linecap = 0;
 	FILE *f;
 
@@ -633,9 +707,12 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		root = NULL;
 	}
 	if (root) {
+		prefix = rebase_prefix(o, json_object_get(root, "cwd"));
 		json_array_foreach(json_object_get(root, "sources"), i, src)
-			if (prev_add(pm, &cap, src, 0))
+			if (prev_add(pm, &cap, src, prefix, 0))
 				goto oom;
+		free(prefix);
+		prefix = NULL;
 		stale = json_object_get(root, "stale");
 		if (json_is_array(stale) &&
 		    (pm->stale = calloc(json_array_size(stale) + 1, sizeof(*pm->stale))))
@@ -659,8 +736,13 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		pm->resumed = 1;
 		while ((len = getline(&line, &linecap, f)) > 0) {
 			json_t *rec = json_loadb(line, (size_t)len, 0, NULL);
+			json_t *cwd = json_object_get(rec, "cwd");
 
-			if (rec && prev_add(pm, &cap, rec, 1)) {
+			/* where the run that wrote the next lines started */
+			if (cwd && !json_object_get(rec, "path")) {
+				free(prefix);
+				prefix = rebase_prefix(o, cwd);
+			} else if (rec && prev_add(pm, &cap, rec, prefix, 1)) {
 				json_decref(rec);
 				fclose(f);
 				goto oom;
@@ -669,6 +751,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		}
 		fclose(f);
 	}
+	free(prefix);
+	prefix = NULL;
 	free(line);
 	free(jpath);
 
@@ -696,6 +780,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	return 0;
 oom:
 	json_decref(root);
+	free(prefix);
 	free(line);
 	free(jpath);
 	return -1;
@@ -737,12 +822,30 @@ manifest_prev_release(struct prev_manifest *pm)
 int
 manifest_journal_open(const struct options *o, char *err, size_t errlen)
 {
-	char *path = journal_path(o);
+	char *path = journal_path(o), *cwd = NULL, *line = NULL;
 	int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666) : -1;
+	json_t *head;
 
-	if (fd < 0)
+	if (fd < 0) {
 		snprintf(err, errlen, "cannot write journal '%s': %s",
 			 path ? path : o->manifest_path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	/* where the records that follow were named from; without it, the
+	 * next run reads them as named from its own directory */
+	if ((cwd = run_dir(o)) && (head = json_pack("{s:o}", "cwd", json_path(cwd)))) {
+		line = json_dumps(head, JSON_COMPACT);
+		json_decref(head);
+	}
+	if (line) {
+		size_t len = strlen(line);
+
+		line[len] = '\n';
+		(void)output_write_all(fd, line, len + 1);
+	}
+	free(line);
+	free(cwd);
 	free(path);
 	return fd;
 }

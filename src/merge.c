@@ -4,7 +4,9 @@
  * measured memory, which is the largest of the shards').
  *
  * Refused: files that are not imgbake manifests, different imgbake or
- * libvips versions or options (anything that changes a recipe), shard
+ * libvips versions or options (anything that changes a recipe), runs
+ * started from different directories (their source paths would not
+ * read alike), shard
  * counts that differ, a shard given twice or missing, and a source
  * recorded by two shards.
  */
@@ -33,6 +35,13 @@ cmp_entry(const void *a, const void *b)
 	int c = strcmp(x->key, y->key);
 
 	return c ? c : x->from - y->from;
+}
+
+/* Both absent, or equal. */
+static int
+json_equal_or_absent(json_t *a, json_t *b)
+{
+	return (!a && !b) || (a && b && json_equal(a, b));
 }
 
 /* The options that must agree: all but the shard and the budget. */
@@ -133,6 +142,12 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 				 in[0], in[k]);
 			goto out;
 		}
+		if (k && !json_equal_or_absent(json_object_get(m[k], "cwd"),
+					       json_object_get(m[0], "cwd"))) {
+			snprintf(err, errlen, "'%s' and '%s' name their sources from different "
+				 "directories (\"cwd\")", in[0], in[k]);
+			goto out;
+		}
 		o = comparable_options(m[k]);
 		if (!k) {
 			first_opts = o;
@@ -223,11 +238,16 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 		max_field(opts, json_object_get(m[k], "options"), "memory");
 	}
 
-	root = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
+	root = json_pack("{s:O, s:O}",
 			 "imgbake", json_object_get(m[0], "imgbake"),
-			 "libvips", json_object_get(m[0], "libvips"),
-			 "options", opts, "summary", summary,
-			 "sources", sources, "stale", stale);
+			 "libvips", json_object_get(m[0], "libvips"));
+	if (root && json_object_get(m[0], "cwd"))
+		json_object_set(root, "cwd", json_object_get(m[0], "cwd"));
+	if (root && (json_object_set(root, "options", opts) ||
+		     json_object_set(root, "summary", summary) ||
+		     json_object_set(root, "sources", sources) ||
+		     json_object_set(root, "stale", stale)))
+		goto oom;
 	if (!root || !(text = json_dumps(root, JSON_INDENT(2))))
 		goto oom;
 	if (output_open(&t, out, MERGE_SLOT, err, errlen))

@@ -73,6 +73,79 @@ path_relative_to(const char *path, const char *base)
 }
 
 char *
+path_between(const char *from, const char *to)
+{
+	size_t k = 0, cut, ups = 0, len;
+	const char *p, *rest;
+	char *out, *o;
+
+	while (from[k] && from[k] == to[k])
+		k++;
+	if (!from[k] && !to[k])
+		return strdup(".");
+	/* back to the last whole component both share */
+	cut = k;
+	if (!((!from[k] || from[k] == '/') && (!to[k] || to[k] == '/')))
+		while (cut > 0 && from[cut - 1] != '/')
+			cut--;
+	for (p = from + cut; *p; ) {
+		while (*p == '/')
+			p++;
+		if (*p)
+			ups++;
+		p += strcspn(p, "/");
+	}
+	for (rest = to + cut; *rest == '/'; rest++)
+		;
+	len = 3 * ups + strlen(rest) + 1;
+	if (!(out = malloc(len)))
+		return NULL;
+	for (o = out; ups; ups--, o += 3)
+		memcpy(o, "../", 3);
+	if (*rest)
+		strcpy(o, rest);
+	else
+		o[-1] = '\0';
+	return out;
+}
+
+char *
+path_rebase(const char *prefix, const char *path)
+{
+	char *norm = path_normalize(path), *out;
+	const char *rest;
+	size_t plen = strlen(prefix);
+
+	if (!norm || norm[0] == '/')
+		return norm;
+	rest = strcmp(norm, ".") ? norm : "";
+	/* the path's leading ".." climbs out of the prefix's last name */
+	while ((!strncmp(rest, "../", 3) || !strcmp(rest, "..")) && plen) {
+		size_t s = plen;
+
+		while (s > 0 && prefix[s - 1] != '/')
+			s--;
+		if (plen - s == 2 && !strncmp(prefix + s, "..", 2))
+			break;
+		plen = s ? s - 1 : 0;
+		rest += rest[2] ? 3 : 2;
+	}
+	if (!(out = malloc(plen + strlen(rest) + 3))) {
+		free(norm);
+		return NULL;
+	}
+	memcpy(out, prefix, plen);
+	out[plen] = '\0';
+	if (plen && *rest)
+		strcat(out, "/");
+	strcat(out, rest);
+	if (!*out)
+		strcpy(out, ".");
+	free(norm);
+	return out;
+}
+
+char *
 path_join(const char *a, const char *b)
 {
 	size_t alen = strlen(a), blen = strlen(b);

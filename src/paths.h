@@ -20,6 +20,16 @@ int path_has_dotdot(const char *path);
  * and normalised.  NULL when path is not strictly inside base. */
 char *path_relative_to(const char *path, const char *base);
 
+/* The relative path that leads from the directory `from` to `to`, both
+ * absolute, normalised and free of symbolic links (realpath(3)), so that
+ * ".." is lexical: "../b" from "/x/a" to "/x/b", "." when they are one. */
+char *path_between(const char *from, const char *to);
+
+/* A relative path written from one directory, rewritten to be read from
+ * another: `prefix` is path_between(new, old).  Its leading ".." are
+ * taken off the prefix's last names.  An absolute path stays as it is. */
+char *path_rebase(const char *prefix, const char *path);
+
 /* Join a and b with one slash; either may be empty. */
 char *path_join(const char *a, const char *b);
 

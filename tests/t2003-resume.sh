@@ -19,10 +19,11 @@ skip() {
 	printf 'ok %d # skip %s\n' "$_tap_n" "$1"
 }
 
-# journal_lines FILE: complete lines in the journal FILE (0 if none).
+# journal_lines FILE: complete source records in the journal FILE (0 if
+# none); a run's first line, which says where it started, is not one.
 journal_lines() {
 	if [ -f "$1" ]; then
-		wc -l <"$1" | tr -d ' '
+		sed -n '/"path"/p' "$1" | wc -l | tr -d ' '
 	else
 		echo 0
 	fi
@@ -103,6 +104,8 @@ M=o1/imgbake-manifest.json
 if killed o1 $M -j2 -f webp,avif; then
 	cp $M.journal j1
 	cmp_ok "$jl" -ge 1 "cold run killed: the journal holds a finished source"
+	is "$(head -n 1 j1)" '{"cwd":".."}' \
+		"cold run killed: the journal starts with where the run started"
 	[ ! -e $M ]
 	ok $? "cold run killed: no manifest yet"
 	run -j2 -f webp,avif -o o1 big

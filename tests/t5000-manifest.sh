@@ -23,13 +23,13 @@ ok $? "the manifest is valid JSON"
 like "$(sed -n 2p $M)" '^  "imgbake": "0\.1\.0",$' "pretty-printed, indent 2, imgbake first"
 is "$(sed -n 3p $M)" "  \"libvips\": \"$libvips\"," "then the libvips version"
 is "$(sed -n 's/^  "\([a-z_]*\)":.*/\1/p' $M | tr '\n' ' ')" \
-	"imgbake libvips options summary sources stale " "top-level keys in order"
+	"imgbake libvips cwd options summary sources stale " "top-level keys in order"
 
 # Every object's keys must come in the contract's order (keys it does not
 # list, such as "warning", are not checked).
 order=$(perl -e '
 	my %order = (
-		top => [qw(imgbake libvips options summary sources)],
+		top => [qw(imgbake libvips cwd options summary sources)],
 		options => [qw(formats widths quality name keep_metadata background max_pixels)],
 		quality => [qw(webp avif jpeg)],
 		summary => [qw(sources converted skipped failed outputs bytes_in bytes_out)],

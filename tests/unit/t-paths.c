@@ -23,6 +23,24 @@ check_rel(const char *path, const char *base, const char *want)
 }
 
 static void
+check_between(const char *from, const char *to, const char *want)
+{
+	char *got = path_between(from, to);
+
+	is_str(got, want, "from '%s' to '%s'", from, to);
+	free(got);
+}
+
+static void
+check_rebase(const char *prefix, const char *path, const char *want)
+{
+	char *got = path_rebase(prefix, path);
+
+	is_str(got, want, "'%s' read through '%s'", path, prefix);
+	free(got);
+}
+
+static void
 check_expand(const char *tmpl, const char *dir, const char *stem, int w,
 	const char *want)
 {
@@ -68,6 +86,25 @@ main(void)
 	check_rel("/srv/www", "/srv/www", NULL);
 	check_rel("/etc/passwd", "/srv/www", NULL);
 	check_rel("/a.jpg", "/", "a.jpg");
+
+	check_between("/srv/www", "/srv/www", ".");
+	check_between("/srv/www", "/srv/www/img", "img");
+	check_between("/srv/www/img", "/srv/www", "..");
+	check_between("/srv/www/img", "/srv/src", "../../src");
+	check_between("/srv/ab", "/srv/a", "../a");
+	check_between("/srv/a", "/srv/ab/c", "../ab/c");
+	check_between("/", "/srv", "srv");
+	check_between("/srv/x", "/", "../..");
+
+	check_rebase("proj", "src/a.png", "proj/src/a.png");
+	check_rebase("proj", "./src//a.png", "proj/src/a.png");
+	check_rebase("../..", "src/a.png", "../../src/a.png");
+	check_rebase("a/b", "../c/x.png", "a/c/x.png");
+	check_rebase("a/b", "../../../x.png", "../x.png");
+	check_rebase("../a", "../../x.png", "../../x.png");
+	check_rebase("a", "..", ".");
+	check_rebase("a", "/abs/x.png", "/abs/x.png");
+	check_rebase("..", "src/../x.png", "../src/../x.png");
 
 	check_split("a/b/c.jpg", "a/b", "c", "jpg");
 	check_split("c.tar.gz", "", "c.tar", "gz");
