@@ -440,11 +440,19 @@ check_header(struct conv *c, VipsImage *img)
 	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
 	double per_byte = max_px_per_byte(c->job->type);
 	int pages = vips_image_get_n_pages(img);
+	char mp[32], limit[32];
 
-	if (px > o->max_pixels)
+	snprintf(mp, sizeof(mp), "%.1f", px / 1048576.0);
+	snprintf(limit, sizeof(limit), "%.1f", o->max_pixels / 1048576.0);
+	/* in pixels where MP would show both as one number */
+	if (px > o->max_pixels && !strcmp(mp, limit))
 		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %.1f MP, over the %.1f MP limit (--max-pixels)",
-			 img->Xsize, img->Ysize, px / 1048576.0, o->max_pixels / 1048576.0);
+			 "%dx%d is %ju pixels, over the %ju pixel limit (--max-pixels)",
+			 img->Xsize, img->Ysize, (uintmax_t)px, (uintmax_t)o->max_pixels);
+	else if (px > o->max_pixels)
+		snprintf(c->err, sizeof(c->err),
+			 "%dx%d is %s MP, over the %s MP limit (--max-pixels)",
+			 img->Xsize, img->Ysize, mp, limit);
 	else if (o->max_frames && pages > o->max_frames)
 		snprintf(c->err, sizeof(c->err),
 			 "%d frames, over the %d frame limit (--max-frames)",

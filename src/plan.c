@@ -217,15 +217,19 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 		goto out;
 	}
 	if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
-		/* a limit below 0.1 MB in bytes, not as 0.0 MB */
-		if (o->max_file_size < 100000)
+		char size[32], limit[32];
+
+		/* in bytes where MB would show both as one number, or 0.0 */
+		snprintf(size, sizeof(size), "%.1f", st.st_size / 1e6);
+		snprintf(limit, sizeof(limit), "%.1f", o->max_file_size / 1e6);
+		if (o->max_file_size < 100000 || !strcmp(size, limit))
 			job_refuse(j, JOB_FAILED, REASON_LIMIT,
 				   "%jd bytes, over the %ju byte limit (--max-file-size)",
 				   (intmax_t)st.st_size, (uintmax_t)o->max_file_size);
 		else
 			job_refuse(j, JOB_FAILED, REASON_LIMIT,
-				   "%.1f MB, over the %.1f MB limit (--max-file-size)",
-				   st.st_size / 1e6, o->max_file_size / 1e6);
+				   "%s MB, over the %s MB limit (--max-file-size)",
+				   size, limit);
 		goto out;
 	}
 	j->bytes = st.st_size;
