@@ -26,12 +26,14 @@
  * same page but for the timings and the memory figures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "htmlreport.h"
 #include "output.h"
@@ -848,4 +850,22 @@ out:
 	free(seen_w);
 	free(by_width);
 	return ret;
+}
+
+int
+html_report_replaceable(const char *path, char *err, size_t errlen)
+{
+	static const char generator[] = "<meta name=\"generator\" content=\"imgbake ";
+	char head[2048];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n <= 0 || memmem(head, (size_t)n, generator, sizeof(generator) - 1))
+		return 0;
+	snprintf(err, errlen, "'%s' is not a report imgbake wrote: not writing over it", path);
+	return -1;
 }

@@ -13,6 +13,11 @@
 #include "plan.h"
 #include "report.h"
 
+/* Whether the report may be written over the file at path: missing,
+ * empty, unreadable (writing will say why) or a report imgbake wrote.
+ * 0, or -1 with a message in err. */
+int html_report_replaceable(const char *path, char *err, size_t errlen);
+
 /* Write the page to o->report_path.  `include` marks the results that
  * finished (as for the manifest); `seconds` is the wall time shown.
  * The page embeds its style and script and refers to nothing but the

@@ -474,10 +474,21 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* -m and --report name files to write over: only ours */
+	if (o.report_path && output_same_file(o.report_path, o.manifest_path)) {
+		report_error("the report and the manifest would be one file, '%s'",
+			     o.manifest_path);
+		goto out;
+	}
+	if (o.report_path && html_report_replaceable(o.report_path, err, sizeof(err))) {
+		report_error("%s", err);
+		goto out;
+	}
+
 	/* what the last run made, to reuse and to prune */
 	o.libvips_version = vips_version_string();
-	if (manifest_load(&o, &pm, err, sizeof(err))) {
-		report_error("out of memory");
+	if ((r = manifest_load(&o, &pm, err, sizeof(err)))) {
+		report_error("%s", r == -2 ? err : "out of memory");
 		goto out;
 	}
 	if (*err)

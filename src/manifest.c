@@ -673,6 +673,51 @@ prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, const char *prefix,
 	return 0;
 }
 
+/* Whether a manifest may be written over the file at path, root being
+ * that file parsed (NULL if it did not parse): missing, empty or
+ * unreadable (writing will say why), an imgbake manifest, or one cut
+ * short (an object whose first kilobyte has an "imgbake" key).  A
+ * photo or a package.json named by mistake with -m is not.  0, or -1
+ * with a message in err. */
+static int
+replaceable(const char *path, json_t *root, char *err, size_t errlen)
+{
+	char head[1024], *p;
+	ssize_t n = 0;
+	int fd;
+
+	if (root) {
+		if (json_is_object(root) && json_is_string(json_object_get(root, "imgbake")))
+			return 0;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		return 0;
+	} else {
+		n = read(fd, head, sizeof(head) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		head[n] = '\0';
+		p = head + strspn(head, " \t\r\n");
+		if (*p == '{')
+			for (p = strstr(p, "\"imgbake\""); p; p = strstr(p + 9, "\"imgbake\""))
+				if (p[9 + strspn(p + 9, " \t\r\n")] == ':')
+					return 0;
+	}
+	snprintf(err, errlen, "'%s' is not a manifest imgbake wrote: not writing over it",
+		 path);
+	return -1;
+}
+
+int
+manifest_replaceable(const char *path, char *err, size_t errlen)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	int r = replaceable(path, root, err, errlen);
+
+	json_decref(root);
+	return r;
+}
+
 static char *
 journal_path(const struct options *o)
 {
@@ -696,6 +741,11 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	if (!jpath)
 		return -1;
 	root = json_load_file(o->manifest_path, JSON_REJECT_DUPLICATES, &jerr);
+	if (replaceable(o->manifest_path, root, warn, warnlen)) {
+		json_decref(root);
+		free(jpath);
+		return -2;
+	}
 	if (!root && access(o->manifest_path, F_OK) == 0)
 		snprintf(warn, warnlen, "ignoring unreadable manifest '%s': %s (line %d)",
 			 o->manifest_path, jerr.text, jerr.line);

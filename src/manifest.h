@@ -59,7 +59,9 @@ struct prev_manifest {
 /* Load the manifest and journal of o->manifest_path, if any.  A file
  * that cannot be parsed is treated as absent, with a message in warn
  * (else warn is ""); journal lines cut short by a crash are ignored.
- * Returns 0, or -1 when out of memory.  Main thread only. */
+ * Returns 0, -1 when out of memory, or -2 (with the reason in warn)
+ * when the file there is not a manifest imgbake wrote, and must not be
+ * written over.  Main thread only. */
 int manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen);
 /* Mark the sources of pm that this run does not touch (not in the plan:
@@ -98,6 +100,10 @@ int manifest_print_summary(FILE *f, const struct summary *sum);
  * if j is not a string. */
 typedef struct json_t json_t;
 char *manifest_path_value(json_t *j);
+
+/* Whether a manifest may be written over the file at path (see
+ * manifest_load).  0, or -1 with a message in err. */
+int manifest_replaceable(const char *path, char *err, size_t errlen);
 
 /* --merge-manifests OUT IN...: one manifest from those of the shards of
  * one run, as that run unsharded would have written it.  Returns 0, or

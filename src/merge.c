@@ -122,6 +122,14 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 
 	if (!m)
 		goto oom;
+	if (manifest_replaceable(out, err, errlen))
+		goto out;
+	for (k = 0; k < n_in; k++)
+		if (output_same_file(out, in[k])) {
+			snprintf(err, errlen, "'%s' is one of the manifests to merge: "
+				 "write the merge to another file", out);
+			goto out;
+		}
 	for (k = 0; k < n_in; k++) {
 		const char *shard;
 		json_t *o;

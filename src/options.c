@@ -690,6 +690,9 @@ options_parse(struct options *o, int argc, char **argv)
 		o->n_sources = argc - optind;
 		if (o->n_sources < 2)
 			return usage_error("%s", "--merge-manifests needs OUT and at least one IN");
+		if (o->dry_run || o->json || o->print0)
+			return usage_error("%s", "--merge-manifests writes OUT: "
+					   "-n, --json and --print0 do not go with it");
 		return 0;
 	}
 	if (o->shard_auto) {

@@ -567,3 +567,21 @@ output_check_dirs(const char *root, const char *rel, char *err, size_t errlen)
 	free(path);
 	return ret;
 }
+
+
+int
+output_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char *na, *nb;
+	int same;
+
+	if (!stat(a, &sa) && !stat(b, &sb))
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	na = path_normalize(a);
+	nb = path_normalize(b);
+	same = na && nb && !strcmp(na, nb);
+	free(na);
+	free(nb);
+	return same;
+}

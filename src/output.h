@@ -96,6 +96,10 @@ size_t output_sweep_temps(const char *dir);
  * the root cannot be opened (not made yet). */
 int output_lock_root(const char *root, size_t *swept);
 
+/* Whether a and b name one file: the same inode if both exist, else the
+ * same path once normalised. */
+int output_same_file(const char *a, const char *b);
+
 /* Read the process umask, once at start-up by the main thread, before
  * any worker.  With `durable`, every commit and copy is flushed to disk
  * (fsync(2)) before its rename and its directory after it, so a crash

@@ -3,7 +3,8 @@
 # are unchanged and whose file is still there at the recorded size; a
 # source that changes, loses an output or gains a format is converted
 # again, and only its missing outputs are written; --force rebuilds all.
-# An unreadable previous manifest is reported and means a full rebuild.
+# An unreadable previous manifest is reported and means a full rebuild;
+# a file there that imgbake did not write is not written over.
 . "$(dirname "$0")/lib.sh"
 
 M=out/imgbake-manifest.json
@@ -262,17 +263,35 @@ size=$(stat -c %s $M)
 truncate -s $((size / 2)) $M
 corrupt "manifest truncated to half" "unreadable "
 
-printf 'this is not JSON\n' >$M
-corrupt "manifest not JSON" "unreadable "
-
-head -c 4096 /dev/urandom >$M
-corrupt "manifest of random bytes"
-
 : >$M
 corrupt "empty manifest"
 
+printf '{ "imgbake": "0.1.0", "sources": 3 }\n' >$M
+corrupt "manifest with no list of sources"
+
+# refused: a file at the manifest's path that does not open as one
+# imgbake wrote is not one, and is not written over
+refused() {
+	cp $M keep
+	run -Q webp=61 -o out src
+	is "$rc" 2 "$1: refused, exit 2" || show_run
+	like "$err" "^imgbake: 'out/imgbake-manifest\.json' is not a manifest imgbake wrote: not writing over it$" \
+		"$1: the message says why"
+	cmp -s $M keep
+	ok $? "$1: the file is left as it was"
+	rm keep
+	: >$M
+	run -Q webp=61 -o out src
+}
+
+printf 'this is not JSON\n' >$M
+refused "manifest not JSON"
+
+head -c 4096 /dev/urandom >$M
+refused "manifest of random bytes"
+
 printf '[1, 2, 3]\n' >$M
-corrupt "manifest JSON but not an imgbake manifest"
+refused "JSON, but not an imgbake manifest"
 
 printf 'garbage\n{"path": 1}\n{"path": "src/a.jpg", "status": "converted"}\n' >$M.journal
 run -Q webp=61 -o out src

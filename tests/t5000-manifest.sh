@@ -159,4 +159,50 @@ is "$(json_get $M 'scalar @{src("bad/broken.jpg")->{outputs} || []}')" 0 "broken
 is "$(json_get $M 'exists src("bad/good.jpg")->{reason} ? "reason" : "none"')" none \
 	"a converted record has no reason"
 
+# ---- -m, --report and --merge-manifests write only over their own files --------
+# refused NAME FILE ARG...: imgbake ARG... exits 2 with a message naming
+# FILE, which it leaves as it was
+refused() {
+	_name=$1 _file=$2
+	shift 2
+	cp "$_file" keep
+	run "$@"
+	is "$rc" 2 "$_name: refused, exit 2" || show_run
+	like "$err" "'$_file'" "$_name: the message names it"
+	cmp -s "$_file" keep
+	ok $? "$_name: it is left as it was"
+	rm keep
+}
+
+mkimg own/photo.jpg 60x40
+mkimg own/b.png 40x30
+printf '{\n  "name": "site",\n  "dependencies": {"imgbake": "1"}\n}\n' >own/package.json
+refused "-m naming a photo" own/photo.jpg -m own/photo.jpg -o ownout own
+refused "-m naming a package.json" own/package.json -m own/package.json -o ownout own
+refused "--report naming a photo" own/photo.jpg --report own/photo.jpg -o ownout own
+run -o ownout own
+refused "--report naming the manifest" ownout/imgbake-manifest.json \
+	--report ownout/imgbake-manifest.json -o ownout own
+like "$err" "report and the manifest" "... which the message says"
+run --report ownout/r.html -o ownout own
+run --report ownout/r.html -o ownout own
+is "$rc" 0 "--report over a report imgbake wrote: exit 0" || show_run
+perl -MJSON::PP -i -0777 -pe '$_ = JSON::PP->new->canonical->pretty->encode(decode_json($_))' \
+	ownout/imgbake-manifest.json
+run -o ownout own
+is "$rc" 0 "a manifest rewritten with its keys sorted is still one: exit 0" || show_run
+is "$(json_get ownout/imgbake-manifest.json '$j->{summary}{up_to_date}')" 2 "... and read"
+
+run --shard 0/2 -o sh own
+run --shard 1/2 -o sh own
+refused "--merge-manifests into one of its inputs" sh/imgbake-manifest.1-of-2.json \
+	--merge-manifests sh/imgbake-manifest.1-of-2.json sh/imgbake-manifest.0-of-2.json \
+	sh/imgbake-manifest.1-of-2.json
+refused "--merge-manifests over a photo" own/photo.jpg \
+	--merge-manifests own/photo.jpg sh/imgbake-manifest.0-of-2.json sh/imgbake-manifest.1-of-2.json
+run --merge-manifests -n merged.json sh/imgbake-manifest.0-of-2.json sh/imgbake-manifest.1-of-2.json
+is "$rc" 2 "--merge-manifests with -n: a usage error" || show_run
+[ ! -e merged.json ]
+ok $? "... and nothing is written"
+
 done_testing
