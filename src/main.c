@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,7 +50,7 @@
 #include "sniff.h"
 #include "walk.h"
 
-/* Set by the SIGINT/SIGTERM handler, read by the scheduler and the
+/* Set by the SIGINT/SIGTERM/SIGHUP handler, read by the scheduler and the
  * workers: the one piece of state a signal handler may touch.  A
  * lock-free atomic rather than a volatile sig_atomic_t, which is safe
  * for a handler but not between threads. */
@@ -86,6 +87,24 @@ on_signal(int sig)
 	errno = saved_errno;
 }
 
+/* --json, --print0, -n, --help and --version write on stdout: a full
+ * disk or a failing device there is a fatal error, not a success.  A
+ * pipe whose reader stopped reading (into head(1)) is not: the batch
+ * was done.  Returns the exit status to use. */
+static int
+stdout_check(int ret)
+{
+	struct stat st;
+	int failed = fflush(stdout) != 0, e = errno;
+
+	if ((!failed && !ferror(stdout)) ||
+	    (!fstat(STDOUT_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+		return ret;
+	report_error("cannot write to standard output: %s",
+		     failed ? strerror(e) : "write error");
+	return ret == EXIT_SOME_FAILED || ret == EXIT_ALL_DONE ? EXIT_USAGE : ret;
+}
+
 static void
 install_signals(void)
 {
@@ -96,6 +115,8 @@ install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* the terminal closed under a run started from it */
+	sigaction(SIGHUP, &sa, NULL);
 	/* a closed stdout (dry run into head) must not kill a batch */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -645,6 +666,14 @@ main(int argc, char **argv)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
 			     vips_tracked_get_mem_highwater() / 1e6);
+	if (stop_signal && !o.quiet) {
+		size_t left = 0;
+
+		for (i = 0; i < plan.n; i++)
+			left += !run.reported[i];
+		report_error("stopped: %zu source%s not finished, for the next run to convert",
+			     left, left == 1 ? "" : "s");
+	}
 	report_summary(&o, &run.summary, now() - t0);
 	if (o.json)
 		manifest_print_summary(stdout, &run.summary);
@@ -653,9 +682,9 @@ main(int argc, char **argv)
 		/* workers may still be inside an encoder: remove their files
 		 * and leave without shutting libvips down under them */
 		output_remove_all_temps();
+		stdout_check(EXIT_ALL_DONE);
 		fflush(NULL);
-		_exit(stop_signal == SIGINT ? EXIT_SIGINT :
-		      stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_USAGE);
+		_exit(stop_signal > 0 ? 128 + stop_signal : EXIT_USAGE);
 	}
 	ret = report_failed ? EXIT_USAGE :
 	      run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
@@ -679,5 +708,5 @@ out:
 	walk_exclude_release(&ex);
 	plan_release(&plan);
 	options_release(&o);
-	return ret;
+	return stdout_check(ret);
 }

@@ -138,7 +138,7 @@ options_help(void)
 		printf("  %-26s %s\n", left, d->help);
 	}
 	fputs("\nExit status: 0 all converted or skipped, 1 one or more failed,\n"
-	      "2 usage or fatal error, 130/143 interrupted by SIGINT/SIGTERM.\n"
+	      "2 usage or fatal error, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.\n"
 	      "See imgbake(1) for the manifest format and output names.\n", stdout);
 }
 

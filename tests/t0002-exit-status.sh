@@ -57,4 +57,20 @@ like "$err" '^imgbake: ' "manifest cannot be written: an imgbake: message"
 run -o blocker/out a.jpg
 is "$rc" 2 "output root cannot be created: exit 2" || show_run
 
+# standard output that cannot be written: an error; a reader that left: not
+if [ -w /dev/full ]; then
+	for args in "-n -o out9 a.jpg" "--json -o out9 a.jpg" "--version"; do
+		"$IMGBAKE" $args >/dev/full 2>"$ERR"
+		is "$?" 2 "imgbake $args >/dev/full: exit 2"
+		like "$(cat "$ERR")" "^imgbake: cannot write to standard output" \
+			"imgbake $args >/dev/full: a message says so"
+	done
+else
+	skip "no /dev/full here"
+fi
+"$IMGBAKE" --json --force -o out9 a.jpg b.png 2>"$ERR" | head -c 1 >/dev/null
+is "$(cat "$ERR" | grep -c 'standard output')" 0 "--json into head -c 1: no message"
+( "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null
+is "$(cat rc.txt)" 0 "--json into head -c 1: exit 0, the batch was done"
+
 done_testing

@@ -1,6 +1,7 @@
 #!/bin/sh
-# SIGTERM and SIGINT mid-batch, AVIF encodes in flight: exit 143/130, no
-# temporary or partial file left, a manifest of what finished.
+# SIGTERM, SIGINT and SIGHUP mid-batch, AVIF encodes in flight: exit
+# 143/130/129, no temporary or partial file left, a manifest of what
+# finished, and a line that says how many sources were not.
 . "$(dirname "$0")/lib.sh"
 
 have_saver avif || skip_all "this libvips cannot write AVIF"
@@ -15,7 +16,7 @@ done
 interrupt() {
 	# A shell starts background jobs with SIGINT ignored; perl puts the
 	# default disposition back before running imgbake.
-	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
+	perl -e '$SIG{INT} = $SIG{HUP} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
 		"$IMGBAKE" -j2 -f avif -o "$2" big >"$OUT" 2>"$ERR" &
 	pid=$!
 	perl -e 'sleep 60; kill "KILL", $ARGV[0]' "$pid" </dev/null >/dev/null 2>&1 &
@@ -58,6 +59,12 @@ check_left() {
 interrupt TERM term
 is "$rc" 143 "SIGTERM: exit 143" || diag "stderr: $err"
 check_left term SIGTERM
+done=$(json_get term/imgbake-manifest.json '$j->{summary}{sources}')
+like "$err" "stopped: $((8 - done)) sources* not finished" "SIGTERM: says how many sources were not finished"
+
+interrupt HUP hup
+is "$rc" 129 "SIGHUP: exit 129" || diag "stderr: $err"
+check_left hup SIGHUP
 
 interrupt INT int
 is "$rc" 130 "SIGINT: exit 130" || diag "stderr: $err"
