@@ -423,6 +423,11 @@ check_template(const char *tmpl, int n_widths, int n_formats,
 		snprintf(err, errlen, "name template needs {stem} or {hash}");
 		return -1;
 	}
+	/* without -w, outputs are named before any header is read */
+	if (!n_widths && used[2]) {
+		snprintf(err, errlen, "name template uses {w}, which needs -w");
+		return -1;
+	}
 	if (n_widths > 1 && !used[2]) {
 		snprintf(err, errlen, "name template needs {w} with several widths");
 		return -1;
@@ -487,18 +492,60 @@ expand_shard(char **path, const struct options *o)
 	return 0;
 }
 
+/* The usage error for what getopt_long refused in arg: c is ':' for a
+ * missing argument, '?' for the rest.  A long option may be unknown,
+ * an ambiguous abbreviation, or given an argument it does not take. */
+static int
+bad_option(int c, const char *arg, char *buf, size_t len)
+{
+	const char *name = arg + 2, *eq;
+	size_t n, i, hits = 0, at = 0;
+
+	if (strncmp(arg, "--", 2)) {
+		char s[3] = { '-', (char)optopt, '\0' };
+
+		return usage_error(c == ':' ? "option '%s' needs an argument" :
+				   "unknown option '%s'", s);
+	}
+	if (c == ':')
+		return usage_error("option '%s' needs an argument", arg);
+	n = (eq = strchr(name, '=')) ? (size_t)(eq - name) : strlen(name);
+	buf[0] = '\0';
+	for (i = 0; i < N_OPTS; i++) {
+		if (strncmp(opt_table[i].long_name, name, n))
+			continue;
+		if (strlen(opt_table[i].long_name) == n) {
+			hits = 1;
+			buf[0] = '\0';
+			at = i;
+			break;
+		}
+		at = i;
+		if (hits++ < 4)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s--%s",
+				 hits > 1 ? ", " : "", opt_table[i].long_name);
+	}
+	if (hits > 1)
+		return usage_error("ambiguous option '--%.*s' (%s%s)", (int)n, name, buf,
+				   hits > 4 ? ", ..." : "");
+	if (hits && eq && !opt_table[at].arg)
+		return usage_error("option '--%s' takes no argument", opt_table[at].long_name);
+	return usage_error("unknown option '--%.*s'", (int)n, name);
+}
+
 int
 options_parse(struct options *o, int argc, char **argv)
 {
 	struct option longopts[N_OPTS + 1];
-	char shortopts[2 * N_OPTS + 2];
+	char shortopts[2 * N_OPTS + 3];
 	char *sp = shortopts;
 	char err[128];
 	size_t i;
-	int c, j;
+	int c, j, before;
 
 	options_defaults(o);
 	*sp++ = '+';	/* stop at the first non-option, as POSIX asks */
+	*sp++ = ':';	/* a missing argument is ':', not '?' */
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_table[i].long_name;
 		longopts[i].has_arg = opt_table[i].arg ? required_argument : no_argument;
@@ -515,6 +562,7 @@ options_parse(struct options *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
+	before = optind;	/* the argument getopt_long works on */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -553,6 +601,9 @@ options_parse(struct options *o, int argc, char **argv)
 				return usage_error("%s", "out of memory");
 			break;
 		case 'T':
+			if (o->files_from)
+				return usage_error("%s", "-T given twice: give one list "
+						   "(cat them into -T -)");
 			o->files_from = optarg;
 			break;
 		case '0':
@@ -583,8 +634,11 @@ options_parse(struct options *o, int argc, char **argv)
 				return usage_error("invalid frame count '%s'", optarg);
 			break;
 		case OPT_MAX_FILE_SIZE:
-			if (parse_count(optarg, &o->max_file_size))
+			/* 0: no limit */
+			if (strcmp(optarg, "0") && parse_count(optarg, &o->max_file_size))
 				return usage_error("invalid file size '%s'", optarg);
+			if (!strcmp(optarg, "0"))
+				o->max_file_size = 0;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_int(optarg, 0, 1000000, &o->timeout))
@@ -612,9 +666,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->list_formats = 1;
 			break;
 		case OPT_SHARD:
-			if (!strcmp(optarg, "auto"))
-				o->shard_auto = 1;
-			else if (shard_parse(optarg, &o->shard_index, &o->shard_count))
+			/* the last --shard counts */
+			o->shard_auto = !strcmp(optarg, "auto");
+			if (!o->shard_auto &&
+			    shard_parse(optarg, &o->shard_index, &o->shard_count))
 				return usage_error("invalid shard '%s' (K/N with 0 <= K < N, or auto)", optarg);
 			break;
 		case OPT_SHARDS:
@@ -625,6 +680,8 @@ options_parse(struct options *o, int argc, char **argv)
 			o->merge = 1;
 			break;
 		case OPT_REPORT:
+			if (!*optarg)
+				return usage_error("%s", "empty report path");
 			free(o->report_path);
 			if (!(o->report_path = strdup(optarg)))
 				return usage_error("%s", "out of memory");
@@ -669,16 +726,10 @@ options_parse(struct options *o, int argc, char **argv)
 			/* main prints it: it knows the libvips version */
 			o->show_version = 1;
 			return 1;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt && optopt < 256) {
-				char s[3] = { '-', (char)optopt, '\0' };
-
-				return usage_error("unknown option '%s'", s);
-			}
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv[before], err, sizeof(err));
 		}
+		before = optind;
 	}
 
 	/* main lists them, after the other options: it starts libvips */

@@ -91,8 +91,8 @@ shard_from_env(int count, int *k, int *n, const char **from, char *err, size_t e
 			return -1;
 		}
 		if (index < min || index - min >= total || total < 1) {
-			snprintf(err, errlen, "--shard auto: %s=%ld is outside 0..%ld",
-				 e->index, index, total - 1 + min);
+			snprintf(err, errlen, "--shard auto: %s=%ld is outside %ld..%ld",
+				 e->index, index, min, total - 1 + min);
 			return -1;
 		}
 		*k = (int)(index - min);

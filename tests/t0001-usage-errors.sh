@@ -48,5 +48,36 @@ usage_error "bad --background" --background nocolour -o out a.jpg
 usage_error "5-digit --background" --background '#12345' -o out a.jpg
 usage_error "bad --max-pixels suffix" --max-pixels 12X -o out a.jpg
 usage_error "non-numeric --max-pixels" --max-pixels lots -o out a.jpg
+usage_error "-T twice" -T a.txt -T b.txt -o out
+usage_error "empty --report" --report '' -o out a.jpg
+usage_error "{w} without -w" --name '{stem}-{w}.{ext}' -o out a.jpg
+
+# the message says what is wrong with the option as given
+message() {
+	_what=$1 _want=$2
+	shift 2
+	run "$@"
+	is "$rc" 2 "$_what: exit status 2" || show_run
+	is "$(printf '%s\n' "$err" | head -n 1)" "imgbake: $_want" "$_what: says so"
+}
+message "-o without its argument" "option '-o' needs an argument" -f webp -o
+message "--base without its argument" "option '--base' needs an argument" -o out --base
+message "-j without its argument, in a cluster" "option '-j' needs an argument" -o out -qj
+message "an argument to --dry-run" "option '--dry-run' takes no argument" --dry-run=1 -o out a.jpg
+message "an ambiguous abbreviation" "ambiguous option '--pr' (--prune, --progress, --print0)" \
+	--pr -o out a.jpg
+message "an unknown option after a long one" "unknown option '-Z'" --force -qZ -o out a.jpg
+message "an unknown long option" "unknown option '--bogus'" --bogus=1 -o out a.jpg
+
+# 0 is no limit where the man page says so
+run -n --max-file-size 0 -o out a.jpg
+is "$rc" 0 "--max-file-size 0: no limit, exit 0" || show_run
+
+# the last --shard counts, auto or not
+PARALLEL_SEQ=1 run -n --shard auto --shard 0/1 -o out a.jpg
+is "$rc" 0 "--shard auto then --shard 0/1: exit 0" || show_run
+is "$out" "out/a.webp" "--shard auto then --shard 0/1: the whole tree, not PARALLEL_SEQ's share"
+PARALLEL_SEQ=0 run -n --shards 3 --shard auto -o out a.jpg
+like "$err" "PARALLEL_SEQ=0 is outside 1\.\.3" "an engine counting from 1: the range says so"
 
 done_testing

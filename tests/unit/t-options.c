@@ -75,6 +75,8 @@ main(void)
 	ok(check_template("{dir}/{stem}.{ext}", 0, 1, err, sizeof(err)) == 0, "default template");
 	ok(check_template("{dir}/{stem}.{ext}", 2, 1, err, sizeof(err)) < 0,
 	   "several widths need {w}");
+	ok(check_template("{dir}/{stem}-{w}.{ext}", 0, 1, err, sizeof(err)) < 0,
+	   "{w} needs -w");
 	ok(check_template("{dir}/{stem}-{w}", 2, 2, err, sizeof(err)) < 0,
 	   "several formats need {ext}");
 	ok(check_template("{hash}.{ext}", 0, 1, err, sizeof(err)) == 0, "{hash} alone names a file");
