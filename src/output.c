@@ -214,9 +214,10 @@ output_open(struct tempfile *t, const char *final_path, int slot,
 	 * finds it missing, rather than tried once for every output. */
 	if (durable && output_mkdirs(dir))
 		goto fail_dir;
-	/* ".name.imgbake-XXXXXX": hidden, and recognisable by the walk */
-	if (asprintf(&t->path, "%.*s%s.%s.imgbake-XXXXXX", (int)dlen, final_path,
-		     slash ? "/" : "", base) < 0) {
+	/* ".name.imgbake-XXXXXX": hidden, and recognisable by the walk;
+	 * of a name near NAME_MAX, its start */
+	if (asprintf(&t->path, "%.*s%s.%.*s.imgbake-XXXXXX", (int)dlen, final_path,
+		     slash ? "/" : "", NAME_MAX - (int)sizeof(".imgbake-XXXXXX"), base) < 0) {
 		t->path = NULL;
 		goto fail;
 	}

@@ -153,4 +153,13 @@ like "$err" "^imgbake: cannot convert 'bad-names/new.+line\\.txt': " \
 like "$err" "^imgbake: cannot convert 'bad-names/esc.+\\[31mred\\.txt': " \
 	"errors: the escape sequence is shown, escaped"
 
+# an output name of 255 bytes, the most a name may have: its temporary
+# file, ".NAME.imgbake-XXXXXX", takes the start of NAME
+long=$(printf '%0250d' 0 | tr 0 x)
+mkimg "long-names/$long.png" 20x20
+run -o long-out long-names
+is "$rc" 0 "a 255-byte output name: exit 0" || show_run
+is "$(size "long-out/$long.webp")" 20x20 "a 255-byte output name: written"
+is "$(temps long-out)" "" "a 255-byte output name: no temporary file left"
+
 done_testing
