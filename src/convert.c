@@ -251,20 +251,44 @@ convert_shutdown(void)
 	vips_shutdown();
 }
 
+/* Whether an error text says the disk or the quota is full: outside
+ * the quoted paths it names, which may contain any words. */
+static int
+says_disk_full(const char *text)
+{
+	char *bare = g_strdup(text), *p, quote = 0;
+	int full;
+
+	for (p = bare; *p; p++) {
+		if (!quote && (*p == '\'' || *p == '"'))
+			quote = *p;
+		else if (*p == quote)
+			quote = 0;
+		else if (quote)
+			*p = ' ';
+	}
+	full = strstr(bare, strerror(ENOSPC)) || strstr(bare, strerror(EDQUOT));
+	g_free(bare);
+	return full;
+}
+
 /* Fail the job with a reason class, which comes from our stage, and
  * a detail text.  The first failure of a job is the one reported. */
 static void
 fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
 {
+	int full;
+
 	if (c->res->status == JOB_FAILED)
 		return;
+	full = says_disk_full(text);
 	if (*c->stop)
 		reason = REASON_INTERRUPTED;
 	else if (atomic_load(&c->timed_out))
 		reason = REASON_TIMEOUT;
-	else if (strstr(text, strerror(ENOSPC)) || strstr(text, strerror(EDQUOT)))
+	else if (full)
 		reason = REASON_IO;
-	if (reason == REASON_IO && (strstr(text, strerror(ENOSPC)) || strstr(text, strerror(EDQUOT))))
+	if (reason == REASON_IO && full)
 		c->res->disk_full = 1;
 	c->res->status = JOB_FAILED;
 	c->res->reason = reason;

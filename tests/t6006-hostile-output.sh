@@ -181,6 +181,17 @@ else
 	skip "cannot mount a tmpfs here (not root?)"
 fi
 
+# a path that says "No space left on device" is not a full disk
+mkimg "nospace/No space left on device/x.png" 20x20
+mkimg nospace/y.png 20x20
+mkimg nospace/z.png 20x20
+mkdir nospace-out
+: >"nospace-out/No space left on device"
+run -j1 -o nospace-out nospace
+is "$rc" 1 "a directory named after ENOSPC that is a file: exit 1, not 2" || show_run
+unlike "$err" "output device is full" "... the run does not stop as if the disk were full"
+is "$(ls nospace-out | grep -c webp)" 2 "... and the other sources are converted"
+
 # ---- a second SIGINT ---------------------------------------------------------------
 
 # Two large AVIF encodes in flight (libaom cannot be interrupted, and each
