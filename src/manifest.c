@@ -83,24 +83,41 @@ rebase_prefix(const struct options *o, json_t *cwd)
 	return prefix;
 }
 
-/* JSON strings must be UTF-8; a file name need not be.  Invalid bytes
- * are written as "\xNN" text so the manifest stays valid JSON. */
+/* Whether s has "\xNN" text in it, which json_path must escape. */
+static int
+has_hex_text(const char *s)
+{
+	for (; (s = strstr(s, "\\x")); s++)
+		if (g_ascii_isxdigit(s[2]) && g_ascii_isxdigit(s[3]))
+			return 1;
+	return 0;
+}
+
+/* JSON strings must be UTF-8; a file name need not be.  The bytes of a
+ * name that is not are written as "\xNN" text (from 0x80), so the
+ * manifest stays valid JSON; a backslash that starts such text in any
+ * name is written "\x5c", so that manifest_path_value reads every
+ * name back as it was. */
 static json_t *
 json_path(const char *s)
 {
-	json_t *j = json_string(s);
+	int utf8 = g_utf8_validate(s, -1, NULL);
 	char *buf, *o;
 	const unsigned char *p;
+	json_t *j;
 
-	if (j)
-		return j;
+	if (utf8 && !has_hex_text(s))
+		return json_string(s);
 	if (!(buf = malloc(4 * strlen(s) + 1)))
 		return NULL;
 	for (o = buf, p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80)
-			*o++ = (char)*p;
-		else
+		if (p[0] == '\\' && p[1] == 'x' && g_ascii_isxdigit(p[2]) &&
+		    g_ascii_isxdigit(p[3]))
+			o = stpcpy(o, "\\x5c");
+		else if (*p >= 0x80 && !utf8)
 			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
 	}
 	*o = '\0';
 	j = json_string(buf);
@@ -426,10 +443,10 @@ manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm
 	return 0;
 }
 
-/* The inverse of json_path: a path read back, its "\xNN" text turned
- * into bytes again when those bytes are not UTF-8 (json_path only
- * writes that text for such names; a valid UTF-8 name that happens to
- * contain "\xff" as text is the one ambiguous case).  malloc'd. */
+/* The inverse of json_path: a path read back, its "\xNN" text of bytes
+ * from 0x80 and its "\x5c" turned into bytes again.  (Before "\x5c",
+ * a UTF-8 name with such text in it read back as other bytes; it is
+ * converted again once.)  malloc'd. */
 char *
 manifest_path_value(json_t *j)
 {
@@ -440,8 +457,9 @@ manifest_path_value(json_t *j)
 	if (!s || !(out = malloc(strlen(s) + 1)))
 		return NULL;
 	for (p = s, o = out; *p; ) {
-		if (p[0] == '\\' && p[1] == 'x' && sscanf(p + 2, "%2x", &v) == 1 &&
-		    g_ascii_isxdigit(p[2]) && g_ascii_isxdigit(p[3]) && v >= 0x80) {
+		if (p[0] == '\\' && p[1] == 'x' && g_ascii_isxdigit(p[2]) &&
+		    g_ascii_isxdigit(p[3]) && sscanf(p + 2, "%2x", &v) == 1 &&
+		    (v >= 0x80 || v == 0x5c)) {
 			*o++ = (char)v;
 			p += 4;
 		} else {
@@ -449,10 +467,6 @@ manifest_path_value(json_t *j)
 		}
 	}
 	*o = '\0';
-	if (g_utf8_validate(out, -1, NULL)) {
-		free(out);
-		return strdup(s);
-	}
 	return out;
 }
 

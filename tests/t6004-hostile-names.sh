@@ -153,6 +153,19 @@ like "$err" "^imgbake: cannot convert 'bad-names/new.+line\\.txt': " \
 like "$err" "^imgbake: cannot convert 'bad-names/esc.+\\[31mred\\.txt': " \
 	"errors: the escape sequence is shown, escaped"
 
+# "\xe9" as text in a UTF-8 name, beside the Latin-1 byte 0xe9: two
+# sources, recorded apart, each up to date on the next run
+mkimg 'esc-names/caf\xe9.png' 20x20
+mkimg "esc-names/caf$(printf '\351').png" 30x20
+run -o esc-out esc-names
+run -o esc-out esc-names
+is "$rc" 0 "\\xe9 as text and as a byte: exit 0" || show_run
+is "$(json_get esc-out/imgbake-manifest.json '$j->{summary}{up_to_date}')" 2 \
+	"\\xe9 as text and as a byte: both up to date on a second run"
+is "$(json_get esc-out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+	'esc-names/caf\x5cxe9.png esc-names/caf\xe9.png' \
+	"\\xe9 as text and as a byte: the text's backslash written \\x5c"
+
 # an output name of 255 bytes, the most a name may have: its temporary
 # file, ".NAME.imgbake-XXXXXX", takes the start of NAME
 long=$(printf '%0250d' 0 | tr 0 x)
