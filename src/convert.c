@@ -511,6 +511,40 @@ upright_swapped(VipsImage *img)
 	return orientation >= 5 && orientation <= 8;
 }
 
+/* An embedded profile for another colour space than the pixels' (a
+ * grey profile on RGB pixels, an RGB one on grey) cannot be applied:
+ * the picture is taken as untagged, as other tools take it, rather than
+ * garbled or refused. */
+static void
+drop_unfit_profile(VipsImage *img)
+{
+	const void *icc;
+	size_t len;
+	const char *want;
+
+	if (!vips_image_get_typeof(img, VIPS_META_ICC_NAME))
+		return;
+	switch (img->Type) {
+	case VIPS_INTERPRETATION_B_W:
+	case VIPS_INTERPRETATION_GREY16:
+		want = "GRAY";
+		break;
+	case VIPS_INTERPRETATION_sRGB:
+	case VIPS_INTERPRETATION_RGB:
+	case VIPS_INTERPRETATION_RGB16:
+		want = "RGB ";
+		break;
+	case VIPS_INTERPRETATION_CMYK:
+		want = "CMYK";
+		break;
+	default:
+		return;
+	}
+	if (vips_image_get_blob(img, VIPS_META_ICC_NAME, &icc, &len) || len < 20 ||
+	    memcmp((const char *)icc + 16, want, 4))
+		vips_image_remove(img, VIPS_META_ICC_NAME);
+}
+
 /* Whether img is tagged with a profile other than sRGB's. */
 static int
 tagged_not_srgb(VipsImage *img)
@@ -684,6 +718,7 @@ decode(struct conv *c, int fd, int largest)
 			goto out;
 	}
 
+	drop_unfit_profile(img);
 	/* 8.14's colourspace ignores an embedded CMYK profile: import it
 	 * ourselves before anything else touches the pixels */
 	if (img->Type == VIPS_INTERPRETATION_CMYK) {
@@ -771,13 +806,24 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	if (f == FMT_JPEG && vips_image_hasalpha(in)) {
 		const unsigned char *bg = c->o->background;
 		double rgb[3] = { bg[0], bg[1], bg[2] };
-		double grey = (bg[0] + bg[1] + bg[2]) / 3.0;
-		VipsArrayDouble *arr = in->Bands == 2
-			? vips_array_double_new(&grey, 1)
-			: vips_array_double_new(rgb, 3);
-		int r = vips_flatten(in, &out, "background", arr, NULL);
+		VipsImage *colour = NULL;
+		VipsArrayDouble *arr;
+		int r;
 
+		/* grey with alpha stays grey on a grey background; on a
+		 * coloured one it becomes RGB first */
+		if (in->Bands == 2 && (bg[0] != bg[1] || bg[1] != bg[2])) {
+			if (vips_colourspace(in, &colour, VIPS_INTERPRETATION_sRGB, NULL)) {
+				fail(c, REASON_ENCODE, "flatten", 1);
+				return NULL;
+			}
+			in = colour;
+		}
+		arr = vips_array_double_new(rgb, in->Bands == 2 ? 1 : 3);
+		r = vips_flatten(in, &out, "background", arr, NULL);
 		vips_area_unref(VIPS_AREA(arr));
+		if (colour)
+			g_object_unref(colour);
 		if (r) {
 			fail(c, REASON_ENCODE, "flatten", 1);
 			return NULL;
@@ -1074,10 +1120,12 @@ import_strip_disc(VipsRegion *reg, VipsRect *area, void *arg)
 
 /* --keep-metadata: the source's EXIF made true of the output, as
  * libvips' savers do it internally (with libexif too): upright
- * (orientation 1) and the output's size.  Every other tag, known to
- * libexif or not, is kept.  Returns a malloc'ed block ("Exif\0\0" and
- * the TIFF structure) and its length, or NULL when libexif finds no
- * EXIF there: then the blob goes as it is. */
+ * (orientation 1, or no orientation where the source's was not a
+ * SHORT) and the output's size.  Every other tag, known to libexif or
+ * not, is kept.  PNG and WebP keep the TIFF structure without the
+ * "Exif\0\0" that JPEG puts before it: libexif needs it.  Returns a
+ * malloc'ed block ("Exif\0\0" and the TIFF structure) and its length,
+ * or NULL when libexif finds no EXIF there. */
 static unsigned char *
 exif_for_output(const void *data, size_t len, int width, int height,
 	unsigned int *out_len)
@@ -1085,23 +1133,36 @@ exif_for_output(const void *data, size_t len, int width, int height,
 	static const ExifTag dims[2] = {
 		EXIF_TAG_PIXEL_X_DIMENSION, EXIF_TAG_PIXEL_Y_DIMENSION,
 	};
+	static const unsigned char header[6] = { 'E', 'x', 'i', 'f', 0, 0 };
+	const unsigned char *bytes = data;
 	ExifData *ed = exif_data_new();
 	ExifByteOrder order;
 	ExifEntry *e;
-	unsigned char *out = NULL;
+	unsigned char *out = NULL, *whole = NULL;
 
 	*out_len = 0;
-	if (!ed || len > UINT_MAX)
+	if (!ed || len > UINT_MAX - sizeof(header))
 		goto out;
+	if ((len < sizeof(header) || memcmp(bytes, header, sizeof(header))) &&
+	    !(len >= 2 && bytes[0] == 0xff && bytes[1] == 0xd8)) {
+		if (!(whole = malloc(len + sizeof(header))))
+			goto out;
+		memcpy(whole, header, sizeof(header));
+		memcpy(whole + sizeof(header), bytes, len);
+		bytes = whole;
+		len += sizeof(header);
+	}
 	exif_data_unset_option(ed, EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
 	exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
-	exif_data_load_data(ed, data, (unsigned int)len);
+	exif_data_load_data(ed, bytes, (unsigned int)len);
 	if (!ed->ifd[EXIF_IFD_0]->count)
 		goto out;
 	order = exif_data_get_byte_order(ed);
 	e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
 	if (e && e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->size >= 2)
 		exif_set_short(e->data, order, 1);
+	else if (e)
+		exif_content_remove_entry(ed->ifd[EXIF_IFD_0], e);
 	for (int i = 0; i < 2; i++) {
 		unsigned v = i ? (unsigned)height : (unsigned)width;
 
@@ -1115,6 +1176,7 @@ exif_for_output(const void *data, size_t len, int width, int height,
 	}
 	exif_data_save_data(ed, &out, out_len);
 out:
+	free(whole);
 	if (ed)
 		exif_data_unref(ed);
 	return out;
@@ -1141,9 +1203,10 @@ rgb_profile(VipsImage *img, const void **data, size_t *len)
 	       *len >= 20 && !memcmp((const char *)*data + 16, "RGB ", 4);
 }
 
-/* --keep-metadata: img's EXIF made true of the output, or as it is
- * where libexif finds none in it, in *data (free() it).  1: there is
- * one, 0: img has none, -1: out of memory. */
+/* --keep-metadata: img's EXIF made true of the output in *data (free()
+ * it).  EXIF that libexif cannot read is left out: it may say the
+ * picture is turned, and the output is upright.  1: there is one,
+ * 0: img has none. */
 static int
 output_exif(VipsImage *img, unsigned char **data, size_t *len)
 {
@@ -1152,15 +1215,10 @@ output_exif(VipsImage *img, unsigned char **data, size_t *len)
 	unsigned int fixed_len;
 
 	if (!vips_image_get_typeof(img, VIPS_META_EXIF_NAME) ||
-	    vips_image_get_blob(img, VIPS_META_EXIF_NAME, &blob, &blob_len))
+	    vips_image_get_blob(img, VIPS_META_EXIF_NAME, &blob, &blob_len) ||
+	    !(*data = exif_for_output(blob, blob_len, img->Xsize, img->Ysize, &fixed_len)))
 		return 0;
-	if ((*data = exif_for_output(blob, blob_len, img->Xsize, img->Ysize, &fixed_len))) {
-		*len = fixed_len;
-		return 1;
-	}
-	if (!(*data = bytes_dup(blob, blob_len)))
-		return -1;
-	*len = blob_len;
+	*len = fixed_len;
 	return 1;
 }
 
@@ -1201,13 +1259,15 @@ webp_meta_get(VipsImage *img, struct webp_meta *m)
 	memset(m, 0, sizeof(*m));
 	if (rgb_profile(img, &data, &len) && webp_meta_copy(&m->icc, data, len))
 		goto oom;
-	switch (output_exif(img, &exif, &len)) {
-	case -1:
-		goto oom;
-	case 1:
+	if (output_exif(img, &exif, &len)) {
+		/* a WebP's EXIF chunk is the TIFF structure alone, as
+		 * webpmux writes it and readers expect */
+		if (len > 6 && !memcmp(exif, "Exif\0\0", 6)) {
+			len -= 6;
+			memmove(exif, exif + 6, len);
+		}
 		m->exif.bytes = exif;
 		m->exif.size = len;
-		break;
 	}
 	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
 	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len) &&
@@ -1375,17 +1435,11 @@ avif_add_metadata(struct heif_context *ctx, struct heif_image_handle *handle,
 	unsigned char *exif;
 	size_t len;
 
-	switch (output_exif(img, &exif, &len)) {
-	case -1:
-		e.code = heif_error_Memory_allocation_error;
-		e.message = "out of memory";
-		return e;
-	case 1:
+	if (output_exif(img, &exif, &len)) {
 		e = heif_context_add_exif_metadata(ctx, handle, exif, (int)len);
 		free(exif);
 		if (e.code)
 			return e;
-		break;
 	}
 	if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) &&
 	    !vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &len))
@@ -1515,6 +1569,49 @@ out:
 
 /* JPEG and PNG, through libvips' savers, which pull the pixels through
  * the pipeline as they encode. */
+/* Write the JPEG in buf to fd without its APP1 "Exif" segment, if it
+ * has one among the APP segments after SOI.  0, or -1 with errno. */
+static int
+write_jpeg_without_exif(const unsigned char *buf, size_t len, int fd)
+{
+	size_t at = 2, seg;
+
+	while (len >= 4 && buf[0] == 0xff && buf[1] == 0xd8 && at + 4 <= len &&
+	       buf[at] == 0xff && buf[at + 1] >= 0xe0 && buf[at + 1] <= 0xef) {
+		seg = 2 + ((size_t)buf[at + 2] << 8 | buf[at + 3]);
+		if (at + seg > len)
+			break;
+		if (buf[at + 1] == 0xe1 && seg >= 10 && !memcmp(buf + at + 4, "Exif\0\0", 6))
+			return output_write_all(fd, buf, at) ||
+			       output_write_all(fd, buf + at + seg, len - at - seg) ? -1 : 0;
+		at += seg;
+	}
+	return output_write_all(fd, buf, len);
+}
+
+/* --keep-metadata, JPEG, a source without EXIF: libvips 8.14's jpegsave
+ * keeps metadata only by making an EXIF block up (a resolution, an
+ * "uncalibrated" colour space).  Encode in memory and leave it out. */
+static int
+save_jpeg_no_exif(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
+{
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (vips_jpegsave_buffer(img, &buf, &len, "Q", q,
+				 "optimize_coding", JPEG_OPTIMIZE_CODING, NULL)) {
+		fail_save(c, stage);
+		return -1;
+	}
+	if (write_jpeg_without_exif(buf, len, fd)) {
+		fail_text(c, REASON_IO, "write", strerror(errno));
+		g_free(buf);
+		return -1;
+	}
+	g_free(buf);
+	return 0;
+}
+
 static int
 save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
@@ -1523,6 +1620,8 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 	VipsTarget *target;
 	int r = -1;
 
+	if (f == FMT_JPEG && !strip && !vips_image_get_typeof(img, VIPS_META_EXIF_NAME))
+		return save_jpeg_no_exif(c, img, q, fd, stage);
 	if (!(target = vips_target_new_to_descriptor(fd))) {
 		fail(c, REASON_IO, "write", 1);
 		return -1;

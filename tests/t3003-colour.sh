@@ -55,4 +55,61 @@ ok $? "sRGB-tagged input: the same png as from the untagged pixels"
 cmp -s s/srgb.webp s/plain.webp
 ok $? "sRGB-tagged input: the same webp as from the untagged pixels"
 
+# mkgreyicc FILE: a minimal ICC profile for grey pixels (v2, gamma 2.2)
+mkgreyicc() {
+	perl -e '
+		sub s15 { pack "N", int($_[0] * 65536 + 0.5) }
+		my $d50 = s15(0.9642) . s15(1.0) . s15(0.8249);
+		my @tags = (
+			["desc", "desc" . "\0" x 4 . pack("N", 5) . "grey\0" . "\0" x 78],
+			["wtpt", "XYZ " . "\0" x 4 . $d50],
+			["kTRC", "curv" . "\0" x 4 . pack("N", 1) . pack("n", 0x0233) . "\0\0"],
+		);
+		my ($table, $data) = (pack("N", scalar @tags), "");
+		my $at = 128 + 4 + 12 * @tags;
+		for (@tags) {
+			my $b = $_->[1] . "\0" x ((4 - length($_->[1]) % 4) % 4);
+			$table .= $_->[0] . pack("NN", $at + length $data, length $_->[1]);
+			$data .= $b;
+		}
+		print pack("N", 128 + length($table) + length($data)), "lcms",
+			pack("N", 0x02100000), "mntrGRAYXYZ ", "\0" x 12, "acsp",
+			"\0" x 28, $d50, "\0" x 48, $table, $data' >"$1"
+}
+
+# a profile for another colour space than the pixels': taken as untagged,
+# as other tools take it, not garbled nor refused
+mkgreyicc grey.icc
+vips colourspace rgb.png grey.png b-w
+vips copy grey.png "grey-p3.jpg[profile=p3]"
+vips copy rgb.png "rgb-greyicc.jpg[profile=grey.icc]"
+vips copy grey.png "grey-greyicc.jpg[profile=grey.icc]"
+vips copy grey.png grey-plain.jpg
+vips copy rgb.png rgb-plain.jpg
+for f in grey-p3.jpg rgb-greyicc.jpg grey-greyicc.jpg; do
+	like "$(vipsheader -a $f)" '^icc-profile-data' "precondition: $f has a profile"
+done
+run -f webp,jpeg,png -w 50,100 -o mis grey-p3.jpg rgb-greyicc.jpg grey-greyicc.jpg \
+	grey-plain.jpg rgb-plain.jpg
+is "$rc" 0 "profiles for another colour space: exit 0" || show_run
+for w in 50 100; do
+	for f in webp png; do
+		cmp -s mis/grey-p3-$w.$f mis/grey-plain-$w.$f
+		ok $? "grey pixels, an RGB profile, $w px $f: as the untagged grey"
+		cmp -s mis/rgb-greyicc-$w.$f mis/rgb-plain-$w.$f
+		ok $? "RGB pixels, a grey profile, $w px $f: as the untagged RGB"
+	done
+done
+is "$(info mis/rgb-greyicc-50.webp)" "50x40 uchar 3 srgb webpload" \
+	"RGB pixels, a grey profile: 3 bands, no alpha made of a colour band"
+like "$(info mis/grey-greyicc-50.png)" '^50x40 uchar ' "a grey profile on grey pixels still applies"
+
+# grey with alpha on a coloured --background: red, not grey
+vips black clear.v 16 16 --bands 2
+vips copy clear.v clear.png --interpretation b-w
+run -f jpeg --background '#ff0000' -o bg clear.png
+is "$rc" 0 "grey+alpha on a red background: exit 0" || show_run
+pixel_near "$(find bg -name 'clear.jp*g')" 8 8 "255 0 0" 3 \
+	"grey+alpha on a red background: red"
+
 done_testing

@@ -43,6 +43,33 @@ like "$(webpmux -info kw/tagged.webp 2>&1)" 'ICC profile' "the tagged source's p
 unlike "$(webpmux -info kw/plain.webp 2>&1)" 'EXIF|ICC|XMP' \
 	"a source without metadata gets none made up"
 
+# JPEG: no EXIF made up either (libvips would add one with a resolution
+# and an "uncalibrated" colour space)
+run --keep-metadata -f jpeg -o kj plain.png exif.jpg
+is "$rc" 0 "--keep-metadata JPEG: exit 0" || show_run
+unlike "$(vipsheader -a "$(find kj -name 'plain.jp*g')")" '^exif-data' \
+	"JPEG of a source without EXIF: none made up"
+like "$(vipsheader -a "$(find kj -name 'exif.jp*g')")" '^exif-data' \
+	"JPEG of a source with EXIF: kept"
+
+# EXIF as PNG and WebP keep it (the TIFF structure without JPEG's
+# "Exif\0\0" in front, as webpmux writes it) is made upright too, and
+# a WebP's EXIF chunk is written that way
+mkexif rot6.webp 120x80 6
+webpmux -get exif rot6.webp -o full.exif >/dev/null 2>&1
+tail -c +7 full.exif >raw.exif
+webpmux -set exif raw.exif rot6.webp -o raw6.webp >/dev/null 2>&1
+is "$(head -c 2 raw.exif)" II "precondition: a WebP whose EXIF starts with the TIFF header"
+run --keep-metadata -f webp,avif -o kr raw6.webp
+is "$rc" 0 "EXIF without a JPEG header: exit 0" || show_run
+is "$(size kr/raw6.webp)" 80x120 "EXIF without a JPEG header: made upright"
+like "$(hdr kr/raw6.webp exif-ifd0-Orientation)" '^1 ' "... and its EXIF says so"
+if have_saver avif; then
+	unlike "$(hdr kr/raw6.avif exif-ifd0-Orientation)" '^[2-8] ' "... in the AVIF too"
+fi
+webpmux -get exif kr/raw6.webp -o out.exif >/dev/null 2>&1
+is "$(head -c 2 out.exif)" II "the WebP's EXIF chunk starts with the TIFF header"
+
 if have_saver avif; then
 	run --keep-metadata -f avif -o ka exif.jpg
 	is "$rc" 0 "--keep-metadata AVIF: exit 0" || show_run
