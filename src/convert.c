@@ -600,6 +600,17 @@ webp_scale_for(int src_width, int target)
 	return scale < 0.999 ? scale : 1;
 }
 
+/* The height of an output w pixels wide, rounded from the upright
+ * source's own size (set by decode): the same whatever the shrink on
+ * load and whatever other widths the run makes. */
+static int
+height_for(const struct conv *c, int w)
+{
+	double h = (double)c->res->height * w / c->res->width;
+
+	return h < 1 ? 1 : (int)(h + 0.5);
+}
+
 /* Bring a thumbnailed image to 8-bit sRGB (or 8-bit grey). */
 static VipsImage *
 to_8bit(struct conv *c, VipsImage *in)
@@ -742,8 +753,8 @@ decode(struct conv *c, int fd, int largest)
 			goto out;
 		}
 	} else if (vips_thumbnail_image(img, &thumb, largest,
-				 "height", VIPS_MAX_COORD,
-				 "size", VIPS_SIZE_DOWN,
+				 "height", height_for(c, largest),
+				 "size", VIPS_SIZE_FORCE,
 				 vips_image_get_typeof(img, VIPS_META_ICC_NAME)
 					? "export_profile" : NULL, "srgb", NULL)) {
 		fail(c, REASON_CORRUPT, "resize", 1);
@@ -1862,8 +1873,8 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 
 		if (widths[i] < base->Xsize) {
 			if (vips_thumbnail_image(base, &img, widths[i],
-						 "height", VIPS_MAX_COORD,
-						 "size", VIPS_SIZE_DOWN, NULL)) {
+						 "height", height_for(c, widths[i]),
+						 "size", VIPS_SIZE_FORCE, NULL)) {
 				fail(c, REASON_ENCODE, "resize", 1);
 				break;
 			}

@@ -81,4 +81,22 @@ for f in r-100.png r-200.png a-100.png a-200.png; do
 	ok $? "$f: the same with webp beside it"
 done
 
+# an output's height is the source's, scaled and rounded once: the same
+# whatever the other widths, the shrink on load or the source format
+for t in jpg png webp; do
+	mkimg "ar/s$t.$t" 1000x667
+done
+mkimg ar/narrow.jpg 30x600
+run -f png -w 100 -o ar1 ar
+run -f png -w 100,200 -o ar2 ar
+run -f png -w 100,200,500 -o ar3 ar
+for t in jpg png webp; do
+	for o in ar1 ar2 ar3; do
+		is "$(size $o/s$t-100.png)" 100x67 "1000x667 $t at 100, in $o: 67 high (66.7 rounded)"
+	done
+done
+run -f png -w 1,3 -o ar4 ar/narrow.jpg
+is "$(size ar4/ar/narrow-1.png) $(size ar4/ar/narrow-3.png)" "1x20 3x60" \
+	"a narrow JPEG shrunk on load keeps its shape"
+
 done_testing
