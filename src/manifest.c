@@ -98,8 +98,8 @@ has_hex_text(const char *s)
  * manifest stays valid JSON; a backslash that starts such text in any
  * name is written "\x5c", so that manifest_path_value reads every
  * name back as it was. */
-static json_t *
-json_path(const char *s)
+json_t *
+manifest_path_json(const char *s)
 {
 	int utf8 = g_utf8_validate(s, -1, NULL);
 	char *buf, *o;
@@ -175,7 +175,7 @@ outputs_json(const struct out_record *outputs, size_t n)
 		const struct out_record *r = &outputs[i];
 
 		json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
-			"path", json_path(r->path), "format", format_name(r->format),
+			"path", manifest_path_json(r->path), "format", format_name(r->format),
 			"width", r->width, "height", r->height,
 			"bytes", (json_int_t)r->bytes, "recipe", r->recipe));
 	}
@@ -190,7 +190,7 @@ source_json(const struct job *job, const struct result *res,
 {
 	json_t *src = json_object();
 
-	json_object_set_new(src, "path", json_path(job->src_path));
+	json_object_set_new(src, "path", manifest_path_json(job->src_path));
 	if (job->mime)
 		json_object_set_new(src, "type", json_string(job->mime));
 	if (job->mime)
@@ -209,14 +209,14 @@ source_json(const struct job *job, const struct result *res,
 	if (res->reason != REASON_NONE)
 		json_object_set_new(src, "reason", json_string(reason_name(res->reason)));
 	if (res->error && res->status == JOB_FAILED)
-		json_object_set_new(src, "error", json_path(res->error));
+		json_object_set_new(src, "error", manifest_path_json(res->error));
 	if ((job->ext_mismatch && job->type >= SRC_OTHER) || res->warning) {
 		json_t *w = json_array();
 
 		if (job->ext_mismatch && job->type >= SRC_OTHER)
 			json_array_append_new(w, json_string("extension-mismatch"));
 		if (res->warning)
-			json_array_append_new(w, json_path(res->warning));
+			json_array_append_new(w, manifest_path_json(res->warning));
 		json_object_set_new(src, "warnings", w);
 	}
 	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE)
@@ -280,7 +280,7 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 	if (!(rec = json_deep_copy(ps->raw)))
 		return json_incref(ps->raw);
 	/* as this run names it: rebased when an earlier one started elsewhere */
-	json_object_set_new(rec, "path", json_path(ps->path));
+	json_object_set_new(rec, "path", manifest_path_json(ps->path));
 	outs = json_object_get(rec, "outputs");
 	for (i = json_array_size(outs); i-- > 0;) {
 		char *path = manifest_path_value(json_object_get(json_array_get(outs, i), "path"));
@@ -308,7 +308,7 @@ renamed_json(json_t *raw, const char *path)
 
 	if (!rec)
 		return json_incref(raw);
-	json_object_set_new(rec, "path", json_path(path));
+	json_object_set_new(rec, "path", manifest_path_json(path));
 	return rec;
 }
 
@@ -379,13 +379,13 @@ const struct options *o, const struct plan *p,
 	for (i = 0; i < n_stale; i++)
 		if (!stale[i].dropped)
 			json_array_append_new(stale_arr, json_pack("{s:o, s:I}",
-				"path", json_path(stale[i].path),
+				"path", manifest_path_json(stale[i].path),
 				"bytes", (json_int_t)stale[i].bytes));
 	/* "memory" is the one part that varies between identical runs */
 	root = json_pack("{s:s, s:s}",
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string());
 	if (root && (cwd = run_dir(o)))
-		json_object_set_new(root, "cwd", json_path(cwd));
+		json_object_set_new(root, "cwd", manifest_path_json(cwd));
 	if (root && (json_object_set_new(root, "options", options_json(o)) ||
 		     json_object_set_new(root, "summary", summary_json(sum)) ||
 		     json_object_set_new(root, "sources", sources) ||
@@ -898,7 +898,7 @@ manifest_journal_open(const struct options *o, char *err, size_t errlen)
 	}
 	/* where the records that follow were named from; without it, the
 	 * next run reads them as named from its own directory */
-	if ((cwd = run_dir(o)) && (head = json_pack("{s:o}", "cwd", json_path(cwd)))) {
+	if ((cwd = run_dir(o)) && (head = json_pack("{s:o}", "cwd", manifest_path_json(cwd)))) {
 		line = json_dumps(head, JSON_COMPACT);
 		json_decref(head);
 	}

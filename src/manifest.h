@@ -95,10 +95,12 @@ void manifest_journal_remove(const struct options *o);
 int manifest_print_source(FILE *f, const struct job *job, const struct result *res);
 int manifest_print_summary(FILE *f, const struct summary *sum);
 
-/* A path as the manifest stores it (json_t string), back to its bytes:
- * the "\xNN" text of a name that is not UTF-8 undone.  malloc'd, NULL
- * if j is not a string. */
+/* A path as the manifest stores it: a JSON string, with the bytes of
+ * a name that is not UTF-8 as "\xNN" text and a backslash that starts
+ * such text as "\x5c".  A new reference, NULL if out of memory. */
 typedef struct json_t json_t;
+json_t *manifest_path_json(const char *path);
+/* ... and back to its bytes.  malloc'd, NULL if j is not a string. */
 char *manifest_path_value(json_t *j);
 
 /* Whether a manifest may be written over the file at path (see

@@ -44,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&o, 0, sizeof(o));
 	o.manifest_path = prev_manifest;
+	o.output_dir = prev_dir;
 	prev_write(prev_journal, data, size);
 
 	CHECK(records_from_manifest(&r, prev_manifest));

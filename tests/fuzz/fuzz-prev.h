@@ -8,11 +8,13 @@
  * ("converted" or "up-to-date"), an outputs array and a positive width
  * and height; of its outputs, those with a known format, a recipe
  * shorter than 17 bytes and a path that stays inside the output root.
- * Paths are read back to bytes: "\xNN" text (NN >= 80) is the byte,
- * unless undoing it all gives valid UTF-8.  Of several records of one
- * path the last read wins, the journal's after the manifest's.  The
- * result is sorted by path with no repeats, manifest_find finds each,
- * and the counts match the arrays.
+ * Paths are read back to bytes: "\xNN" text (NN >= 80, or 5c) is the
+ * byte; a relative one is then read from the directory the manifest's
+ * "cwd" (or the journal's last "cwd" line) names, when that is not the
+ * current one.  Of several records of one path the last read wins, the
+ * journal's after the manifest's.  The result is sorted by path with no
+ * repeats, manifest_find finds each, and the counts match the arrays.
+ * A file that is not a manifest imgbake wrote is refused.
  */
 #ifndef IMGBAKE_FUZZ_PREV_H
 #define IMGBAKE_FUZZ_PREV_H
@@ -28,18 +30,26 @@
 
 struct records {
 	json_t **rec;		/* in load order, referenced */
+	char **prefix;		/* of each: how to reach its "cwd", or NULL */
 	size_t n, cap;
+	size_t n_manifest;	/* the first n_manifest are the manifest's */
 	json_t *stale;		/* the manifest's "stale", referenced */
+	char *cur;		/* the prefix of the records read next */
 };
+
+/* The output root of the runs that wrote the fuzzed files. */
+static char prev_dir[PATH_MAX], prev_manifest[PATH_MAX], prev_journal[PATH_MAX];
 
 static inline void
 records_add(struct records *r, json_t *j)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? 2 * r->cap : 64;
-		if (!(r->rec = realloc(r->rec, r->cap * sizeof(*r->rec))))
+		if (!(r->rec = realloc(r->rec, r->cap * sizeof(*r->rec))) ||
+		    !(r->prefix = realloc(r->prefix, r->cap * sizeof(*r->prefix))))
 			abort();
 	}
+	r->prefix[r->n] = r->cur ? strdup(r->cur) : NULL;
 	r->rec[r->n++] = json_incref(j);
 }
 
@@ -48,14 +58,61 @@ records_release(struct records *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		json_decref(r->rec[i]);
+		free(r->prefix[i]);
+	}
 	json_decref(r->stale);
-	r->n = 0;
+	free(r->cur);
+	r->n = r->n_manifest = 0;
 	r->stale = NULL;
+	r->cur = NULL;
 }
 
-/* Read the manifest as manifest_load does; 0 when it is rejected. */
+/* From here to the directory a "cwd" field names (relative to the
+ * output root), when that is another one; else NULL. */
+static inline char *
+model_prefix(json_t *cwd)
+{
+	char *rel = manifest_path_value(cwd), *then = NULL, *real = NULL, *here = NULL;
+	char *prefix = NULL;
+
+	if (rel && *rel && rel[0] != '/' && (then = path_join(prev_dir, rel)) &&
+	    (real = realpath(then, NULL)) && (here = realpath(".", NULL)) &&
+	    strcmp(here, real))
+		CHECK((prefix = path_between(here, real)));
+	free(rel);
+	free(then);
+	free(real);
+	free(here);
+	return prefix;
+}
+
+/* Whether a file that did not parse opens as a manifest: "{", then an
+ * "imgbake" key within the first kilobyte (up to a NUL byte). */
+static inline int
+opens_as_manifest(const char *path)
+{
+	char head[1024], *p;
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	head[n] = '\0';
+	if (!n)
+		return 1;
+	p = head + strspn(head, " \t\r\n");
+	if (*p != '{')
+		return 0;
+	for (p = strstr(p, "\"imgbake\""); p; p = strstr(p + 9, "\"imgbake\""))
+		if (p[9 + strspn(p + 9, " \t\r\n")] == ':')
+			return 1;
+	return 0;
+}
+
+/* Read the manifest as manifest_load does: 1 when its records are used,
+ * 0 when it is ignored (with a warning), -1 when it is refused. */
 static inline int
 records_from_manifest(struct records *r, const char *path)
 {
@@ -63,34 +120,51 @@ records_from_manifest(struct records *r, const char *path)
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *src;
 	size_t i;
 
-	if (!root || !json_is_object(root) ||
-	    !json_is_array(json_object_get(root, "sources"))) {
+	if (root ? !json_is_object(root) || !json_is_string(json_object_get(root, "imgbake"))
+		 : !opens_as_manifest(path)) {
+		json_decref(root);
+		return -1;
+	}
+	if (!root || !json_is_array(json_object_get(root, "sources"))) {
 		json_decref(root);
 		return 0;
 	}
+	free(r->cur);
+	r->cur = model_prefix(json_object_get(root, "cwd"));
 	json_array_foreach(json_object_get(root, "sources"), i, src)
 		records_add(r, src);
+	free(r->cur);
+	r->cur = NULL;
 	r->stale = json_incref(json_object_get(root, "stale"));
+	r->n_manifest = r->n;
 	json_decref(root);
 	return 1;
 }
 
-/* Read the journal as manifest_load does: one JSON value per line. */
+/* Read the journal as manifest_load does: one JSON value per line; a
+ * line with "cwd" and no "path" says where the next ones are from. */
 static inline void
 records_from_journal(struct records *r, const char *text, size_t len)
 {
 	const char *end = text + len;
 
+	r->n_manifest = r->n;
 	while (text < end) {
 		const char *nl = memchr(text, '\n', (size_t)(end - text));
 		size_t n = nl ? (size_t)(nl - text) + 1 : (size_t)(end - text);
 		json_t *rec = json_loadb(text, n, 0, NULL);
 
-		if (rec)
+		if (json_object_get(rec, "cwd") && !json_object_get(rec, "path")) {
+			free(r->cur);
+			r->cur = model_prefix(json_object_get(rec, "cwd"));
+		} else if (rec) {
 			records_add(r, rec);
+		}
 		json_decref(rec);
 		text += n;
 	}
+	free(r->cur);
+	r->cur = NULL;
 }
 
 static inline const char *
@@ -126,20 +200,17 @@ path_bytes(json_t *j)
 	out = malloc(strlen(s) + 1);
 	CHECK(out);
 	for (p = s, o = out; *p; ) {
-		if (p[0] == '\\' && p[1] == 'x' && hex_digit(p[2]) >= 8 &&
-		    hex_digit(p[3]) >= 0) {
-			*o++ = (char)(hex_digit(p[2]) << 4 | hex_digit(p[3]));
+		int hi = p[0] == '\\' && p[1] == 'x' ? hex_digit(p[2]) : -1;
+		int lo = hi >= 0 ? hex_digit(p[3]) : -1;
+
+		if (lo >= 0 && (hi >= 8 || (hi == 5 && lo == 0xc))) {
+			*o++ = (char)(hi << 4 | lo);
 			p += 4;
 		} else {
 			*o++ = *p++;
 		}
 	}
 	*o = '\0';
-	if (g_utf8_validate(out, -1, NULL)) {
-		free(out);
-		out = strdup(s);
-		CHECK(out);
-	}
 	theirs = manifest_path_value(j);
 	CHECK(theirs && !strcmp(theirs, out));
 	free(theirs);
@@ -223,8 +294,20 @@ usable(json_t *src)
 	       int_field(src, "width") > 0 && int_field(src, "height") > 0;
 }
 
+/* Whether path is in the NULL-ended list taken. */
+static inline int
+listed_in(char *const *taken, const char *path)
+{
+	for (; taken && *taken; taken++)
+		if (!strcmp(*taken, path))
+			return 1;
+	return 0;
+}
+
+/* ps's outputs as src lists them, but for those a journal record of
+ * another source lists (taken): the journal is newer. */
 static inline void
-check_outputs(const struct prev_source *ps, json_t *src)
+check_outputs(const struct prev_source *ps, json_t *src, char *const *taken)
 {
 	json_t *outs = json_object_get(src, "outputs"), *out;
 	size_t i, k = 0;
@@ -238,6 +321,10 @@ check_outputs(const struct prev_source *ps, json_t *src)
 
 		if (!(path = kept_output(out)))
 			continue;
+		if (!ps->journal && listed_in(taken, path)) {
+			free(path);
+			continue;
+		}
 		CHECK(k < ps->n_outputs);
 		r = &ps->outputs[k++];
 		CHECK(r->path && !strcmp(r->path, path));
@@ -251,14 +338,58 @@ check_outputs(const struct prev_source *ps, json_t *src)
 	CHECK(k == ps->n_outputs);
 }
 
+/* The path record i is known by: its bytes, read from where its run
+ * started.  The caller frees. */
+static inline char *
+record_key(const struct records *r, size_t i)
+{
+	char *path = path_bytes(json_object_get(r->rec[i], "path")), *rebased;
+
+	if (!path || !r->prefix[i])
+		return path;
+	CHECK((rebased = path_rebase(r->prefix[i], path)));
+	free(path);
+	return rebased;
+}
+
 static inline void
 check_prev(const struct prev_manifest *pm, const struct records *r)
 {
-	size_t i, j, distinct = 0, replaced = 0;
-	char **keys, *key;
+	size_t i, j, n_taken = 0, distinct = 0, replaced = 0;
+	char **keys, *key, **taken;
+	json_t *out;
 
 	CHECK(pm->n <= r->n);
 	CHECK(!pm->n || pm->sources);
+
+	/* the outputs the journal's records list (the last of each path):
+	 * no record of the manifest keeps them */
+	keys = calloc(r->n + 1, sizeof(*keys));
+	CHECK(keys);
+	for (i = 0; i < r->n; i++)
+		if (usable(r->rec[i]))
+			keys[i] = record_key(r, i);
+	taken = calloc(1, sizeof(*taken));
+	CHECK(taken);
+	for (i = r->n_manifest; i < r->n; i++) {
+		if (!keys[i])
+			continue;
+		for (j = i + 1; j < r->n; j++)
+			if (keys[j] && !strcmp(keys[j], keys[i]))
+				break;
+		if (j < r->n)
+			continue;
+		json_array_foreach(json_object_get(r->rec[i], "outputs"), j, out) {
+			char *path = kept_output(out);
+
+			if (!path)
+				continue;
+			CHECK((taken = realloc(taken, (n_taken + 2) * sizeof(*taken))));
+			taken[n_taken++] = path;
+			taken[n_taken] = NULL;
+		}
+	}
+
 	for (i = 0; i < pm->n; i++) {
 		const struct prev_source *ps = &pm->sources[i];
 		const char *field;
@@ -270,23 +401,27 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 		CHECK(ps->raw && json_is_object((json_t *)ps->raw));
 		CHECK(ps->failed == fuzz_streq(str_field(ps->raw, "status"), "failed"));
 		CHECK(ps->failed || (ps->width > 0 && ps->height > 0));
-		key = path_bytes(json_object_get(ps->raw, "path"));
-		CHECK(fuzz_streq(key, ps->path));
+		for (j = 0; j < r->n; j++) {
+			key = record_key(r, j);
+			if (key && !strcmp(key, ps->path) && json_equal(r->rec[j], ps->raw))
+				break;
+			free(key);
+			key = NULL;
+		}
+		CHECK(j < r->n);
 		free(key);
 		field = str_field(ps->raw, "type");
 		CHECK(fuzz_streq(field ? field : "", ps->mime));
 		field = str_field(ps->raw, "hash");
 		CHECK(fuzz_streq(field && strlen(field) < sizeof(ps->hash) ? field : "", ps->hash));
 		CHECK(usable(ps->raw));
-		check_outputs(ps, ps->raw);
+		check_outputs(ps, ps->raw, taken);
 	}
+	for (i = 0; i < n_taken; i++)
+		free(taken[i]);
+	free(taken);
 
 	/* each path with a usable record is there, as its last record */
-	keys = calloc(r->n + 1, sizeof(*keys));
-	CHECK(keys);
-	for (i = 0; i < r->n; i++)
-		if (usable(r->rec[i]))
-			keys[i] = path_bytes(json_object_get(r->rec[i], "path"));
 	for (i = 0; i < r->n; i++) {
 		const struct prev_source *ps;
 
@@ -329,16 +464,16 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 	/* then the outputs of each record that a later one of its path
 	 * replaced, when the later one does not list them */
 	for (i = 0; i < r->n; i++) {
-		json_t *out, *next = NULL;
+		json_t *next = NULL;
 		size_t k, m, n;
 		char *p, *q;
 
 		if (!usable(r->rec[i]))
 			continue;
-		key = path_bytes(json_object_get(r->rec[i], "path"));
+		key = record_key(r, i);
 		for (n = i + 1; n < r->n && !next; n++)
 			if (usable(r->rec[n])) {
-				char *other = path_bytes(json_object_get(r->rec[n], "path"));
+				char *other = record_key(r, n);
 
 				if (!strcmp(other, key))
 					next = r->rec[n];
@@ -374,8 +509,7 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 	CHECK(j + replaced == pm->n_stale);
 }
 
-/* A scratch directory for the manifest and its journal. */
-static char prev_dir[PATH_MAX], prev_manifest[PATH_MAX], prev_journal[PATH_MAX];
+/* A scratch directory for the manifest and its journal: prev_dir. */
 
 static inline void
 prev_cleanup(void)

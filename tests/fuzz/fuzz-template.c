@@ -54,6 +54,9 @@ ref_template(const char *t, int n_widths, int n_formats)
 		return -1;
 	if ((n_widths > 1 && !used[2]) || (n_formats > 1 && !used[3]))
 		return -1;
+	/* outputs are named before any header is read: {w} is a -w width */
+	if (!n_widths && used[2])
+		return -1;
 	return 0;
 }
 
