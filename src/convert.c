@@ -82,7 +82,7 @@ struct conv {
 	 * fails halfway leaves what an earlier run made as it was */
 	struct tempfile *staged;
 	int n_staged;
-	char err[1024];
+	char err[PATH_MSG_MAX];
 };
 
 static double

@@ -20,7 +20,7 @@ dedupe_copy(const struct options *o, const struct job *job,
 	const struct job *primary, const struct result *pres,
 	struct result *res, int slot)
 {
-	char err[1024];
+	char err[PATH_MSG_MAX];
 	size_t k, m;
 
 	res->width = pres->width;

@@ -446,7 +446,7 @@ main(int argc, char **argv)
 	struct stale *stale = NULL;
 	size_t n_stale = 0;
 	struct run run = { .journal = -1 };
-	char err[1024];
+	char err[PATH_MSG_MAX];
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	int root_lock = -1;		/* the shared lock on the output root */

@@ -7,7 +7,12 @@
 #ifndef IMGBAKE_PATHS_H
 #define IMGBAKE_PATHS_H
 
+#include <limits.h>
 #include <stddef.h>
+
+/* Room for a message that names a path of any length and its cause:
+ * "cannot create '<path>': <reason>". */
+#define PATH_MSG_MAX (2 * PATH_MAX + 512)
 
 /* Collapse "//" and "." components and trailing slashes, lexically.
  * ".." components are kept.  "" and "." become ".". */
