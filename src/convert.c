@@ -575,11 +575,16 @@ as_is(VipsImage *img, int width)
 }
 
 /* The largest libjpeg shrink that still leaves thumbnail_image at
- * least a 2x reduction to do, as vips_thumbnail does for quality. */
+ * least a 2x reduction to do, as vips_thumbnail does for quality, in
+ * both directions: a picture far wider than high (1600x6 to 100x1)
+ * must not be shrunk to no rows. */
 static int
-jpeg_shrink_for(int src_width, int target)
+jpeg_shrink_for(int src_width, int src_height, int target, int target_height)
 {
 	double factor = (double)src_width / target;
+
+	if ((double)src_height / target_height < factor)
+		factor = (double)src_height / target_height;
 
 	if (factor >= 16)
 		return 8;
@@ -591,12 +596,15 @@ jpeg_shrink_for(int src_width, int target)
 }
 
 /* libwebp scales while it decodes: ask for a little more than the
- * largest width, so rounding never leaves the image short of it. */
+ * largest width and its height, so rounding never leaves the image
+ * short of either. */
 static double
-webp_scale_for(int src_width, int target)
+webp_scale_for(int src_width, int src_height, int target, int target_height)
 {
 	double scale = (target + 1.0) / src_width;
 
+	if ((target_height + 1.0) / src_height > scale)
+		scale = (target_height + 1.0) / src_height;
 	return scale < 0.999 ? scale : 1;
 }
 
@@ -707,9 +715,9 @@ decode(struct conv *c, int fd, int largest)
 		largest = width;
 
 	if (c->job->type == SRC_JPEG)
-		shrink = jpeg_shrink_for(width, largest);
+		shrink = jpeg_shrink_for(width, c->res->height, largest, height_for(c, largest));
 	else if (c->job->type == SRC_WEBP)
-		scale = webp_scale_for(width, largest);
+		scale = webp_scale_for(width, c->res->height, largest, height_for(c, largest));
 	if (shrink > 1 || scale < 1) {
 		/* a fresh source for the second open: the first one has
 		 * already read the header */
@@ -1966,8 +1974,12 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	m.rotated = orientation > 1 && orientation <= 8;
 	m.out_width = widths[n - 1];
 	m.out_height = (int)((double)up_height * widths[n - 1] / up_width + 0.5);
-	m.jpeg_shrink = type == SRC_JPEG ? jpeg_shrink_for(up_width, widths[n - 1]) : 1;
-	m.load_scale = type == SRC_WEBP ? webp_scale_for(up_width, widths[n - 1]) : 1;
+	if (m.out_height < 1)
+		m.out_height = 1;
+	m.jpeg_shrink = type == SRC_JPEG ?
+		jpeg_shrink_for(up_width, up_height, widths[n - 1], m.out_height) : 1;
+	m.load_scale = type == SRC_WEBP ?
+		webp_scale_for(up_width, up_height, widths[n - 1], m.out_height) : 1;
 	m.n_outputs = n * o->n_formats;
 	m.formats = format_mask(o);
 	m.avif_intrabc = AVIF_INTRA_BLOCK_COPY;

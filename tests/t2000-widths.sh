@@ -99,4 +99,15 @@ run -f png -w 1,3 -o ar4 ar/narrow.jpg
 is "$(size ar4/ar/narrow-1.png) $(size ar4/ar/narrow-3.png)" "1x20 3x60" \
 	"a narrow JPEG shrunk on load keeps its shape"
 
+# far wider than high: shrunk on load, but never to no rows
+mkdir flat
+vips gaussnoise flat/line.jpg 1600 6
+vips gaussnoise flat/strip.webp 3000 15
+run -f png -w 100,1 -o flat-out flat
+is "$rc" 0 "1600x6 JPEG and 3000x15 WebP at 100 and 1 px: exit 0" || show_run
+is "$(size flat-out/line-100.png) $(size flat-out/line-1.png)" "100x1 1x1" \
+	"1600x6 JPEG: 100x1 and 1x1"
+is "$(size flat-out/strip-100.png) $(size flat-out/strip-1.png)" "100x1 1x1" \
+	"3000x15 WebP: 100x1 and 1x1"
+
 done_testing
