@@ -4,7 +4,9 @@
 # relative to the output root).  A run started elsewhere reads them from
 # there: what is up to date stays so, a failing source keeps its outputs,
 # --prune deletes nothing that is still a source's, records carried over
-# are named as this run names them, and so are a journal's.
+# are named as this run names them, and so are a journal's.  An output
+# root moved away from its sources leaves "cwd" naming a directory that
+# is not where the run started: the records are then read as they are.
 . "$(dirname "$0")/lib.sh"
 
 M=proj/out/imgbake-manifest.json
@@ -85,6 +87,24 @@ perl -MJSON::PP -i -0777 -pe 'my $c = JSON::PP->new->canonical->pretty;
 	my $j = $c->decode($_); delete $j->{cwd}; $_ = $c->encode($j)' $M
 run -o proj/out proj/src
 is "$(json_get $M '$j->{summary}{up_to_date}')" 2 "no \"cwd\": paths are read from here"
+
+# ---- the output root moved away from the sources ---------------------------------
+# "cwd" is relative to the output root, so from the new place it names
+# another directory; the records find their sources as they are
+mkimg mv/p/src/a.png 30x20
+mkimg mv/p/other/c.png 30x20
+cd mv/p || exit 1
+run -o out src other
+mkdir ../srv
+mv out ../srv/img
+run --prune -o ../srv/img src
+cd ../.. || exit 1
+is "$rc" 0 "an output root moved: exit 0" || show_run
+is "$(json_get mv/srv/img/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 \
+	"an output root moved: its source up to date"
+is "$(json_get mv/srv/img/imgbake-manifest.json '$j->{summary}{pruned}')" 0 \
+	"an output root moved: nothing pruned"
+ok "$([ -f mv/srv/img/c.webp ] && echo 0 || echo 1)" "an output root moved: the other tree's output stays"
 
 # ---- --merge-manifests --------------------------------------------------------
 run --shard 0/2 -m m0.json -o proj/out proj/src

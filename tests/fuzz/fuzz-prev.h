@@ -22,6 +22,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -88,6 +89,31 @@ model_prefix(json_t *cwd)
 	return prefix;
 }
 
+/* Whether records (an array), read through prefix, find more of their
+ * files than read as they are: of every (n / 16)th, the relative ones. */
+static inline int
+model_finds_more(json_t *records, const char *prefix)
+{
+	size_t n = json_array_size(records), i;
+	int with = 0, without = 0;
+	struct stat st;
+
+	for (i = 0; i < n; i += n > 16 ? n / 16 : 1) {
+		char *path = manifest_path_value(json_object_get(json_array_get(records, i), "path"));
+
+		if (path && path[0] != '/') {
+			char *rebased = path_rebase(prefix, path);
+
+			CHECK(rebased);
+			with += !lstat(rebased, &st);
+			without += !lstat(path, &st);
+			free(rebased);
+		}
+		free(path);
+	}
+	return with > without;
+}
+
 /* Whether a file that did not parse opens as a manifest: "{", then an
  * "imgbake" key within the first kilobyte (up to a NUL byte). */
 static inline int
@@ -131,6 +157,10 @@ records_from_manifest(struct records *r, const char *path)
 	}
 	free(r->cur);
 	r->cur = model_prefix(json_object_get(root, "cwd"));
+	if (r->cur && !model_finds_more(json_object_get(root, "sources"), r->cur)) {
+		free(r->cur);
+		r->cur = NULL;
+	}
 	json_array_foreach(json_object_get(root, "sources"), i, src)
 		records_add(r, src);
 	free(r->cur);
@@ -147,6 +177,7 @@ static inline void
 records_from_journal(struct records *r, const char *text, size_t len)
 {
 	const char *end = text + len;
+	int check = 0;
 
 	r->n_manifest = r->n;
 	while (text < end) {
@@ -157,7 +188,20 @@ records_from_journal(struct records *r, const char *text, size_t len)
 		if (json_object_get(rec, "cwd") && !json_object_get(rec, "path")) {
 			free(r->cur);
 			r->cur = model_prefix(json_object_get(rec, "cwd"));
+			check = 1;
 		} else if (rec) {
+			/* the first record after a "cwd" line decides */
+			if (check && r->cur && json_object_get(rec, "path")) {
+				json_t *one = json_array();
+
+				CHECK(one && !json_array_append(one, rec));
+				if (!model_finds_more(one, r->cur)) {
+					free(r->cur);
+					r->cur = NULL;
+				}
+				json_decref(one);
+				check = 0;
+			}
 			records_add(r, rec);
 		}
 		json_decref(rec);
