@@ -105,20 +105,22 @@ stdout_check(int ret)
 	return ret == EXIT_SOME_FAILED || ret == EXIT_ALL_DONE ? EXIT_USAGE : ret;
 }
 
+/* SIGINT, SIGTERM and SIGHUP (the terminal closed under a run started
+ * from it) stop the run; one the run was started with ignored (nohup,
+ * a background job of a script) stays ignored. */
 static void
 install_signals(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* the terminal closed under a run started from it */
-	sigaction(SIGHUP, &sa, NULL);
-	/* a closed stdout (dry run into head) must not kill a batch */
-	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 }
 
 struct run {
@@ -455,6 +457,9 @@ main(int argc, char **argv)
 	size_t i;
 
 	alloc_setup();
+	/* a closed stdout (a dry run into head) must not kill a batch:
+	 * stdout_check says what a failed write means */
+	signal(SIGPIPE, SIG_IGN);
 
 	r = options_parse(&o, argc, argv);
 	if (r < 0)

@@ -72,5 +72,13 @@ fi
 is "$(cat "$ERR" | grep -c 'standard output')" 0 "--json into head -c 1: no message"
 ( "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null
 is "$(cat rc.txt)" 0 "--json into head -c 1: exit 0, the batch was done"
+# more than a pipe holds: the reader leaves while -n still writes
+mkdir many
+long=$(printf '%0200d' 0 | tr 0 n)
+for i in $(seq 1 400); do
+	ln a.jpg "many/$long$i.jpg"
+done
+( "$IMGBAKE" -n -o out9 many 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null
+is "$(cat rc.txt)" 0 "-n into head -c 1, 160 kB of names: exit 0, not killed by SIGPIPE"
 
 done_testing

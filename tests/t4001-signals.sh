@@ -66,6 +66,21 @@ interrupt HUP hup
 is "$rc" 129 "SIGHUP: exit 129" || diag "stderr: $err"
 check_left hup SIGHUP
 
+# started with SIGHUP ignored, as nohup(1) starts it: a hang-up is not
+# a stop
+perl -e '$SIG{HUP} = "IGNORE"; exec @ARGV or die "exec: $!\n"' \
+	"$IMGBAKE" -j2 -f avif -o nohup big >"$OUT" 2>"$ERR" &
+pid=$!
+i=0
+while [ ! -d nohup ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -HUP "$pid" 2>/dev/null
+wait "$pid"
+is "$?" 0 "SIGHUP ignored at start (nohup): the run goes on, exit 0"
+is "$(find nohup -name '*.avif' | wc -l | tr -d ' ')" 8 "... and converts every source"
+
 interrupt INT int
 is "$rc" 130 "SIGINT: exit 130" || diag "stderr: $err"
 check_left int SIGINT
