@@ -251,25 +251,25 @@ convert_shutdown(void)
 	vips_shutdown();
 }
 
-/* Whether an error text says the disk or the quota is full: outside
- * the quoted paths it names, which may contain any words. */
+/* Whether an error text ends a message with the cause "disk full" or
+ * "quota exceeded": at its end, or before "; " where libvips' lines are
+ * joined.  Anywhere else the words are a path's (a directory named so,
+ * or "Bob's" opening what looks like a quote). */
 static int
 says_disk_full(const char *text)
 {
-	char *bare = g_strdup(text), *p, quote = 0;
-	int full;
+	const char *causes[2] = { strerror(ENOSPC), strerror(EDQUOT) };
+	const char *p;
+	int i;
 
-	for (p = bare; *p; p++) {
-		if (!quote && (*p == '\'' || *p == '"'))
-			quote = *p;
-		else if (*p == quote)
-			quote = 0;
-		else if (quote)
-			*p = ' ';
-	}
-	full = strstr(bare, strerror(ENOSPC)) || strstr(bare, strerror(EDQUOT));
-	g_free(bare);
-	return full;
+	for (i = 0; i < 2; i++)
+		for (p = text; (p = strstr(p, causes[i])); p++) {
+			const char *end = p + strlen(causes[i]);
+
+			if (!*end || *end == ';' || *end == '\n')
+				return 1;
+		}
+	return 0;
 }
 
 /* Fail the job with a reason class, which comes from our stage, and

@@ -6,6 +6,7 @@
  * a decode or an encode.  Outputs an earlier run left that are still
  * valid are kept as they are.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,11 @@ dedupe_copy(const struct options *o, const struct job *job,
 		if (!bad && !reused)
 			bad = output_check_dirs(o->output_dir, rel, err, sizeof(err));
 		if (!bad && !reused &&
-		    output_copy(src, dst, slot, o->link_duplicates, err, sizeof(err)))
+		    output_copy(src, dst, slot, o->link_duplicates, err, sizeof(err))) {
 			bad = -1;
+			/* every copy after this one would fail the same way */
+			res->disk_full = errno == ENOSPC || errno == EDQUOT;
+		}
 		if (bad) {
 			res->status = JOB_FAILED;
 			res->reason = bad > 0 ? REASON_UNSAFE_PATH : REASON_IO;

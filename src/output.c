@@ -508,7 +508,7 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 	char *err, size_t errlen)
 {
 	struct tempfile t;
-	int in = -1, ret = -1;
+	int in = -1, ret = -1, saved;
 
 	if (output_open(&t, dst, slot, err, errlen))
 		return -1;
@@ -535,9 +535,11 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 	}
 	ret = output_commit(&t, err, errlen);
 out:
+	saved = errno;
 	if (in >= 0)
 		close(in);
 	output_discard(&t);
+	errno = saved;
 	return ret;
 }
 

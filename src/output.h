@@ -79,7 +79,8 @@ int output_check_dirs(const char *root, const char *rel, char *err, size_t errle
 void output_remove_all_temps(void);
 
 /* Give dst the content of src, atomically: a copy, or with hard_link a
- * second name for the same file.  Returns 0 or -1 with a message. */
+ * second name for the same file.  Returns 0 or -1 with a message, and
+ * errno set. */
 int output_copy(const char *src, const char *dst, int slot, int hard_link,
 	char *err, size_t errlen);
 

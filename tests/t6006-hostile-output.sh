@@ -181,6 +181,29 @@ else
 	skip "cannot mount a tmpfs here (not root?)"
 fi
 
+# a full disk under a name with an apostrophe is still a full disk, for
+# a conversion and for the copy of an identical source (no inodes left:
+# the file cannot even be created)
+for i in 1 2 3 4 5 6 7 8; do
+	mkimg "few/n$i.png" 20x20
+done
+mkimg same/s1.png 20x20
+for i in 2 3 4 5 6 7 8; do
+	cp same/s1.png "same/s$i.png"
+done
+mkdir disk2
+for src in few same; do
+	if mount -t tmpfs -o size=640k,nr_inodes=6 tmpfs disk2 2>/dev/null; then
+		run -j1 -f png -o "disk2/Bob's" $src
+		is "$rc" 2 "no inodes left under Bob's, $src: exit 2" || show_run
+		like "$err" "output device is full" \
+			"no inodes left under Bob's, $src: the run stops, and says why"
+		umount disk2
+	else
+		skip "cannot mount a tmpfs here (not root?)"
+	fi
+done
+
 # a path that says "No space left on device" is not a full disk
 mkimg "nospace/No space left on device/x.png" 20x20
 mkimg nospace/y.png 20x20
