@@ -468,8 +468,8 @@ check_header(struct conv *c, VipsImage *img)
 
 	snprintf(mp, sizeof(mp), "%.1f", px / 1048576.0);
 	snprintf(limit, sizeof(limit), "%.1f", o->max_pixels / 1048576.0);
-	/* in pixels where MP would show both as one number */
-	if (px > o->max_pixels && !strcmp(mp, limit))
+	/* in pixels where MP would show both as one number, or 0.0 */
+	if (px > o->max_pixels && (!strcmp(mp, limit) || !strcmp(limit, "0.0")))
 		snprintf(c->err, sizeof(c->err),
 			 "%dx%d is %ju pixels, over the %ju pixel limit (--max-pixels)",
 			 img->Xsize, img->Ysize, (uintmax_t)px, (uintmax_t)o->max_pixels);

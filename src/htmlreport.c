@@ -33,6 +33,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "htmlreport.h"
@@ -857,14 +858,27 @@ html_report_replaceable(const char *path, char *err, size_t errlen)
 {
 	static const char generator[] = "<meta name=\"generator\" content=\"imgbake ";
 	char head[2048];
+	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd;
 
-	if (fd < 0)
-		return 0;
+	if (stat(path, &st))
+		return 0;	/* missing, or writing it will say why */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a regular file: not writing a report over it",
+			 path);
+		return -1;
+	}
+	/* a file that cannot be read is not known to be ours: the rename
+	 * would replace it all the same */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s: not writing a report over it",
+			 path, strerror(errno));
+		return -1;
+	}
 	n = read(fd, head, sizeof(head));
 	close(fd);
-	if (n <= 0 || memmem(head, (size_t)n, generator, sizeof(generator) - 1))
+	if (n == 0 || (n > 0 && memmem(head, (size_t)n, generator, sizeof(generator) - 1)))
 		return 0;
 	snprintf(err, errlen, "'%s' is not a report imgbake wrote: not writing over it", path);
 	return -1;

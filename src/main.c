@@ -76,14 +76,14 @@ on_signal(int sig)
 	if (stop_signal) {
 		/* a second ^C: stop now, the default way, leaving no
 		 * temporary file behind */
-		output_remove_all_temps();
+		output_remove_temps(1);
 		signal(sig, SIG_DFL);
 		raise(sig);	/* delivered when the handler returns */
 		errno = saved_errno;
 		return;
 	}
 	stop_signal = sig;
-	output_remove_all_temps();
+	output_remove_temps(0);
 	errno = saved_errno;
 }
 
@@ -653,7 +653,7 @@ main(int argc, char **argv)
 			   &run.summary, err, sizeof(err))) {
 		report_error("%s", err);
 		if (stop_signal) {
-			output_remove_all_temps();
+			output_remove_temps(1);
 			_exit(EXIT_USAGE);
 		}
 		goto out_vips;
@@ -661,8 +661,12 @@ main(int argc, char **argv)
 	close(run.journal);
 	run.journal = -1;
 	manifest_journal_remove(&o);
-	if (o.report_path && html_report_write(&o, &plan, results, run.reported,
-					       &run.summary, now() - t0, err, sizeof(err))) {
+	/* checked again now that the manifest exists: a link to it that
+	 * dangled at the start is the manifest now */
+	if (o.report_path &&
+	    (html_report_replaceable(o.report_path, err, sizeof(err)) ||
+	     html_report_write(&o, &plan, results, run.reported,
+			       &run.summary, now() - t0, err, sizeof(err)))) {
 		report_error("%s", err);
 		report_failed = 1;
 	}
@@ -676,8 +680,9 @@ main(int argc, char **argv)
 
 		for (i = 0; i < plan.n; i++)
 			left += !run.reported[i];
-		report_error("stopped: %zu source%s not finished, for the next run to convert",
-			     left, left == 1 ? "" : "s");
+		if (left)
+			report_error("stopped: %zu source%s not finished, for the next run to convert",
+				     left, left == 1 ? "" : "s");
 	}
 	report_summary(&o, &run.summary, now() - t0);
 	if (o.json)
@@ -686,7 +691,7 @@ main(int argc, char **argv)
 	if (stop_signal) {
 		/* workers may still be inside an encoder: remove their files
 		 * and leave without shutting libvips down under them */
-		output_remove_all_temps();
+		output_remove_temps(1);
 		stdout_check(EXIT_ALL_DONE);
 		fflush(NULL);
 		_exit(stop_signal > 0 ? 128 + stop_signal : EXIT_USAGE);

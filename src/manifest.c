@@ -715,36 +715,73 @@ prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, const char *prefix,
 	return 0;
 }
 
-/* Whether a manifest may be written over the file at path, root being
- * that file parsed (NULL if it did not parse): missing, empty or
- * unreadable (writing will say why), an imgbake manifest, or one cut
- * short (an object whose first kilobyte has an "imgbake" key).  A
- * photo or a package.json named by mistake with -m is not.  0, or -1
- * with a message in err. */
+/* Whether text (NUL-ended) opens as a manifest does: "{", then the
+ * "imgbake" key first, or "cwd" first as when the keys were sorted
+ * (jq -S).  A UTF-8 byte order mark an editor put in front is skipped. */
 static int
-replaceable(const char *path, json_t *root, char *err, size_t errlen)
+opens_as_manifest(const char *text)
 {
-	char head[1024], *p;
-	ssize_t n = 0;
+	static const char ws[] = " \t\r\n";
+	const char *p = text;
+
+	if (!strncmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	p += strspn(p, ws);
+	if (*p++ != '{')
+		return 0;
+	p += strspn(p, ws);
+	if (!strncmp(p, "\"imgbake\"", 9))
+		p += 9;
+	else if (!strncmp(p, "\"cwd\"", 5))
+		p += 5;
+	else
+		return 0;
+	return p[strspn(p, ws)] == ':';
+}
+
+/* Read the file at path, where a manifest is to be written: *root is
+ * it parsed, or NULL (missing, or it did not parse: jerr says why).  0
+ * when a manifest may be written over it: missing, empty, a manifest,
+ * or one cut short (see opens_as_manifest).  Else -1 with a message in
+ * err: a photo or a package.json named by mistake with -m, a file that
+ * cannot be read (the rename would replace it all the same), or one
+ * that is not a regular file (a FIFO would hang the read). */
+static int
+read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t errlen)
+{
+	char head[1024];
+	struct stat st;
+	ssize_t n;
 	int fd;
 
-	if (root) {
-		if (json_is_object(root) && json_is_string(json_object_get(root, "imgbake")))
-			return 0;
-	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
-		return 0;
-	} else {
-		n = read(fd, head, sizeof(head) - 1);
-		close(fd);
-		if (n <= 0)
-			return 0;
-		head[n] = '\0';
-		p = head + strspn(head, " \t\r\n");
-		if (*p == '{')
-			for (p = strstr(p, "\"imgbake\""); p; p = strstr(p + 9, "\"imgbake\""))
-				if (p[9 + strspn(p + 9, " \t\r\n")] == ':')
-					return 0;
+	*root = NULL;
+	memset(jerr, 0, sizeof(*jerr));
+	if (stat(path, &st))
+		return 0;	/* missing, or writing it will say why */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a regular file: not writing a manifest over it",
+			 path);
+		return -1;
 	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s: not writing a manifest over it",
+			 path, strerror(errno));
+		return -1;
+	}
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	head[n > 0 ? n : 0] = '\0';
+	if (n > 0)
+		*root = json_loadfd(fd, JSON_REJECT_DUPLICATES, jerr);
+	else
+		snprintf(jerr->text, sizeof(jerr->text), "%s",
+			 n ? strerror(errno) : "empty file");
+	close(fd);
+	if (n <= 0 || (*root ? json_is_object(*root) &&
+			       json_is_string(json_object_get(*root, "imgbake"))
+			     : opens_as_manifest(head)))
+		return 0;
+	json_decref(*root);
+	*root = NULL;
 	snprintf(err, errlen, "'%s' is not a manifest imgbake wrote: not writing over it",
 		 path);
 	return -1;
@@ -753,8 +790,9 @@ replaceable(const char *path, json_t *root, char *err, size_t errlen)
 int
 manifest_replaceable(const char *path, char *err, size_t errlen)
 {
-	json_t *root = json_load_file(path, 0, NULL);
-	int r = replaceable(path, root, err, errlen);
+	json_error_t jerr;
+	json_t *root;
+	int r = read_own(path, &root, &jerr, err, errlen);
 
 	json_decref(root);
 	return r;
@@ -783,14 +821,14 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	*warn = '\0';
 	if (!jpath)
 		return -1;
-	root = json_load_file(o->manifest_path, JSON_REJECT_DUPLICATES, &jerr);
-	if (replaceable(o->manifest_path, root, warn, warnlen)) {
-		json_decref(root);
+	if (read_own(o->manifest_path, &root, &jerr, warn, warnlen)) {
 		free(jpath);
 		return -2;
 	}
 	if (!root && access(o->manifest_path, F_OK) == 0)
-		snprintf(warn, warnlen, "ignoring unreadable manifest '%s': %s (line %d)",
+		snprintf(warn, warnlen, jerr.line > 0 ?
+			 "ignoring unreadable manifest '%s': %s (line %d)" :
+			 "ignoring unreadable manifest '%s': %s",
 			 o->manifest_path, jerr.text, jerr.line);
 	if (root && (!json_is_object(root) ||
 		     !json_is_array(json_object_get(root, "sources")))) {

@@ -396,7 +396,7 @@ output_write_all(int fd, const void *buf, size_t len)
 }
 
 void
-output_remove_all_temps(void)
+output_remove_temps(int main_too)
 {
 	/* in the reverse order of output_workers' stores */
 	int n = atomic_load(&n_groups), i;
@@ -404,7 +404,7 @@ output_remove_all_temps(void)
 
 	n *= atomic_load(&group_size);
 
-	if (atomic_load(&main_slot.live))
+	if (main_too && atomic_load(&main_slot.live))
 		unlink(main_slot.path);
 	for (i = 0; i < n && slots; i++)
 		if (atomic_load(&slots[i].live))
@@ -572,19 +572,84 @@ output_check_dirs(const char *root, const char *rel, char *err, size_t errlen)
 }
 
 
+/* path made absolute: its longest leading part that exists, resolved
+ * (realpath), then the rest with "." and ".." taken lexically. */
+static char *
+resolved(const char *path)
+{
+	char *abs = NULL, *cwd = NULL, *out = NULL, *cut, *real = NULL, *rest;
+	size_t len;
+
+	if (path[0] == '/')
+		abs = strdup(path);
+	else if ((cwd = getcwd(NULL, 0)))
+		abs = path_join(cwd, path);
+	free(cwd);
+	if (!abs)
+		return NULL;
+	/* the longest prefix that resolves */
+	for (cut = abs + strlen(abs); ; ) {
+		char save = *cut;
+
+		*cut = '\0';
+		real = realpath(*abs ? abs : "/", NULL);
+		*cut = save;
+		if (real || cut == abs)
+			break;
+		while (cut > abs && *--cut != '/')
+			;
+	}
+	if (!real) {
+		free(abs);
+		return NULL;
+	}
+	rest = cut;
+	if (!(out = malloc(strlen(real) + strlen(rest) + 2))) {
+		free(real);
+		free(abs);
+		return NULL;
+	}
+	strcpy(out, real);
+	while (*rest) {
+		size_t seg;
+
+		while (*rest == '/')
+			rest++;
+		seg = strcspn(rest, "/");
+		if (seg == 2 && !strncmp(rest, "..", 2)) {
+			char *slash = strrchr(out, '/');
+
+			if (slash && slash != out)
+				*slash = '\0';
+			else
+				strcpy(out, "/");
+		} else if (seg && !(seg == 1 && rest[0] == '.')) {
+			len = strlen(out);
+			if (len > 1)
+				out[len++] = '/';
+			memcpy(out + len, rest, seg);
+			out[len + seg] = '\0';
+		}
+		rest += seg;
+	}
+	free(real);
+	free(abs);
+	return out;
+}
+
 int
 output_same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
-	char *na, *nb;
+	char *ra, *rb;
 	int same;
 
 	if (!stat(a, &sa) && !stat(b, &sb))
 		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	na = path_normalize(a);
-	nb = path_normalize(b);
-	same = na && nb && !strcmp(na, nb);
-	free(na);
-	free(nb);
+	ra = resolved(a);
+	rb = resolved(b);
+	same = ra && rb && !strcmp(ra, rb);
+	free(ra);
+	free(rb);
 	return same;
 }

@@ -73,10 +73,13 @@ int output_mkdirs(const char *dir);
  * says which), 0 when each is a directory or not there yet. */
 int output_check_dirs(const char *root, const char *rel, char *err, size_t errlen);
 
-/* Remove every registered temporary file.  Async-signal-safe: meant
- * for the SIGINT/SIGTERM handler; a worker whose file vanished fails
- * its rename and reports the job as interrupted. */
-void output_remove_all_temps(void);
+/* Remove every registered temporary file, or with main_too 0 the
+ * workers' alone.  Async-signal-safe: meant for the signal handler; a
+ * worker whose file vanished fails its rename and reports the job as
+ * interrupted.  The main thread's file (the manifest, the report, the
+ * copy for a duplicate) is left to it on a first signal: it finishes
+ * that file and writes the manifest of what finished. */
+void output_remove_temps(int main_too);
 
 /* Give dst the content of src, atomically: a copy, or with hard_link a
  * second name for the same file.  Returns 0 or -1 with a message, and

@@ -200,6 +200,54 @@ refused "--merge-manifests into one of its inputs" sh/imgbake-manifest.1-of-2.js
 	sh/imgbake-manifest.1-of-2.json
 refused "--merge-manifests over a photo" own/photo.jpg \
 	--merge-manifests own/photo.jpg sh/imgbake-manifest.0-of-2.json sh/imgbake-manifest.1-of-2.json
+# a package.json cut short, naming imgbake, is still not a manifest
+printf '{\n  "name": "site",\n  "devDependencies": {"imgbake": "1",}\n' >own/broken.json
+refused "-m naming a broken package.json" own/broken.json -m own/broken.json -o ownout own
+# a FIFO is not read (that would hang) nor replaced
+mkfifo own/fifo
+run -m own/fifo -o ownout own
+is "$rc" 2 "-m naming a FIFO: refused, exit 2" || show_run
+[ -p own/fifo ]
+ok $? "... and it is still a FIFO"
+run --merge-manifests own/fifo sh/imgbake-manifest.0-of-2.json sh/imgbake-manifest.1-of-2.json
+is "$rc" 2 "--merge-manifests into a FIFO: refused, exit 2" || show_run
+rm own/fifo
+# the report named as the manifest under another spelling, or through a
+# link that dangles until the manifest is written
+run --report "$(pwd)/first/imgbake-manifest.json" -o first own/b.png
+is "$rc" 2 "--report naming the manifest by its full path, first run: refused" || show_run
+[ ! -e first ]
+ok $? "... before anything is written"
+ln -s later link
+run --report link/imgbake-manifest.json -o later own/b.png
+is "$rc" 2 "--report through a link to the manifest-to-be: exit 2" || show_run
+json_ok later/imgbake-manifest.json
+ok $? "... and the manifest is still the manifest"
+# a manifest re-saved by an editor with a byte order mark: read as
+# damaged (rebuilt, with a warning), not refused
+printf '\357\273\277' >bom.json
+cat ownout/imgbake-manifest.json >>bom.json
+mv bom.json ownout/imgbake-manifest.json
+run -o ownout own
+is "$rc" 0 "a manifest with a byte order mark: exit 0" || show_run
+like "$err" "ignoring unreadable manifest" "... with a warning"
+# a manifest that cannot be read is not known to be ours
+if as_unprivileged; then
+	chmod 755 "$T"
+	mkdir -p locked
+	chmod 777 locked
+	cp own/b.png locked/
+	printf 'precious' >locked/keep.json
+	chmod 000 locked/keep.json
+	$AS_USER "$IMGBAKE" -m locked/keep.json -o locked/out locked/b.png 2>"$ERR"
+	is "$?" 2 "-m naming a file nobody can read: refused, exit 2"
+	like "$(cat "$ERR")" "cannot read 'locked/keep.json'" "... and the message says so"
+	chmod 600 locked/keep.json
+	is "$(cat locked/keep.json)" precious "... and the file is left as it was"
+else
+	skip "permission bits cannot be tested here"
+fi
+
 run --merge-manifests -n merged.json sh/imgbake-manifest.0-of-2.json sh/imgbake-manifest.1-of-2.json
 is "$rc" 2 "--merge-manifests with -n: a usage error" || show_run
 [ ! -e merged.json ]

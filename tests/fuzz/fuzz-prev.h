@@ -114,12 +114,13 @@ model_finds_more(json_t *records, const char *prefix)
 	return with > without;
 }
 
-/* Whether a file that did not parse opens as a manifest: "{", then an
- * "imgbake" key within the first kilobyte (up to a NUL byte). */
+/* Whether a file that did not parse opens as a manifest: "{", then
+ * the "imgbake" or the "cwd" key first (up to a NUL byte; a UTF-8 byte
+ * order mark skipped). */
 static inline int
 opens_as_manifest(const char *path)
 {
-	char head[1024], *p;
+	char head[1024], *p = head;
 	FILE *f = fopen(path, "rb");
 	size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
 
@@ -128,13 +129,23 @@ opens_as_manifest(const char *path)
 	head[n] = '\0';
 	if (!n)
 		return 1;
-	p = head + strspn(head, " \t\r\n");
-	if (*p != '{')
+	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p++ != '{')
 		return 0;
-	for (p = strstr(p, "\"imgbake\""); p; p = strstr(p + 9, "\"imgbake\""))
-		if (p[9 + strspn(p + 9, " \t\r\n")] == ':')
-			return 1;
-	return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (!strncmp(p, "\"imgbake\"", 9))
+		p += 9;
+	else if (!strncmp(p, "\"cwd\"", 5))
+		p += 5;
+	else
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return *p == ':';
 }
 
 /* Read the manifest as manifest_load does: 1 when its records are used,
