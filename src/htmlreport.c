@@ -26,14 +26,12 @@
  * same page but for the timings and the memory figures.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "htmlreport.h"
@@ -858,24 +856,13 @@ html_report_replaceable(const char *path, char *err, size_t errlen)
 {
 	static const char generator[] = "<meta name=\"generator\" content=\"imgbake ";
 	char head[2048];
-	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (stat(path, &st))
-		return 0;	/* missing, or writing it will say why */
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "'%s' is not a regular file: not writing a report over it",
-			 path);
+	if (output_open_existing(path, "a report", &fd, err, errlen))
 		return -1;
-	}
-	/* a file that cannot be read is not known to be ours: the rename
-	 * would replace it all the same */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot read '%s': %s: not writing a report over it",
-			 path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return 0;
 	n = read(fd, head, sizeof(head));
 	close(fd);
 	if (n == 0 || (n > 0 && memmem(head, (size_t)n, generator, sizeof(generator) - 1)))

@@ -750,24 +750,15 @@ static int
 read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t errlen)
 {
 	char head[1024];
-	struct stat st;
 	ssize_t n;
 	int fd;
 
 	*root = NULL;
 	memset(jerr, 0, sizeof(*jerr));
-	if (stat(path, &st))
-		return 0;	/* missing, or writing it will say why */
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "'%s' is not a regular file: not writing a manifest over it",
-			 path);
+	if (output_open_existing(path, "a manifest", &fd, err, errlen))
 		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot read '%s': %s: not writing a manifest over it",
-			 path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return 0;
 	n = pread(fd, head, sizeof(head) - 1, 0);
 	head[n > 0 ? n : 0] = '\0';
 	if (n > 0)

@@ -572,6 +572,32 @@ output_check_dirs(const char *root, const char *rel, char *err, size_t errlen)
 }
 
 
+int
+output_open_existing(const char *path, const char *what, int *fd,
+	char *err, size_t errlen)
+{
+	struct stat st;
+	int e;
+
+	/* O_NONBLOCK: a FIFO opens at once, to be refused */
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		e = errno;
+		if (stat(path, &st))
+			return 0;
+		snprintf(err, errlen, "cannot read '%s': %s: not writing %s over it",
+			 path, strerror(e), what);
+		return -1;
+	}
+	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		snprintf(err, errlen, "'%s' is not a regular file: not writing %s over it",
+			 path, what);
+		return -1;
+	}
+	return 0;
+}
+
 /* path made absolute: its longest leading part that exists, resolved
  * (realpath), then the rest with "." and ".." taken lexically. */
 static char *

@@ -100,6 +100,15 @@ size_t output_sweep_temps(const char *dir);
  * the root cannot be opened (not made yet). */
 int output_lock_root(const char *root, size_t *swept);
 
+/* Open for reading the file at path, which a manifest or report (what,
+ * "a manifest") is to replace, to see whether it is one: 0 with *fd
+ * open, or -1 when there is none (or a directory on the way cannot be
+ * searched: writing will say why).  -1 with a message when it must not
+ * be replaced: it is not a regular file, or cannot be read (the rename
+ * would replace it all the same). */
+int output_open_existing(const char *path, const char *what, int *fd,
+	char *err, size_t errlen);
+
 /* Whether a and b name one file: the same inode if both exist, else the
  * same path once normalised. */
 int output_same_file(const char *a, const char *b);
