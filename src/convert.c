@@ -251,37 +251,26 @@ convert_shutdown(void)
 	vips_shutdown();
 }
 
-/* Whether an error text ends a message with the cause "disk full" or
- * "quota exceeded": at its end, or before "; " where libvips' lines are
- * joined.  Anywhere else the words are a path's (a directory named so,
- * or "Bob's" opening what looks like a quote). */
+/* Whether an error text says the disk or the quota is full: a text
+ * that names no path (strerror's, or libvips', whose sources and
+ * targets are descriptors).  A message of ours that quotes paths is
+ * judged by its errno instead (fail_io): a path may say anything. */
 static int
 says_disk_full(const char *text)
 {
-	const char *causes[2] = { strerror(ENOSPC), strerror(EDQUOT) };
-	const char *p;
-	int i;
-
-	for (i = 0; i < 2; i++)
-		for (p = text; (p = strstr(p, causes[i])); p++) {
-			const char *end = p + strlen(causes[i]);
-
-			if (!*end || *end == ';' || *end == '\n')
-				return 1;
-		}
-	return 0;
+	return strstr(text, strerror(ENOSPC)) || strstr(text, strerror(EDQUOT));
 }
 
 /* Fail the job with a reason class, which comes from our stage, and
- * a detail text.  The first failure of a job is the one reported. */
+ * a detail text; full: the disk or the quota is full, and every output
+ * after this one would fail the same way.  The first failure of a job
+ * is the one reported. */
 static void
-fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
+fail_as(struct conv *c, enum job_reason reason, const char *stage, const char *text,
+	int full)
 {
-	int full;
-
 	if (c->res->status == JOB_FAILED)
 		return;
-	full = says_disk_full(text);
 	if (*c->stop)
 		reason = REASON_INTERRUPTED;
 	else if (atomic_load(&c->timed_out))
@@ -305,6 +294,21 @@ fail_text(struct conv *c, enum job_reason reason, const char *stage, const char 
 			reason == REASON_CORRUPT ? "damaged or truncated data" :
 			reason == REASON_ENCODE ? "the encoder failed" :
 			"libvips gave no detail");
+}
+
+/* ... with a text that names no path (see says_disk_full). */
+static void
+fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
+{
+	fail_as(c, reason, stage, text, says_disk_full(text));
+}
+
+/* ... with c->err, which the output functions filled, quoting paths,
+ * and the errno they failed with. */
+static void
+fail_io(struct conv *c, const char *stage, int err)
+{
+	fail_as(c, REASON_IO, stage, c->err, err == ENOSPC || err == EDQUOT);
 }
 
 /* libvips' error buffer as one line ("a\nb\n" -> "a; b"), each message
@@ -339,9 +343,15 @@ vips_error_line(void)
 static void
 fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 {
-	char *text = from_vips ? vips_error_line() : NULL;
+	char *text;
 
-	fail_text(c, reason, stage, text ? text : c->err);
+	if (!from_vips) {
+		/* c->err: our own text, which may quote paths */
+		fail_as(c, reason, stage, c->err, 0);
+		return;
+	}
+	text = vips_error_line();
+	fail_text(c, reason, stage, text);
 	g_free(text);
 }
 
@@ -1767,7 +1777,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	width = ready->Xsize;
 	height = ready->Ysize;
 	if (output_open(&t, full, c->slot, c->err, sizeof(c->err))) {
-		fail(c, REASON_IO, "write", 0);
+		fail_io(c, "write", errno);
 		goto out;
 	}
 	failed = save(c, ready, f, t.fd, stage);
@@ -1795,7 +1805,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	if (output_finish(&t, c->err, sizeof(c->err))) {
-		fail(c, REASON_IO, "write", 0);
+		fail_io(c, "write", errno);
 		goto out;
 	}
 	if (!(grown = realloc(c->staged, (size_t)(c->n_staged + 1) * sizeof(*grown)))) {
@@ -1828,7 +1838,7 @@ publish_outputs(struct conv *c)
 	}
 	for (i = 0; i < c->n_staged; i++) {
 		if (output_publish_keep(&c->staged[i], c->err, sizeof(c->err))) {
-			fail(c, REASON_IO, "write", 0);
+			fail_io(c, "write", errno);
 			return;
 		}
 	}

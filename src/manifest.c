@@ -62,34 +62,6 @@ run_dir(const struct options *o)
 	return rel;
 }
 
-/* Whether the source records in the array `records`, read through
- * prefix, find their files more often than read as they are (a sample
- * of up to 16 relative paths).  "cwd" is relative to the output root,
- * so an output root moved away from its sources ("out/.." is another
- * directory now) names a directory that exists but is not where the run
- * started: its records are read as they are, as before "cwd". */
-static int
-prefix_finds_more(json_t *records, const char *prefix)
-{
-	size_t n = json_array_size(records), step = n > 16 ? n / 16 : 1, i;
-	int with = 0, without = 0;
-	struct stat st;
-
-	for (i = 0; i < n; i += step) {
-		char *path = manifest_path_value(json_object_get(json_array_get(records, i),
-								 "path"));
-		char *rebased = path && path[0] != '/' ? path_rebase(prefix, path) : NULL;
-
-		if (rebased) {
-			with += !lstat(rebased, &st);
-			without += !lstat(path, &st);
-		}
-		free(rebased);
-		free(path);
-	}
-	return with > without;
-}
-
 /* How to reach, from the current directory, the one a run whose "cwd"
  * was cwd_rel started in: NULL when it is this one, or cannot be found
  * (then source paths are read as they are, from here). */
@@ -565,13 +537,23 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
 	    !(ps->mime = strdup(mime ? mime : "")))
 		goto oom;
-	if (prefix) {
+	if (prefix && ps->path[0] != '/') {
 		char *rebased = path_rebase(prefix, ps->path);
+		struct stat st;
 
 		if (!rebased)
 			goto oom;
-		free(ps->path);
-		ps->path = rebased;
+		/* "cwd" is relative to the output root: an output root
+		 * moved away from its sources makes it name a directory
+		 * that is not where the run started.  A record whose file
+		 * is found as it is, and not through "cwd", is read as it
+		 * is. */
+		if (!lstat(rebased, &st) || lstat(ps->path, &st)) {
+			free(ps->path);
+			ps->path = rebased;
+		} else {
+			free(rebased);
+		}
 	}
 	if (hash && strlen(hash) < sizeof(ps->hash))
 		memcpy(ps->hash, hash, strlen(hash) + 1);
@@ -751,6 +733,7 @@ read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t 
 {
 	char head[1024];
 	ssize_t n;
+	FILE *f;
 	int fd;
 
 	*root = NULL;
@@ -761,12 +744,16 @@ read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t 
 		return 0;
 	n = pread(fd, head, sizeof(head) - 1, 0);
 	head[n > 0 ? n : 0] = '\0';
-	if (n > 0)
-		*root = json_loadfd(fd, JSON_REJECT_DUPLICATES, jerr);
-	else
+	if (n <= 0)
 		snprintf(jerr->text, sizeof(jerr->text), "%s",
 			 n ? strerror(errno) : "empty file");
-	close(fd);
+	/* through stdio: json_loadfd reads a byte a system call */
+	if (n > 0 && (f = fdopen(fd, "r"))) {
+		*root = json_loadf(f, JSON_REJECT_DUPLICATES, jerr);
+		fclose(f);
+	} else {
+		close(fd);
+	}
 	if (n <= 0 || (*root ? json_is_object(*root) &&
 			       json_is_string(json_object_get(*root, "imgbake"))
 			     : opens_as_manifest(head)))
@@ -805,7 +792,6 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	json_t *root, *src, *stale;
 	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
 	size_t cap = 0, i, k, linecap = 0;
-	int check_prefix = 0;
 	FILE *f;
 
 	memset(pm, 0, sizeof(*pm));
@@ -830,10 +816,6 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	}
 	if (root) {
 		prefix = rebase_prefix(o, json_object_get(root, "cwd"));
-		if (prefix && !prefix_finds_more(json_object_get(root, "sources"), prefix)) {
-			free(prefix);
-			prefix = NULL;
-		}
 		json_array_foreach(json_object_get(root, "sources"), i, src)
 			if (prev_add(pm, &cap, src, prefix, 0))
 				goto oom;
@@ -864,24 +846,12 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 			json_t *rec = json_loadb(line, (size_t)len, 0, NULL);
 			json_t *cwd = json_object_get(rec, "cwd");
 
-			/* where the run that wrote the next lines started,
-			 * if the first of them says so */
+			/* where the run that wrote the next lines started */
 			if (cwd && !json_object_get(rec, "path")) {
 				free(prefix);
 				prefix = rebase_prefix(o, cwd);
-				check_prefix = 1;
 				json_decref(rec);
 				continue;
-			}
-			if (prefix && check_prefix && json_object_get(rec, "path")) {
-				json_t *one = json_pack("[O]", rec);
-
-				if (one && !prefix_finds_more(one, prefix)) {
-					free(prefix);
-					prefix = NULL;
-				}
-				json_decref(one);
-				check_prefix = 0;
 			}
 			if (rec && prev_add(pm, &cap, rec, prefix, 1)) {
 				json_decref(rec);

@@ -288,6 +288,7 @@ output_finish(struct tempfile *t, char *err, size_t errlen)
 	if (r) {
 		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(saved));
 		output_discard(t);
+		errno = saved;
 	}
 	return r;
 }
@@ -303,11 +304,14 @@ output_published(struct tempfile *t, char *err, size_t errlen)
 	t->path = NULL;
 	/* a failed job leaves no output: not one whose rename may not last */
 	if (sync_parent(t->final_path)) {
+		int saved = errno;
+
 		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
-			 t->final_path, strerror(errno));
+			 t->final_path, strerror(saved));
 		unlink(t->final_path);
 		free(t->final_path);
 		t->final_path = NULL;
+		errno = saved;
 		return -1;
 	}
 	return 0;
@@ -319,9 +323,12 @@ output_publish(struct tempfile *t, char *err, size_t errlen)
 	int r;
 
 	if (rename(t->path, t->final_path)) {
+		int saved = errno;
+
 		snprintf(err, errlen, "cannot rename to '%s': %s", t->final_path,
-			 errno == ENOENT ? "temporary file removed" : strerror(errno));
+			 saved == ENOENT ? "temporary file removed" : strerror(saved));
 		output_discard(t);
+		errno = saved;
 		return -1;
 	}
 	if ((r = output_published(t, err, errlen)) == 0) {
@@ -344,10 +351,13 @@ output_publish_keep(struct tempfile *t, char *err, size_t errlen)
 		return output_publish(t, err, errlen);
 	t->swapped = 1;
 	if (sync_parent(t->final_path)) {
+		int saved = errno;
+
 		snprintf(err, errlen, "cannot sync the directory of '%s': %s",
-			 t->final_path, strerror(errno));
+			 t->final_path, strerror(saved));
 		output_unpublish(t);
 		output_discard(t);
+		errno = saved;
 		return -1;
 	}
 	return 0;

@@ -37,19 +37,21 @@ int output_open(struct tempfile *t, const char *final_path, int slot,
 
 /* Give the file the usual mode (0666 & ~umask) and close it, still
  * under its temporary name (flushed to disk first with --fsync).  On
- * failure the temporary file is removed.  0 or -1 with a message. */
+ * failure the temporary file is removed.  0 or -1 with a message and
+ * errno set. */
 int output_finish(struct tempfile *t, char *err, size_t errlen);
 
 /* Rename a finished file into place.  On failure the temporary file,
  * or the output when its directory cannot be flushed, is removed.  0 or
- * -1 with a message in err. */
+ * -1 with a message in err and errno set. */
 int output_publish(struct tempfile *t, char *err, size_t errlen);
 
 /* output_publish, but a regular file that the output replaces is
  * kept under the temporary name (the two names are swapped), so that
  * output_unpublish() can put it back; output_discard() removes it.
  * Where the file system cannot swap names, the old file is replaced
- * for good, as by output_publish().  0 or -1 with a message in err. */
+ * for good, as by output_publish().  0 or -1 with a message in err and
+ * errno set. */
 int output_publish_keep(struct tempfile *t, char *err, size_t errlen);
 
 /* Undo output_publish_keep(): the file it replaced back in place, or

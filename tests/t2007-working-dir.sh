@@ -106,6 +106,43 @@ is "$(json_get mv/srv/img/imgbake-manifest.json '$j->{summary}{pruned}')" 0 \
 	"an output root moved: nothing pruned"
 ok "$([ -f mv/srv/img/c.webp ] && echo 0 || echo 1)" "an output root moved: the other tree's output stays"
 
+# ---- most sources gone: the one left is still found ----------------------------
+mkdir -p gone/p/src gone/p/zz
+for i in $(seq 10 42); do
+	mkimg "gone/p/src/x$i.png" 8x8
+done
+mkimg gone/p/zz/c.png 9x9
+cd gone/p || exit 1
+run -o out src zz
+cd ../.. || exit 1
+rm gone/p/src/x*.png
+mkimg gone/p/src/new.png 10x10
+run --prune -o gone/p/out gone/p/src
+is "$rc" 0 "34 sources, 33 gone, from the parent: exit 0" || show_run
+is "$(json_get gone/p/out/imgbake-manifest.json '$j->{summary}{pruned}')" 33 \
+	"... the 33 outputs of the gone sources pruned"
+ok "$([ -f gone/p/out/c.webp ] && echo 0 || echo 1)" "... and the other tree's output kept"
+
+# a journal whose first record's source is gone: the rest still read
+mkimg jg/p/src/a.png 20x20
+mkimg jg/p/src/b.png 21x21
+mkimg jg/p/other/c.png 22x22
+cd jg/p || exit 1
+run -o out src other
+cd ../.. || exit 1
+JM=jg/p/out/imgbake-manifest.json
+perl -MJSON::PP -e 'my ($m) = @ARGV; local $/;
+	open my $f, "<", $m or die; my $j = decode_json(<$f>);
+	my %s = map { $_->{path} => $_ } @{$j->{sources}};
+	open my $jl, ">", "$m.journal" or die;
+	print $jl qq({"cwd":".."}\n);
+	print $jl JSON::PP->new->canonical->encode($s{$_}), "\n" for "src/b.png", "other/c.png"' $JM
+rm jg/p/src/b.png
+run --prune -o jg/p/out jg/p/src
+is "$rc" 0 "a journal whose first source is gone: exit 0" || show_run
+is "$(json_get $JM '$j->{summary}{pruned}')" 1 "... only that source's output pruned"
+ok "$([ -f jg/p/out/c.webp ] && echo 0 || echo 1)" "... and the other tree's output kept"
+
 # ---- --merge-manifests --------------------------------------------------------
 run --shard 0/2 -m m0.json -o proj/out proj/src
 run --shard 1/2 -m m1.json -o proj/out proj/src

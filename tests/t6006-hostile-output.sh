@@ -204,6 +204,15 @@ for src in few same; do
 	fi
 done
 
+# nor one that says it before a ";", as libvips joins its lines
+long=$(printf '%0251d' 0 | tr 0 a)
+mkimg "semi/No space left on device;/$long.png" 20x20
+mkimg semi/w1.png 20x20
+mkimg semi/w2.png 21x21
+run -j1 -o semi-out semi
+is "$rc" 1 "a name too long under 'No space left on device;': exit 1, not 2" || show_run
+unlike "$err" "output device is full" "... the run does not stop as if the disk were full"
+
 # a path that says "No space left on device" is not a full disk
 mkimg "nospace/No space left on device/x.png" 20x20
 mkimg nospace/y.png 20x20

@@ -11,7 +11,7 @@
  * Paths are read back to bytes: "\xNN" text (NN >= 80, or 5c) is the
  * byte; a relative one is then read from the directory the manifest's
  * "cwd" (or the journal's last "cwd" line) names, when that is not the
- * current one.  Of several records of one path the last read wins, the
+ * current one, unless its file is found as it is and not from there.  Of several records of one path the last read wins, the
  * journal's after the manifest's.  The result is sorted by path with no
  * repeats, manifest_find finds each, and the counts match the arrays.
  * A file that is not a manifest imgbake wrote is refused.
@@ -89,31 +89,6 @@ model_prefix(json_t *cwd)
 	return prefix;
 }
 
-/* Whether records (an array), read through prefix, find more of their
- * files than read as they are: of every (n / 16)th, the relative ones. */
-static inline int
-model_finds_more(json_t *records, const char *prefix)
-{
-	size_t n = json_array_size(records), i;
-	int with = 0, without = 0;
-	struct stat st;
-
-	for (i = 0; i < n; i += n > 16 ? n / 16 : 1) {
-		char *path = manifest_path_value(json_object_get(json_array_get(records, i), "path"));
-
-		if (path && path[0] != '/') {
-			char *rebased = path_rebase(prefix, path);
-
-			CHECK(rebased);
-			with += !lstat(rebased, &st);
-			without += !lstat(path, &st);
-			free(rebased);
-		}
-		free(path);
-	}
-	return with > without;
-}
-
 /* Whether a file that did not parse opens as a manifest: "{", then
  * the "imgbake" or the "cwd" key first (up to a NUL byte; a UTF-8 byte
  * order mark skipped). */
@@ -168,10 +143,6 @@ records_from_manifest(struct records *r, const char *path)
 	}
 	free(r->cur);
 	r->cur = model_prefix(json_object_get(root, "cwd"));
-	if (r->cur && !model_finds_more(json_object_get(root, "sources"), r->cur)) {
-		free(r->cur);
-		r->cur = NULL;
-	}
 	json_array_foreach(json_object_get(root, "sources"), i, src)
 		records_add(r, src);
 	free(r->cur);
@@ -188,7 +159,6 @@ static inline void
 records_from_journal(struct records *r, const char *text, size_t len)
 {
 	const char *end = text + len;
-	int check = 0;
 
 	r->n_manifest = r->n;
 	while (text < end) {
@@ -199,20 +169,7 @@ records_from_journal(struct records *r, const char *text, size_t len)
 		if (json_object_get(rec, "cwd") && !json_object_get(rec, "path")) {
 			free(r->cur);
 			r->cur = model_prefix(json_object_get(rec, "cwd"));
-			check = 1;
 		} else if (rec) {
-			/* the first record after a "cwd" line decides */
-			if (check && r->cur && json_object_get(rec, "path")) {
-				json_t *one = json_array();
-
-				CHECK(one && !json_array_append(one, rec));
-				if (!model_finds_more(one, r->cur)) {
-					free(r->cur);
-					r->cur = NULL;
-				}
-				json_decref(one);
-				check = 0;
-			}
 			records_add(r, rec);
 		}
 		json_decref(rec);
@@ -399,10 +356,16 @@ static inline char *
 record_key(const struct records *r, size_t i)
 {
 	char *path = path_bytes(json_object_get(r->rec[i], "path")), *rebased;
+	struct stat st;
 
-	if (!path || !r->prefix[i])
+	if (!path || !r->prefix[i] || path[0] == '/')
 		return path;
 	CHECK((rebased = path_rebase(r->prefix[i], path)));
+	/* read as it is when found so, and not through "cwd" */
+	if (lstat(rebased, &st) && !lstat(path, &st)) {
+		free(rebased);
+		return path;
+	}
 	free(path);
 	return rebased;
 }
