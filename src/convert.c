@@ -466,6 +466,26 @@ max_px_per_byte(enum src_type type)
 	}
 }
 
+/* "WxH is N MP, over the M MP limit" in c->err: in pixels where MP would
+ * show both as one number, or the limit as 0.0. */
+static void
+say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px)
+{
+	uint64_t max = c->o->max_pixels;
+	char mp[32], limit[32];
+
+	snprintf(mp, sizeof(mp), "%.1f", px / 1048576.0);
+	snprintf(limit, sizeof(limit), "%.1f", max / 1048576.0);
+	if (!strcmp(mp, limit) || !strcmp(limit, "0.0"))
+		snprintf(c->err, sizeof(c->err),
+			 "%dx%d is %ju pixels, over the %ju pixel limit (--max-pixels)",
+			 img->Xsize, img->Ysize, (uintmax_t)px, (uintmax_t)max);
+	else
+		snprintf(c->err, sizeof(c->err),
+			 "%dx%d is %s MP, over the %s MP limit (--max-pixels)",
+			 img->Xsize, img->Ysize, mp, limit);
+}
+
 /* Limits judged from the header alone, before any pixel is decoded. */
 static int
 check_header(struct conv *c, VipsImage *img)
@@ -474,19 +494,9 @@ check_header(struct conv *c, VipsImage *img)
 	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
 	double per_byte = max_px_per_byte(c->job->type);
 	int pages = vips_image_get_n_pages(img);
-	char mp[32], limit[32];
 
-	snprintf(mp, sizeof(mp), "%.1f", px / 1048576.0);
-	snprintf(limit, sizeof(limit), "%.1f", o->max_pixels / 1048576.0);
-	/* in pixels where MP would show both as one number, or 0.0 */
-	if (px > o->max_pixels && (!strcmp(mp, limit) || !strcmp(limit, "0.0")))
-		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %ju pixels, over the %ju pixel limit (--max-pixels)",
-			 img->Xsize, img->Ysize, (uintmax_t)px, (uintmax_t)o->max_pixels);
-	else if (px > o->max_pixels)
-		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %s MP, over the %s MP limit (--max-pixels)",
-			 img->Xsize, img->Ysize, mp, limit);
+	if (px > o->max_pixels)
+		say_over_pixels(c, img, px);
 	else if (o->max_frames && pages > o->max_frames)
 		snprintf(c->err, sizeof(c->err),
 			 "%d frames, over the %d frame limit (--max-frames)",
@@ -521,6 +531,16 @@ upright_swapped(VipsImage *img)
 	return orientation >= 5 && orientation <= 8;
 }
 
+/* Whether img carries an ICC profile for the colour space `space` (the
+ * four bytes at 16 of its header: "RGB ", "GRAY", "CMYK"), in *data. */
+static int
+profile_for(VipsImage *img, const char *space, const void **data, size_t *len)
+{
+	return vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
+	       !vips_image_get_blob(img, VIPS_META_ICC_NAME, data, len) &&
+	       *len >= 20 && !memcmp((const char *)*data + 16, space, 4);
+}
+
 /* An embedded profile for another colour space than the pixels' (a
  * grey profile on RGB pixels, an RGB one on grey) cannot be applied:
  * the picture is taken as untagged, as other tools take it, rather than
@@ -550,8 +570,7 @@ drop_unfit_profile(VipsImage *img)
 	default:
 		return;
 	}
-	if (vips_image_get_blob(img, VIPS_META_ICC_NAME, &icc, &len) || len < 20 ||
-	    memcmp((const char *)icc + 16, want, 4))
+	if (!profile_for(img, want, &icc, &len))
 		vips_image_remove(img, VIPS_META_ICC_NAME);
 }
 
@@ -1227,9 +1246,7 @@ bytes_dup(const void *data, size_t len)
 static int
 rgb_profile(VipsImage *img, const void **data, size_t *len)
 {
-	return vips_image_get_typeof(img, VIPS_META_ICC_NAME) &&
-	       !vips_image_get_blob(img, VIPS_META_ICC_NAME, data, len) &&
-	       *len >= 20 && !memcmp((const char *)*data + 16, "RGB ", 4);
+	return profile_for(img, "RGB ", data, len);
 }
 
 /* --keep-metadata: img's EXIF made true of the output in *data (free()
@@ -1596,8 +1613,6 @@ out:
 	return r;
 }
 
-/* JPEG and PNG, through libvips' savers, which pull the pixels through
- * the pipeline as they encode. */
 /* Write the JPEG in buf to fd without its APP1 "Exif" segment, if it
  * has one among the APP segments after SOI.  0, or -1 with errno. */
 static int
@@ -1641,6 +1656,8 @@ save_jpeg_no_exif(struct conv *c, VipsImage *img, int q, int fd, const char *sta
 	return 0;
 }
 
+/* JPEG and PNG, through libvips' savers, which pull the pixels through
+ * the pipeline as they encode. */
 static int
 save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {

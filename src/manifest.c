@@ -83,7 +83,7 @@ rebase_prefix(const struct options *o, json_t *cwd)
 	return prefix;
 }
 
-/* Whether s has "\xNN" text in it, which json_path must escape. */
+/* Whether s has "\xNN" text in it, which manifest_path_json must escape. */
 static int
 has_hex_text(const char *s)
 {
@@ -443,7 +443,7 @@ manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm
 	return 0;
 }
 
-/* The inverse of json_path: a path read back, its "\xNN" text of bytes
+/* The inverse of manifest_path_json: a path read back, its "\xNN" text of bytes
  * from 0x80 and its "\x5c" turned into bytes again.  (Before "\x5c",
  * a UTF-8 name with such text in it read back as other bytes; it is
  * converted again once.)  malloc'd. */
@@ -930,12 +930,33 @@ manifest_prev_release(struct prev_manifest *pm)
 	memset(pm, 0, sizeof(*pm));
 }
 
+/* rec as one compact line at the end of the journal, in one write(2):
+ * a kill leaves whole lines, or a last partial one that the loader
+ * skips.  Takes rec over.  0, or -1 with errno set. */
+static int
+journal_write(int fd, json_t *rec)
+{
+	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	int ret = -1;
+	size_t len;
+
+	if (text) {
+		len = strlen(text);
+		text[len] = '\n';
+		ret = output_write_all(fd, text, len + 1);
+	} else {
+		errno = ENOMEM;
+	}
+	free(text);
+	json_decref(rec);
+	return ret;
+}
+
 int
 manifest_journal_open(const struct options *o, char *err, size_t errlen)
 {
-	char *path = journal_path(o), *cwd = NULL, *line = NULL;
+	char *path = journal_path(o), *cwd = NULL;
 	int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666) : -1;
-	json_t *head;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot write journal '%s': %s",
@@ -945,17 +966,8 @@ manifest_journal_open(const struct options *o, char *err, size_t errlen)
 	}
 	/* where the records that follow were named from; without it, the
 	 * next run reads them as named from its own directory */
-	if ((cwd = run_dir(o)) && (head = json_pack("{s:o}", "cwd", manifest_path_json(cwd)))) {
-		line = json_dumps(head, JSON_COMPACT);
-		json_decref(head);
-	}
-	if (line) {
-		size_t len = strlen(line);
-
-		line[len] = '\n';
-		(void)output_write_all(fd, line, len + 1);
-	}
-	free(line);
+	if ((cwd = run_dir(o)))
+		(void)journal_write(fd, json_pack("{s:o}", "cwd", manifest_path_json(cwd)));
 	free(cwd);
 	free(path);
 	return fd;
@@ -964,22 +976,7 @@ manifest_journal_open(const struct options *o, char *err, size_t errlen)
 int
 manifest_journal_append(int fd, const struct job *job, const struct result *res)
 {
-	json_t *rec = source_json(job, res, NULL);
-	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-	int ret = -1;
-	size_t len;
-
-	if (text) {
-		/* one write(2) per record: a kill leaves whole lines, or a
-		 * last partial one that the loader skips */
-		len = strlen(text);
-		text[len] = '\n';
-		ret = output_write_all(fd, text, len + 1);
-		text[len] = '\0';
-	}
-	free(text);
-	json_decref(rec);
-	return ret;
+	return journal_write(fd, source_json(job, res, NULL));
 }
 
 void

@@ -634,11 +634,10 @@ options_parse(struct options *o, int argc, char **argv)
 				return usage_error("invalid frame count '%s'", optarg);
 			break;
 		case OPT_MAX_FILE_SIZE:
-			/* 0: no limit */
-			if (strcmp(optarg, "0") && parse_count(optarg, &o->max_file_size))
-				return usage_error("invalid file size '%s'", optarg);
 			if (!strcmp(optarg, "0"))
-				o->max_file_size = 0;
+				o->max_file_size = 0;	/* no limit */
+			else if (parse_count(optarg, &o->max_file_size))
+				return usage_error("invalid file size '%s'", optarg);
 			break;
 		case OPT_TIMEOUT:
 			if (parse_int(optarg, 0, 1000000, &o->timeout))
