@@ -56,20 +56,43 @@ add_root(struct inputs_ctx *c, const char *path)
 	return 0;
 }
 
+/* The path of abs with its directory resolved (realpath(3)) and its
+ * last component kept as named: the base is physical, and a path that
+ * reaches it through a symbolic link (/srv/site -> /data/site) is
+ * inside it all the same. */
+static char *
+physical_path(const char *abs)
+{
+	const char *slash = strrchr(abs, '/');
+	char *dir, *real, *phys = NULL;
+
+	if (!slash || !slash[1] || !(dir = strndup(abs, (size_t)(slash - abs) + 1)))
+		return NULL;
+	if ((real = realpath(dir, NULL)))
+		phys = path_join(real, slash + 1);
+	free(real);
+	free(dir);
+	return phys;
+}
+
 /* The mirrored path of a named file, or NULL if it is not inside base. */
 static char *
 named_rel(const struct inputs_ctx *c, const char *path)
 {
-	char *norm = path_normalize(path), *abs = NULL, *rel = NULL;
+	char *norm = path_normalize(path), *abs = NULL, *phys = NULL, *rel = NULL;
 
 	if (!norm || path_has_dotdot(norm))
 		goto out;
 	abs = norm[0] == '/' ? strdup(norm) : path_join(c->cwd, norm);
-	if (abs)
-		rel = path_relative_to(abs, c->base);
+	if (!abs)
+		goto out;
+	rel = path_relative_to(abs, c->base);
+	if (!rel && (phys = physical_path(abs)))
+		rel = path_relative_to(phys, c->base);
 out:
 	free(norm);
 	free(abs);
+	free(phys);
 	return rel;
 }
 

@@ -8,6 +8,8 @@ mkimg base/y.jpg 40x30
 mkimg other/z.jpg 40x30
 mkimg work/a/w.jpg 40x30
 mkimg work/v.jpg 40x30
+ln -s base "$T/lbase"
+ln -s ../other "$T/base/lother"
 cd work || exit 1
 
 # outside: what now exists under $T, apart from work/out*, that did not
@@ -60,6 +62,22 @@ run -o out6 "$T/x.jpg"
 is "$rc" 1 "absolute path outside the current directory: exit 1" || show_run
 is "$(json_get out6/imgbake-manifest.json '$j->{sources}[0]{reason}')" unsafe-path \
 	"absolute path outside the current directory: reason unsafe-path"
+
+# A base reached through a symbolic link holds the files named through it.
+run --base "$T/lbase" -o out8 "$T/lbase/y.jpg"
+is "$rc" 0 "absolute path through a linked --base: exit 0" || show_run
+is "$(files out8)" "imgbake-manifest.json
+y.webp" "absolute path through a linked --base: mirrored under out"
+run --base "$T/base" -o out9 "$T/lbase/y.jpg"
+is "$rc" 0 "absolute path through a link to --base: exit 0" || show_run
+is "$(files out9)" "imgbake-manifest.json
+y.webp" "absolute path through a link to --base: mirrored under out"
+run --base "$T/lbase" -o out10 "$T/other/z.jpg"
+is "$rc" 1 "absolute path outside a linked --base: exit 1" || show_run
+run --base "$T/base" -o out11 "$T/base/lother/z.jpg"
+is "$rc" 0 "a link inside --base is followed as named: exit 0" || show_run
+is "$(files out11)" "imgbake-manifest.json
+lother/z.webp" "a link inside --base: mirrored by the name given"
 
 run --name '../{stem}.{ext}' -o out7 v.jpg
 cmp_ok "$rc" -ne 0 "--name climbing out of DIR: refused (exit $rc)"
