@@ -4,7 +4,9 @@
  * of identical sources to be converted; the others arrive here after
  * it has finished and get its outputs under their own names, without
  * a decode or an encode.  Outputs an earlier run left that are still
- * valid are kept as they are.
+ * valid are kept as they are.  When the first failed for a reason of
+ * its own (its file, its outputs' directories), the others are
+ * converted after all, each by itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,13 @@
 #include "output.h"
 #include "paths.h"
 #include "plan.h"
+
+int
+dedupe_failed_alone(const struct result *pres)
+{
+	return pres->status == JOB_FAILED && !pres->disk_full &&
+	       (pres->reason == REASON_IO || pres->reason == REASON_UNSAFE_PATH);
+}
 
 void
 dedupe_copy(const struct options *o, const struct job *job,

@@ -8,6 +8,13 @@
 #include "job.h"
 #include "options.h"
 
+/* Whether the primary's failure, pres, was its own and not its
+ * content's: its file could not be read, or an output of its own could
+ * not be written (a file where its output directory should be, a link
+ * in the output tree).  Its duplicates are then converted each by
+ * itself instead of failing with it. */
+int dedupe_failed_alone(const struct result *pres);
+
 /* Fill res for `job`, a duplicate of `primary` whose result is pres:
  * the same outputs, copied to job's names; failed as the primary
  * failed.  `slot` is a temp-file registry slot free for this thread. */

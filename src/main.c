@@ -129,6 +129,8 @@ struct run {
 	struct result *results;
 	uint64_t *estimate;		/* bytes, per job, set by job_cost */
 	unsigned char *reported;	/* per job: went through job_done */
+	unsigned char *retry;		/* per job: a duplicate to convert itself */
+	size_t n_retry;
 	int journal;			/* fd of the resume journal */
 	struct progress progress;
 	struct summary summary;
@@ -140,7 +142,8 @@ run_job(void *ctx, size_t i, int worker)
 	struct run *r = ctx;
 
 	/* duplicates wait for the job they copy: see job_done */
-	if (r->results[i].status == JOB_PENDING && r->plan->jobs[i].dup_of < 0)
+	if (r->results[i].status == JOB_PENDING &&
+	    (r->plan->jobs[i].dup_of < 0 || r->retry[i]))
 		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
 			    r->estimate[i], &stop_signal);
 }
@@ -153,7 +156,8 @@ job_cost(void *ctx, size_t i)
 	struct run *r = ctx;
 	struct result probe;
 
-	if (r->results[i].status != JOB_PENDING || r->plan->jobs[i].dup_of >= 0)
+	if (r->results[i].status != JOB_PENDING ||
+	    (r->plan->jobs[i].dup_of >= 0 && !r->retry[i]))
 		return 0;
 	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], &probe);
 	result_release(&probe);
@@ -235,6 +239,14 @@ job_done(void *ctx, size_t i)
 	if (j->dup_of >= 0 && res->status == JOB_PENDING) {
 		if (stop_signal)
 			return;
+		/* what failed was the copy's own file or output, not the
+		 * content they share: this one is converted by itself, in
+		 * run_retries, and reported then */
+		if (dedupe_failed_alone(&r->results[j->dup_of])) {
+			r->retry[i] = 1;
+			r->n_retry++;
+			return;
+		}
 		dedupe_copy(r->o, j, &r->plan->jobs[j->dup_of], &r->results[j->dup_of],
 			    res, OUTPUT_MAX_SLOTS - 1);
 	}
@@ -260,6 +272,64 @@ job_done(void *ctx, size_t i)
 		manifest_print_source(stdout, j, res);
 	if (r->o->print0)
 		print_written(r->o, j, res);
+}
+
+/* The duplicates to convert by themselves (see job_done), as a run of
+ * their own: job k of it is plan job map[k]. */
+struct retries {
+	struct run *r;
+	size_t *map;
+};
+
+static void
+retry_run(void *ctx, size_t k, int worker)
+{
+	struct retries *t = ctx;
+
+	run_job(t->r, t->map[k], worker);
+}
+
+static void
+retry_done(void *ctx, size_t k)
+{
+	struct retries *t = ctx;
+
+	job_done(t->r, t->map[k]);
+}
+
+static void
+retry_tick(void *ctx)
+{
+	job_tick(((struct retries *)ctx)->r);
+}
+
+static uint64_t
+retry_cost(void *ctx, size_t k)
+{
+	struct retries *t = ctx;
+
+	return job_cost(t->r, t->map[k]);
+}
+
+/* The number of jobs reported, or -1 (out of memory, no threads). */
+static long
+run_retries(struct run *r)
+{
+	struct retries t = { r, malloc(r->n_retry * sizeof(size_t)) };
+	size_t i, n = 0;
+	long ret;
+
+	if (!t.map)
+		return -1;
+	for (i = 0; i < r->plan->n; i++)
+		if (r->retry[i])
+			t.map[n++] = i;
+	ret = sched_run(n, NULL, r->o->jobs, r->o->memory_budget,
+			&(struct sched_ops){ .run = retry_run, .done = retry_done,
+					     .tick = retry_tick, .cost = retry_cost },
+			&t, &stop_signal);
+	free(t.map);
+	return ret;
 }
 
 /* The order jobs start in: what needs no work first (skipped, up to
@@ -594,7 +664,8 @@ main(int argc, char **argv)
 	run.results = results;
 	run.estimate = calloc(plan.n ? plan.n : 1, sizeof(*run.estimate));
 	run.reported = calloc(plan.n ? plan.n : 1, 1);
-	if (!results || !run.estimate || !run.reported) {
+	run.retry = calloc(plan.n ? plan.n : 1, 1);
+	if (!results || !run.estimate || !run.reported || !run.retry) {
 		report_error("out of memory");
 		goto out_vips;
 	}
@@ -629,7 +700,7 @@ main(int argc, char **argv)
 						 .finished = job_finished, .tick = job_tick,
 						 .cost = job_cost },
 			   &run, &stop_signal);
-	if (n_done < 0) {
+	if (n_done < 0 || (!stop_signal && run.n_retry && run_retries(&run) < 0)) {
 		report_error("cannot start worker threads");
 		goto out_vips;
 	}
@@ -708,6 +779,7 @@ out:
 	free(results);
 	free(run.estimate);
 	free(run.reported);
+	free(run.retry);
 	if (run.journal >= 0)
 		close(run.journal);
 	if (root_lock >= 0)

@@ -30,4 +30,23 @@ is "$(stat -c %i out2/b/y-100.webp)" "$(stat -c %i out2/a/x-100.webp)" \
 is "$(stat -c %h out2/a/x-100.webp)" 3 "three names for one output"
 is "$(temps out2)" "" "no temporary file left"
 
+# Whichever copy's own output cannot be written, the other is converted.
+mkdir -p d/a d/b
+cp src/a/x.jpg d/a/x.jpg
+cp src/a/x.jpg d/b/y.jpg
+for blocked in a b; do
+	mkdir -p out3-$blocked
+	: >out3-$blocked/$blocked
+	run --json -w 100 -f webp -o out3-$blocked d
+	is "$rc" 1 "out3-$blocked/$blocked is a file: exit 1" || show_run
+	M=out3-$blocked/imgbake-manifest.json
+	is "$(json_get $M 'src("d/'$blocked'/'$(test $blocked = a && echo x || echo y)'.jpg")->{reason}')" \
+		io "out3-$blocked: the blocked copy fails, io"
+	is "$(json_get $M '$j->{summary}{converted}')" 1 "out3-$blocked: the other is converted"
+	is "$(find out3-$blocked -name '*.webp' | wc -l)" 1 "out3-$blocked: its output is written"
+	unlike "$err" "as its identical copy" "out3-$blocked: not failed as its copy"
+	is "$(printf '%s\n' "$out" | grep -c '"path"')" 2 "out3-$blocked: --json reports both"
+	is "$(temps out3-$blocked)" "" "out3-$blocked: no temporary file left"
+done
+
 done_testing
