@@ -110,4 +110,15 @@ is "$(size flat-out/line-100.png) $(size flat-out/line-1.png)" "100x1 1x1" \
 is "$(size flat-out/strip-100.png) $(size flat-out/strip-1.png)" "100x1 1x1" \
 	"3000x15 WebP: 100x1 and 1x1"
 
+# A WebP source is scaled while libwebp decodes it, to the width itself:
+# the same pixels as vips thumbnail, not a pixel more and a resample.
+mkimg ws.png 300x200
+vips copy ws.png ws.webp 2>/dev/null
+run -w 100 -f png -o o20 ws.webp
+is "$rc" 0 "WebP source at -w 100: exit 0" || show_run
+vips thumbnail ws.webp "$_L/ws-ref.png" 100 --height 1000 2>/dev/null
+vips subtract o20/ws-100.png "$_L/ws-ref.png" "$_L/ws-d.v" 2>/dev/null &&
+	vips abs "$_L/ws-d.v" "$_L/ws-a.v" 2>/dev/null
+is "$(vips max "$_L/ws-a.v" 2>/dev/null)" 0.000000 "WebP source at -w 100: the pixels of vips thumbnail"
+
 done_testing
