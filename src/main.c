@@ -20,6 +20,7 @@
  * status.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -718,6 +719,8 @@ main(int argc, char **argv)
 			report_error("pruned '%s'", path_quote(stale[i].path, path, sizeof(path)));
 	}
 
+	for (i = 0; i < plan.n; i++)
+		run.summary.unfinished += !run.reported[i];
 	run.summary.peak_rss = peak_rss();
 	run.summary.budget = o.memory_budget;
 	if (manifest_write(&o, &plan, results, run.reported, &pm, stale, n_stale,
@@ -746,15 +749,9 @@ main(int argc, char **argv)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
 			     vips_tracked_get_mem_highwater() / 1e6);
-	if (stop_signal && !o.quiet) {
-		size_t left = 0;
-
-		for (i = 0; i < plan.n; i++)
-			left += !run.reported[i];
-		if (left)
-			report_error("stopped: %zu source%s not finished, for the next run to convert",
-				     left, left == 1 ? "" : "s");
-	}
+	if (stop_signal && !o.quiet && run.summary.unfinished)
+		report_error("stopped: %" PRIu64 " source%s not finished, for the next run to convert",
+			     run.summary.unfinished, run.summary.unfinished == 1 ? "" : "s");
 	report_summary(&o, &run.summary, now() - t0);
 	if (o.json)
 		manifest_print_summary(stdout, &run.summary);

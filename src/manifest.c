@@ -229,12 +229,13 @@ source_json(const struct job *job, const struct result *res,
 static json_t *
 summary_json(const struct summary *sum)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
 		"sources", (json_int_t)sum->sources,
 		"converted", (json_int_t)sum->converted,
 		"up_to_date", (json_int_t)sum->up_to_date,
 		"pruned", (json_int_t)sum->pruned,
 		"skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed,
+		"unfinished", (json_int_t)sum->unfinished,
 		"outputs", (json_int_t)sum->outputs, "bytes_in", (json_int_t)sum->bytes_in,
 		"bytes_out", (json_int_t)sum->bytes_out,
 		"memory", "budget", (json_int_t)sum->budget,

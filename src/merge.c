@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "manifest.h"
 #include "output.h"
@@ -103,12 +104,42 @@ max_field(json_t *to, json_t *from, const char *key)
 		json_integer_set(a, json_integer_value(b));
 }
 
+/* A shard that did not finish: stopped (its manifest counts what it
+ * left), or killed or still running (its journal is there).  Its
+ * manifest still holds the records of the run before, which the files
+ * on disk no longer match. */
+static int
+unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
+{
+	json_int_t left = json_integer_value(
+		json_object_get(json_object_get(m, "summary"), "unfinished"));
+	char *journal = NULL;
+	int there;
+
+	if (left > 0) {
+		snprintf(err, errlen, "'%s' is the manifest of a run stopped before it "
+			 "finished (%" JSON_INTEGER_FORMAT " source%s): run that shard again",
+			 path, left, left == 1 ? "" : "s");
+		return -1;
+	}
+	if (asprintf(&journal, "%s.journal", path) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	there = access(journal, F_OK) == 0;
+	if (there)
+		snprintf(err, errlen, "'%s' is there: the run writing '%s' was killed or "
+			 "is still running; run that shard again, or wait for it", journal, path);
+	free(journal);
+	return there ? -1 : 0;
+}
+
 int
 manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t errlen)
 {
 	static const char *const counters[] = {
 		"sources", "converted", "up_to_date", "pruned", "skipped", "failed",
-		"outputs", "bytes_in", "bytes_out",
+		"unfinished", "outputs", "bytes_in", "bytes_out",
 	};
 	json_t **m = calloc((size_t)n_in, sizeof(*m)), *first_opts = NULL;
 	json_t *root = NULL, *summary = NULL, *sources = NULL, *stale = NULL, *opts = NULL;
@@ -144,6 +175,8 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 			snprintf(err, errlen, "'%s' is not an imgbake manifest", in[k]);
 			goto out;
 		}
+		if (unfinished_shard(in[k], m[k], err, errlen))
+			goto out;
 		if (k && (!json_equal(json_object_get(m[k], "imgbake"), json_object_get(m[0], "imgbake")) ||
 			  !json_equal(json_object_get(m[k], "libvips"), json_object_get(m[0], "libvips")))) {
 			snprintf(err, errlen, "'%s' and '%s' were made by different imgbake or libvips versions",

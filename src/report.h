@@ -14,6 +14,7 @@
 struct summary {
 	uint64_t sources, converted, up_to_date, skipped, failed, outputs;
 	uint64_t pruned;		/* stale outputs deleted (--prune) */
+	uint64_t unfinished;		/* sources a stop left unconverted */
 	uint64_t bytes_in, bytes_out;	/* of converted sources and their outputs */
 	uint64_t budget, peak_rss;	/* memory, bytes */
 };

@@ -61,6 +61,8 @@ is "$rc" 143 "SIGTERM: exit 143" || diag "stderr: $err"
 check_left term SIGTERM
 done=$(json_get term/imgbake-manifest.json '$j->{summary}{sources}')
 like "$err" "stopped: $((8 - done)) sources* not finished" "SIGTERM: says how many sources were not finished"
+is "$(json_get term/imgbake-manifest.json '$j->{summary}{unfinished}')" $((8 - done)) \
+	"SIGTERM: the manifest counts them"
 
 interrupt HUP hup
 is "$rc" 129 "SIGHUP: exit 129" || diag "stderr: $err"

@@ -104,6 +104,24 @@ like "$err" "different options" "... said so"
 run --merge-manifests m.json single/imgbake-manifest.json multi/imgbake-manifest.1-of-4.json
 is "$rc" 2 "an unsharded manifest among shards: exit 2"
 
+# a shard that did not finish: its manifest is the run before's
+cp -r multi stop
+perl -pi -e 's|"unfinished": 0|"unfinished": 2|' stop/imgbake-manifest.2-of-4.json
+run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
+is "$rc" 2 "a shard stopped before it finished: exit 2"
+like "$err" "2-of-4.json' is the manifest of a run stopped before it finished \\(2 sources\\)" \
+	"... said so"
+cp multi/imgbake-manifest.2-of-4.json stop/
+: >stop/imgbake-manifest.3-of-4.json.journal
+run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
+is "$rc" 2 "a shard killed or still running (its journal is there): exit 2"
+like "$err" "3-of-4.json.journal' is there" "... said so"
+[ ! -e m.json ]
+ok $? "... and nothing is written"
+rm stop/imgbake-manifest.3-of-4.json.journal
+run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
+is "$rc" 0 "once every shard has finished: exit 0" || show_run
+
 # a new file moves no other file to another shard
 share() {
 	for k in 0 1 2 3; do
