@@ -523,6 +523,7 @@ main(int argc, char **argv)
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	int root_lock = -1;		/* the shared lock on the output root */
+	int journal = -1, journal_new = 0;	/* locked, not started yet */
 	long n_done;
 	uint64_t work;
 	size_t i;
@@ -580,6 +581,29 @@ main(int argc, char **argv)
 	if (o.report_path && html_report_replaceable(o.report_path, err, sizeof(err))) {
 		report_error("%s", err);
 		goto out;
+	}
+
+	/* one run at a time writes a manifest: see manifest_journal_lock */
+	if (!o.dry_run) {
+		if (manifest_check_target(o.manifest_path, err, sizeof(err))) {
+			report_error("%s", err);
+			goto out;
+		}
+		if (output_mkdirs(o.output_dir)) {
+			report_error("cannot create output directory '%s': %m", o.output_dir);
+			goto out;
+		}
+		journal = manifest_journal_lock(&o, 0, &journal_new, err, sizeof(err));
+		if (journal == -2) {
+			if (!o.quiet)
+				report_error("waiting for the run that writes '%s' to finish",
+					     o.manifest_path);
+			journal = manifest_journal_lock(&o, 1, &journal_new, err, sizeof(err));
+		}
+		if (journal < 0) {
+			report_error("%s", err);
+			goto out;
+		}
 	}
 
 	/* what the last run made, to reuse and to prune */
@@ -682,10 +706,9 @@ main(int argc, char **argv)
 			goto out_vips;
 		}
 	}
-	if ((run.journal = manifest_journal_open(&o, err, sizeof(err))) < 0) {
-		report_error("%s", err);
-		goto out_vips;
-	}
+	manifest_journal_start(&o, journal);
+	run.journal = journal;
+	journal = -1;
 
 	if (!(order = dispatch_order(&plan))) {
 		report_error("out of memory");
@@ -779,6 +802,12 @@ out:
 	free(run.retry);
 	if (run.journal >= 0)
 		close(run.journal);
+	if (journal >= 0) {
+		/* left before it started: only a file it made goes */
+		if (journal_new)
+			manifest_journal_remove(&o);
+		close(journal);
+	}
 	if (root_lock >= 0)
 		close(root_lock);
 	prune_release(stale, n_stale);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vips/vips.h>
@@ -39,6 +40,7 @@
 #include "manifest.h"
 #include "output.h"
 #include "paths.h"
+#include "shard.h"
 
 /* The main thread's temp-file slot: workers use 0..jobs-1. */
 #define MANIFEST_SLOT (OUTPUT_MAX_SLOTS - 1)
@@ -51,6 +53,14 @@ cmp_strp(const void *a, const void *b)
 
 /* The current directory relative to the output root, as "cwd" records
  * it, or NULL when either cannot be resolved. */
+static char *
+journal_path(const struct options *o)
+{
+	char *path = NULL;
+
+	return asprintf(&path, "%s.journal", o->manifest_path) < 0 ? NULL : path;
+}
+
 static char *
 run_dir(const struct options *o)
 {
@@ -431,8 +441,15 @@ int
 manifest_exclude_outputs(const struct options *o, const struct prev_manifest *pm,
 	struct walk_exclude *ex)
 {
+	char *journal = journal_path(o);
 	size_t i, k;
+	int r;
 
+	/* the journal too, which the run holds from the start */
+	r = journal ? walk_exclude_add(ex, journal) : -1;
+	free(journal);
+	if (r)
+		return -1;
 	for (i = 0; i < pm->n; i++)
 		for (k = 0; k < pm->sources[i].n_outputs; k++)
 			if (exclude_output(o, ex, pm->sources[i].outputs[k].path))
@@ -777,12 +794,27 @@ manifest_replaceable(const char *path, char *err, size_t errlen)
 	return r;
 }
 
-static char *
-journal_path(const struct options *o)
+/* A task of --shard K/N reads the shared manifest, unsharded or merged,
+ * rather than its own when its own is missing or older and it has no
+ * journal to resume: after an unsharded run, or the merge of another
+ * number of tasks, it knows what was made, to keep and to prune. */
+static const char *
+manifest_to_read(const struct options *o, const char *jpath, struct prev_manifest *pm)
 {
-	char *path = NULL;
+	struct stat own, shared, j;
 
-	return asprintf(&path, "%s.journal", o->manifest_path) < 0 ? NULL : path;
+	if (!o->shared_manifest || stat(o->shared_manifest, &shared) ||
+	    !S_ISREG(shared.st_mode) || (!stat(jpath, &j) && j.st_size > 0))
+		return o->manifest_path;
+	if (!stat(o->manifest_path, &own) &&
+	    (own.st_mtim.tv_sec > shared.st_mtim.tv_sec ||
+	     (own.st_mtim.tv_sec == shared.st_mtim.tv_sec &&
+	      own.st_mtim.tv_nsec >= shared.st_mtim.tv_nsec)))
+		return o->manifest_path;
+	pm->shared = 1;
+	pm->share = o->shard_index;
+	pm->shares = o->shard_count;
+	return o->shared_manifest;
 }
 
 int
@@ -790,8 +822,9 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen)
 {
 	json_error_t jerr;
-	json_t *root, *src, *stale;
+	json_t *root = NULL, *src, *stale;
 	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
+	const char *path;
 	size_t cap = 0, i, k, linecap = 0;
 	FILE *f;
 
@@ -799,19 +832,27 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	*warn = '\0';
 	if (!jpath)
 		return -1;
-	if (read_own(o->manifest_path, &root, &jerr, warn, warnlen)) {
+	path = manifest_to_read(o, jpath, pm);
+	if (pm->shared && (read_own(path, &root, &jerr, warn, warnlen) || !root)) {
+		/* not one to learn from: this task's own, as if alone */
+		json_decref(root);
+		*warn = '\0';
+		pm->shared = 0;
+		path = o->manifest_path;
+	}
+	if (!pm->shared && read_own(path, &root, &jerr, warn, warnlen)) {
 		free(jpath);
 		return -2;
 	}
-	if (!root && access(o->manifest_path, F_OK) == 0)
+	if (!root && access(path, F_OK) == 0)
 		snprintf(warn, warnlen, jerr.line > 0 ?
 			 "ignoring unreadable manifest '%s': %s (line %d)" :
 			 "ignoring unreadable manifest '%s': %s",
-			 o->manifest_path, jerr.text, jerr.line);
+			 path, jerr.text, jerr.line);
 	if (root && (!json_is_object(root) ||
 		     !json_is_array(json_object_get(root, "sources")))) {
 		snprintf(warn, warnlen, "ignoring manifest '%s': not an imgbake manifest",
-			 o->manifest_path);
+			 path);
 		json_decref(root);
 		root = NULL;
 	}
@@ -828,7 +869,13 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 			json_array_foreach(stale, i, src) {
 				struct stale *st = &pm->stale[pm->n_stale];
 
-				if ((st->path = safe_rel(json_object_get(src, "path")))) {
+				if ((st->path = safe_rel(json_object_get(src, "path"))) &&
+				    pm->shared && shard_of(st->path, pm->shares) != pm->share) {
+					/* another task's to prune */
+					free(st->path);
+					st->path = NULL;
+				}
+				if (st->path) {
 					st->bytes = (uint64_t)json_integer_value(
 						json_object_get(src, "bytes"));
 					pm->n_stale++;
@@ -842,8 +889,9 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	if ((f = fopen(jpath, "r"))) {
 		ssize_t len;
 
-		pm->resumed = 1;
+		/* empty: the run that holds it now made it */
 		while ((len = getline(&line, &linecap, f)) > 0) {
+			pm->resumed = 1;
 			json_t *rec = json_loadb(line, (size_t)len, 0, NULL);
 			json_t *cwd = json_object_get(rec, "cwd");
 
@@ -954,24 +1002,76 @@ journal_write(int fd, json_t *rec)
 }
 
 int
-manifest_journal_open(const struct options *o, char *err, size_t errlen)
+manifest_check_target(const char *path, char *err, size_t errlen)
 {
-	char *path = journal_path(o), *cwd = NULL;
-	int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666) : -1;
+	char head[1024];
+	ssize_t n;
+	int fd;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write journal '%s': %s",
-			 path ? path : o->manifest_path, strerror(errno));
-		free(path);
+	if (output_open_existing(path, "a manifest", &fd, err, errlen))
+		return -1;
+	if (fd < 0)
+		return 0;
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	close(fd);
+	head[n > 0 ? n : 0] = '\0';
+	return n <= 0 || opens_as_manifest(head) ? 0 : manifest_replaceable(path, err, errlen);
+}
+
+int
+manifest_journal_lock(const struct options *o, int wait, int *created,
+	char *err, size_t errlen)
+{
+	char *path = journal_path(o);
+	struct stat held, named;
+	int fd = -1, e;
+
+	*created = 0;
+	if (!path) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	for (;;) {
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0 && errno == ENOENT &&
+		    (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) >= 0)
+			*created = 1;
+		if (fd < 0 && errno == EEXIST)
+			continue;	/* made between the two opens */
+		if (fd < 0 || flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) {
+			e = errno;
+			if (fd >= 0)
+				close(fd);
+			if (e == EWOULDBLOCK && fd >= 0) {
+				fd = -2;
+				goto out;
+			}
+			fd = -1;
+			snprintf(err, errlen, "cannot write journal '%s': %s", path, strerror(e));
+			goto out;
+		}
+		/* the run it waited for removed the file on its way out: the
+		 * lock is on a name no other run will open */
+		if (!fstat(fd, &held) && !stat(path, &named) &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			break;
+		close(fd);
+		*created = 0;
+	}
+out:
+	free(path);
+	return fd;
+}
+
+void
+manifest_journal_start(const struct options *o, int fd)
+{
+	char *cwd;
+
 	/* where the records that follow were named from; without it, the
 	 * next run reads them as named from its own directory */
 	if ((cwd = run_dir(o)))
 		(void)journal_write(fd, json_pack("{s:o}", "cwd", manifest_path_json(cwd)));
 	free(cwd);
-	free(path);
-	return fd;
 }
 
 int
@@ -1009,8 +1109,17 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		/* a source of this run, under this name or another, or of
 		 * another task's share (renamed): that run records it */
 		if (!ps->raw || ps->renamed ||
-		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path)))
+		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path))) {
+			/* in the shared manifest, all the tasks' records */
+			ps->foreign = pm->shared && ps->other_share;
 			continue;
+		}
+		/* no source of this run: one task, the same for all, keeps
+		 * its record or prunes its outputs */
+		if (pm->shared && shard_of(ps->path, pm->shares) != pm->share) {
+			ps->foreign = 1;
+			continue;
+		}
 		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st))) {
 			/* gone; what cannot be looked at is not */
 			ps->carried = errno != ENOENT && errno != ENOTDIR &&

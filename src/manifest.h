@@ -38,6 +38,10 @@ struct prev_source {
 					 * or one of another task's share */
 	int journal;			/* read from the journal: newer than any
 					 * record of the manifest */
+	int other_share;		/* a source of another task's share */
+	int foreign;			/* read from the shared manifest, and
+					 * another task's: neither carried nor
+					 * pruned here */
 };
 
 /* An output recorded by an earlier run that this run does not make. */
@@ -53,7 +57,11 @@ struct prev_manifest {
 	size_t n;
 	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
-	int resumed;			/* a killed run left its journal */
+	int resumed;			/* a killed run left its journal, not empty */
+	/* Read from o->shared_manifest (a task of --shard K/N whose own
+	 * manifest is missing or older): K and N, to take only its share
+	 * of the records that are no source of this run. */
+	int shared, share, shares;
 };
 
 /* Load the manifest and journal of o->manifest_path, if any.  A file
@@ -79,10 +87,24 @@ const struct prev_source *manifest_find(const struct prev_manifest *pm,
 	const char *path);
 void manifest_prev_release(struct prev_manifest *pm);
 
-/* Start the journal: one JSON line per finished source, appended and
- * written at once, so a killed run can be resumed.  Returns an fd or -1
- * with a message in err. */
-int manifest_journal_open(const struct options *o, char *err, size_t errlen);
+/* Two runs that write one manifest (two directories converted into one
+ * output root at once) would each write it without the other's
+ * records: the second waits for the first.  Open the journal,
+ * o->manifest_path + ".journal", created if missing (*created then set),
+ * and lock it for the run, waiting for another run that holds it when
+ * `wait`.  Returns the descriptor, -2 when another run holds it and not `wait`,
+ * or -1 with a message in err.  Main thread only. */
+/* manifest_load's refusal, before anything is created for the run:
+ * judged from the file's first bytes when they open as a manifest's
+ * do, so that the file is parsed once.  0, or -1 with a message. */
+int manifest_check_target(const char *path, char *err, size_t errlen);
+
+int manifest_journal_lock(const struct options *o, int wait, int *created,
+	char *err, size_t errlen);
+
+/* Start the journal locked as fd: one JSON line per finished source,
+ * appended and written at once, so a killed run can be resumed. */
+void manifest_journal_start(const struct options *o, int fd);
 int manifest_journal_append(int fd, const struct job *job, const struct result *res);
 void manifest_journal_remove(const struct options *o);
 
@@ -118,8 +140,8 @@ int manifest_write(const struct options *o, const struct plan *p,
 	const struct prev_manifest *pm, const struct stale *stale, size_t n_stale,
 	const struct summary *sum, char *err, size_t errlen);
 
-/* Add the outputs an earlier run recorded to `ex`, so the walk does
- * not take them for sources. */
+/* Add the outputs an earlier run recorded, and the journal, to `ex`,
+ * so the walk does not take them for sources. */
 int manifest_exclude_outputs(const struct options *o,
 	const struct prev_manifest *pm, struct walk_exclude *ex);
 

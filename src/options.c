@@ -781,6 +781,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->manifest_path = NULL;
 			return usage_error("%s", "out of memory");
 		}
+		if (asprintf(&o->shared_manifest, "%s/imgbake-manifest.json", o->output_dir) < 0) {
+			o->shared_manifest = NULL;
+			return usage_error("%s", "out of memory");
+		}
 	}
 	if (!o->manifest_path) {
 		size_t len = strlen(o->output_dir) + sizeof("/imgbake-manifest.json");
@@ -797,8 +801,10 @@ options_release(struct options *o)
 {
 	free(o->widths);
 	free(o->manifest_path);
+	free(o->shared_manifest);
 	free(o->report_path);
 	o->widths = NULL;
 	o->manifest_path = NULL;
+	o->shared_manifest = NULL;
 	o->report_path = NULL;
 }

@@ -26,6 +26,8 @@ enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE 
 struct options {
 	const char *output_dir;
 	char *manifest_path;		/* owned; default output_dir/imgbake-manifest.json */
+	char *shared_manifest;		/* owned; with --shard and no -m, the unsharded
+					 * or merged one, output_dir/imgbake-manifest.json */
 	const char *base_dir;		/* NULL: the current directory */
 	const char *name_template;	/* NULL: the default for the widths given */
 	const char *files_from;

@@ -1036,7 +1036,7 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 						 cmp_job_path) : NULL;
 
 		if (!own && other_share(p, ps->path)) {
-			ps->renamed = 1;
+			ps->renamed = ps->other_share = 1;
 			continue;
 		}
 		n = jobs_of_entry(p, ps->path, &first);

@@ -99,7 +99,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < pm->n; i++) {
 		const struct prev_source *ps = &pm->sources[i];
 
-		for (k = 0; k < ps->n_outputs; k++) {
+		for (k = 0; !ps->foreign && k < ps->n_outputs; k++) {
 			key = ps->outputs[k].path;
 			if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
 			    add(&v, &n, &cap, key, ps->outputs[k].bytes))

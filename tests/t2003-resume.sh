@@ -187,10 +187,11 @@ is "$(journaled j4 | grep -c 'order/a\.jpg')" 0 \
 
 # Runs sharing an output root (shards) each hold a shared lock on it; a
 # resumed run sweeps the temporaries a killed run left only when no other
-# run holds the root.  A perl process stands in for the other run.
+# run holds the root.  A perl process stands in for the other run, and a
+# journal that says where its run started for the one killed.
 mkimg share/src/a.png 64x48
 run -f webp -o share/out share/src
-: >share/out/imgbake-manifest.json.journal
+echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
 echo partial >share/out/.b.webp.imgbake-Ab12Cd
 perl -MFcntl=:flock -e 'open(my $d, "<", $ARGV[0]) or die; flock($d, LOCK_SH) or die;
 	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 60' share/out share/held &
@@ -207,10 +208,53 @@ like "$err" "another run is writing" "... the run says why it does not sweep"
 ok $? "... and the other run's temporary file is left alone"
 kill $holder 2>/dev/null
 { wait $holder; } 2>/dev/null
-: >share/out/imgbake-manifest.json.journal
+echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
 run -f webp -o share/out share/src
 is "$rc" 0 "alone again: exit 0" || show_run
 [ ! -e share/out/.b.webp.imgbake-Ab12Cd ]
 ok $? "... and a killed run's temporary file is swept"
+
+# ---- two runs that write one manifest: the second waits ------------------------------
+
+# Two directories converted into one output root at once: each run
+# would write the manifest without the other's records.  A perl process
+# holds the journal, as a run does, and removes it on its way out.
+mkimg two/a/p.png 1600x1200
+mkimg two/b/q.png 64x48
+mkdir -p two/out
+perl -MFcntl=:flock -e 'open(my $j, ">>", $ARGV[0]) or die; flock($j, LOCK_EX) or die;
+	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 1; unlink $ARGV[0]' \
+	two/out/imgbake-manifest.json.journal two/held &
+holder=$!
+i=0
+while [ $i -lt 100 ] && [ ! -e two/held ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run -f webp -o two/out two/a
+is "$rc" 0 "another run holds the manifest: exit 0" || show_run
+like "$err" "waiting for the run that writes 'two/out/imgbake-manifest\\.json' to finish" \
+	"... says it waits for it"
+unlike "$err" "resuming" "... and resumes nothing"
+{ wait $holder; } 2>/dev/null
+[ ! -e two/out/imgbake-manifest.json.journal ]
+ok $? "... and leaves no journal"
+
+"$IMGBAKE" -q -f webp,png -o two/out2 two/a 2>/dev/null &
+first=$!
+"$IMGBAKE" -q -f webp,png -o two/out2 two/b 2>/dev/null
+wait $first
+is "$(json_get two/out2/imgbake-manifest.json 'join(" ", map { $_->{path} } @{$j->{sources}})')" \
+	"two/a/p.png two/b/q.png" "two runs at once into one root: the manifest has both"
+
+# a run that stops before it starts converting leaves no journal
+run -f webp -o two/out3 -T two/no-such-list
+is "$rc" 2 "a list that cannot be read: exit 2"
+[ ! -e two/out3/imgbake-manifest.json.journal ]
+ok $? "... and no journal"
+run -f webp -m two/a/p.png -o two/out4 two/a
+is "$rc" 2 "-m names a file that is not a manifest: exit 2"
+[ ! -e two/a/p.png.journal ] && [ ! -e two/out4 ]
+ok $? "... and nothing is made, not even the output root"
 
 done_testing

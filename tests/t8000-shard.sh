@@ -212,4 +212,39 @@ for k in 0 1 2; do
 done
 is "$reported" 1 "--shard and a missing named file: one task of three reports it"
 
+# Tasks whose own manifests are missing or older read the shared one, the
+# unsharded run's or the merge: another number of tasks, or a first
+# sharded run after unsharded ones, knows what was made.
+for i in 1 2 3 4 5 6; do
+	mkimg "re/A/a$i.png" "$((40 + i))x30"
+	mkimg "re/B/b$i.png" "$((40 + i))x30"
+done
+run -q -o re/out re/A re/B
+rm re/A/a1.png re/B/b1.png
+for k in 0 1; do
+	run -v --prune --shard $k/2 -o re/out re/A
+	is "$rc" 0 "after an unsharded run: task $k/2 exits 0" || show_run
+	unlike "$err" "converted '" "... and converts nothing"
+done
+run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "... their manifests merge: the other directory's records kept once" || show_run
+is "$(json_get re/out/imgbake-manifest.json 'join(" ", map { $_->{path} } @{$j->{sources}})')" \
+	"re/A/a2.png re/A/a3.png re/A/a4.png re/A/a5.png re/A/a6.png re/B/b2.png re/B/b3.png re/B/b4.png re/B/b5.png re/B/b6.png" \
+	"... with every source left and no other"
+[ ! -e re/out/a1.webp ] && [ ! -e re/out/b1.webp ]
+ok $? "... and the outputs of the sources gone are pruned"
+is "$(files re/out | grep -c webp)" 10 "... the others kept"
+
+rm re/A/a2.png
+for k in 0 1 2; do
+	run -v --prune --shard $k/3 -o re/out re/A re/B
+	is "$rc" 0 "another number of tasks: task $k/3 exits 0" || show_run
+	unlike "$err" "converted '" "... and converts nothing"
+done
+[ ! -e re/out/a2.webp ]
+ok $? "... and the output of the source gone is pruned"
+run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-3.json
+is "$rc" 0 "... their manifests merge" || show_run
+is "$(json_get re/out/imgbake-manifest.json '$j->{summary}{sources}')" 9 "... nine sources"
+
 done_testing
