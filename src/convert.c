@@ -410,8 +410,12 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 
 	switch (c->job->type) {
 	case SRC_JPEG:
+		/* libjpeg only warns of damaged entropy data ("Corrupt JPEG
+		 * data: bad Huffman code"), and goes on to decode garbage:
+		 * strict, a warning fails it too */
 		r = vips_jpegload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", fail_on, "shrink", jpeg_shrink, NULL);
+					 "fail_on", c->lenient ? fail_on : VIPS_FAIL_ON_WARNING,
+					 "shrink", jpeg_shrink, NULL);
 		break;
 	case SRC_PNG:
 		r = vips_pngload_source(src, &img, "access", VIPS_ACCESS_SEQUENTIAL,

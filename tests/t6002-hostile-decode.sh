@@ -222,4 +222,30 @@ for f in head-jpg.jpg half-webp.webp; do
 done
 is "$(temps lenient)" "" "--lenient: no temporary file"
 
+# Damaged entropy data in a JPEG: libjpeg only warns ("Corrupt JPEG data:
+# bad Huffman code") and decodes garbage.  Strict, it fails; --lenient
+# converts it, with the complaint.
+mkdir huff
+vips xyz "$_L/xyz.v" 300 200 && vips extract_band "$_L/xyz.v" "$_L/x.v" 0 &&
+	vips bandjoin "$_L/x.v $_L/x.v $_L/x.v" "$_L/x3.v" &&
+	vips cast "$_L/x3.v" "$_L/ramp.jpg" uchar
+n=0
+warns=1
+while [ $n -lt 20 ] && [ $warns -ne 0 ]; do
+	n=$((n + 1))
+	hostile flip "$_L/ramp.jpg" huff/p.jpg $((n * 104729)) 10
+	! vips avg huff/p.jpg'[fail_on=warning]' >/dev/null 2>&1 &&
+		vips avg huff/p.jpg >/dev/null 2>&1
+	warns=$?
+done
+ok $warns "a JPEG libjpeg decodes with a warning (seed $((n * 104729)))"
+run -o hout huff
+is "$rc" 1 "damaged entropy data: exit 1" || show_run
+is "$(sr hout/imgbake-manifest.json huff/p.jpg)" "failed corrupt" "... failed, corrupt"
+like "$err" "cannot convert 'huff/p\\.jpg': decode: .*Corrupt JPEG data" "... said so"
+run --lenient -o hout2 huff
+is "$rc" 0 "damaged entropy data, --lenient: exit 0" || show_run
+like "$(json_get hout2/imgbake-manifest.json 'src("huff/p.jpg")->{warnings}[0]')" \
+	"Corrupt JPEG data" "... converted, with the complaint"
+
 done_testing
