@@ -860,14 +860,25 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	if (f == FMT_JPEG && vips_image_hasalpha(in)) {
 		const unsigned char *bg = c->o->background;
 		double rgb[3] = { bg[0], bg[1], bg[2] };
-		VipsImage *colour = NULL;
+		VipsImage *colour = NULL, *four = NULL;
 		VipsArrayDouble *arr;
 		int r;
 
+		/* a TIFF's extra samples after RGBA go, as for the other
+		 * formats (rgb_or_rgba) */
+		if (in->Bands > 4) {
+			if (vips_extract_band(in, &four, 0, "n", 4, NULL)) {
+				fail(c, REASON_ENCODE, "bands", 1);
+				return NULL;
+			}
+			in = four;
+		}
 		/* grey with alpha stays grey on a grey background; on a
 		 * coloured one it becomes RGB first */
 		if (in->Bands == 2 && (bg[0] != bg[1] || bg[1] != bg[2])) {
 			if (vips_colourspace(in, &colour, VIPS_INTERPRETATION_sRGB, NULL)) {
+				if (four)
+					g_object_unref(four);
 				fail(c, REASON_ENCODE, "flatten", 1);
 				return NULL;
 			}
@@ -878,6 +889,8 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 		vips_area_unref(VIPS_AREA(arr));
 		if (colour)
 			g_object_unref(colour);
+		if (four)
+			g_object_unref(four);
 		if (r) {
 			fail(c, REASON_ENCODE, "flatten", 1);
 			return NULL;

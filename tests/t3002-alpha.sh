@@ -60,4 +60,14 @@ run -f jpeg -o o7 ga.png
 is "$rc" 0 "grey with alpha to jpeg: exit 0" || show_run
 is "$(size "$(find o7 -name 'ga.jp*g')")" 80x60 "grey with alpha to jpeg: decodes"
 
+# RGBA and one extra sample (a TIFF's): the extra goes, for JPEG too
+vips black "$_L/k.v" 64 48 --bands 3 && vips linear "$_L/k.v" "$_L/k2.v" 1 100 --uchar &&
+	vips bandjoin_const "$_L/k2.v" "$_L/k5.v" "128 7" && vips copy "$_L/k5.v" extra.tif
+run -f webp,jpeg -o o8 extra.tif
+is "$rc" 0 "RGBA and an extra sample to WebP and JPEG: exit 0" || show_run
+is "$(info o8/extra.jpg)" "64x48 uchar 3 srgb jpegload" "... the JPEG has RGB"
+near "$(pixel o8/extra.jpg 5 5)" "177 177 177" 2
+ok $? "... flattened on white by the alpha (100 at 128 of 255)"
+is "$(info o8/extra.webp)" "64x48 uchar 4 srgb webpload" "... the WebP has RGBA"
+
 done_testing
