@@ -29,6 +29,20 @@ for f in trunc head; do
 done
 like "$(last_line "$err")" '^2 converted, 0 skipped, 2 failed ' "summary counts"
 
+# libvips has one error buffer per process, and its HEIF loader logs a
+# seek past the end of every file it opens: no other source's failure
+# may carry that text.
+mkimg heif/p.png 200x150
+vips copy heif/p.png heif/a.avif 2>/dev/null
+head -c $(($(wc -c <big.jpg) / 2)) big.jpg >heif/b.jpg
+for j in 1 2; do
+	run -j$j -o hout$j heif
+	is "$rc" 1 "a good AVIF and a truncated JPEG, -j$j: exit 1" || show_run
+	like "$err" "cannot convert 'heif/b\\.jpg': decode: VipsJpeg: Premature end" \
+		"... the JPEG's own message, -j$j"
+	unlike "$err" "seek" "... and nothing the AVIF's loader logged, -j$j"
+done
+
 mkdir walk
 : >walk/empty.jpg
 echo 'plain text' >walk/notes.jpg
