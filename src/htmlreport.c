@@ -536,6 +536,10 @@ put_summary(FILE *f, const struct summary *sum, uint64_t unfinished, double seco
 	}
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)sum->outputs);
 	put_stat(f, NULL, "Outputs", v);
+	if (sum->pruned) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)sum->pruned);
+		put_stat(f, NULL, "Pruned", v);
+	}
 	snprintf(v, sizeof(v), "%s &rarr; %s", human(sum->bytes_in, a), human(sum->bytes_out, b));
 	put_stat(f, "wide", "Bytes in &rarr; out (converted)", v);
 	percent((double)sum->bytes_in - (double)sum->bytes_out, (double)sum->bytes_in, c);

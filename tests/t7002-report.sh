@@ -192,6 +192,12 @@ run $FW -o out --report out/up.html src
 is "$(stat_of out/up.html 'Up to date')" 6 "a second run: six sources up to date"
 is "$(imgs out/up.html | wc -l | tr -d ' ')" "$n_out" "whose outputs are still shown"
 is "$(grep -c '(up to date)' out/up.html)" 6 "and marked up to date"
+is "$(stat_of out/up.html Pruned)" "" "nothing pruned: no count"
+
+run $FW -o out --prune --report out/pruned.html -w 64 src
+is "$(stat_of out/pruned.html Pruned)" "$(json_get out/imgbake-manifest.json '$j->{summary}{pruned}')" \
+	"--prune: the page counts what was pruned, as the manifest does"
+cmp_ok "$(stat_of out/pruned.html Pruned)" -gt 0 "... which is something"
 
 # ---- failures to write ----------------------------------------------------------
 
