@@ -618,11 +618,7 @@ main(int argc, char **argv)
 		size_t swept;
 
 		root_lock = output_lock_root(o.output_dir, pm.resumed ? &swept : NULL);
-		if (pm.resumed && swept == SIZE_MAX)
-			report_error("resuming an interrupted run: another run is writing "
-				     "under '%s', so temporary files there are left alone",
-				     o.output_dir);
-		else if (pm.resumed && o.verbose)
+		if (pm.resumed && o.verbose)
 			report_error("resuming an interrupted run: %zu temporary file%s removed",
 				     swept, swept == 1 ? "" : "s");
 	}

@@ -37,6 +37,10 @@ struct temp_slot {
  * has made them; never freed, as a signal may come at any time. */
 static struct temp_slot main_slot;
 static struct temp_slot *_Atomic worker_slots;
+/* seconds: a temporary file younger than this may be between its
+ * creation and its lock */
+#define TEMP_MIN_AGE 10
+
 static atomic_int n_groups, group_size;
 static mode_t file_mode = 0644;
 static int durable;		/* --fsync */
@@ -177,8 +181,13 @@ create_registered(char *path, struct temp_slot *reg)
 		memcpy(reg->path, path, len + 1);
 		atomic_store(&reg->live, 1);
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0)
+		if (fd >= 0) {
+			/* held until the file has its final name: a sweep by
+			 * another run removes only temporary files no live
+			 * run holds (see output_sweep_temps) */
+			(void)flock(fd, LOCK_EX | LOCK_NB);
 			return fd;
+		}
 		atomic_store(&reg->live, 0);
 		if (errno != EEXIST)
 			return -1;
@@ -275,16 +284,11 @@ output_discard(struct tempfile *t)
 int
 output_finish(struct tempfile *t, char *err, size_t errlen)
 {
-	int fd = t->fd, r, saved;
+	int r, saved;
 
-	t->fd = -1;
-	/* close(2) frees the descriptor even when it fails: once only */
-	r = fchmod(fd, file_mode) || (durable && fsync(fd)) ? -1 : 0;
+	/* the descriptor, and its lock, stay until the rename */
+	r = fchmod(t->fd, file_mode) || (durable && fsync(t->fd)) ? -1 : 0;
 	saved = errno;
-	if (close(fd) && !r) {
-		r = -1;
-		saved = errno;
-	}
 	if (r) {
 		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(saved));
 		output_discard(t);
@@ -298,6 +302,10 @@ output_finish(struct tempfile *t, char *err, size_t errlen)
 static int
 output_published(struct tempfile *t, char *err, size_t errlen)
 {
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
 	atomic_store(&t->reg->live, 0);
 	t->reg = NULL;
 	free(t->path);
@@ -350,6 +358,8 @@ output_publish_keep(struct tempfile *t, char *err, size_t errlen)
 	    renameat2(AT_FDCWD, t->path, AT_FDCWD, t->final_path, RENAME_EXCHANGE))
 		return output_publish(t, err, errlen);
 	t->swapped = 1;
+	close(t->fd);
+	t->fd = -1;
 	if (sync_parent(t->final_path)) {
 		int saved = errno;
 
@@ -430,8 +440,24 @@ is_temp_name(const char *name)
 	return name[0] == '.' && tag && strlen(tag) == 15 && !strchr(tag + 9, '.');
 }
 
-size_t
-output_sweep_temps(const char *dir)
+/* Whether the temporary file at path is a dead run's: none holds its
+ * lock, and it is older than the moment between its creation and the
+ * lock (TEMP_MIN_AGE); the file systems without locks keep it. */
+static int
+dead_temp(const char *path, const struct stat *st)
+{
+	int fd, dead;
+
+	if (time(NULL) - st->st_mtime < TEMP_MIN_AGE ||
+	    (fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return dead;
+}
+
+static size_t
+sweep(const char *dir, int others)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -449,15 +475,21 @@ output_sweep_temps(const char *dir)
 			break;
 		if (lstat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
-				count += output_sweep_temps(path);
+				count += sweep(path, others);
 			else if (S_ISREG(st.st_mode) && is_temp_name(de->d_name) &&
-				 unlink(path) == 0)
+				 (!others || dead_temp(path, &st)) && unlink(path) == 0)
 				count++;
 		}
 		free(path);
 	}
 	closedir(d);
 	return count;
+}
+
+size_t
+output_sweep_temps(const char *dir, int others)
+{
+	return sweep(dir, others);
 }
 
 int
@@ -472,7 +504,7 @@ output_lock_root(const char *root, size_t *swept)
 	/* alone, or on a file system without locks: as if alone */
 	alone = !flock(fd, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK;
 	if (swept)
-		*swept = alone ? output_sweep_temps(root) : SIZE_MAX;
+		*swept = output_sweep_temps(root, !alone);
 	/* from now on shared: other runs may join, none may sweep */
 	while (flock(fd, LOCK_SH) && errno == EINTR)
 		;
@@ -531,6 +563,8 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 				 strerror(errno));
 			goto out;
 		}
+		if ((t.fd = open(t.path, O_RDONLY | O_CLOEXEC)) >= 0)
+			(void)flock(t.fd, LOCK_EX | LOCK_NB);
 		ret = output_publish(&t, err, errlen);
 		goto out;
 	}

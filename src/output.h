@@ -90,14 +90,17 @@ int output_copy(const char *src, const char *dst, int slot, int hard_link,
 	char *err, size_t errlen);
 
 /* Remove the temporary files a killed run left anywhere under dir
- * (SIGKILL leaves no chance to clean up).  Returns how many. */
-size_t output_sweep_temps(const char *dir);
+ * (SIGKILL leaves no chance to clean up).  With `others` (other runs
+ * write there), only those no run holds: each run holds a lock on its
+ * temporary files until they have their final names.  Returns how
+ * many. */
+size_t output_sweep_temps(const char *dir, int others);
 
 /* Runs that share an output root (the shards of a job array, or two
  * runs started by mistake) each hold a shared lock on its directory for
- * as long as they run.  With `swept`, and only when no other run holds
- * the root, the temporary files under it are removed first (their
- * count in *swept, else SIZE_MAX: another run is writing there).
+ * as long as they run.  With `swept`, the temporary files of dead runs
+ * under it are removed first, their count in *swept: all of them when
+ * no other run holds the root, else those no run holds.
  * Returns the descriptor that holds the lock, to keep open, or -1 when
  * the root cannot be opened (not made yet). */
 int output_lock_root(const char *root, size_t *swept);

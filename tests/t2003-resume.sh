@@ -185,34 +185,67 @@ is "$(journaled j4 | grep -c 'order/a\.jpg')" 0 \
 
 # ---- a resumed run leaves another live run's temporary files ------------------
 
-# Runs sharing an output root (shards) each hold a shared lock on it; a
-# resumed run sweeps the temporaries a killed run left only when no other
-# run holds the root.  A perl process stands in for the other run, and a
-# journal that says where its run started for the one killed.
+# Runs sharing an output root (shards) each hold a shared lock on it, and
+# a lock on each temporary file until it has its final name.  A resumed
+# run alone removes every temporary file; beside other runs, those no run
+# holds and old enough to be past their creation.  A perl process stands
+# in for the other run, and a journal that says where its run started
+# for the one killed.
 mkimg share/src/a.png 64x48
 run -f webp -o share/out share/src
 echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
-echo partial >share/out/.b.webp.imgbake-Ab12Cd
+for t in held dead young; do
+	echo partial >share/out/.$t.webp.imgbake-Ab12Cd
+done
+touch -d '1 hour ago' share/out/.held.webp.imgbake-Ab12Cd share/out/.dead.webp.imgbake-Ab12Cd
 perl -MFcntl=:flock -e 'open(my $d, "<", $ARGV[0]) or die; flock($d, LOCK_SH) or die;
-	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 60' share/out share/held &
+	open(my $t, "<", $ARGV[1]) or die; flock($t, LOCK_EX) or die;
+	open(my $h, ">", $ARGV[2]) or die; close $h; sleep 60' \
+	share/out share/out/.held.webp.imgbake-Ab12Cd share/held &
 holder=$!
 i=0
 while [ $i -lt 100 ] && [ ! -e share/held ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-run -f webp -o share/out share/src
+run -v -f webp -o share/out share/src
 is "$rc" 0 "another run holds the root: exit 0" || show_run
-like "$err" "another run is writing" "... the run says why it does not sweep"
-[ -f share/out/.b.webp.imgbake-Ab12Cd ]
-ok $? "... and the other run's temporary file is left alone"
+like "$err" "resuming an interrupted run: 1 temporary file removed" \
+	"... one temporary file removed"
+[ -f share/out/.held.webp.imgbake-Ab12Cd ]
+ok $? "... the one the other run holds is left"
+[ -f share/out/.young.webp.imgbake-Ab12Cd ]
+ok $? "... and one too young to tell"
+[ ! -e share/out/.dead.webp.imgbake-Ab12Cd ]
+ok $? "... the one no run holds is removed"
 kill $holder 2>/dev/null
 { wait $holder; } 2>/dev/null
 echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
 run -f webp -o share/out share/src
 is "$rc" 0 "alone again: exit 0" || show_run
-[ ! -e share/out/.b.webp.imgbake-Ab12Cd ]
-ok $? "... and a killed run's temporary file is swept"
+is "$(temps share/out)" "" "... and every temporary file is removed"
+
+# a run's own temporary files are held until they are renamed
+mkimg hold/src/big.png 3000x2000
+"$IMGBAKE" -q -j1 -f webp,avif -o hold/out hold/src 2>/dev/null &
+pid=$!
+i=0
+while [ $i -lt 300 ] && [ -z "$(temps hold/out)" ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+t=$(temps hold/out | head -n 1)
+if [ -n "$t" ]; then
+	perl -MFcntl=:flock -e 'open(my $f, "<", $ARGV[0]) or exit 2;
+		exit(flock($f, LOCK_EX | LOCK_NB) ? 1 : 0)' "$t"
+	held=$?
+	# gone meanwhile: renamed, held until then
+	[ $held -eq 2 ] && held=0
+	ok $held "a temporary file being written is locked by its run"
+else
+	skip "no temporary file seen: the run was too quick"
+fi
+wait $pid
 
 # ---- two runs that write one manifest: the second waits ------------------------------
 
