@@ -268,7 +268,10 @@ print_line(FILE *f, json_t *j)
 int
 manifest_print_source(FILE *f, const struct job *job, const struct result *res)
 {
-	return print_line(f, source_json(job, res, NULL));
+	/* the record the manifest gets: a failure's with the outputs it
+	 * left in place */
+	return print_line(f, source_json(job, res,
+		res->status == JOB_FAILED ? job->prev : NULL));
 }
 
 int

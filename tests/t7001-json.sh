@@ -32,6 +32,16 @@ msum=$(perl -MJSON::PP -e 'local $/; my $s = decode_json(<>)->{summary};
 is "$summary" "$msum" "--json: the summary line matches the manifest's"
 like "$err" "cannot convert 'src/broken.jpg'" "--json: errors stay on stderr"
 
+# a source that fails now keeps the outputs an earlier run made of it:
+# its line says so, as its manifest record does
+run --json --force --max-file-size 1K -w 64,128 -o out src
+lines=$(printf '%s\n' "$out" | sed '$d' | perl -MJSON::PP -ne '
+	print JSON::PP->new->canonical->encode(decode_json($_)), "\n"')
+recs=$(perl -MJSON::PP -e 'local $/; my $m = decode_json(<>);
+	print JSON::PP->new->canonical->encode($_), "\n" for @{$m->{sources}}' "$M")
+is "$lines" "$recs" "--json, failures that keep outputs: the lines are the manifest's records"
+like "$(printf '%s\n' "$out" | grep '"src/a.jpg"')" '"outputs":\[' "... a.jpg's line lists its outputs"
+
 # --json lines arrive while the run goes: each is flushed (a pipe, not a file)
 "$IMGBAKE" --json -j1 -w 64 -o out2 src 2>/dev/null | head -n 1 >first.line
 like "$(cat first.line)" '^\{"path":' "--json through a pipe: the first line arrives whole"
