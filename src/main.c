@@ -215,13 +215,14 @@ job_tick(void *ctx)
 }
 
 /* An output this job wrote that an earlier run made of another source,
- * which this run keeps but does not convert: one line, once written. */
+ * which this run keeps but does not convert: one line, once written,
+ * unless -q. */
 static void
-report_takeover(const struct job *j)
+report_takeover(const struct options *o, const struct job *j)
 {
 	char a[1024], b[1024], c[1024];
 
-	if (j->took_from)
+	if (j->took_from && !o->quiet)
 		report_error("warning: '%s' took over '%s', which an earlier run made of '%s'",
 			     path_quote(j->src_path, a, sizeof(a)),
 			     path_quote(j->took_output, b, sizeof(b)),
@@ -265,7 +266,7 @@ job_done(void *ctx, size_t i)
 	summary_add(&r->summary, &r->plan->jobs[i], &r->results[i]);
 	report_result(r->o, &r->plan->jobs[i], &r->results[i], r->estimate[i]);
 	if (res->status == JOB_CONVERTED)
-		report_takeover(j);
+		report_takeover(r->o, j);
 	/* copies of a duplicate are counted here, once they are made */
 	if (j->dup_of >= 0)
 		progress_add(&r->progress, j, res);

@@ -111,6 +111,9 @@ is "$(outs_of runs/b/y.png)" y.webp "runs: b's record does"
 is "$(outs_of runs/a/only-a.png)" only-a.webp "runs: a's other records are kept as they were"
 run -o runs/out runs/b
 unlike "$err" "warning" "runs: b again: up to date, nothing to say"
+run -q -o runs/out runs/a
+is "$err" "" "runs: a again takes it back, and with -q says nothing"
+run -q -o runs/out runs/b
 run -o runs/out runs/a
 like "$err" "'runs/a/y\.png' took over 'y\.webp', which an earlier run made of 'runs/b/y\.png'" \
 	"runs: a again takes it back, and says so"
