@@ -350,12 +350,6 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	if (!c->plan) {
-		/* a probe: its text is not wanted (the job fails by itself
-		 * later), and taking it would take a worker's */
-		fail_as(c, reason, stage, "", 0);
-		return;
-	}
 	text = vips_error_line();
 	fail_text(c, reason, stage, text);
 	g_free(text);
@@ -453,10 +447,12 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 		fail(c, REASON_CORRUPT, "decode", 1);
 		return NULL;
 	}
-	/* the HEIF loader logs a seek past the end of every file it opens,
-	 * and goes on: that text is no failure's, this job's or another's */
-	if (c->plan)
-		vips_error_clear();
+	/* The HEIF loader logs a seek past the end of every file it opens,
+	 * and goes on: that text is no failure's, this job's or another's.
+	 * (libvips has one error buffer, and the main thread reads headers
+	 * while workers convert: a worker failing at this instant may lose
+	 * its text, and says "damaged or truncated data".) */
+	vips_error_clear();
 	return img;
 }
 
@@ -2057,11 +2053,6 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 	memset(res, 0, sizeof(*res));
 	if ((fd = open_source(&c)) < 0)
 		return 0;
-	/* The main thread reads headers while workers convert, and libvips
-	 * has one error buffer: what a header read logs, even one that
-	 * succeeds (a HEIF loader's seek past the end), would be taken by
-	 * the next worker to fail for its own message. */
-	vips_error_freeze();
 	if (!(src = vips_source_new_from_descriptor(fd)))
 		fail(&c, REASON_IO, "read", 1);
 	else if ((img = load(&c, src, 1, 1))) {
@@ -2073,7 +2064,6 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 	}
 	if (src)
 		g_object_unref(src);
-	vips_error_thaw();
 	close(fd);
 	return est;
 }

@@ -507,6 +507,64 @@ out:
 	return ret;
 }
 
+/* Lock the journal of the manifest o names, as a run does, waiting for
+ * the run that holds it: the descriptor, or -1 after a message. */
+static int
+lock_journal(const struct options *o, int *created)
+{
+	char err[PATH_MSG_MAX];
+	int fd = manifest_journal_lock(o, 0, created, err, sizeof(err));
+
+	if (fd == -2) {
+		if (!o->quiet)
+			report_error("waiting for the run that writes '%s' to finish",
+				     o->manifest_path);
+		fd = manifest_journal_lock(o, 1, created, err, sizeof(err));
+	}
+	if (fd < 0)
+		report_error("%s", err);
+	return fd;
+}
+
+/* --merge-manifests OUT IN...: OUT is written as a run writes its
+ * manifest, not while one does, and not over a killed run's journal,
+ * whose records the merge would lose. */
+static int
+merge(const struct options *o)
+{
+	struct options out = { .manifest_path = o->sources[0], .quiet = o->quiet };
+	char err[PATH_MSG_MAX], *dir = strdup(o->sources[0]), *slash;
+	struct stat st;
+	int fd, created, ret = EXIT_USAGE;
+
+	if (!dir) {
+		report_error("out of memory");
+		return ret;
+	}
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	if (manifest_check_target(out.manifest_path, err, sizeof(err))) {
+		report_error("%s", err);
+	} else if (slash && slash != dir && output_mkdirs(dir)) {
+		report_error("cannot create directory '%s': %m", dir);
+	} else if ((fd = lock_journal(&out, &created)) >= 0) {
+		if (!fstat(fd, &st) && st.st_size > 0)
+			report_error("'%s.journal' is there: the run that writes '%s' was "
+				     "killed; run it again before merging into it",
+				     out.manifest_path, out.manifest_path);
+		else if (manifest_merge(o->sources[0], o->sources + 1, o->n_sources - 1,
+					err, sizeof(err)))
+			report_error("%s", err);
+		else
+			ret = EXIT_ALL_DONE;
+		if (created)
+			manifest_journal_remove(&out);
+		close(fd);
+	}
+	free(dir);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -557,12 +615,7 @@ main(int argc, char **argv)
 		alloc_huge_pages(argv);
 	output_init(o.fsync);
 	if (o.merge) {
-		if (manifest_merge(o.sources[0], o.sources + 1, o.n_sources - 1,
-				   err, sizeof(err))) {
-			report_error("%s", err);
-			goto out;
-		}
-		ret = EXIT_ALL_DONE;
+		ret = merge(&o);
 		goto out;
 	}
 	if (o.shard_from && !o.quiet)
@@ -594,17 +647,8 @@ main(int argc, char **argv)
 			report_error("cannot create output directory '%s': %m", o.output_dir);
 			goto out;
 		}
-		journal = manifest_journal_lock(&o, 0, &journal_new, err, sizeof(err));
-		if (journal == -2) {
-			if (!o.quiet)
-				report_error("waiting for the run that writes '%s' to finish",
-					     o.manifest_path);
-			journal = manifest_journal_lock(&o, 1, &journal_new, err, sizeof(err));
-		}
-		if (journal < 0) {
-			report_error("%s", err);
+		if ((journal = lock_journal(&o, &journal_new)) < 0)
 			goto out;
-		}
 	}
 
 	/* what the last run made, to reuse and to prune */
@@ -752,9 +796,11 @@ main(int argc, char **argv)
 		}
 		goto out_vips;
 	}
+	/* removed while still locked: a run waiting for the lock must not
+	 * take it on a file about to go */
+	manifest_journal_remove(&o);
 	close(run.journal);
 	run.journal = -1;
-	manifest_journal_remove(&o);
 	/* checked again now that the manifest exists: a link to it that
 	 * dangled at the start is the manifest now */
 	if (o.report_path &&

@@ -797,22 +797,39 @@ manifest_replaceable(const char *path, char *err, size_t errlen)
 	return r;
 }
 
-/* A task of --shard K/N reads the shared manifest, unsharded or merged,
- * rather than its own when its own is missing or older and it has no
- * journal to resume: after an unsharded run, or the merge of another
- * number of tasks, it knows what was made, to keep and to prune. */
-static const char *
-manifest_to_read(const struct options *o, const char *jpath, struct prev_manifest *pm)
+/* A task of --shard K/N without a manifest of its own reads the shared
+ * one, unsharded or merged: after an unsharded run, or the merge of
+ * another number of tasks, it knows what was made, to keep and to
+ * prune.  (Its journal, if a killed run left one, is read on top.)  Once
+ * it has its own, that one: the shared one may since have been written
+ * by a run over other sources, which knows nothing of this task's. */
+/* A task's own manifest (-m names one file for every task) that another
+ * task wrote: its records are that task's, which this one would take for
+ * stale and prune.  Refused, with a message.  One no task wrote (an
+ * unsharded run's, with the same -m) is read as the shared one. */
+static int
+other_task(const struct options *o, json_t *root, const char *path, char *err, size_t errlen)
 {
-	struct stat own, shared, j;
+	const char *shard = json_string_value(json_object_get(json_object_get(root, "options"),
+							      "shard"));
+	char mine[32];
 
-	if (!o->shared_manifest || stat(o->shared_manifest, &shared) ||
-	    !S_ISREG(shared.st_mode) || (!stat(jpath, &j) && j.st_size > 0))
-		return o->manifest_path;
-	if (!stat(o->manifest_path, &own) &&
-	    (own.st_mtim.tv_sec > shared.st_mtim.tv_sec ||
-	     (own.st_mtim.tv_sec == shared.st_mtim.tv_sec &&
-	      own.st_mtim.tv_nsec >= shared.st_mtim.tv_nsec)))
+	snprintf(mine, sizeof(mine), "%d/%d", o->shard_index, o->shard_count);
+	if (shard && strcmp(shard, mine)) {
+		snprintf(err, errlen, "'%s' is the manifest of task %s, not of %s: give each task "
+			 "its own (-m with {shard})", path, shard, mine);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+manifest_to_read(const struct options *o, struct prev_manifest *pm)
+{
+	struct stat st;
+
+	if (!o->shared_manifest || !stat(o->manifest_path, &st) || errno != ENOENT ||
+	    stat(o->shared_manifest, &st) || !S_ISREG(st.st_mode))
 		return o->manifest_path;
 	pm->shared = 1;
 	pm->share = o->shard_index;
@@ -835,7 +852,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	*warn = '\0';
 	if (!jpath)
 		return -1;
-	path = manifest_to_read(o, jpath, pm);
+	path = manifest_to_read(o, pm);
 	if (pm->shared && (read_own(path, &root, &jerr, warn, warnlen) || !root)) {
 		/* not one to learn from: this task's own, as if alone */
 		json_decref(root);
@@ -858,6 +875,18 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 			 path);
 		json_decref(root);
 		root = NULL;
+	}
+	if (root && o->shard_count > 1 && !pm->shared) {
+		if (other_task(o, root, path, warn, warnlen)) {
+			json_decref(root);
+			free(jpath);
+			return -2;
+		}
+		if (!json_object_get(json_object_get(root, "options"), "shard")) {
+			pm->shared = 1;
+			pm->share = o->shard_index;
+			pm->shares = o->shard_count;
+		}
 	}
 	if (root) {
 		prefix = rebase_prefix(o, json_object_get(root, "cwd"));
@@ -1040,16 +1069,23 @@ manifest_journal_lock(const struct options *o, int wait, int *created,
 			*created = 1;
 		if (fd < 0 && errno == EEXIST)
 			continue;	/* made between the two opens */
-		if (fd < 0 || flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) {
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot write journal '%s': %s", path,
+				 strerror(errno));
+			goto out;
+		}
+		/* a file system without locks (ENOLCK): as if alone, as
+		 * output_lock_root takes it */
+		if (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) &&
+		    (errno == EWOULDBLOCK || errno == EINTR)) {
 			e = errno;
-			if (fd >= 0)
-				close(fd);
-			if (e == EWOULDBLOCK && fd >= 0) {
+			close(fd);
+			if (e == EWOULDBLOCK) {
 				fd = -2;
 				goto out;
 			}
 			fd = -1;
-			snprintf(err, errlen, "cannot write journal '%s': %s", path, strerror(e));
+			snprintf(err, errlen, "cannot lock journal '%s': %s", path, strerror(e));
 			goto out;
 		}
 		/* the run it waited for removed the file on its way out: the

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ static struct temp_slot *_Atomic worker_slots;
  * creation and its lock */
 #define TEMP_MIN_AGE 10
 
+/* Whether a finished temporary file keeps its descriptor, and so its
+ * lock, until it is renamed: a job holds all its outputs until the last
+ * is written, and jobs x outputs descriptors must fit RLIMIT_NOFILE. */
+static int hold_temps = 1;
+
 static atomic_int n_groups, group_size;
 static mode_t file_mode = 0644;
 static int durable;		/* --fsync */
@@ -55,6 +61,27 @@ output_init(int durable_writes)
 	durable = durable_writes;
 }
 
+/* Whether `held` more descriptors fit, with room for the sources, the
+ * decoders' and the run's own: the soft limit is raised towards the
+ * hard one if need be (1024 is a common soft limit; 40 widths of 4
+ * formats at -j8 hold 1280). */
+static int
+fd_room(rlim_t held)
+{
+	struct rlimit rl;
+	rlim_t need = held + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need &&
+	    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need)) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return 0;
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need;
+}
+
 int
 output_workers(int n, int per_worker)
 {
@@ -63,6 +90,7 @@ output_workers(int n, int per_worker)
 	if (n < 1 || per_worker < 1 || n >= OUTPUT_MAX_SLOTS ||
 	    !(slots = calloc((size_t)n * (size_t)per_worker, sizeof(*slots))))
 		return -1;
+	hold_temps = fd_room((rlim_t)n * (rlim_t)per_worker);
 	atomic_store(&group_size, per_worker);
 	atomic_store(&worker_slots, slots);
 	atomic_store(&n_groups, n);
@@ -286,9 +314,17 @@ output_finish(struct tempfile *t, char *err, size_t errlen)
 {
 	int r, saved;
 
-	/* the descriptor, and its lock, stay until the rename */
 	r = fchmod(t->fd, file_mode) || (durable && fsync(t->fd)) ? -1 : 0;
 	saved = errno;
+	/* the descriptor, and its lock, stay until the rename, where they
+	 * fit; close(2) frees it even when it fails: once only */
+	if (!hold_temps || r) {
+		if (close(t->fd) && !r) {
+			r = -1;
+			saved = errno;
+		}
+		t->fd = -1;
+	}
 	if (r) {
 		snprintf(err, errlen, "cannot write '%s': %s", t->final_path, strerror(saved));
 		output_discard(t);
@@ -358,8 +394,13 @@ output_publish_keep(struct tempfile *t, char *err, size_t errlen)
 	    renameat2(AT_FDCWD, t->path, AT_FDCWD, t->final_path, RENAME_EXCHANGE))
 		return output_publish(t, err, errlen);
 	t->swapped = 1;
-	close(t->fd);
-	t->fd = -1;
+	/* the file replaced is under the temporary name now, for
+	 * output_unpublish: held, so that no sweep takes it meanwhile */
+	if (t->fd >= 0) {
+		close(t->fd);
+		if ((t->fd = open(t->path, O_RDONLY | O_CLOEXEC)) >= 0)
+			(void)flock(t->fd, LOCK_EX | LOCK_NB);
+	}
 	if (sync_parent(t->final_path)) {
 		int saved = errno;
 

@@ -70,4 +70,26 @@ else
 	skip "strace is not installed"
 fi
 
+# A job holds each output's descriptor, and its lock, until it renames
+# them all; where they would not fit RLIMIT_NOFILE it lets them go.
+mkimg fds/p.png 400x300
+(ulimit -n 64 && "$IMGBAKE" -q -j1 -f webp,png -w "$(seq -s, 10 10 390)" -o fds/out fds) \
+	2>"$_L/fds.err"
+is "$?" 0 "39 widths of 2 formats with 64 descriptors: exit 0" || diag "$(cat "$_L/fds.err")"
+is "$(find fds/out -name '*.webp' -o -name '*.png' | wc -l | tr -d ' ')" 78 "... and 78 outputs"
+
+# a file system without locks runs as if alone
+if command -v strace >/dev/null 2>&1 &&
+	strace -f -o /dev/null -e inject=flock:error=ENOLCK true 2>/dev/null; then
+	mkimg nolock/p.png 40x30
+	strace -f -o /dev/null -e inject=flock:error=ENOLCK \
+		"$IMGBAKE" -q -o nolock/out nolock 2>"$_L/nolock.err"
+	is "$?" 0 "no locks (flock fails with ENOLCK): exit 0" || diag "$(cat "$_L/nolock.err")"
+	[ -f nolock/out/p.webp ] && [ ! -e nolock/out/imgbake-manifest.json.journal ]
+	ok $? "... the output written, no journal left"
+else
+	skip "strace cannot inject errors here"
+	skip "strace cannot inject errors here"
+fi
+
 done_testing

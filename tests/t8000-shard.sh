@@ -247,4 +247,61 @@ run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-
 is "$rc" 0 "... their manifests merge" || show_run
 is "$(json_get re/out/imgbake-manifest.json '$j->{summary}{sources}')" 9 "... nine sources"
 
+# Once a task has its own manifest, it reads that one: an unsharded run
+# over another directory since rewrote the shared one, knowing nothing of
+# the tasks' sources.
+mkimg re/C/c1.png 40x30
+mv re/out/imgbake-manifest.json re/merged.json
+run -q -o re/out re/C
+rm re/A/a3.png
+for k in 0 1 2; do
+	run -v --prune --shard $k/3 -o re/out re/A re/B
+	is "$rc" 0 "after an unsharded run over another directory: task $k/3 exits 0" || show_run
+	unlike "$err" "converted '" "... and converts nothing"
+done
+[ ! -e re/out/a3.webp ]
+ok $? "... and the output of the source gone is pruned"
+
+# A killed task (its journal says where it started, it has no manifest
+# yet) still reads the shared one, and its journal on top.
+run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-3.json
+echo '{"cwd":"../.."}' >re/out/imgbake-manifest.0-of-4.json.journal
+run -v --shard 0/4 -o re/out re/A re/B
+is "$rc" 0 "a killed task without a manifest: exit 0" || show_run
+unlike "$err" "converted '" "... converts nothing: it read the shared manifest"
+
+# -m naming one file for every task: a task refuses another's manifest
+mkimg same/src/x.png 40x30
+mkimg same/src/y.png 41x30
+mkimg same/src/z.png 42x30
+run -q --prune --shard 0/2 -m same/m.json -o same/out same/src
+run -q --prune --shard 1/2 -m same/m.json -o same/out same/src
+is "$rc" 2 "a task given another task's manifest (-m): exit 2"
+like "$err" "'same/m\\.json' is the manifest of task 0/2, not of 1/2" "... said so"
+is "$(json_get same/m.json '$j->{options}{shard}')" 0/2 "... and the manifest is left as it was"
+
+# --merge-manifests writes its output as a run writes a manifest: not
+# over a killed run's journal, and not while a run holds it
+echo '{"cwd":"../.."}' >re/out/imgbake-manifest.json.journal
+run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-2.json
+is "$rc" 2 "a merge into a manifest whose run was killed: exit 2"
+like "$err" "imgbake-manifest\\.json\\.journal' is there" "... said so"
+rm re/out/imgbake-manifest.json.journal
+perl -MFcntl=:flock -e 'open(my $j, ">>", $ARGV[0]) or die; flock($j, LOCK_EX) or die;
+	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 1; unlink $ARGV[0]' \
+	re/out/imgbake-manifest.json.journal re/held &
+holder=$!
+i=0
+while [ $i -lt 100 ] && [ ! -e re/held ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "a merge while a run writes its output: exit 0" || show_run
+like "$err" "waiting for the run that writes 're/out/imgbake-manifest\\.json' to finish" \
+	"... once that run has finished"
+{ wait $holder; } 2>/dev/null
+[ ! -e re/out/imgbake-manifest.json.journal ]
+ok $? "... and leaves no journal"
+
 done_testing
