@@ -507,6 +507,17 @@ out:
 	return ret;
 }
 
+/* Whether the journal locked as fd holds nothing to resume from: made by
+ * a run killed before it started converting (a signal while it walked),
+ * or by a merge stopped. */
+static int
+journal_empty(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_size == 0;
+}
+
 /* Lock the journal of the manifest o names, as a run does, waiting for
  * the run that holds it: the descriptor, or -1 after a message. */
 static int
@@ -557,7 +568,7 @@ merge(const struct options *o)
 			report_error("%s", err);
 		else
 			ret = EXIT_ALL_DONE;
-		if (created)
+		if (created || journal_empty(fd))
 			manifest_journal_remove(&out);
 		close(fd);
 	}
@@ -846,8 +857,8 @@ out:
 	if (run.journal >= 0)
 		close(run.journal);
 	if (journal >= 0) {
-		/* left before it started: only a file it made goes */
-		if (journal_new)
+		/* left before it started: a killed run's records stay */
+		if (journal_new || journal_empty(journal))
 			manifest_journal_remove(&o);
 		close(journal);
 	}

@@ -38,10 +38,6 @@ struct temp_slot {
  * has made them; never freed, as a signal may come at any time. */
 static struct temp_slot main_slot;
 static struct temp_slot *_Atomic worker_slots;
-/* seconds: a temporary file younger than this may be between its
- * creation and its lock */
-#define TEMP_MIN_AGE 10
-
 /* Whether a finished temporary file keeps its descriptor, and so its
  * lock, until it is renamed: a job holds all its outputs until the last
  * is written, and jobs x outputs descriptors must fit RLIMIT_NOFILE. */
@@ -190,6 +186,21 @@ output_mkdirs(const char *dir)
 	return ret;
 }
 
+/* Take the lock of a fresh temporary file: 1, or 0 (fd closed) when a
+ * sweep holds it or has removed it.  A file system without locks: 1. */
+static int
+locked_here(int fd)
+{
+	struct stat st;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) ? errno == EWOULDBLOCK
+					 : !fstat(fd, &st) && st.st_nlink == 0) {
+		close(fd);
+		return 0;
+	}
+	return 1;
+}
+
 /* mkostemp(3), but the name is in registry slot `slot` (and marked
  * live) before open(2) can create the file. */
 static int
@@ -212,8 +223,11 @@ create_registered(char *path, struct temp_slot *reg)
 		if (fd >= 0) {
 			/* held until the file has its final name: a sweep by
 			 * another run removes only temporary files no live
-			 * run holds (see output_sweep_temps) */
-			(void)flock(fd, LOCK_EX | LOCK_NB);
+			 * run holds (see output_sweep_temps).  One that took
+			 * this file between its creation and the lock holds
+			 * it, or has removed it: another name then. */
+			if (!locked_here(fd))
+				continue;
 			return fd;
 		}
 		atomic_store(&reg->live, 0);
@@ -481,18 +495,19 @@ is_temp_name(const char *name)
 	return name[0] == '.' && tag && strlen(tag) == 15 && !strchr(tag + 9, '.');
 }
 
-/* Whether the temporary file at path is a dead run's: none holds its
- * lock, and it is older than the moment between its creation and the
- * lock (TEMP_MIN_AGE); the file systems without locks keep it. */
+/* Remove the temporary file at path if it is a dead run's: no run
+ * holds its lock.  Removed under the lock, which a run that has just
+ * made the file and not locked it yet finds taken, or the file gone
+ * (see locked_here).  File systems without locks keep it.  1 when
+ * removed. */
 static int
-dead_temp(const char *path, const struct stat *st)
+remove_dead_temp(const char *path)
 {
 	int fd, dead;
 
-	if (time(NULL) - st->st_mtime < TEMP_MIN_AGE ||
-	    (fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
-	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0;
 	close(fd);
 	return dead;
 }
@@ -518,7 +533,7 @@ sweep(const char *dir, int others)
 			if (S_ISDIR(st.st_mode))
 				count += sweep(path, others);
 			else if (S_ISREG(st.st_mode) && is_temp_name(de->d_name) &&
-				 (!others || dead_temp(path, &st)) && unlink(path) == 0)
+				 (others ? remove_dead_temp(path) : unlink(path) == 0))
 				count++;
 		}
 		free(path);

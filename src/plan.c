@@ -148,6 +148,9 @@ plan_release(struct plan *p)
 	for (i = 0; i < p->n_other_share; i++)
 		free((char *)p->other_share[i].path);
 	free(p->other_share);
+	for (i = 0; i < p->n_other_outputs; i++)
+		free(p->other_outputs[i]);
+	free(p->other_outputs);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
 	free(p->jobs);
@@ -989,6 +992,49 @@ cmp_entry_key(const void *a, const void *b)
 	return cmp_entry(x->dir, x->path, y->dir, y->path);
 }
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The outputs job, another task's, would write: the records a task
+ * reads (the shared manifest's above all) may call them stale, and the
+ * task making them may have just written them.  Widths as given: a
+ * source narrower than one is named by its own, unknown here, as is
+ * {hash}.  0 or -1. */
+static int
+add_other_outputs(struct plan *p, const struct options *o, const struct job *job)
+{
+	int f, w, n_w = o->n_widths ? o->n_widths : 1;
+	char **grown;
+
+	if (!job->rel_dir || !job->stem)
+		return 0;
+	if (!(grown = realloc(p->other_outputs, (p->n_other_outputs +
+			(size_t)(o->n_formats * n_w)) * sizeof(*grown))))
+		return -1;
+	p->other_outputs = grown;
+	for (f = 0; f < o->n_formats; f++)
+		for (w = 0; w < n_w; w++) {
+			char *path = plan_output_path(o, job, o->formats[f],
+						      o->n_widths ? o->widths[w] : 0);
+
+			if (!path)
+				return -1;
+			p->other_outputs[p->n_other_outputs++] = path;
+		}
+	return 0;
+}
+
+int
+plan_other_makes(const struct plan *p, const char *rel)
+{
+	return p->n_other_outputs &&
+	       bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *),
+		       cmp_strp) != NULL;
+}
+
 /* Whether path is, by any name, a source --shard gave another task. */
 static int
 other_share(struct plan *p, const char *path)
@@ -1100,6 +1146,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 					p->jobs[i].src_path = NULL;
 					p->n_other_share++;
 				}
+				err |= add_other_outputs(p, o, &p->jobs[i]);
 				job_release(&p->jobs[i]);
 				continue;
 			}
@@ -1112,6 +1159,8 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (p->n_other_share)
 			qsort(p->other_share, p->n_other_share, sizeof(*p->other_share),
 			      cmp_entry_key);
+		if (p->n_other_outputs)
+			qsort(p->other_outputs, p->n_other_outputs, sizeof(char *), cmp_strp);
 	}
 	if (identify_jobs(p))
 		return -1;

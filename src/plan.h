@@ -38,8 +38,15 @@ struct plan {
 	struct entry_key *other_share;	/* --shard: other tasks' sources, owned
 					 * paths, by entry */
 	size_t n_other_share;
+	char **other_outputs;	/* --shard: the outputs they plan (widths
+				 * as given, no {hash}), sorted, owned */
+	size_t n_other_outputs;
 	int incomplete;	/* a named source or a directory could not be read */
 };
+
+/* Whether another task of --shard plans an output at rel: no task may
+ * prune it, whatever record calls it stale. */
+int plan_other_makes(const struct plan *p, const char *rel);
 
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */

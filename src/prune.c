@@ -102,6 +102,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 		for (k = 0; !ps->foreign && k < ps->n_outputs; k++) {
 			key = ps->outputs[k].path;
 			if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+			    !plan_other_makes(p, key) &&
 			    add(&v, &n, &cap, key, ps->outputs[k].bytes))
 				goto out;
 		}
@@ -109,6 +110,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < pm->n_stale; i++) {
 		key = pm->stale[i].path;
 		if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+		    !plan_other_makes(p, key) &&
 		    add(&v, &n, &cap, key, pm->stale[i].bytes))
 			goto out;
 	}

@@ -304,4 +304,37 @@ like "$err" "waiting for the run that writes 're/out/imgbake-manifest\\.json' to
 [ ! -e re/out/imgbake-manifest.json.journal ]
 ok $? "... and leaves no journal"
 
+# No task prunes what another task's sources make: sources renamed (their
+# records go to one task, their outputs to another), and stale entries.
+for i in 1 2 3 4 5 6 7 8; do
+	mkimg "rn/A/p$i.jpeg" "$((40 + i))x30"
+done
+run -q -j1 -o rn/out rn/A
+for i in 1 2 3 4 5 6 7 8; do
+	mv "rn/A/p$i.jpeg" "rn/A/p$i.jpg"
+done
+for k in 0 1; do
+	run -q -j1 --prune --shard $k/2 -o rn/out rn/A
+done
+is "$(files rn/out | grep -c webp)" 8 "sources renamed, tasks in turn with --prune: every output is there"
+run -q -j1 -w 20,30 -o st/out rn/A
+run -q -j1 -w 20 -o st/out rn/A
+for k in 1 0; do
+	run -q -j1 --prune -w 20,30 --shard $k/2 -o st/out rn/A
+done
+is "$(files st/out | grep -c -- '-30\.webp')" 8 "a width stale, then made again by tasks with --prune: every output is there"
+
+# an empty journal (a run killed as it walked) goes with the next run or
+# merge that stops early, or merges
+: >st/out/imgbake-manifest.json.journal
+run -o st/out -T st/no-such-list
+is "$rc" 2 "a run that stops early: exit 2"
+[ ! -e st/out/imgbake-manifest.json.journal ]
+ok $? "... removes the empty journal it found"
+: >st/out/imgbake-manifest.json.journal
+run --merge-manifests st/out/imgbake-manifest.json st/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "a merge beside an empty journal: exit 0" || show_run
+[ ! -e st/out/imgbake-manifest.json.journal ]
+ok $? "... removes it"
+
 done_testing
