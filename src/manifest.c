@@ -797,16 +797,9 @@ manifest_replaceable(const char *path, char *err, size_t errlen)
 	return r;
 }
 
-/* A task of --shard K/N without a manifest of its own reads the shared
- * one, unsharded or merged: after an unsharded run, or the merge of
- * another number of tasks, it knows what was made, to keep and to
- * prune.  (Its journal, if a killed run left one, is read on top.)  Once
- * it has its own, that one: the shared one may since have been written
- * by a run over other sources, which knows nothing of this task's. */
 /* A task's own manifest (-m names one file for every task) that another
  * task wrote: its records are that task's, which this one would take for
- * stale and prune.  Refused, with a message.  One no task wrote (an
- * unsharded run's, with the same -m) is read as the shared one. */
+ * stale and prune.  Refused, with a message. */
 static int
 other_task(const struct options *o, json_t *root, const char *path, char *err, size_t errlen)
 {
@@ -823,18 +816,65 @@ other_task(const struct options *o, json_t *root, const char *path, char *err, s
 	return 0;
 }
 
-static const char *
-manifest_to_read(const struct options *o, struct prev_manifest *pm)
+/* A task of --shard K/N reads the shared manifest, unsharded or merged,
+ * on top of its own when it is the newer (or the task has none): after an
+ * unsharded run, or the merge of another number of tasks, it knows what
+ * was made, to keep and to prune; after an unsharded run over other
+ * sources, its own records are still there beneath. */
+static int
+shared_is_newer(const struct options *o)
 {
-	struct stat st;
+	struct stat own, shared;
 
-	if (!o->shared_manifest || !stat(o->manifest_path, &st) || errno != ENOENT ||
-	    stat(o->shared_manifest, &st) || !S_ISREG(st.st_mode))
-		return o->manifest_path;
-	pm->shared = 1;
-	pm->share = o->shard_index;
-	pm->shares = o->shard_count;
-	return o->shared_manifest;
+	if (!o->shared_manifest || stat(o->shared_manifest, &shared) || !S_ISREG(shared.st_mode))
+		return 0;
+	if (stat(o->manifest_path, &own))
+		return errno == ENOENT;
+	return shared.st_mtim.tv_sec > own.st_mtim.tv_sec ||
+	       (shared.st_mtim.tv_sec == own.st_mtim.tv_sec &&
+		shared.st_mtim.tv_nsec > own.st_mtim.tv_nsec);
+}
+
+/* The records and stale entries of the manifest root, read as named from
+ * its "cwd"; `shared`: another's than this task's, whose stale entries
+ * are taken only in this task's share.  0 or -1. */
+static int
+load_records(const struct options *o, struct prev_manifest *pm, size_t *cap, json_t *root,
+	int shared)
+{
+	json_t *src, *stale = json_object_get(root, "stale");
+	char *prefix = rebase_prefix(o, json_object_get(root, "cwd"));
+	size_t i, first = pm->n;
+	struct stale *grown;
+
+	json_array_foreach(json_object_get(root, "sources"), i, src)
+		if (prev_add(pm, cap, src, prefix, 0)) {
+			free(prefix);
+			return -1;
+		}
+	free(prefix);
+	for (i = first; i < pm->n; i++)
+		pm->sources[i].from_shared = shared;
+	if (!json_is_array(stale) || !json_array_size(stale))
+		return 0;
+	if (!(grown = realloc(pm->stale, (pm->n_stale + json_array_size(stale)) * sizeof(*grown))))
+		return -1;
+	pm->stale = grown;
+	json_array_foreach(stale, i, src) {
+		struct stale *st = &pm->stale[pm->n_stale];
+
+		memset(st, 0, sizeof(*st));
+		if (!(st->path = safe_rel(json_object_get(src, "path"))))
+			continue;
+		if (shared && shard_of(st->path, o->shard_count) != o->shard_index) {
+			/* another task's to prune */
+			free(st->path);
+			continue;
+		}
+		st->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
+		pm->n_stale++;
+	}
+	return 0;
 }
 
 int
@@ -842,25 +882,21 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen)
 {
 	json_error_t jerr;
-	json_t *root = NULL, *src, *stale;
+	json_t *root = NULL;
 	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
-	const char *path;
+	const char *path = o->manifest_path;
 	size_t cap = 0, i, k, linecap = 0;
+	char scratch[PATH_MSG_MAX];
+	int own_shared = 0;
 	FILE *f;
 
 	memset(pm, 0, sizeof(*pm));
 	*warn = '\0';
+	pm->share = o->shard_index;
+	pm->shares = o->shard_count;
 	if (!jpath)
 		return -1;
-	path = manifest_to_read(o, pm);
-	if (pm->shared && (read_own(path, &root, &jerr, warn, warnlen) || !root)) {
-		/* not one to learn from: this task's own, as if alone */
-		json_decref(root);
-		*warn = '\0';
-		pm->shared = 0;
-		path = o->manifest_path;
-	}
-	if (!pm->shared && read_own(path, &root, &jerr, warn, warnlen)) {
+	if (read_own(path, &root, &jerr, warn, warnlen)) {
 		free(jpath);
 		return -2;
 	}
@@ -876,46 +912,30 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		json_decref(root);
 		root = NULL;
 	}
-	if (root && o->shard_count > 1 && !pm->shared) {
+	if (root && o->shard_count > 1) {
 		if (other_task(o, root, path, warn, warnlen)) {
 			json_decref(root);
 			free(jpath);
 			return -2;
 		}
-		if (!json_object_get(json_object_get(root, "options"), "shard")) {
-			pm->shared = 1;
-			pm->share = o->shard_index;
-			pm->shares = o->shard_count;
-		}
+		/* one no task wrote: an unsharded run's, with the same -m */
+		own_shared = !json_object_get(json_object_get(root, "options"), "shard");
 	}
 	if (root) {
-		prefix = rebase_prefix(o, json_object_get(root, "cwd"));
-		json_array_foreach(json_object_get(root, "sources"), i, src)
-			if (prev_add(pm, &cap, src, prefix, 0))
-				goto oom;
-		free(prefix);
-		prefix = NULL;
-		stale = json_object_get(root, "stale");
-		if (json_is_array(stale) &&
-		    (pm->stale = calloc(json_array_size(stale) + 1, sizeof(*pm->stale))))
-			json_array_foreach(stale, i, src) {
-				struct stale *st = &pm->stale[pm->n_stale];
-
-				if ((st->path = safe_rel(json_object_get(src, "path"))) &&
-				    pm->shared && shard_of(st->path, pm->shares) != pm->share) {
-					/* another task's to prune */
-					free(st->path);
-					st->path = NULL;
-				}
-				if (st->path) {
-					st->bytes = (uint64_t)json_integer_value(
-						json_object_get(src, "bytes"));
-					pm->n_stale++;
-				}
-			}
+		if (load_records(o, pm, &cap, root, own_shared))
+			goto oom;
 		json_decref(root);
 		root = NULL;
 	}
+	/* the shared manifest, when the newer: its records win */
+	if (o->shard_count > 1 && shared_is_newer(o) &&
+	    !read_own(o->shared_manifest, &root, &jerr, scratch, sizeof(scratch)) && root &&
+	    json_is_object(root) && json_is_array(json_object_get(root, "sources"))) {
+		if (load_records(o, pm, &cap, root, 1))
+			goto oom;
+	}
+	json_decref(root);
+	root = NULL;
 
 	/* a killed run's journal: later lines describe later work */
 	if ((f = fopen(jpath, "r"))) {
@@ -1150,12 +1170,12 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		if (!ps->raw || ps->renamed ||
 		    (p->n && bsearch(ps->path, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path))) {
 			/* in the shared manifest, all the tasks' records */
-			ps->foreign = pm->shared && ps->other_share;
+			ps->foreign = ps->from_shared && ps->other_share;
 			continue;
 		}
 		/* no source of this run: one task, the same for all, keeps
 		 * its record or prunes its outputs */
-		if (pm->shared && shard_of(ps->path, pm->shares) != pm->share) {
+		if (ps->from_shared && shard_of(ps->path, pm->shares) != pm->share) {
 			ps->foreign = 1;
 			continue;
 		}

@@ -39,9 +39,10 @@ struct prev_source {
 	int journal;			/* read from the journal: newer than any
 					 * record of the manifest */
 	int other_share;		/* a source of another task's share */
-	int foreign;			/* read from the shared manifest, and
-					 * another task's: neither carried nor
-					 * pruned here */
+	int from_shared;		/* read from a manifest no task wrote
+					 * (the shared one, see manifest_load) */
+	int foreign;			/* from_shared, and another task's:
+					 * neither carried nor pruned here */
 };
 
 /* An output recorded by an earlier run that this run does not make. */
@@ -58,10 +59,9 @@ struct prev_manifest {
 	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
 	int resumed;			/* a killed run left its journal, not empty */
-	/* Read from o->shared_manifest (a task of --shard K/N whose own
-	 * manifest is missing or older): K and N, to take only its share
-	 * of the records that are no source of this run. */
-	int shared, share, shares;
+	/* --shard K/N: K and N, to take only this task's share of the
+	 * records from_shared that are no source of this run. */
+	int share, shares;
 };
 
 /* Load the manifest and journal of o->manifest_path, if any.  A file

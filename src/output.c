@@ -201,6 +201,19 @@ locked_here(int fd)
 	return 1;
 }
 
+/* The same, for a file that has other names: locked, and still the
+ * file at path. */
+static int
+locked_at(int fd, const char *path)
+{
+	struct stat held, named;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK)
+		return 0;
+	return !fstat(fd, &held) && !lstat(path, &named) &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 /* mkostemp(3), but the name is in registry slot `slot` (and marked
  * live) before open(2) can create the file. */
 static int
@@ -490,24 +503,28 @@ output_remove_temps(int main_too)
 static int
 is_temp_name(const char *name)
 {
-	const char *tag = strstr(name, ".imgbake-");
+	size_t len = strlen(name);
 
-	return name[0] == '.' && tag && strlen(tag) == 15 && !strchr(tag + 9, '.');
+	/* the last one: ".imgbake-manifest.json.imgbake-XXXXXX" */
+	return name[0] == '.' && len > 15 && !strncmp(name + len - 15, ".imgbake-", 9) &&
+	       !strchr(name + len - 6, '.') && !strchr(name + len - 6, '/');
 }
 
 /* Remove the temporary file at path if it is a dead run's: no run
- * holds its lock.  Removed under the lock, which a run that has just
- * made the file and not locked it yet finds taken, or the file gone
- * (see locked_here).  File systems without locks keep it.  1 when
- * removed. */
+ * holds its lock (a run into an output root nested in this one holds
+ * its own, and no lock of this root).  Removed under the lock, which a
+ * run that has just made the file and not locked it yet finds taken, or
+ * the file gone (see locked_here).  On a file system without locks,
+ * removed only when no other run holds the root.  1 when removed. */
 static int
-remove_dead_temp(const char *path)
+remove_dead_temp(const char *path, int others)
 {
 	int fd, dead;
 
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
-	dead = flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0;
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0 || (errno != EWOULDBLOCK && !others);
+	dead = dead && unlink(path) == 0;
 	close(fd);
 	return dead;
 }
@@ -533,7 +550,7 @@ sweep(const char *dir, int others)
 			if (S_ISDIR(st.st_mode))
 				count += sweep(path, others);
 			else if (S_ISREG(st.st_mode) && is_temp_name(de->d_name) &&
-				 (others ? remove_dead_temp(path) : unlink(path) == 0))
+				 remove_dead_temp(path, others))
 				count++;
 		}
 		free(path);
@@ -611,16 +628,24 @@ output_copy(const char *src, const char *dst, int slot, int hard_link,
 	if (output_open(&t, dst, slot, err, errlen))
 		return -1;
 	if (hard_link) {
-		/* the name stays registered while it is swapped for the link */
-		close(t.fd);
-		t.fd = -1;
-		if (unlink(t.path) || link(src, t.path)) {
-			snprintf(err, errlen, "cannot link '%s' to '%s': %s", dst, src,
-				 strerror(errno));
-			goto out;
+		/* the name stays registered while it is swapped for the link,
+		 * which is locked as the file was; a sweep that took it in
+		 * between (a sweep takes a file under its lock) means another
+		 * try */
+		int tries;
+
+		for (tries = 0; tries < 3; tries++) {
+			close(t.fd);
+			t.fd = -1;
+			if ((unlink(t.path) && errno != ENOENT) || link(src, t.path)) {
+				snprintf(err, errlen, "cannot link '%s' to '%s': %s", dst, src,
+					 strerror(errno));
+				goto out;
+			}
+			if ((t.fd = open(t.path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+			    locked_at(t.fd, t.path))
+				break;
 		}
-		if ((t.fd = open(t.path, O_RDONLY | O_CLOEXEC)) >= 0)
-			(void)flock(t.fd, LOCK_EX | LOCK_NB);
 		ret = output_publish(&t, err, errlen);
 		goto out;
 	}

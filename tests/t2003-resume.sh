@@ -218,10 +218,27 @@ ok $? "... the one the other run holds is left"
 ok $? "... those no run holds are removed, a young one too"
 kill $holder 2>/dev/null
 { wait $holder; } 2>/dev/null
+echo partial >share/out/.imgbake-manifest.json.imgbake-Zz99Yy
+mkdir -p share/out/sub
+echo partial >share/out/sub/.nested.webp.imgbake-Ab12Cd
+perl -MFcntl=:flock -e 'open(my $t, "<", $ARGV[0]) or die; flock($t, LOCK_EX) or die;
+	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 60' \
+	share/out/sub/.nested.webp.imgbake-Ab12Cd share/held2 &
+holder=$!
+i=0
+while [ $i -lt 100 ] && [ ! -e share/held2 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
 run -f webp -o share/out share/src
 is "$rc" 0 "alone again: exit 0" || show_run
-is "$(temps share/out)" "" "... and every temporary file is removed"
+[ -f share/out/sub/.nested.webp.imgbake-Ab12Cd ]
+ok $? "... a run into an output root inside keeps its held temporary file"
+kill $holder 2>/dev/null
+{ wait $holder; } 2>/dev/null
+rm -f share/out/sub/.nested.webp.imgbake-Ab12Cd
+is "$(temps share/out)" "" "... and every other one is removed, the manifest's too"
 
 # a run's own temporary files are held until they are renamed
 mkimg hold/src/big.png 3000x2000

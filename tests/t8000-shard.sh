@@ -337,4 +337,18 @@ is "$rc" 0 "a merge beside an empty journal: exit 0" || show_run
 [ ! -e st/out/imgbake-manifest.json.journal ]
 ok $? "... removes it"
 
+# Back to a number of tasks used before: their own manifests are older
+# than the merge since, which knows of a source added and removed meanwhile.
+mkimg back/src/a.png 40x30
+mkimg back/src/b.png 41x30
+for k in 0 1; do run -q --prune --shard $k/2 -o back/out back/src; done
+run -q --merge-manifests back/out/imgbake-manifest.json back/out/imgbake-manifest.*-of-2.json
+mkimg back/src/c.png 42x30
+for k in 0 1 2; do run -q --prune --shard $k/3 -o back/out back/src; done
+run -q --merge-manifests back/out/imgbake-manifest.json back/out/imgbake-manifest.*-of-3.json
+rm back/src/c.png
+for k in 0 1; do run -q --prune --shard $k/2 -o back/out back/src; done
+[ ! -e back/out/c.webp ]
+ok $? "back to two tasks after three: the output of a source the three made, then gone, is pruned"
+
 done_testing
