@@ -490,7 +490,7 @@ print_plan(const struct options *o, const struct plan *p,
 		goto out;
 	prune_apply(o, stale, n_stale, 0);
 	for (i = k = 0; i < n_stale; i++)
-		k += !stale[i].dropped;
+		k += !stale[i].dropped && !stale[i].held;
 	if (!may_prune(o, p))
 		k = 0;
 	if (!o->quiet)

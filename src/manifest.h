@@ -51,6 +51,7 @@ struct stale {
 	uint64_t bytes;		/* recorded size */
 	int deleted;		/* removed by prune_apply */
 	int dropped;		/* no longer to be tracked: deleted, gone, or changed */
+	int held;		/* another task may make it: tracked, not deleted */
 };
 
 struct prev_manifest {

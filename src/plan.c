@@ -7,6 +7,7 @@
  * the result depend on the order of the arguments.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <stdarg.h>
@@ -151,6 +152,11 @@ plan_release(struct plan *p)
 	for (i = 0; i < p->n_other_outputs; i++)
 		free(p->other_outputs[i]);
 	free(p->other_outputs);
+	for (i = 0; i < p->n_other_patterns; i++) {
+		free(p->other_patterns[i].prefix);
+		free(p->other_patterns[i].pattern);
+	}
+	free(p->other_patterns);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
 	free(p->jobs);
@@ -998,19 +1004,109 @@ cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int
+cmp_pattern(const void *a, const void *b)
+{
+	return strcmp(((const struct other_pattern *)a)->prefix,
+		      ((const struct other_pattern *)b)->prefix);
+}
+
+/* s with fnmatch(3)'s special characters escaped; malloc'd. */
+static char *
+glob_escape(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*q++ = '\\';
+		*q++ = *s;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* tmpl with {w} and {hash} made "*", or cut at the first of them. */
+static char *
+template_wild(const char *tmpl, int cut)
+{
+	char *out = malloc(strlen(tmpl) + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	while (*tmpl) {
+		size_t skip = !strncmp(tmpl, "{w}", 3) ? 3 : !strncmp(tmpl, "{hash}", 6) ? 6 : 0;
+
+		if (skip && cut)
+			break;
+		if (skip) {
+			*q++ = '*';
+			tmpl += skip;
+		} else {
+			*q++ = *tmpl++;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+/* With {w} or {hash} in the template, another task's source may write
+ * names no list holds: one of a width it is narrower than (named by its
+ * own), or of its content hash.  A pattern of them per format. */
+static int
+add_other_patterns(struct plan *p, const struct options *o, const struct job *job)
+{
+	const char *tmpl = options_template(o);
+	char *wild = template_wild(tmpl, 0), *cut = template_wild(tmpl, 1);
+	char *dir = glob_escape(job->rel_dir), *stem = glob_escape(job->stem), *prefix;
+	struct other_pattern *grown;
+	int f, ret = -1;
+
+	if (!wild || !cut || !dir || !stem ||
+	    !(grown = realloc(p->other_patterns, (p->n_other_patterns + (size_t)o->n_formats) *
+			      sizeof(*grown))))
+		goto out;
+	p->other_patterns = grown;
+	prefix = path_expand(cut, job->rel_dir, job->stem, 0, "", "");
+	for (f = 0; f < o->n_formats; f++) {
+		struct other_pattern *op = &p->other_patterns[p->n_other_patterns];
+
+		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
+		op->prefix = strdup(prefix ? prefix : "");
+		if (!op->pattern || !op->prefix) {
+			free(op->pattern);
+			free(op->prefix);
+			free(prefix);
+			goto out;
+		}
+		p->n_other_patterns++;
+	}
+	free(prefix);
+	ret = 0;
+out:
+	free(wild);
+	free(cut);
+	free(dir);
+	free(stem);
+	return ret;
+}
+
 /* The outputs job, another task's, would write: the records a task
  * reads (the shared manifest's above all) may call them stale, and the
- * task making them may have just written them.  Widths as given: a
- * source narrower than one is named by its own, unknown here, as is
- * {hash}.  0 or -1. */
+ * task making them may have just written them.  0 or -1. */
 static int
 add_other_outputs(struct plan *p, const struct options *o, const struct job *job)
 {
 	int f, w, n_w = o->n_widths ? o->n_widths : 1;
+	const char *tmpl = options_template(o);
 	char **grown;
 
 	if (!job->rel_dir || !job->stem)
 		return 0;
+	if ((strstr(tmpl, "{w}") || strstr(tmpl, "{hash}")) && add_other_patterns(p, o, job))
+		return -1;
 	if (!(grown = realloc(p->other_outputs, (p->n_other_outputs +
 			(size_t)(o->n_formats * n_w)) * sizeof(*grown))))
 		return -1;
@@ -1030,9 +1126,32 @@ add_other_outputs(struct plan *p, const struct options *o, const struct job *job
 int
 plan_other_makes(const struct plan *p, const char *rel)
 {
-	return p->n_other_outputs &&
-	       bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *),
-		       cmp_strp) != NULL;
+	size_t k, lo, hi, mid;
+
+	if (p->n_other_outputs &&
+	    bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *), cmp_strp))
+		return 1;
+	/* the patterns whose literal start is rel's first k bytes */
+	for (k = strlen(rel) + 1; p->n_other_patterns && k-- > 0; ) {
+		for (lo = 0, hi = p->n_other_patterns; lo < hi; ) {
+			const char *pre = p->other_patterns[mid = lo + (hi - lo) / 2].prefix;
+			int c = strncmp(pre, rel, k);
+
+			if (c < 0 || (c == 0 && strlen(pre) < k))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < p->n_other_patterns; lo++) {
+			const struct other_pattern *op = &p->other_patterns[lo];
+
+			if (strlen(op->prefix) != k || strncmp(op->prefix, rel, k))
+				break;
+			if (!fnmatch(op->pattern, rel, FNM_PATHNAME))
+				return 2;
+		}
+	}
+	return 0;
 }
 
 /* Whether path is, by any name, a source --shard gave another task. */
@@ -1161,6 +1280,9 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			      cmp_entry_key);
 		if (p->n_other_outputs)
 			qsort(p->other_outputs, p->n_other_outputs, sizeof(char *), cmp_strp);
+		if (p->n_other_patterns)
+			qsort(p->other_patterns, p->n_other_patterns, sizeof(*p->other_patterns),
+			      cmp_pattern);
 	}
 	if (identify_jobs(p))
 		return -1;

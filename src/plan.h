@@ -25,6 +25,11 @@ struct job_id {
 	size_t job;
 };
 
+/* fnmatch(3) pattern of another task's outputs, and its literal start */
+struct other_pattern {
+	char *prefix, *pattern;
+};
+
 struct plan {
 	struct job *jobs;
 	size_t n, cap;
@@ -41,11 +46,15 @@ struct plan {
 	char **other_outputs;	/* --shard: the outputs they plan (widths
 				 * as given, no {hash}), sorted, owned */
 	size_t n_other_outputs;
+	struct other_pattern *other_patterns;	/* and with {w} or {hash}: any
+						 * width or hash, by prefix */
+	size_t n_other_patterns;
 	int incomplete;	/* a named source or a directory could not be read */
 };
 
-/* Whether another task of --shard plans an output at rel: no task may
- * prune it, whatever record calls it stale. */
+/* Whether another task of --shard plans an output at rel (1), or may
+ * (2: a name of a width or a hash it knows only once it reads the
+ * source): no task may prune it, whatever record calls it stale. */
 int plan_other_makes(const struct plan *p, const char *rel);
 
 /* Whether the file with this stat is one of the plan's sources, which no

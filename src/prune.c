@@ -27,7 +27,7 @@ cmp_stale(const void *a, const void *b)
 }
 
 static int
-add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes)
+add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes, int held)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 64;
@@ -42,6 +42,7 @@ add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes)
 	if (!((*v)[*n].path = strdup(path)))
 		return -1;
 	(*v)[*n].bytes = bytes;
+	(*v)[*n].held = held;
 	(*n)++;
 	return 0;
 }
@@ -67,7 +68,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	char **made = NULL, *key;
 	size_t n_made = 0, i, k, cap = 0, n = 0;
 	struct stale *v = NULL;
-	int ret = -1;
+	int ret = -1, other;
 
 	*out = NULL;
 	*n_out = 0;
@@ -102,16 +103,16 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 		for (k = 0; !ps->foreign && k < ps->n_outputs; k++) {
 			key = ps->outputs[k].path;
 			if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
-			    !plan_other_makes(p, key) &&
-			    add(&v, &n, &cap, key, ps->outputs[k].bytes))
+			    (other = plan_other_makes(p, key)) != 1 &&
+			    add(&v, &n, &cap, key, ps->outputs[k].bytes, other == 2))
 				goto out;
 		}
 	}
 	for (i = 0; i < pm->n_stale; i++) {
 		key = pm->stale[i].path;
 		if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
-		    !plan_other_makes(p, key) &&
-		    add(&v, &n, &cap, key, pm->stale[i].bytes))
+		    (other = plan_other_makes(p, key)) != 1 &&
+		    add(&v, &n, &cap, key, pm->stale[i].bytes, other == 2))
 			goto out;
 	}
 	/* one entry per path */
@@ -119,6 +120,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 		qsort(v, n, sizeof(*v), cmp_stale);
 	for (i = k = 0; i < n; i++) {
 		if (k && !strcmp(v[k - 1].path, v[i].path)) {
+			v[k - 1].held |= v[i].held;
 			free(v[i].path);
 			continue;
 		}
@@ -173,7 +175,7 @@ prune_apply(const struct options *o, struct stale *st, size_t n, int delete)
 		    lstat(full, &sb) || !S_ISREG(sb.st_mode) ||
 		    (uint64_t)sb.st_size != st[i].bytes) {
 			st[i].dropped = 1;	/* gone, or not ours any more */
-		} else if (delete && unlink(full) == 0) {
+		} else if (delete && !st[i].held && unlink(full) == 0) {
 			st[i].dropped = st[i].deleted = 1;
 			count++;
 			/* shards share the tree: another may be about to

@@ -351,4 +351,20 @@ for k in 0 1; do run -q --prune --shard $k/2 -o back/out back/src; done
 [ ! -e back/out/c.webp ]
 ok $? "back to two tasks after three: the output of a source the three made, then gone, is pruned"
 
+# ... nor what they name by their own width (narrower than -w) or hash
+for i in 1 2 3 4 5 6; do
+	mkimg "nar/A/p$i.jpeg" "$((40 + i))x30"
+done
+run -q -j1 -w 400 -o nar/out nar/A
+run -q -j1 --name '{stem}.{hash}.{ext}' -o nar/hout nar/A
+for i in 1 2 3 4 5 6; do
+	mv "nar/A/p$i.jpeg" "nar/A/p$i.jpg"
+done
+for k in 1 0; do
+	run -q -j1 --prune -w 400 --shard $k/2 -o nar/out nar/A
+	run -q -j1 --prune --name '{stem}.{hash}.{ext}' --shard $k/2 -o nar/hout nar/A
+done
+is "$(files nar/out | grep -c webp)" 6 "sources renamed, named by their own width: every output is there"
+is "$(files nar/hout | grep -c webp)" 6 "sources renamed, named by their hash: every output is there"
+
 done_testing
