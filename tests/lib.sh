@@ -205,6 +205,16 @@ temps() {
 		-o -name '*.part' -o -name '*.partial' \) -print
 }
 
+# wait_for FILE: until FILE exists (a background helper says it is
+# ready), ten seconds at most.
+wait_for() {
+	_i=0
+	while [ $_i -lt 100 ] && [ ! -e "$1" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 # files DIR: every regular file under DIR as a sorted list of paths relative
 # to DIR.
 files() {

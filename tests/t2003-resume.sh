@@ -203,11 +203,7 @@ perl -MFcntl=:flock -e 'open(my $d, "<", $ARGV[0]) or die; flock($d, LOCK_SH) or
 	open(my $h, ">", $ARGV[2]) or die; close $h; sleep 60' \
 	share/out share/out/.held.webp.imgbake-Ab12Cd share/held &
 holder=$!
-i=0
-while [ $i -lt 100 ] && [ ! -e share/held ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for share/held
 run -v -f webp -o share/out share/src
 is "$rc" 0 "another run holds the root: exit 0" || show_run
 like "$err" "resuming an interrupted run: 2 temporary files removed" \
@@ -225,11 +221,7 @@ perl -MFcntl=:flock -e 'open(my $t, "<", $ARGV[0]) or die; flock($t, LOCK_EX) or
 	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 60' \
 	share/out/sub/.nested.webp.imgbake-Ab12Cd share/held2 &
 holder=$!
-i=0
-while [ $i -lt 100 ] && [ ! -e share/held2 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for share/held2
 echo '{"cwd":"../.."}' >share/out/imgbake-manifest.json.journal
 run -f webp -o share/out share/src
 is "$rc" 0 "alone again: exit 0" || show_run
@@ -274,11 +266,7 @@ perl -MFcntl=:flock -e 'open(my $j, ">>", $ARGV[0]) or die; flock($j, LOCK_EX) o
 	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 1; unlink $ARGV[0]' \
 	two/out/imgbake-manifest.json.journal two/held &
 holder=$!
-i=0
-while [ $i -lt 100 ] && [ ! -e two/held ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for two/held
 run -f webp -o two/out two/a
 is "$rc" 0 "another run holds the manifest: exit 0" || show_run
 like "$err" "waiting for the run that writes 'two/out/imgbake-manifest\\.json' to finish" \

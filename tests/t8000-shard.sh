@@ -291,11 +291,7 @@ perl -MFcntl=:flock -e 'open(my $j, ">>", $ARGV[0]) or die; flock($j, LOCK_EX) o
 	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 1; unlink $ARGV[0]' \
 	re/out/imgbake-manifest.json.journal re/held &
 holder=$!
-i=0
-while [ $i -lt 100 ] && [ ! -e re/held ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for re/held
 run --merge-manifests re/out/imgbake-manifest.json re/out/imgbake-manifest.*-of-2.json
 is "$rc" 0 "a merge while a run writes its output: exit 0" || show_run
 like "$err" "waiting for the run that writes 're/out/imgbake-manifest\\.json' to finish" \
