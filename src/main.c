@@ -433,7 +433,7 @@ may_prune(const struct options *o, const struct plan *p)
  * then the counts.  Reads headers (to drop the widths a source is too
  * small for), never pixels; writes nothing. */
 static int
-print_plan(const struct options *o, const struct plan *p,
+print_plan(const struct options *o, struct plan *p,
 	const struct prev_manifest *pm)
 {
 	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));

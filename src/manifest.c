@@ -45,12 +45,6 @@
 /* The main thread's temp-file slot: workers use 0..jobs-1. */
 #define MANIFEST_SLOT (OUTPUT_MAX_SLOTS - 1)
 
-static int
-cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The current directory relative to the output root, as "cwd" records
  * it, or NULL when either cannot be resolved. */
 static char *
@@ -303,7 +297,7 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 		for (k = 0; path && k < ps->n_outputs; k++)
 			own |= !strcmp(ps->outputs[k].path, path);
 		if (own && n_written &&
-		    bsearch(&path, written, n_written, sizeof(*written), cmp_strp))
+		    bsearch(&path, written, n_written, sizeof(*written), path_cmp_ptrs))
 			own = 0;
 		if (!own)
 			json_array_remove(outs, i);
@@ -344,7 +338,7 @@ written_outputs(const struct plan *p, const struct result *results,
 		for (k = 0; include[i] && k < results[i].n_outputs; k++)
 			v[n++] = results[i].outputs[k].path;
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_strp);
+		qsort(v, n, sizeof(*v), path_cmp_ptrs);
 	*out = v;
 	*n_out = n;
 	return 0;
@@ -672,14 +666,14 @@ journal_owns(struct prev_manifest *pm)
 	for (i = 0, n = 0; i < pm->n; i++)
 		for (k = 0; pm->sources[i].journal && k < pm->sources[i].n_outputs; k++)
 			taken[n++] = pm->sources[i].outputs[k].path;
-	qsort(taken, n, sizeof(*taken), cmp_strp);
+	qsort(taken, n, sizeof(*taken), path_cmp_ptrs);
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
 		if (ps->journal)
 			continue;
 		for (k = m = 0; k < ps->n_outputs; k++) {
-			if (bsearch(&ps->outputs[k].path, taken, n, sizeof(*taken), cmp_strp)) {
+			if (bsearch(&ps->outputs[k].path, taken, n, sizeof(*taken), path_cmp_ptrs)) {
 				free(ps->outputs[k].path);
 				continue;
 			}

@@ -186,23 +186,9 @@ output_mkdirs(const char *dir)
 	return ret;
 }
 
-/* Take the lock of a fresh temporary file: 1, or 0 (fd closed) when a
- * sweep holds it or has removed it.  A file system without locks: 1. */
-static int
-locked_here(int fd)
-{
-	struct stat st;
-
-	if (flock(fd, LOCK_EX | LOCK_NB) ? errno == EWOULDBLOCK
-					 : !fstat(fd, &st) && st.st_nlink == 0) {
-		close(fd);
-		return 0;
-	}
-	return 1;
-}
-
-/* The same, for a file that has other names: locked, and still the
- * file at path. */
+/* Take the lock of a temporary file just made: 1, or 0 when a sweep
+ * holds it or has removed it (the file at path is another, or none).
+ * A file system without locks: 1 while the file is there. */
 static int
 locked_at(int fd, const char *path)
 {
@@ -239,8 +225,10 @@ create_registered(char *path, struct temp_slot *reg)
 			 * run holds (see output_sweep_temps).  One that took
 			 * this file between its creation and the lock holds
 			 * it, or has removed it: another name then. */
-			if (!locked_here(fd))
+			if (!locked_at(fd, path)) {
+				close(fd);
 				continue;
+			}
 			return fd;
 		}
 		atomic_store(&reg->live, 0);
@@ -514,7 +502,7 @@ is_temp_name(const char *name)
  * holds its lock (a run into an output root nested in this one holds
  * its own, and no lock of this root).  Removed under the lock, which a
  * run that has just made the file and not locked it yet finds taken, or
- * the file gone (see locked_here).  On a file system without locks,
+ * the file gone (see locked_at).  On a file system without locks,
  * removed only when no other run holds the root.  1 when removed. */
 static int
 remove_dead_temp(const char *path, int others)

@@ -145,6 +145,12 @@ path_rebase(const char *prefix, const char *path)
 	return out;
 }
 
+int
+path_cmp_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 char *
 path_join(const char *a, const char *b)
 {

@@ -14,6 +14,10 @@
  * "cannot create '<path>': <reason>". */
 #define PATH_MSG_MAX (2 * PATH_MAX + 512)
 
+/* qsort(3)/bsearch(3) comparison of two char * by their bytes, the
+ * order paths are sorted in. */
+int path_cmp_ptrs(const void *a, const void *b);
+
 /* Collapse "//" and "." components and trailing slashes, lexically.
  * ".." components are kept.  "" and "." become ".". */
 char *path_normalize(const char *path);

@@ -149,6 +149,11 @@ plan_release(struct plan *p)
 	for (i = 0; i < p->n_other_share; i++)
 		free((char *)p->other_share[i].path);
 	free(p->other_share);
+	for (i = 0; i < p->n_other_names; i++) {
+		free(p->other_names[i].rel_dir);
+		free(p->other_names[i].stem);
+	}
+	free(p->other_names);
 	for (i = 0; i < p->n_other_outputs; i++)
 		free(p->other_outputs[i]);
 	free(p->other_outputs);
@@ -999,12 +1004,6 @@ cmp_entry_key(const void *a, const void *b)
 }
 
 static int
-cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmp_pattern(const void *a, const void *b)
 {
 	return strcmp(((const struct other_pattern *)a)->prefix,
@@ -1123,13 +1122,40 @@ add_other_outputs(struct plan *p, const struct options *o, const struct job *job
 	return 0;
 }
 
+/* other_outputs and other_patterns, from other_names: made only when a
+ * record calls an output stale (most runs have none), not for every
+ * source of every other task at the start.  0 or -1. */
+static int
+build_other_outputs(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_other_names; i++) {
+		struct job j = { .rel_dir = p->other_names[i].rel_dir,
+				 .stem = p->other_names[i].stem };
+
+		if (add_other_outputs(p, p->other_o, &j))
+			return -1;
+	}
+	if (p->n_other_outputs)
+		qsort(p->other_outputs, p->n_other_outputs, sizeof(char *), path_cmp_ptrs);
+	if (p->n_other_patterns)
+		qsort(p->other_patterns, p->n_other_patterns, sizeof(*p->other_patterns),
+		      cmp_pattern);
+	return 0;
+}
+
 int
-plan_other_makes(const struct plan *p, const char *rel)
+plan_other_makes(struct plan *p, const char *rel)
 {
 	size_t k, lo, hi, mid;
 
+	if (!p->other_built && p->n_other_names)
+		p->other_built = build_other_outputs(p) ? -1 : 1;
+	if (p->other_built < 0)
+		return 1;	/* out of memory: keep what may be another's */
 	if (p->n_other_outputs &&
-	    bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *), cmp_strp))
+	    bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *), path_cmp_ptrs))
 		return 1;
 	/* the patterns whose literal start is rel's first k bytes */
 	for (k = strlen(rel) + 1; p->n_other_patterns && k-- > 0; ) {
@@ -1252,8 +1278,10 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	/* --shard K/N: this run's share only, before anything is read;
 	 * the others' paths are kept, for their records */
 	if (o->shard_count > 1) {
-		if (!(p->other_share = calloc(p->n ? p->n : 1, sizeof(*p->other_share))))
+		if (!(p->other_share = calloc(p->n ? p->n : 1, sizeof(*p->other_share))) ||
+		    !(p->other_names = calloc(p->n ? p->n : 1, sizeof(*p->other_names))))
 			return -1;
+		p->other_o = o;
 		for (i = k = 0; i < p->n; i++) {
 			int share = plan_shard_of(o, &p->jobs[i]);
 
@@ -1265,7 +1293,15 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 					p->jobs[i].src_path = NULL;
 					p->n_other_share++;
 				}
-				err |= add_other_outputs(p, o, &p->jobs[i]);
+				if (p->jobs[i].rel_dir && p->jobs[i].stem) {
+					/* for plan_other_makes, should a record
+					 * call one of its outputs stale */
+					struct other_name *n = &p->other_names[p->n_other_names++];
+
+					n->rel_dir = p->jobs[i].rel_dir;
+					n->stem = p->jobs[i].stem;
+					p->jobs[i].rel_dir = p->jobs[i].stem = NULL;
+				}
 				job_release(&p->jobs[i]);
 				continue;
 			}
@@ -1278,11 +1314,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		if (p->n_other_share)
 			qsort(p->other_share, p->n_other_share, sizeof(*p->other_share),
 			      cmp_entry_key);
-		if (p->n_other_outputs)
-			qsort(p->other_outputs, p->n_other_outputs, sizeof(char *), cmp_strp);
-		if (p->n_other_patterns)
-			qsort(p->other_patterns, p->n_other_patterns, sizeof(*p->other_patterns),
-			      cmp_pattern);
+
 	}
 	if (identify_jobs(p))
 		return -1;

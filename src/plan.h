@@ -25,6 +25,11 @@ struct job_id {
 	size_t job;
 };
 
+/* Where another task's source mirrors to, and its name without extension */
+struct other_name {
+	char *rel_dir, *stem;
+};
+
 /* fnmatch(3) pattern of another task's outputs, and its literal start */
 struct other_pattern {
 	char *prefix, *pattern;
@@ -43,8 +48,14 @@ struct plan {
 	struct entry_key *other_share;	/* --shard: other tasks' sources, owned
 					 * paths, by entry */
 	size_t n_other_share;
-	char **other_outputs;	/* --shard: the outputs they plan (widths
-				 * as given, no {hash}), sorted, owned */
+	struct other_name *other_names;	/* --shard: their names, owned */
+	size_t n_other_names;
+	const struct options *other_o;	/* the options that name their outputs */
+	int other_built;		/* other_outputs and _patterns made: 1,
+					 * or -1 when out of memory */
+	char **other_outputs;	/* the outputs they plan (widths as given,
+				 * no {hash}), sorted, owned; made from
+				 * other_names when first looked up */
 	size_t n_other_outputs;
 	struct other_pattern *other_patterns;	/* and with {w} or {hash}: any
 						 * width or hash, by prefix */
@@ -55,7 +66,7 @@ struct plan {
 /* Whether another task of --shard plans an output at rel (1), or may
  * (2: a name of a width or a hash it knows only once it reads the
  * source): no task may prune it, whatever record calls it stale. */
-int plan_other_makes(const struct plan *p, const char *rel);
+int plan_other_makes(struct plan *p, const char *rel);
 
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */

@@ -15,12 +15,6 @@
 #include "prune.h"
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmp_stale(const void *a, const void *b)
 {
 	return strcmp(((const struct stale *)a)->path, ((const struct stale *)b)->path);
@@ -60,7 +54,7 @@ kept_of(const struct plan *p, const struct result *results,
 }
 
 int
-prune_find(const struct prev_manifest *pm, const struct plan *p,
+prune_find(const struct prev_manifest *pm, struct plan *p,
 	const struct result *results, const unsigned char *include,
 	struct stale **out, size_t *n_out)
 {
@@ -95,14 +89,14 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	for (i = 0; i < pm->n; i++)
 		for (k = 0; pm->sources[i].carried && k < pm->sources[i].n_outputs; k++)
 			made[n_made++] = pm->sources[i].outputs[k].path;
-	qsort(made, n_made, sizeof(*made), cmp_str);
+	qsort(made, n_made, sizeof(*made), path_cmp_ptrs);
 
 	for (i = 0; i < pm->n; i++) {
 		const struct prev_source *ps = &pm->sources[i];
 
 		for (k = 0; !ps->foreign && k < ps->n_outputs; k++) {
 			key = ps->outputs[k].path;
-			if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+			if (!bsearch(&key, made, n_made, sizeof(*made), path_cmp_ptrs) &&
 			    (other = plan_other_makes(p, key)) != 1 &&
 			    add(&v, &n, &cap, key, ps->outputs[k].bytes, other == 2))
 				goto out;
@@ -110,7 +104,7 @@ prune_find(const struct prev_manifest *pm, const struct plan *p,
 	}
 	for (i = 0; i < pm->n_stale; i++) {
 		key = pm->stale[i].path;
-		if (!bsearch(&key, made, n_made, sizeof(*made), cmp_str) &&
+		if (!bsearch(&key, made, n_made, sizeof(*made), path_cmp_ptrs) &&
 		    (other = plan_other_makes(p, key)) != 1 &&
 		    add(&v, &n, &cap, key, pm->stale[i].bytes, other == 2))
 			goto out;

@@ -16,7 +16,7 @@
 /* The outputs recorded in pm (its sources' and its stale list) that no
  * included result has, and that are not the earlier outputs of a source
  * that failed this run, sorted by path, into *out.  0 or -1 (ENOMEM). */
-int prune_find(const struct prev_manifest *pm, const struct plan *p,
+int prune_find(const struct prev_manifest *pm, struct plan *p,
 	const struct result *results, const unsigned char *include,
 	struct stale **out, size_t *n_out);
 
