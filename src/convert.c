@@ -2131,11 +2131,6 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 	res->status = JOB_PENDING;
 	if (o->timeout)
 		c.deadline = mono_now() + o->timeout;
-	/* what an earlier job's steps left there, failing or not (a seek
-	 * the HEIF loader retried), is not this job's; one failing on
-	 * another worker this instant may lose its text, and says
-	 * "damaged or truncated data" instead */
-	vips_error_clear();
 	convert_once(&c);
 
 	/* --lenient: what the strict decoder refused, once more without
