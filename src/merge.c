@@ -11,10 +11,13 @@
  * recorded by two shards.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "manifest.h"
@@ -105,16 +108,19 @@ max_field(json_t *to, json_t *from, const char *key)
 }
 
 /* A shard that did not finish: stopped (its manifest counts what it
- * left), or killed or still running (its journal is there).  Its
- * manifest still holds the records of the run before, which the files
- * on disk no longer match. */
+ * left), or killed or still running (its journal is there, locked by
+ * the run or holding what it converted).  Its manifest still holds the
+ * records of the run before, which the files on disk no longer match.
+ * An empty journal no run holds is a run killed as it walked, before
+ * it touched a file: its manifest is still true. */
 static int
 unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
 {
 	json_int_t left = json_integer_value(
 		json_object_get(json_object_get(m, "summary"), "unfinished"));
 	char *journal = NULL;
-	int there;
+	struct stat st;
+	int fd, held, killed = 0;
 
 	if (left > 0) {
 		snprintf(err, errlen, "'%s' is the manifest of a run stopped before it "
@@ -126,12 +132,20 @@ unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	there = access(journal, F_OK) == 0;
-	if (there)
-		snprintf(err, errlen, "'%s' is there: the run writing '%s' was killed or "
-			 "is still running; run that shard again, or wait for it", journal, path);
+	if ((fd = open(journal, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(journal);
+		return 0;
+	}
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	if (held)
+		snprintf(err, errlen, "'%s' is there: the run writing '%s' is still "
+			 "running; wait for it", journal, path);
+	else if ((killed = fstat(fd, &st) || st.st_size > 0))
+		snprintf(err, errlen, "'%s' is there: the run writing '%s' was killed; "
+			 "run that shard again", journal, path);
+	close(fd);
 	free(journal);
-	return there ? -1 : 0;
+	return held || killed ? -1 : 0;
 }
 
 int

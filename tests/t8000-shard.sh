@@ -112,13 +112,28 @@ is "$rc" 2 "a shard stopped before it finished: exit 2"
 like "$err" "2-of-4.json' is the manifest of a run stopped before it finished \\(2 sources\\)" \
 	"... said so"
 cp multi/imgbake-manifest.2-of-4.json stop/
-: >stop/imgbake-manifest.3-of-4.json.journal
+echo '{"cwd":"."}' >stop/imgbake-manifest.3-of-4.json.journal
 run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
-is "$rc" 2 "a shard killed or still running (its journal is there): exit 2"
-like "$err" "3-of-4.json.journal' is there" "... said so"
+is "$rc" 2 "a shard killed (its journal holds records): exit 2"
+like "$err" "3-of-4.json.journal' is there: the run writing '[^']*' was killed" "... said so"
 [ ! -e m.json ]
 ok $? "... and nothing is written"
-rm stop/imgbake-manifest.3-of-4.json.journal
+perl -MFcntl=:flock -e 'open(my $j, ">", $ARGV[0]) or die; flock($j, LOCK_EX) or die;
+	open(my $h, ">", $ARGV[1]) or die; close $h; sleep 30' \
+	stop/imgbake-manifest.3-of-4.json.journal stop/held &
+holder=$!
+wait_for stop/held
+run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
+is "$rc" 2 "a shard still running (its journal locked): exit 2"
+like "$err" "3-of-4.json.journal' is there: the run writing '[^']*' is still running" "... said so"
+kill $holder
+{ wait $holder; } 2>/dev/null
+[ ! -e m.json ]
+ok $? "... and nothing is written"
+# a run killed as it walked leaves an empty journal, and its manifest true
+run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
+is "$rc" 0 "a shard's empty journal no run holds: exit 0" || show_run
+rm m.json stop/imgbake-manifest.3-of-4.json.journal
 run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
 is "$rc" 0 "once every shard has finished: exit 0" || show_run
 
