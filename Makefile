@@ -26,13 +26,14 @@ LIBS = -lpthread -lm
 SRC = src/main.c src/options.c src/inputs.c src/walk.c src/sniff.c \
 	src/plan.c src/queue.c src/sched.c src/convert.c src/output.c \
 	src/hash.c src/manifest.c src/report.c src/htmlreport.c src/progress.c src/shard.c src/merge.c src/paths.c src/membudget.c \
-	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c src/icc.c
+	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c src/icc.c \
+	src/vipserror.c
 OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
 	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup \
-	tests/unit/t-icc tests/unit/t-sched
+	tests/unit/t-icc tests/unit/t-sched tests/unit/t-vipserror
 
 # Faults preloaded into imgbake by the CLI tests (tests/shim), built
 # without the sanitizers, which will not run beside a preloaded library.
@@ -77,7 +78,7 @@ imgbake: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $$($(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 tests/unit/%.o: tests/unit/%.c
-	$(CC) $(ALL_CFLAGS) -iquote src $$($(PKG_CONFIG) --cflags lcms2) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote src $$($(PKG_CONFIG) --cflags lcms2 vips) -c -o $@ $<
 
 tests/unit/t-paths: tests/unit/t-paths.o src/paths.o
 	$(CC) $(CFLAGS) -o $@ $^
@@ -95,6 +96,8 @@ tests/unit/t-sched: tests/unit/t-sched.o src/sched.o src/queue.o src/cgroup.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 tests/unit/t-icc: tests/unit/t-icc.o src/icc.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs lcms2) $(LIBS)
+tests/unit/t-vipserror: tests/unit/t-vipserror.o src/vipserror.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs vips) $(LIBS)
 
 tests/fuzz/obj/%.o: src/%.c
 	@mkdir -p tests/fuzz/obj

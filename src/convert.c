@@ -45,6 +45,7 @@
 #include "output.h"
 #include "paths.h"
 #include "plan.h"
+#include "vipserror.h"
 
 /* libaom's encoder and WebP's refuse larger images */
 #define WEBP_MAX_EDGE 16383
@@ -76,6 +77,7 @@ struct conv {
 	atomic_int timed_out;	/* set by libvips threads through on_eval */
 	int lenient;		/* this pass decodes with fail_on none */
 	int opaque;		/* the picture in memory has an alpha of 255 */
+	int text_lost;		/* failed with no text from libvips */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -288,12 +290,13 @@ fail_as(struct conv *c, enum job_reason reason, const char *stage, const char *t
 						stage, c->o->timeout);
 	else
 		c->res->error = g_strdup_printf("%s: %s", stage, *text ? text :
-			/* libvips' error buffer is one per process: with
-			 * several failing at once, one job's copy can take
-			 * another's message */
 			reason == REASON_CORRUPT ? "damaged or truncated data" :
 			reason == REASON_ENCODE ? "the encoder failed" :
 			"libvips gave no detail");
+	/* libvips' error buffer is one per process: a job failing at the
+	 * same instant as another can find its text taken with the
+	 * other's */
+	c->text_lost = !*text;
 }
 
 /* ... with a text that names no path (see says_disk_full). */
@@ -311,34 +314,6 @@ fail_io(struct conv *c, const char *stage, int err)
 	fail_as(c, REASON_IO, stage, c->err, err == ENOSPC || err == EDQUOT);
 }
 
-/* libvips' error buffer as one line ("a\nb\n" -> "a; b"), each message
- * once (a failed write repeats itself per strip); g_free it.  Taking
- * the copy also clears the buffer for the next failure. */
-static char *
-vips_error_line(void)
-{
-	char *text = vips_error_buffer_copy();
-	char **lines = g_strsplit(text, "\n", -1);
-	GString *out = g_string_new(NULL);
-	int i, k;
-
-	for (i = 0; lines[i]; i++) {
-		g_strstrip(lines[i]);
-		if (!*lines[i] || !strcmp(lines[i], "unix error: Unknown error -1"))
-			continue;
-		for (k = 0; k < i && strcmp(lines[k], lines[i]); k++)
-			;
-		if (k < i)
-			continue;
-		if (out->len)
-			g_string_append(out, "; ");
-		g_string_append(out, lines[i]);
-	}
-	g_strfreev(lines);
-	g_free(text);
-	return g_string_free(out, FALSE);
-}
-
 /* Fail with libvips' error text (from_vips) or with c->err. */
 static void
 fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
@@ -350,7 +325,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vips_error_line();
+	text = vipserror_take();
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -447,12 +422,9 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 		fail(c, REASON_CORRUPT, "decode", 1);
 		return NULL;
 	}
-	/* The HEIF loader logs a seek past the end of every file it opens,
-	 * and goes on: that text is no failure's, this job's or another's.
-	 * (libvips has one error buffer, and the main thread reads headers
-	 * while workers convert: a worker failing at this instant may lose
-	 * its text, and says "damaged or truncated data".) */
-	vips_error_clear();
+	/* the HEIF loader logs a seek past the end of every file it opens,
+	 * and goes on: that text is no failure's, this job's or another's */
+	vipserror_drop_noise();
 	return img;
 }
 
@@ -925,7 +897,7 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 static void
 fail_save(struct conv *c, const char *stage)
 {
-	char *text = vips_error_line();
+	char *text = vipserror_take();
 	int in_saver = strstr(text, "save") != NULL;
 	int in_write = strstr(text, "write") != NULL;
 
@@ -1089,7 +1061,7 @@ is_opaque(VipsImage *img)
 	r = vips_min(alpha, &min, NULL);
 	g_object_unref(alpha);
 	if (r)
-		vips_error_clear();
+		g_free(vipserror_take());	/* taken as not opaque */
 	return !r && min == 255;
 }
 
@@ -2040,6 +2012,24 @@ estimate(const struct options *o, VipsImage *img, enum src_type type,
 	return est;
 }
 
+/* Whether to try again a job that failed without libvips' text, taken
+ * with another job's failing at the same instant: the same failure
+ * gives its text again.  Clears the failed result for that try. */
+static int
+again_for_text(struct conv *c)
+{
+	struct result *res = c->res;
+
+	if (!c->text_lost || res->status != JOB_FAILED ||
+	    (res->reason != REASON_CORRUPT && res->reason != REASON_ENCODE) ||
+	    *c->stop || late(c))
+		return 0;
+	result_release(res);
+	c->text_lost = 0;
+	c->err[0] = '\0';
+	return 1;
+}
+
 uint64_t
 convert_probe(const struct options *o, const struct job *job, struct result *res)
 {
@@ -2132,6 +2122,10 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 	if (o->timeout)
 		c.deadline = mono_now() + o->timeout;
 	convert_once(&c);
+	if (again_for_text(&c)) {
+		res->status = JOB_PENDING;
+		convert_once(&c);
+	}
 
 	/* --lenient: what the strict decoder refused, once more without
 	 * the checks; the record keeps the complaint as a warning */
