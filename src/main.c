@@ -194,11 +194,23 @@ print_written(const struct options *o, const struct job *j, const struct result 
  * moment leaves every finished source for the next run to resume from,
  * not only those before the first unfinished one in the plan.  The
  * copies of a duplicate are made, and journaled, in job_done. */
+/* A job's output found the disk or the quota full: every output after
+ * it would fail the same way, so no other job starts. */
+static void
+stop_if_full(const struct result *res)
+{
+	if (res->disk_full && !stop_signal) {
+		stop_signal = STOP_DISK_FULL;
+		report_error("the output device is full: stopping");
+	}
+}
+
 static void
 job_finished(void *ctx, size_t i)
 {
 	struct run *r = ctx;
 
+	stop_if_full(&r->results[i]);
 	if (r->plan->jobs[i].dup_of >= 0)
 		return;
 	progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
@@ -255,11 +267,7 @@ job_done(void *ctx, size_t i)
 	if (res->reason == REASON_INTERRUPTED)
 		return;
 	r->reported[i] = 1;
-	if (res->disk_full && !stop_signal) {
-		/* every output after this one would fail the same way */
-		stop_signal = STOP_DISK_FULL;
-		report_error("the output device is full: stopping");
-	}
+	stop_if_full(res);	/* a duplicate's copies, made above */
 	/* a duplicate's copies survive a kill too (job_finished for the rest) */
 	if (j->dup_of >= 0 && res->status == JOB_CONVERTED && r->journal >= 0)
 		manifest_journal_append(r->journal, j, res);

@@ -177,6 +177,19 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 	ok $bad "full disk: every output left is complete"
 	like "$err" "^imgbake: cannot convert 'full/n[0-9]\\.png': ." "full disk: the failure is reported"
 	umount disk
+	# the biggest source starts first and is reported last: the run
+	# stops when it fails, not when its turn to be reported comes
+	for i in 1 2 3; do
+		mkimg "full2/a$i.png" 100x100
+	done
+	mkimg full2/z.png 1000x1000
+	mount -t tmpfs -o size=640k tmpfs disk
+	run -j1 -f png -o disk full2
+	is "$rc" 2 "full disk, the biggest source last by name: exit 2" || show_run
+	like "$err" "stopping" "... the run stops"
+	is "$(find disk -name 'a*.png' | wc -l | tr -d ' ')" 0 \
+		"... before the smaller sources start" || show_run
+	umount disk
 else
 	skip "cannot mount a tmpfs here (not root?)"
 fi
