@@ -20,6 +20,7 @@
  * status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -584,6 +585,21 @@ merge(const struct options *o)
 	return ret;
 }
 
+/* Standard input, output or error closed by the caller would be the
+ * next file opened (the journal, an output), and what is printed would
+ * go into it.  Each is held by /dev/null instead, read-only, so that
+ * printing still fails as it does on a closed descriptor. */
+static void
+hold_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -610,6 +626,7 @@ main(int argc, char **argv)
 	/* a closed stdout (a dry run into head) must not kill a batch:
 	 * stdout_check says what a failed write means */
 	signal(SIGPIPE, SIG_IGN);
+	hold_std_fds();
 
 	r = options_parse(&o, argc, argv);
 	if (r < 0)

@@ -68,6 +68,13 @@ if [ -w /dev/full ]; then
 else
 	skip "no /dev/full here"
 fi
+# standard output closed: what is printed goes nowhere else (the
+# journal would take descriptor 1)
+"$IMGBAKE" --print0 -o out10 a.jpg >&- 2>"$ERR"
+is "$?" 2 "--print0 with stdout closed: exit 2"
+like "$(cat "$ERR")" "^imgbake: cannot write to standard output" "... a message says so"
+json_ok out10/imgbake-manifest.json
+ok $? "... and the manifest is whole"
 "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>"$ERR" | head -c 1 >/dev/null
 is "$(cat "$ERR" | grep -c 'standard output')" 0 "--json into head -c 1: no message"
 ( "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null
