@@ -135,7 +135,11 @@ add_list(struct inputs_ctx *c, FILE *f, int sep)
 	while (ret == 0 && (len = getdelim(&line, &cap, sep, f)) >= 0) {
 		if (len && line[len - 1] == sep)
 			line[--len] = '\0';
-		if (len)
+		/* a list of find -print0 read line by line: each line
+		 * would end at its first name */
+		if (sep != '\0' && memchr(line, '\0', len))
+			ret = -2;
+		else if (len)
 			ret = add_source(c, line);
 	}
 	if (ferror(f))
@@ -155,7 +159,10 @@ read_list(struct inputs_ctx *c, const char *name, int sep, char *err, size_t err
 		return -1;
 	}
 	ret = add_list(c, f, sep);
-	if (ret)
+	if (ret == -2)
+		snprintf(err, errlen, "list '%s' holds NUL bytes: a list of names "
+			 "ended by NULs (find -print0) needs -0", name);
+	else if (ret)
 		snprintf(err, errlen, "cannot read list '%s': %s", name,
 			 errno ? strerror(errno) : "out of memory");
 	if (f != stdin)

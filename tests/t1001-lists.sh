@@ -31,6 +31,13 @@ is "$(size 'o3/my pics/a b.webp')" 60x40 "-0 -: a name with a space"
 is "$(json_get o3/imgbake-manifest.json 'src("odd/new\nline.jpg")->{status}')" \
 	converted "-0 -: the manifest records the name with its newline"
 
+# a NUL list read without -0 would convert its first name alone
+run -o o3b - <list0
+is "$rc" 2 "a NUL list without -0: exit 2" || show_run
+like "$err" "holds NUL bytes.*needs -0" "... and says to use -0"
+[ ! -e o3b/imgbake-manifest.json ]
+ok $? "... converting nothing"
+
 run --null -o o4 --files-from list0
 is "$rc" 0 "--null --files-from FILE" || show_run
 is "$(size "o4/odd/new${nl}line.webp")" 40x30 "-T FILE -0: a name with a newline"
