@@ -206,6 +206,16 @@ loader_allowed(const struct options *o, const char *name)
 	return 0;
 }
 
+/* A file that is no image imgbake converts: skipped when met during a
+ * walk, failed when named or listed.  It fails too where an earlier run
+ * made outputs of it (a file being written, empty or not yet an image),
+ * so that they are kept, not pruned. */
+static enum job_status
+refused_status(const struct job *j)
+{
+	return j->named || (j->prev && j->prev->n_outputs) ? JOB_FAILED : JOB_SKIPPED;
+}
+
 /* Read the first bytes, decide the type, note the size; the content
  * hash too when output names need it. */
 static int
@@ -226,7 +236,7 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_REGULAR,
+		job_refuse(j, refused_status(j), REASON_NOT_REGULAR,
 			   "%s", "not a regular file");
 		goto out;
 	}
@@ -262,12 +272,12 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 	    !strcmp(j->mime, "application/pdf"))
 		j->type = SRC_OTHER;
 	if (j->type == SRC_NONE) {
-		job_refuse(j, j->named ? JOB_FAILED : JOB_SKIPPED, REASON_NOT_AN_IMAGE,
+		job_refuse(j, refused_status(j), REASON_NOT_AN_IMAGE,
 			   "not an image (%s)", j->mime);
 		goto out;
 	}
 	if (j->type == SRC_OTHER && !o->n_allow_loaders) {
-		job_refuse(j, JOB_FAILED, REASON_UNSUPPORTED,
+		job_refuse(j, refused_status(j), REASON_UNSUPPORTED,
 			   "unsupported image type %s", j->mime);
 		goto out;
 	}

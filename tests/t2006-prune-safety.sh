@@ -42,6 +42,25 @@ is "$rc" 1 "failing under another name: exit 1"
 [ -f out/a.webp ]
 ok $? "a source failing under another name keeps its output"
 
+# emptied as a copy over it begins (no image yet): it fails, not skipped
+mkimg src/e.png 160x120
+run -f webp -o out src
+: >src/e.png
+run --prune -f webp -o out src
+is "$rc" 1 "a source emptied while it is rewritten: exit 1" || show_run
+like "$err" "cannot convert 'src/e.png': not an image" "... reported"
+[ -f out/e.webp ]
+ok $? "... and --prune keeps its earlier output"
+is "$(json_get $M 'src("src/e.png")->{status} . " " . src("src/e.png")->{reason}')" \
+	"failed not-an-image" "... the record says failed, not an image"
+run --prune -f webp -o out src
+[ -f out/e.webp ]
+ok $? "... a second --prune run keeps it too"
+rm src/e.png
+run --prune -f webp -o out src
+[ ! -e out/e.webp ]
+ok $? "... until the source is removed"
+
 # named as two roots, one inside the other, it is two conversions; each
 # keeps what an earlier run made of it
 mkimg mirror/img/m.png 160x120

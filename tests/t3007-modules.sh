@@ -26,8 +26,8 @@ is "$(info o2/a.webp)" "60x40 uchar 3 srgb webpload" "the AVIF is read"
 
 if [ -e "$moddir/vips-jxl.so" ] && have_saver jxl; then
 	mkimg jx/x.jxl 50x30
-	run -o o3 jx
-	is "$rc" 1 "JPEG XL without --allow-loader: exit 1" || show_run
+	run -o o3 jx/x.jxl
+	is "$rc" 1 "JPEG XL named without --allow-loader: exit 1" || show_run
 	is "$(json_get o3/imgbake-manifest.json 'src("jx/x.jxl")->{reason}')" unsupported \
 		"JPEG XL without --allow-loader: unsupported"
 	run --allow-loader jxlload -o o4 jx

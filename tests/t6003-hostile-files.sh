@@ -196,12 +196,12 @@ is "$(file -b --mime-type docs/doc.pdf) $(file -b --mime-type docs/pic.svg)" \
 	"application/pdf image/svg+xml" "precondition: libmagic knows the PDF and the SVG"
 
 run -o d1 docs
-is "$rc" 1 "walked PDF and SVG: exit 1 (an SVG fails)" || show_run
+is "$rc" 0 "walked PDF and SVG: exit 0 (both skipped)" || show_run
 expect d1/imgbake-manifest.json "walked documents" <<'EOF'
 docs/doc.pdf skipped not-an-image
 docs/doc-pdf.jpg skipped not-an-image
-docs/pic.svg failed unsupported
-docs/logo.png failed unsupported
+docs/pic.svg skipped unsupported
+docs/logo.png skipped unsupported
 docs/good.jpg converted
 EOF
 is "$(files d1)" "good.webp
