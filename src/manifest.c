@@ -1149,6 +1149,25 @@ cmp_job_path(const void *key, const void *job)
 	return strcmp(key, ((const struct job *)job)->src_path);
 }
 
+/* Whether a directory above path was named in this run and is missing
+ * (a share not mounted, a tree moved away for a moment): its sources are
+ * not gone, only out of reach. */
+static int
+under_missing_root(const char *path, const struct plan *p)
+{
+	char *dir = strdup(path), *slash;
+	const struct job *j;
+	int r = 0;
+
+	while (dir && !r && (slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		j = p->n ? bsearch(dir, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path) : NULL;
+		r = j && j->named && j->pre_status == JOB_FAILED && access(dir, F_OK);
+	}
+	free(dir);
+	return r;
+}
+
 void
 manifest_carry(struct prev_manifest *pm, const struct plan *p)
 {
@@ -1175,8 +1194,9 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		}
 		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st))) {
 			/* gone; what cannot be looked at is not */
-			ps->carried = errno != ENOENT && errno != ENOTDIR &&
-				      errno != ELOOP && errno != ENAMETOOLONG;
+			ps->carried = (errno != ENOENT && errno != ENOTDIR &&
+				       errno != ELOOP && errno != ENAMETOOLONG) ||
+				      under_missing_root(ps->path, p);
 			continue;
 		}
 		if (!S_ISREG(st.st_mode))

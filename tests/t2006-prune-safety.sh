@@ -113,11 +113,15 @@ is "$rc" 1 "a missing source root: exit 1"
 like "$err" "not pruning" "the run says it does not prune"
 is "$(files out | grep -v manifest)" "a.webp
 sub/b.webp" "a missing source root deletes nothing"
+is "$(json_get $M '[map { $_->{path} } grep { $_->{status} eq "converted" } @{$j->{sources}}]')" \
+	"tree/img/a.jpg
+tree/img/sub/b.jpg" "... and keeps the records of its sources"
 run -n --prune -f webp -o out tree/img
 like "$err" "would prune 0" "--dry-run counts nothing to prune either"
 mv tree/img.away tree/img
 run --prune -f webp -o out tree/img
 is "$rc" 0 "the root back: exit 0" || show_run
+like "$(last_line "$err")" "^0 converted, 2 up to date" "the root back: nothing converted again"
 is "$(files out | grep -v manifest)" "a.webp
 sub/b.webp" "the root back: every output in place"
 rm -rf out
