@@ -113,6 +113,11 @@ add_source(struct inputs_ctx *c, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_NOT_REGULAR,
 				"not a regular file");
+	/* the manifest, the report or an output it records, listed by a
+	 * find over a tree that holds the output root: as in a walk, no
+	 * source (else each run converts the last one's outputs) */
+	if (walk_excluded(c->ex, &st))
+		return 0;
 	if (!(rel = named_rel(c, path))) {
 		/* name the base: the fix is a --base that holds the file */
 		snprintf(msg, sizeof(msg), "path leads outside the base directory '%s' (see --base)",

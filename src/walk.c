@@ -64,8 +64,8 @@ walk_exclude_release(struct walk_exclude *ex)
 	memset(ex, 0, sizeof(*ex));
 }
 
-static int
-excluded(const struct walk_exclude *ex, const struct stat *st)
+int
+walk_excluded(const struct walk_exclude *ex, const struct stat *st)
 {
 	struct file_id key = { st->st_dev, st->st_ino };
 
@@ -146,7 +146,7 @@ follow_link(const struct walk *w, const char *child, const char *child_rel,
 			     "(see --allow-outside)");
 	}
 	free(real);
-	if (excluded(w->ex, &st))
+	if (walk_excluded(w->ex, &st))
 		return 0;
 	if (!S_ISDIR(st.st_mode))
 		return w->fn(w->arg, child, child_rel,
@@ -234,7 +234,7 @@ walk_dir(const struct walk *w, const char *path, const char *rel,
 
 			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
 			ret = w->fn(w->arg, child, child_rel, JOB_FAILED, REASON_IO, msg);
-		} else if (excluded(w->ex, &st)) {
+		} else if (walk_excluded(w->ex, &st)) {
 			/* the output root, the manifest, our own outputs */
 		} else if (S_ISDIR(st.st_mode)) {
 			ret = walk_dir(w, child, child_rel, &self);

@@ -5,6 +5,7 @@
 #define IMGBAKE_WALK_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "job.h"
@@ -26,6 +27,9 @@ struct walk_exclude {
 
 int walk_exclude_add(struct walk_exclude *ex, const char *path);
 void walk_exclude_finish(struct walk_exclude *ex);
+/* Whether st is one of the excluded files or directories (once
+ * finished). */
+int walk_excluded(const struct walk_exclude *ex, const struct stat *st);
 void walk_exclude_release(struct walk_exclude *ex);
 
 /* Receives every entry found: `rel` is the path below the root.  A

@@ -64,6 +64,17 @@ like "$err" "^imgbake: cannot convert 'no-such-file.jpg': ." "and is reported"
 is "$(json_get o7/imgbake-manifest.json 'src("no-such-file.jpg")->{status}')" \
 	failed "missing listed file: failed record"
 
+# find over a tree that holds the output root lists the run's own
+# manifest and outputs: none is a source, on any run
+mkimg fw/photos/a.jpg 80x60
+for i in 1 2; do
+	(cd fw && find . -type f -print0 | "$IMGBAKE" -q -0 -f jpeg -w 48 -o thumbs -) \
+		2>"$ERR"
+	is "$?" 0 "find over the output root, run $i: exit 0" || diag "$(cat "$ERR")"
+done
+is "$(files fw/thumbs)" "imgbake-manifest.json
+photos/a-48.jpg" "... and no output made of an output"
+
 run -o o8 -T no-such-list.txt
 is "$rc" 2 "unreadable -T list: exit 2" || show_run
 like "$err" '^imgbake: ' "unreadable -T list: an imgbake: message"
