@@ -119,9 +119,17 @@ add_source(struct inputs_ctx *c, const char *path)
 	if (walk_excluded(c->ex, &st))
 		return 0;
 	if (!(rel = named_rel(c, path))) {
+		char *norm = path_normalize(path);
+
 		/* name the base: the fix is a --base that holds the file */
-		snprintf(msg, sizeof(msg), "path leads outside the base directory '%s' (see --base)",
-			 c->base);
+		if (norm && path_has_dotdot(norm))
+			snprintf(msg, sizeof(msg), "a relative path through '..' is refused "
+				 "(name the file by its full path, or from the base directory "
+				 "'%s' down)", c->base);
+		else
+			snprintf(msg, sizeof(msg), "path leads outside the base directory "
+				 "'%s' (see --base)", c->base);
+		free(norm);
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_UNSAFE_PATH, msg);
 	}
 	ret = plan_add(c->plan, path, rel, 1, JOB_PENDING, REASON_NONE, NULL);

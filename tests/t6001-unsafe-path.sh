@@ -26,7 +26,8 @@ run -o out ../x.jpg
 is "$rc" 1 "../x.jpg: exit 1" || show_run
 is "$(json_get out/imgbake-manifest.json 'src("../x.jpg")->{reason}')" unsafe-path \
 	"../x.jpg: reason unsafe-path"
-like "$err" "^imgbake: cannot convert '\\.\\./x\\.jpg': ." "../x.jpg reported"
+like "$err" "^imgbake: cannot convert '\\.\\./x\\.jpg': a relative path through '\\.\\.' is refused" \
+	"../x.jpg reported, and why"
 is "$(outside)" "" "../x.jpg: nothing written outside out"
 
 run -o out1 a/../../x.jpg
