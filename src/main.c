@@ -546,6 +546,27 @@ lock_journal(const struct options *o, int *created)
 	return fd;
 }
 
+/* The directory a manifest goes into, made if missing ("-m
+ * manifests/{shard}.json"): 0, or -1 after a message. */
+static int
+mkdirs_for(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int r = 0;
+
+	if (!dir) {
+		report_error("out of memory");
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if ((r = output_mkdirs(dir)))
+			report_error("cannot create directory '%s': %m", dir);
+	}
+	free(dir);
+	return r;
+}
+
 /* --merge-manifests OUT IN...: OUT is written as a run writes its
  * manifest, not while one does, and not over a killed run's journal,
  * whose records the merge would lose. */
@@ -553,20 +574,14 @@ static int
 merge(const struct options *o)
 {
 	struct options out = { .manifest_path = o->sources[0], .quiet = o->quiet };
-	char err[PATH_MSG_MAX], *dir = strdup(o->sources[0]), *slash;
+	char err[PATH_MSG_MAX];
 	struct stat st;
 	int fd, created, ret = EXIT_USAGE;
 
-	if (!dir) {
-		report_error("out of memory");
-		return ret;
-	}
-	if ((slash = strrchr(dir, '/')))
-		*slash = '\0';
 	if (manifest_check_target(out.manifest_path, err, sizeof(err))) {
 		report_error("%s", err);
-	} else if (slash && slash != dir && output_mkdirs(dir)) {
-		report_error("cannot create directory '%s': %m", dir);
+	} else if (mkdirs_for(out.manifest_path)) {
+		;
 	} else if ((fd = lock_journal(&out, &created)) >= 0) {
 		if (!fstat(fd, &st) && st.st_size > 0)
 			report_error("'%s.journal' is there: the run that writes '%s' was "
@@ -581,7 +596,6 @@ merge(const struct options *o)
 			manifest_journal_remove(&out);
 		close(fd);
 	}
-	free(dir);
 	return ret;
 }
 
@@ -683,7 +697,8 @@ main(int argc, char **argv)
 			report_error("cannot create output directory '%s': %m", o.output_dir);
 			goto out;
 		}
-		if ((journal = lock_journal(&o, &journal_new)) < 0)
+		if (mkdirs_for(o.manifest_path) ||
+		    (journal = lock_journal(&o, &journal_new)) < 0)
 			goto out;
 	}
 

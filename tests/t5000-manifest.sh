@@ -140,6 +140,10 @@ run -f avif,png -w 64 -Q webp=70,jpeg=60 --keep-metadata --background '#000000' 
 is "$rc" 0 "options run: exit 0" || show_run
 [ -f custom.json ] && [ ! -e out3/imgbake-manifest.json ]
 ok $? "-m FILE: the manifest goes there, not into DIR"
+run -m manifests/of/a.json -o out3b src/a.jpg
+is "$rc" 0 "-m into a directory that does not exist: exit 0" || show_run
+json_ok manifests/of/a.json
+ok $? "... the directory is made, the manifest written"
 is "$(json_get custom.json "$options")" \
 	'{"background":"#000000","formats":["avif","png"],"keep_metadata":true,"max_pixels":5000000,"name":"{dir}/{stem}-{w}.{ext}","quality":{"avif":50,"jpeg":60,"webp":70},"widths":[64]}' \
 	"options recorded as given"
