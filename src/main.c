@@ -413,6 +413,8 @@ result_reuse(struct result *res, const struct job *j)
 	res->width = j->width;
 	res->height = j->height;
 	memcpy(res->hash, j->hash, sizeof(res->hash));
+	if (j->prev && j->prev->warning && !(res->warning = strdup(j->prev->warning)))
+		return -1;
 	if (!(res->outputs = calloc(j->n_reuse + 1, sizeof(*res->outputs))))
 		return -1;
 	for (k = 0; k < j->n_reuse; k++) {

@@ -512,6 +512,7 @@ prev_source_release(struct prev_source *ps)
 	free(ps->outputs);
 	free(ps->path);
 	free(ps->mime);
+	free(ps->warning);
 	json_decref(ps->raw);
 	memset(ps, 0, sizeof(*ps));
 }
@@ -552,6 +553,15 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
 	    !(ps->mime = strdup(mime ? mime : "")))
 		goto oom;
+	/* the complaint a --lenient conversion recorded: an up-to-date
+	 * record keeps it (extension-mismatch is found again each run) */
+	json_array_foreach(json_object_get(src, "warnings"), k, out) {
+		if (json_is_string(out) && strcmp(json_string_value(out), "extension-mismatch")) {
+			if (!(ps->warning = manifest_path_value(out)))
+				goto oom;
+			break;
+		}
+	}
 	if (prefix && ps->path[0] != '/') {
 		char *rebased = path_rebase(prefix, ps->path);
 		struct stat st;

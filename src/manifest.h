@@ -31,6 +31,8 @@ struct prev_source {
 	struct out_record *outputs;
 	size_t n_outputs;
 	int failed;			/* the record of a failure: outputs only */
+	char *warning;			/* what a --lenient run converted it
+					 * despite, or NULL */
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */

@@ -221,6 +221,13 @@ for f in head-jpg.jpg half-webp.webp; do
 	ok $? "--lenient: no output for $f"
 done
 is "$(temps lenient)" "" "--lenient: no temporary file"
+warned=$(json_get $M "join '|', @{src('len/half-png.png')->{warnings}}")
+for opt in --lenient ""; do
+	run $opt -o lenient len
+	is "$(json_get $M "src('len/half-png.png')->{status} . ' ' .
+		join '|', @{src('len/half-png.png')->{warnings} || []}")" "up-to-date $warned" \
+		"the next run${opt:+ with $opt}: up to date, the warning kept"
+done
 
 # Damaged entropy data in a JPEG: libjpeg only warns ("Corrupt JPEG data:
 # bad Huffman code") and decodes garbage.  Strict, it fails; --lenient
