@@ -746,6 +746,14 @@ opens_as_manifest(const char *text)
 	return p[strspn(p, ws)] == ':';
 }
 
+static int
+all_nul(const char *p, size_t n)
+{
+	while (n && !p[n - 1])
+		n--;
+	return n == 0;
+}
+
 /* Read the file at path, where a manifest is to be written: *root is
  * it parsed, or NULL (missing, or it did not parse: jerr says why).  0
  * when a manifest may be written over it: missing, empty, a manifest,
@@ -772,6 +780,13 @@ read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t 
 	if (n <= 0)
 		snprintf(jerr->text, sizeof(jerr->text), "%s",
 			 n ? strerror(errno) : "empty file");
+	/* all NUL bytes: a manifest whose size reached the disk before its
+	 * data did (a crash without --fsync) */
+	if (n > 0 && all_nul(head, (size_t)n)) {
+		snprintf(jerr->text, sizeof(jerr->text), "NUL bytes, as a crash leaves");
+		close(fd);
+		return 0;
+	}
 	/* through stdio: json_loadfd reads a byte a system call */
 	if (n > 0 && (f = fdopen(fd, "r"))) {
 		*root = json_loadf(f, JSON_REJECT_DUPLICATES, jerr);

@@ -235,6 +235,14 @@ mv bom.json ownout/imgbake-manifest.json
 run -o ownout own
 is "$rc" 0 "a manifest with a byte order mark: exit 0" || show_run
 like "$err" "ignoring unreadable manifest" "... with a warning"
+# a manifest whose size reached the disk before its data (a crash
+# without --fsync): NUL bytes, read as damaged, not refused
+head -c 3000 /dev/zero >ownout/imgbake-manifest.json
+run -o ownout own
+is "$rc" 0 "a manifest of NUL bytes: exit 0" || show_run
+like "$err" "ignoring unreadable manifest.*NUL bytes" "... with a warning"
+json_ok ownout/imgbake-manifest.json
+ok $? "... and a manifest written over it"
 # a manifest that cannot be read is not known to be ours
 if as_unprivileged; then
 	chmod 755 "$T"
