@@ -548,6 +548,23 @@ lock_journal(const struct options *o, int *created)
 	return fd;
 }
 
+/* output_mkdirs, and a file where the directory would be is ENOTDIR. */
+static int
+make_dir(const char *dir)
+{
+	struct stat st;
+
+	if (output_mkdirs(dir))
+		return -1;
+	if (stat(dir, &st))
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
 /* The directory a manifest goes into, made if missing ("-m
  * manifests/{shard}.json"): 0, or -1 after a message. */
 static int
@@ -562,7 +579,7 @@ mkdirs_for(const char *path)
 	}
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
 		*slash = '\0';
-		if ((r = output_mkdirs(dir)))
+		if ((r = make_dir(dir)))
 			report_error("cannot create directory '%s': %m", dir);
 	}
 	free(dir);
@@ -695,7 +712,7 @@ main(int argc, char **argv)
 			report_error("%s", err);
 			goto out;
 		}
-		if (output_mkdirs(o.output_dir)) {
+		if (make_dir(o.output_dir)) {
 			report_error("cannot create output directory '%s': %m", o.output_dir);
 			goto out;
 		}

@@ -589,6 +589,9 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'M':
 			if (parse_count(optarg, &o->memory_budget))
 				return usage_error("invalid memory size '%s' (e.g. 512M, 2G)", optarg);
+			if (o->memory_budget < (16u << 20) &&
+			    optarg[strspn(optarg, "0123456789")])
+				return usage_error("memory budget '%s' is under 16M", optarg);
 			if (o->memory_budget < (16u << 20))
 				return usage_error("memory budget '%s' is under 16M (did you mean %sM?)",
 						   optarg, optarg);

@@ -51,6 +51,10 @@ usage_error "non-numeric --max-pixels" --max-pixels lots -o out a.jpg
 usage_error "-T twice" -T a.txt -T b.txt -o out
 usage_error "empty --report" --report '' -o out a.jpg
 usage_error "{w} without -w" --name '{stem}-{w}.{ext}' -o out a.jpg
+usage_error "-M under 16M" -M 15M -o out a.jpg
+unlike "$err" "did you mean" "-M 15M: no suffix suggested over its own"
+usage_error "-M in bytes under 16M" -M 1024 -o out a.jpg
+like "$err" "did you mean 1024M\\?" "-M 1024: 1024M suggested"
 
 # the message says what is wrong with the option as given
 message() {

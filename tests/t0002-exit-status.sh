@@ -56,6 +56,9 @@ is "$rc" 2 "manifest cannot be written: exit 2" || show_run
 like "$err" '^imgbake: ' "manifest cannot be written: an imgbake: message"
 run -o blocker/out a.jpg
 is "$rc" 2 "output root cannot be created: exit 2" || show_run
+run -o blocker a.jpg
+is "$rc" 2 "output root is a file: exit 2" || show_run
+like "$err" "cannot create output directory 'blocker': Not a directory" "... and says so"
 
 # standard output that cannot be written: an error; a reader that left: not
 if [ -w /dev/full ]; then
