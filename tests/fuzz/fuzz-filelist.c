@@ -9,8 +9,7 @@
  * known regular files and directories and no symlinks.  Checked: every
  * non-empty entry of the list, in order, becomes exactly one source
  * (a directory is walked, anything else is added as named); nothing
- * else is added; an entry is read as a C string, as the file system
- * will see it; a walked directory is one of the roots -L may follow
+ * else is added; a newline list holding a NUL is refused; a walked directory is one of the roots -L may follow
  * links into; a source accepted for conversion is a regular file and
  * its mirrored path is relative, normalised, free of "..", and names
  * the same file under the base; one under the base with no ".." is
@@ -77,6 +76,15 @@ plan_add(struct plan *p, const char *path, const char *rel, int named,
 }
 
 static const struct options *cur_options;
+
+/* Nothing is excluded here: the fake has no output root. */
+int
+walk_excluded(const struct walk_exclude *ex, const struct stat *st)
+{
+	(void)st;
+	CHECK(ex && !ex->n);
+	return 0;
+}
 
 /* The fake walk: remember the root, hand back one walked entry so the
  * callback path is taken too (its record carries named = 0).  A walked
@@ -222,7 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], base_real[PATH_MAX];
 	const uint8_t *list, *end, *rec;
 	size_t list_len, i;
-	int sep;
+	int sep, r;
 
 	if (size < 1)
 		return 0;
@@ -245,7 +253,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	n_events = 0;
 	err[0] = '\0';
-	CHECK(inputs_collect(&o, &ex, &p, err, sizeof(err)) == 0);
+	r = inputs_collect(&o, &ex, &p, err, sizeof(err));
+	/* a NUL in a newline list: refused, -0 named in the message */
+	if (!o.null_separated && memchr(list, '\0', list_len)) {
+		CHECK(r == -1 && strstr(err, "needs -0"));
+		goto out;
+	}
+	CHECK(r == 0);
 
 	/* replay the list: one source per non-empty entry, in order */
 	for (rec = list, end = list + list_len, i = 0; rec < end; ) {
@@ -253,7 +267,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = stop ? (size_t)(stop - rec) : (size_t)(end - rec);
 
 		if (len) {
-			/* the entry as a C string: cut at a NUL */
+			/* the entry as a C string (without -0, one with a NUL
+			 * was refused above) */
 			size_t clen = strnlen((const char *)rec, len);
 			const struct event *e;
 
@@ -272,7 +287,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rec += len + (stop ? 1 : 0);
 	}
 	CHECK(i == n_events);
-
+out:
 	for (i = 0; i < n_events; i++) {
 		free(events[i].path);
 		free(events[i].rel);

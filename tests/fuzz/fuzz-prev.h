@@ -91,18 +91,20 @@ model_prefix(json_t *cwd)
 
 /* Whether a file that did not parse opens as a manifest: "{", then
  * the "imgbake" or the "cwd" key first (up to a NUL byte; a UTF-8 byte
- * order mark skipped). */
+ * order mark skipped), or its first KB is all NUL bytes (a crash). */
 static inline int
 opens_as_manifest(const char *path)
 {
 	char head[1024], *p = head;
 	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+	size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0, k;
 
 	if (f)
 		fclose(f);
 	head[n] = '\0';
-	if (!n)
+	for (k = 0; k < n && !head[k]; k++)
+		;
+	if (k == n)
 		return 1;
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;
