@@ -314,6 +314,33 @@ fail_io(struct conv *c, const char *stage, int err)
 	fail_as(c, REASON_IO, stage, c->err, err == ENOSPC || err == EDQUOT);
 }
 
+/* The domains libvips' loaders log their failures under, by source
+ * type (a prefix each: "VipsJpeg", "gifload_source", "webp2vips"). */
+static const char *const loader_domains[][2] = {
+	[SRC_JPEG] = { "VipsJpeg", "jpegload" },
+	[SRC_PNG] = { "vipspng", "pngload" },
+	[SRC_WEBP] = { "webp", NULL },
+	[SRC_GIF] = { "gifload", NULL },
+	[SRC_TIFF] = { "tiff", NULL },
+	[SRC_HEIF] = { "heif", NULL },
+};
+
+/* libvips' error text for a job of this type: without the lines of
+ * another type's loader, another job's failing at the same instant. */
+static char *
+vips_text_for(enum src_type type)
+{
+	const char *foreign[2 * (SRC_HEIF + 1) + 1];
+	size_t t, k, n = 0;
+
+	for (t = SRC_JPEG; t <= SRC_HEIF; t++)
+		for (k = 0; k < 2 && t != (size_t)type; k++)
+			if (loader_domains[t][k])
+				foreign[n++] = loader_domains[t][k];
+	foreign[n] = NULL;
+	return vipserror_take(foreign);
+}
+
 /* Fail with libvips' error text (from_vips) or with c->err. */
 static void
 fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
@@ -325,7 +352,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vipserror_take();
+	text = vips_text_for(c->job->type);
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -354,16 +381,25 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
 {
 	const char *type_name = vips_foreign_find_load_source(src);
 	const char *name = type_name ? vips_nickname_find(g_type_from_name(type_name)) : NULL;
+	const char *mime = c->job->mime ? c->job->mime : "this file";
 	VipsImage *img;
 
-	if (!name) {
-		fail(c, REASON_UNSUPPORTED, "decode", 1);
-		return NULL;
-	}
-	if (!loader_allowed(c->o, name)) {
-		snprintf(c->err, sizeof(c->err),
-			 "%s would be decoded by %s, which is not allowed (--allow-loader)",
-			 c->job->mime ? c->job->mime : "this file", name);
+	if (!name || !loader_allowed(c->o, name)) {
+		if (!name)	/* what libvips logged of its search */
+			g_free(vips_text_for(c->job->type));
+		if (!name)
+			snprintf(c->err, sizeof(c->err), "no libvips loader for %s", mime);
+		else
+			snprintf(c->err, sizeof(c->err), "%s would be decoded by %s, "
+				 "which is not allowed (--allow-loader)", mime, name);
+		/* met in a walk, and never converted: skipped, as it is
+		 * without --allow-loader */
+		if (c->job->may_skip) {
+			c->res->status = JOB_SKIPPED;
+			c->res->reason = REASON_UNSUPPORTED;
+			c->res->error = g_strdup_printf("unsupported image type (%s)", c->err);
+			return NULL;
+		}
 		fail(c, REASON_UNSUPPORTED, "decode", 0);
 		return NULL;
 	}
@@ -377,7 +413,7 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
  * which ignores the loader block and reads file names as options).
  * jpeg_shrink and webp_scale ask the decoder for a smaller image. */
 static VipsImage *
-load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
+load_header(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 {
 	VipsFailOn fail_on = c->lenient ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_ERROR;
 	VipsImage *img = NULL;
@@ -425,6 +461,21 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
 	/* the HEIF loader logs a seek past the end of every file it opens,
 	 * and goes on: that text is no failure's, this job's or another's */
 	vipserror_drop_noise();
+	return img;
+}
+
+/* load_header with libvips' error buffer held: a header that fails
+ * here (most damaged files fail so) has its own text, not another
+ * header's read at the same instant in another thread, and none of
+ * it is left for another's failure. */
+static VipsImage *
+load(struct conv *c, VipsSource *src, int jpeg_shrink, double webp_scale)
+{
+	VipsImage *img;
+
+	vipserror_hold();
+	img = load_header(c, src, jpeg_shrink, webp_scale);
+	vipserror_release();
 	return img;
 }
 
@@ -897,7 +948,7 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 static void
 fail_save(struct conv *c, const char *stage)
 {
-	char *text = vipserror_take();
+	char *text = vips_text_for(c->job->type);
 	int in_saver = strstr(text, "save") != NULL;
 	int in_write = strstr(text, "write") != NULL;
 
@@ -1061,7 +1112,7 @@ is_opaque(VipsImage *img)
 	r = vips_min(alpha, &min, NULL);
 	g_object_unref(alpha);
 	if (r)
-		g_free(vipserror_take());	/* taken as not opaque */
+		g_free(vips_text_for(SRC_NONE));	/* taken as not opaque */
 	return !r && min == 255;
 }
 
@@ -2034,27 +2085,32 @@ uint64_t
 convert_probe(const struct options *o, const struct job *job, struct result *res)
 {
 	atomic_int never = 0;
-	struct conv c = { .o = o, .job = job, .res = res, .slot = -1, .stop = &never };
+	struct result mine;
+	struct conv c = { .o = o, .job = job, .res = res ? res : &mine, .slot = -1,
+			  .stop = &never };
 	VipsSource *src = NULL;
 	VipsImage *img = NULL;
 	uint64_t est = 0;
 	int fd;
 
-	memset(res, 0, sizeof(*res));
+	memset(c.res, 0, sizeof(*c.res));
 	if ((fd = open_source(&c)) < 0)
-		return 0;
+		goto out;
 	if (!(src = vips_source_new_from_descriptor(fd)))
 		fail(&c, REASON_IO, "read", 1);
 	else if ((img = load(&c, src, 1, 1))) {
-		res->width = upright_swapped(img) ? img->Ysize : img->Xsize;
-		res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
+		c.res->width = upright_swapped(img) ? img->Ysize : img->Xsize;
+		c.res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
 		if (!check_header(&c, img))
-			est = estimate(o, img, job->type, res->width, res->height);
+			est = estimate(o, img, job->type, c.res->width, c.res->height);
 		g_object_unref(img);
 	}
 	if (src)
 		g_object_unref(src);
 	close(fd);
+out:
+	if (!res)
+		result_release(&mine);
 	return est;
 }
 

@@ -24,7 +24,8 @@ void convert_job(const struct options *o, const struct plan *plan, const struct 
 /* Read only the header of job's source: res gets its upright width and
  * height, or a failure (unreadable, undecodable, over the pixel
  * limit).  Returns the estimated peak memory of converting it (0 when
- * it failed).  No pixel is decoded.  Thread-safe. */
+ * it failed).  No pixel is decoded.  Thread-safe.  res may be NULL when
+ * only the estimate is wanted. */
 uint64_t convert_probe(const struct options *o, const struct job *job,
 	struct result *res);
 

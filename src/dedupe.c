@@ -83,6 +83,9 @@ dedupe_copy(const struct options *o, const struct job *job,
 		if (res->status == JOB_FAILED)
 			return;
 	}
+	/* the same bytes: the damage --lenient converted despite too */
+	if (pres->warning && !(res->warning = strdup(pres->warning)))
+		goto oom;
 	res->status = JOB_CONVERTED;
 	return;
 oom:

@@ -123,9 +123,9 @@ add_source(struct inputs_ctx *c, const char *path)
 
 		/* name the base: the fix is a --base that holds the file */
 		if (norm && path_has_dotdot(norm))
-			snprintf(msg, sizeof(msg), "a relative path through '..' is refused "
-				 "(name the file by its full path, or from the base directory "
-				 "'%s' down)", c->base);
+			snprintf(msg, sizeof(msg), "a path through '..' is refused "
+				 "(name the file without it, from the base directory '%s' "
+				 "down or by its full path)", c->base);
 		else
 			snprintf(msg, sizeof(msg), "path leads outside the base directory "
 				 "'%s' (see --base)", c->base);

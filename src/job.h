@@ -75,6 +75,8 @@ struct job {
 	off_t bytes;
 	int named;		/* named on the command line or listed, not walked */
 	int ext_mismatch;	/* extension says another type than the content */
+	int may_skip;		/* no image it converts would be skipped, not
+				 * failed (see refused_status in plan.c) */
 	char hash[40];		/* "xxh128:" + 32 hex, "" until computed */
 	int64_t mtime_ns;	/* when sniffed: to know it unchanged next time */
 	uint64_t inode;

@@ -156,13 +156,11 @@ static uint64_t
 job_cost(void *ctx, size_t i)
 {
 	struct run *r = ctx;
-	struct result probe;
 
 	if (r->results[i].status != JOB_PENDING ||
 	    (r->plan->jobs[i].dup_of >= 0 && !r->retry[i]))
 		return 0;
-	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], &probe);
-	result_release(&probe);
+	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], NULL);
 	return r->estimate[i];
 }
 
@@ -463,7 +461,8 @@ print_plan(const struct options *o, struct plan *p,
 
 		if (j->pre_status == JOB_PENDING) {
 			convert_probe(o, j, r);
-			r->status = r->status == JOB_FAILED ? JOB_FAILED : JOB_PENDING;
+			if (r->status != JOB_FAILED && r->status != JOB_SKIPPED)
+				r->status = JOB_PENDING;
 		} else {
 			r->status = j->pre_status;
 			r->reason = j->pre_reason;
@@ -620,14 +619,16 @@ merge(const struct options *o)
 
 /* Standard input, output or error closed by the caller would be the
  * next file opened (the journal, an output), and what is printed would
- * go into it.  Each is held by /dev/null instead, read-only, so that
- * printing still fails as it does on a closed descriptor. */
+ * go into it.  Each is held by /dev/null instead, opened the other way
+ * (input write-only, output read-only), so that reading or printing
+ * still fails as it does on a closed descriptor. */
 static void
 hold_std_fds(void)
 {
 	int fd;
 
-	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
+	while ((fd = open("/dev/null", fcntl(0, F_GETFD) < 0 ? O_WRONLY : O_RDONLY)) >= 0 &&
+	       fd <= 2)
 		;
 	if (fd > 2)
 		close(fd);

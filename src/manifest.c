@@ -746,12 +746,23 @@ opens_as_manifest(const char *text)
 	return p[strspn(p, ws)] == ':';
 }
 
+/* Whether the file open as fd holds NUL bytes and nothing else: a
+ * manifest whose size reached the disk before its data did (a crash
+ * without --fsync), not a disk image that starts with zeros. */
 static int
-all_nul(const char *p, size_t n)
+all_nul(int fd)
 {
-	while (n && !p[n - 1])
-		n--;
-	return n == 0;
+	char buf[65536];
+	off_t at = 0;
+	ssize_t n, i;
+
+	while ((n = pread(fd, buf, sizeof(buf), at)) > 0) {
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				return 0;
+		at += n;
+	}
+	return n == 0 && at > 0;
 }
 
 /* Read the file at path, where a manifest is to be written: *root is
@@ -780,9 +791,7 @@ read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t 
 	if (n <= 0)
 		snprintf(jerr->text, sizeof(jerr->text), "%s",
 			 n ? strerror(errno) : "empty file");
-	/* all NUL bytes: a manifest whose size reached the disk before its
-	 * data did (a crash without --fsync) */
-	if (n > 0 && all_nul(head, (size_t)n)) {
+	if (n > 0 && !head[0] && all_nul(fd)) {
 		snprintf(jerr->text, sizeof(jerr->text), "NUL bytes, as a crash leaves");
 		close(fd);
 		return 0;
@@ -1174,30 +1183,72 @@ cmp_job_path(const void *key, const void *job)
 	return strcmp(key, ((const struct job *)job)->src_path);
 }
 
-/* Whether a directory above path was named in this run and is missing
- * (a share not mounted, a tree moved away for a moment): its sources are
- * not gone, only out of reach. */
-static int
-under_missing_root(const char *path, const struct plan *p)
+/* The sources named in this run that are missing (a share not
+ * mounted, a tree moved away for a moment), as absolute normalised
+ * paths, sorted; NULL when there are none or memory ran out. */
+static char **
+missing_named(const struct plan *p, const char *cwd, size_t *n)
 {
-	char *dir = strdup(path), *slash;
-	const struct job *j;
+	char **v = NULL, **grown, *norm, *abs;
+	size_t i, cap = 0;
+
+	*n = 0;
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+
+		if (!j->named || j->pre_status != JOB_FAILED || !access(j->src_path, F_OK) ||
+		    (errno != ENOENT && errno != ENOTDIR))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			if (!(grown = realloc(v, cap * sizeof(*v))))
+				break;
+			v = grown;
+		}
+		if (!(norm = path_normalize(j->src_path)))
+			break;
+		abs = norm[0] == '/' ? norm : path_join(cwd, norm);
+		if (abs != norm)
+			free(norm);
+		if (!abs)
+			break;
+		v[(*n)++] = abs;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), path_cmp_ptrs);
+	return v;
+}
+
+/* Whether a directory above the record's path is one of the missing
+ * named sources: its source is not gone, only out of reach. */
+static int
+under_missing(const char *path, char *const *missing, size_t n, const char *cwd)
+{
+	char *norm = path_normalize(path), *abs, *slash;
 	int r = 0;
 
-	while (dir && !r && (slash = strrchr(dir, '/')) && slash != dir) {
+	if (!norm)
+		return 0;
+	abs = norm[0] == '/' ? norm : path_join(cwd, norm);
+	while (abs && !r && (slash = strrchr(abs, '/')) && slash != abs) {
 		*slash = '\0';
-		j = p->n ? bsearch(dir, p->jobs, p->n, sizeof(*p->jobs), cmp_job_path) : NULL;
-		r = j && j->named && j->pre_status == JOB_FAILED && access(dir, F_OK);
+		r = bsearch(&abs, missing, n, sizeof(*missing), path_cmp_ptrs) != NULL;
 	}
-	free(dir);
+	if (abs != norm)
+		free(abs);
+	free(norm);
 	return r;
 }
 
 void
 manifest_carry(struct prev_manifest *pm, const struct plan *p)
 {
+	char cwd[PATH_MAX], **missing = NULL;
 	struct stat st;
-	size_t i;
+	size_t i, n_missing = 0;
+
+	if (getcwd(cwd, sizeof(cwd)))
+		missing = missing_named(p, cwd, &n_missing);
 
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
@@ -1221,11 +1272,14 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			/* gone; what cannot be looked at is not */
 			ps->carried = (errno != ENOENT && errno != ENOTDIR &&
 				       errno != ELOOP && errno != ENAMETOOLONG) ||
-				      under_missing_root(ps->path, p);
+				      (n_missing && under_missing(ps->path, missing, n_missing, cwd));
 			continue;
 		}
 		if (!S_ISREG(st.st_mode))
 			continue;
 		ps->carried = 1;
 	}
+	for (i = 0; i < n_missing; i++)
+		free(missing[i]);
+	free(missing);
 }

@@ -132,9 +132,16 @@ unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((fd = open(journal, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(journal, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT) {
 		free(journal);
 		return 0;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "'%s' is there, and cannot be read (%s): the run "
+			 "writing '%s' was killed or is still running", journal,
+			 strerror(errno), path);
+		free(journal);
+		return -1;
 	}
 	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
 	if (held)

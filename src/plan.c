@@ -228,6 +228,7 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 	int fd;
 
 	j->mime = NULL;
+	j->may_skip = refused_status(j) == JOB_SKIPPED;
 	/* O_NONBLOCK: a FIFO swapped in since the walk must not block us */
 	fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
 		  (j->named || o->follow_symlinks ? 0 : O_NOFOLLOW));

@@ -7,7 +7,10 @@
  * the text of another job failing at that instant, which then has none
  * to give.  imgbake therefore never clears the buffer outright: text
  * leaves it only here, under one lock, and a success drops only the
- * lines known to come from successes.
+ * lines known to come from successes.  A call whose failure is read
+ * at once (a header) runs holding that lock, with the text already in
+ * the buffer set aside until it returns: its failure's text is its
+ * own, and what others wrote before is theirs still.
  */
 #include <string.h>
 
@@ -16,7 +19,9 @@
 
 #include "vipserror.h"
 
-static GMutex lock;
+static GRecMutex lock;
+static int depth;		/* of vipserror_hold, under lock */
+static char *aside;		/* the outermost hold's, under lock */
 
 static int
 is_noise(const char *line)
@@ -24,20 +29,55 @@ is_noise(const char *line)
 	return !strncmp(line, "source: bad seek to ", 20);
 }
 
-char *
-vipserror_take(void)
+/* Append the lines of text to the buffer again, as vips_error() wrote
+ * them ("domain: message"), but for the noise. */
+static void
+put_back(const char *text)
 {
-	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(text, "\n", -1), *colon;
+	int i;
+
+	for (i = 0; lines[i]; i++) {
+		if (!*lines[i] || is_noise(lines[i]))
+			continue;
+		if ((colon = strstr(lines[i], ": "))) {
+			*colon = '\0';
+			vips_error(lines[i], "%s", colon + 2);
+		} else {
+			vips_error(NULL, "%s", lines[i]);
+		}
+	}
+	g_strfreev(lines);
+}
+
+static int
+is_foreign(const char *line, const char *const *foreign)
+{
+	for (; foreign && *foreign; foreign++)
+		if (!strncmp(line, *foreign, strlen(*foreign)))
+			return 1;
+	return 0;
+}
+
+char *
+vipserror_take(const char *const *foreign)
+{
+	GString *out = g_string_new(NULL), *theirs = g_string_new(NULL);
 	char *text, **lines;
 	int i, k;
 
-	g_mutex_lock(&lock);
+	g_rec_mutex_lock(&lock);
 	text = vips_error_buffer_copy();
-	g_mutex_unlock(&lock);
 	lines = g_strsplit(text, "\n", -1);
+	for (i = 0; lines[i]; i++)
+		if (*lines[i] && is_foreign(lines[i], foreign))
+			g_string_append_printf(theirs, "%s\n", lines[i]);
+	put_back(theirs->str);
+	g_rec_mutex_unlock(&lock);
+	g_string_free(theirs, TRUE);
 	for (i = 0; lines[i]; i++) {
 		g_strstrip(lines[i]);
-		if (!*lines[i] || is_noise(lines[i]) ||
+		if (!*lines[i] || is_noise(lines[i]) || is_foreign(lines[i], foreign) ||
 		    !strcmp(lines[i], "unix error: Unknown error -1"))
 			continue;
 		for (k = 0; k < i && strcmp(lines[k], lines[i]); k++)
@@ -56,24 +96,30 @@ vipserror_take(void)
 void
 vipserror_drop_noise(void)
 {
-	char *text, **lines, *colon;
-	int i;
+	char *text;
 
-	g_mutex_lock(&lock);
+	g_rec_mutex_lock(&lock);
 	text = vips_error_buffer_copy();
-	lines = g_strsplit(text, "\n", -1);
-	for (i = 0; lines[i]; i++) {
-		if (!*lines[i] || is_noise(lines[i]))
-			continue;
-		/* "domain: message", as vips_error() wrote it */
-		if ((colon = strstr(lines[i], ": "))) {
-			*colon = '\0';
-			vips_error(lines[i], "%s", colon + 2);
-		} else {
-			vips_error(NULL, "%s", lines[i]);
-		}
-	}
-	g_mutex_unlock(&lock);
-	g_strfreev(lines);
+	put_back(text);
+	g_rec_mutex_unlock(&lock);
 	g_free(text);
+}
+
+void
+vipserror_hold(void)
+{
+	g_rec_mutex_lock(&lock);
+	if (!depth++)
+		aside = vips_error_buffer_copy();
+}
+
+void
+vipserror_release(void)
+{
+	if (!--depth) {
+		put_back(aside);
+		g_free(aside);
+		aside = NULL;
+	}
+	g_rec_mutex_unlock(&lock);
 }

@@ -7,13 +7,24 @@
 /* The buffer's text as one line ("a\nb\n" -> "a; b"), each message
  * once (a failed write repeats itself per strip), without what
  * libvips logs for calls that succeed; "" if nothing is left.  The
- * buffer is left empty.  g_free the line.  Thread-safe. */
-char *vipserror_take(void);
+ * lines that start with one of the NULL-terminated `foreign` prefixes
+ * (the domains of another type's loader, failing at the same instant)
+ * stay in the buffer for their own job; the rest leaves it.  g_free
+ * the line.  Thread-safe. */
+char *vipserror_take(const char *const *foreign);
 
 /* Drop from the buffer what libvips logs for calls that succeed (the
  * HEIF loader seeks past the end of every file it opens), and leave
  * the rest, another job's failure on its way to vipserror_take, where
  * it was.  Thread-safe. */
 void vipserror_drop_noise(void);
+
+/* Hold the buffer while this thread makes a call whose failure it
+ * takes at once (vipserror_take and vipserror_drop_noise may be called
+ * while holding it): no other holder fails meanwhile, so the text is
+ * this call's, unless libvips' own threads log at that instant.  Held
+ * calls run one at a time: only short ones, such as reading a header. */
+void vipserror_hold(void);
+void vipserror_release(void);
 
 #endif

@@ -78,6 +78,10 @@ is "$?" 2 "--print0 with stdout closed: exit 2"
 like "$(cat "$ERR")" "^imgbake: cannot write to standard output" "... a message says so"
 json_ok out10/imgbake-manifest.json
 ok $? "... and the manifest is whole"
+# standard input closed: a list from it cannot be read
+"$IMGBAKE" -o out11 - <&- 2>"$ERR"
+is "$?" 2 "a list from a closed stdin: exit 2"
+like "$(cat "$ERR")" "cannot read list '-'" "... a message says so"
 "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>"$ERR" | head -c 1 >/dev/null
 is "$(cat "$ERR" | grep -c 'standard output')" 0 "--json into head -c 1: no message"
 ( "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null

@@ -122,6 +122,15 @@ mv tree/img.away tree/img
 run --prune -f webp -o out tree/img
 is "$rc" 0 "the root back: exit 0" || show_run
 like "$(last_line "$err")" "^0 converted, 2 up to date" "the root back: nothing converted again"
+# however the missing root is spelled
+for spelling in ./tree/img tree/img/ "$T/tree/img"; do
+	mv tree/img tree/img.away
+	run --prune -f webp -o out "$spelling"
+	mv tree/img.away tree/img
+	run -f webp -o out tree/img
+	like "$(last_line "$err")" "^0 converted, 2 up to date" \
+		"the root missing as $spelling, then back: nothing converted again"
+done
 is "$(files out | grep -v manifest)" "a.webp
 sub/b.webp" "the root back: every output in place"
 rm -rf out

@@ -243,6 +243,10 @@ is "$rc" 0 "a manifest of NUL bytes: exit 0" || show_run
 like "$err" "ignoring unreadable manifest.*NUL bytes" "... with a warning"
 json_ok ownout/imgbake-manifest.json
 ok $? "... and a manifest written over it"
+# a file that starts with NUL bytes and goes on (a disk image) is no
+# manifest imgbake wrote
+{ head -c 4096 /dev/zero; echo precious; } >own/disk.img
+refused "-m naming a file that starts with NUL bytes" own/disk.img -m own/disk.img -o ownout own
 # a manifest that cannot be read is not known to be ours
 if as_unprivileged; then
 	chmod 755 "$T"

@@ -221,6 +221,10 @@ for f in head-jpg.jpg half-webp.webp; do
 	ok $? "--lenient: no output for $f"
 done
 is "$(temps lenient)" "" "--lenient: no temporary file"
+mkdir lencopy && cp len/half-png.png lencopy/a.png && cp len/half-png.png lencopy/b.png
+run --lenient -o lencopy/out lencopy
+is "$(json_get lencopy/out/imgbake-manifest.json 'scalar grep { $_->{warnings} } @{$j->{sources}}')" 2 \
+	"--lenient: an identical copy of a damaged file records the damage too"
 warned=$(json_get $M "join '|', @{src('len/half-png.png')->{warnings}}")
 for opt in --lenient ""; do
 	run $opt -o lenient len

@@ -235,6 +235,24 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 	is "$(json_get d3/imgbake-manifest.json 'src("docs/logo.png")->{warnings}[0]')" \
 		extension-mismatch "--allow-loader svgload: an SVG named .png warns of it"
 	is "$(temps d3)" "" "--allow-loader svgload: no temporary file"
+	# a BMP beside them: no loader lets it in, and in a walk it is
+	# skipped as it is without --allow-loader; named, it fails
+	mkdir docs2 && cp docs/good.jpg docs2/good.jpg
+	convert-im6.q16 -size 16x16 xc:red docs2/x.bmp 2>/dev/null
+	if [ "$(file -b --mime-type docs2/x.bmp)" = image/bmp ]; then
+		run --allow-loader svgload -o d4 docs2
+		is "$rc" 0 "--allow-loader svgload, a walked BMP: exit 0" || show_run
+		expect d4/imgbake-manifest.json "--allow-loader svgload, a walked BMP" <<'EOF'
+docs2/x.bmp skipped unsupported
+docs2/good.jpg converted
+EOF
+		run --allow-loader svgload -o d5 docs2/x.bmp
+		is "$rc" 1 "--allow-loader svgload, a named BMP: exit 1" || show_run
+		like "$err" "cannot convert 'docs2/x\\.bmp': decode: no libvips loader for image/bmp" \
+			"... says why"
+	else
+		for _ in 1 2 3 4; do skip "no BMP made here"; done
+	fi
 else
 	skip "this libvips has no SVG loader"
 fi

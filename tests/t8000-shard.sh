@@ -130,6 +130,19 @@ kill $holder
 { wait $holder; } 2>/dev/null
 [ ! -e m.json ]
 ok $? "... and nothing is written"
+# a journal that cannot be read is a run that did not finish
+if as_unprivileged; then
+	chmod 755 "$T"
+	mkdir -m 777 mw
+	chmod 000 stop/imgbake-manifest.3-of-4.json.journal
+	$AS_USER "$IMGBAKE" --merge-manifests mw/m.json stop/imgbake-manifest.*-of-4.json \
+		2>"$ERR"
+	is "$?" 2 "a shard whose journal cannot be read: exit 2"
+	like "$(cat "$ERR")" "3-of-4.json.journal' is there, and cannot be read" "... said so"
+	chmod 644 stop/imgbake-manifest.3-of-4.json.journal
+else
+	skip "cannot run as another user"
+fi
 # a run killed as it walked leaves an empty journal, and its manifest true
 run --merge-manifests m.json stop/imgbake-manifest.*-of-4.json
 is "$rc" 0 "a shard's empty journal no run holds: exit 0" || show_run

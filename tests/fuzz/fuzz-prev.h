@@ -91,20 +91,25 @@ model_prefix(json_t *cwd)
 
 /* Whether a file that did not parse opens as a manifest: "{", then
  * the "imgbake" or the "cwd" key first (up to a NUL byte; a UTF-8 byte
- * order mark skipped), or its first KB is all NUL bytes (a crash). */
+ * order mark skipped), or it is all NUL bytes (a crash). */
 static inline int
 opens_as_manifest(const char *path)
 {
 	char head[1024], *p = head;
 	FILE *f = fopen(path, "rb");
 	size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0, k;
+	int c = EOF;
 
+	for (k = 0; k < n && !head[k]; k++)
+		;
+	/* all NUL: the rest of the file too */
+	if (f && k == n)
+		while ((c = getc(f)) == 0)
+			;
 	if (f)
 		fclose(f);
 	head[n] = '\0';
-	for (k = 0; k < n && !head[k]; k++)
-		;
-	if (k == n)
+	if (!n || (k == n && c == EOF))
 		return 1;
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;

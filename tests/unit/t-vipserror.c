@@ -40,14 +40,14 @@ main(int argc, char **argv)
 		return 1;
 
 	vips_error_clear();
-	text = vipserror_take();
+	text = vipserror_take(NULL);
 	is_str(text, "", "an empty buffer: an empty line");
 	g_free(text);
 
 	vips_error("VipsJpeg", "Premature end of input file");
 	vips_error("vips2webp", "unable to encode");
 	vips_error("VipsJpeg", "Premature end of input file");
-	text = vipserror_take();
+	text = vipserror_take(NULL);
 	is_str(text, "VipsJpeg: Premature end of input file; vips2webp: unable to encode",
 	       "lines joined, each once");
 	g_free(text);
@@ -55,12 +55,12 @@ main(int argc, char **argv)
 
 	vips_error("source", "bad seek to %d", 1234);
 	vips_error("heifload", "Invalid input: No 'ftyp' box");
-	text = vipserror_take();
+	text = vipserror_take(NULL);
 	is_str(text, "heifload: Invalid input: No 'ftyp' box", "the seek of a success left out");
 	g_free(text);
 
 	vips_error("source", "bad seek to %d", 1234);
-	text = vipserror_take();
+	text = vipserror_take(NULL);
 	is_str(text, "", "nothing but the seek: an empty line");
 	g_free(text);
 
@@ -75,6 +75,31 @@ main(int argc, char **argv)
 	       "dropping the noise keeps the rest as it was");
 	vips_error_clear();
 
+	/* two loaders failing at once: each job takes its loader's lines */
+	vips_error("VipsJpeg", "Premature end of input file");
+	vips_error("gifload_source", "Unexpected end of GIF source data");
+	{
+		static const char *const jpeg[] = { "VipsJpeg", "jpegload", NULL };
+
+		text = vipserror_take(jpeg);
+		is_str(text, "gifload_source: Unexpected end of GIF source data",
+		       "another loader's lines are not taken");
+		g_free(text);
+		is_str(vips_error_buffer(), "VipsJpeg: Premature end of input file\n",
+		       "... they stay for their own job");
+	}
+
+	/* a held call: what was there is set aside, and comes back */
+	vipserror_hold();
+	vips_error("heif", "Invalid input: No 'meta' box");
+	text = vipserror_take(NULL);
+	is_str(text, "heif: Invalid input: No 'meta' box", "a held call's failure: its text alone");
+	g_free(text);
+	vipserror_release();
+	is_str(vips_error_buffer(), "VipsJpeg: Premature end of input file\n",
+	       "... and the text before it is back");
+	vips_error_clear();
+
 	/* one thread succeeds over and over while another fails: the
 	 * failure finds its own text every time, and only its own */
 	if (pthread_create(&t, NULL, succeeding, NULL)) {
@@ -83,7 +108,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < ROUNDS; i++) {
 		vips_error("VipsPng", "libpng read error %d", i);
-		text = vipserror_take();
+		text = vipserror_take(NULL);
 		char want[64];
 
 		snprintf(want, sizeof(want), "VipsPng: libpng read error %d", i);
