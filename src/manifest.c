@@ -746,16 +746,24 @@ opens_as_manifest(const char *text)
 	return p[strspn(p, ws)] == ':';
 }
 
-/* Whether the file open as fd holds NUL bytes and nothing else: a
- * manifest whose size reached the disk before its data did (a crash
- * without --fsync), not a disk image that starts with zeros. */
+/* Larger than any manifest a crash leaves NUL bytes in (a few hundred
+ * bytes a source), and read in a moment. */
+#define NUL_MANIFEST_MAX (256 << 20)
+
+/* Whether the file open as fd holds NUL bytes and nothing else, and
+ * no more than a manifest would: a manifest whose size reached the
+ * disk before its data did (a crash without --fsync), not a disk
+ * image that starts with zeros or a fresh one of gigabytes. */
 static int
 all_nul(int fd)
 {
 	char buf[65536];
 	off_t at = 0;
 	ssize_t n, i;
+	struct stat st;
 
+	if (fstat(fd, &st) || st.st_size > NUL_MANIFEST_MAX)
+		return 0;
 	while ((n = pread(fd, buf, sizeof(buf), at)) > 0) {
 		for (i = 0; i < n; i++)
 			if (buf[i])
@@ -1189,7 +1197,7 @@ cmp_job_path(const void *key, const void *job)
 static char **
 missing_named(const struct plan *p, const char *cwd, size_t *n)
 {
-	char **v = NULL, **grown, *norm, *abs;
+	char **v = NULL, **grown, *abs;
 	size_t i, cap = 0;
 
 	*n = 0;
@@ -1205,12 +1213,7 @@ missing_named(const struct plan *p, const char *cwd, size_t *n)
 				break;
 			v = grown;
 		}
-		if (!(norm = path_normalize(j->src_path)))
-			break;
-		abs = norm[0] == '/' ? norm : path_join(cwd, norm);
-		if (abs != norm)
-			free(norm);
-		if (!abs)
+		if (!(abs = path_absolute(j->src_path, cwd)))
 			break;
 		v[(*n)++] = abs;
 	}
@@ -1224,19 +1227,14 @@ missing_named(const struct plan *p, const char *cwd, size_t *n)
 static int
 under_missing(const char *path, char *const *missing, size_t n, const char *cwd)
 {
-	char *norm = path_normalize(path), *abs, *slash;
+	char *abs = path_absolute(path, cwd), *slash;
 	int r = 0;
 
-	if (!norm)
-		return 0;
-	abs = norm[0] == '/' ? norm : path_join(cwd, norm);
 	while (abs && !r && (slash = strrchr(abs, '/')) && slash != abs) {
 		*slash = '\0';
 		r = bsearch(&abs, missing, n, sizeof(*missing), path_cmp_ptrs) != NULL;
 	}
-	if (abs != norm)
-		free(abs);
-	free(norm);
+	free(abs);
 	return r;
 }
 

@@ -43,6 +43,46 @@ path_normalize(const char *path)
 	return out;
 }
 
+char *
+path_absolute(const char *path, const char *cwd)
+{
+	char *joined = path[0] == '/' ? strdup(path) : path_join(cwd, path);
+	char *out, *o;
+	const char *p;
+
+	if (!joined)
+		return NULL;
+	if (!(out = malloc(strlen(joined) + 2))) {
+		free(joined);
+		return NULL;
+	}
+	o = out;
+	for (p = joined; *p; ) {
+		size_t seg;
+
+		while (*p == '/')
+			p++;
+		seg = strcspn(p, "/");
+		if (seg == 0)
+			break;
+		if (seg == 2 && p[0] == '.' && p[1] == '.') {
+			/* back to the slash before the last component; "/.." is "/" */
+			while (o > out && *--o != '/')
+				;
+		} else if (!(seg == 1 && p[0] == '.')) {
+			*o++ = '/';
+			memcpy(o, p, seg);
+			o += seg;
+		}
+		p += seg;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	free(joined);
+	return out;
+}
+
 int
 path_has_dotdot(const char *path)
 {

@@ -22,6 +22,12 @@ int path_cmp_ptrs(const void *a, const void *b);
  * ".." components are kept.  "" and "." become ".". */
 char *path_normalize(const char *path);
 
+/* path made absolute against the absolute directory cwd, with ".",
+ * ".." and "//" collapsed lexically ("/a/b/../c" is "/a/c"): for
+ * comparing spellings of a path that may not exist, so no link is
+ * followed.  NULL when memory runs out. */
+char *path_absolute(const char *path, const char *cwd);
+
 /* Whether a normalised path has a ".." component. */
 int path_has_dotdot(const char *path);
 

@@ -123,7 +123,7 @@ run --prune -f webp -o out tree/img
 is "$rc" 0 "the root back: exit 0" || show_run
 like "$(last_line "$err")" "^0 converted, 2 up to date" "the root back: nothing converted again"
 # however the missing root is spelled
-for spelling in ./tree/img tree/img/ "$T/tree/img"; do
+for spelling in ./tree/img tree/img/ "$T/tree/img" tree/../tree/img "$T/tree/sub/../img"; do
 	mv tree/img tree/img.away
 	run --prune -f webp -o out "$spelling"
 	mv tree/img.away tree/img

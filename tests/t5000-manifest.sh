@@ -247,6 +247,10 @@ ok $? "... and a manifest written over it"
 # manifest imgbake wrote
 { head -c 4096 /dev/zero; echo precious; } >own/disk.img
 refused "-m naming a file that starts with NUL bytes" own/disk.img -m own/disk.img -o ownout own
+# nor is a fresh one of NUL bytes larger than any manifest
+truncate -s 257M own/fresh.img
+refused "-m naming 257 MB of NUL bytes" own/fresh.img -m own/fresh.img -o ownout own
+rm own/fresh.img
 # a manifest that cannot be read is not known to be ours
 if as_unprivileged; then
 	chmod 755 "$T"

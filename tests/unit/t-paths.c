@@ -14,6 +14,15 @@ check_norm(const char *in, const char *want)
 }
 
 static void
+check_abs(const char *path, const char *cwd, const char *want)
+{
+	char *got = path_absolute(path, cwd);
+
+	is_str(got, want, "'%s' from '%s' made absolute", path, cwd);
+	free(got);
+}
+
+static void
 check_rel(const char *path, const char *base, const char *want)
 {
 	char *got = path_relative_to(path, base);
@@ -75,6 +84,13 @@ main(void)
 	check_norm("", ".");
 	check_norm("./", ".");
 	check_norm("a/../b", "a/../b");
+
+	check_abs("../src", "/r/work", "/r/src");
+	check_abs("/r/work/../src/", "/x", "/r/src");
+	check_abs("./a//b/./c", "/r", "/r/a/b/c");
+	check_abs("../../..", "/r/w", "/");
+	check_abs(".", "/", "/");
+	check_abs("a/..b/..", "/r", "/r/a");
 
 	ok(path_has_dotdot("a/../b"), "a/../b has ..");
 	ok(path_has_dotdot(".."), ".. has ..");
