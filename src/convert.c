@@ -315,28 +315,50 @@ fail_io(struct conv *c, const char *stage, int err)
 }
 
 /* The domains libvips' loaders log their failures under, by source
- * type (a prefix each: "VipsJpeg", "gifload_source", "webp2vips"). */
-static const char *const loader_domains[][2] = {
+ * type (prefixes: "VipsJpeg", "gifload_source", "webp2vips"; libtiff's
+ * functions, and the name libvips opens a TIFF under). */
+#define LOADER_DOMAINS_MAX 5
+static const char *const loader_domains[][LOADER_DOMAINS_MAX] = {
 	[SRC_JPEG] = { "VipsJpeg", "jpegload" },
-	[SRC_PNG] = { "vipspng", "pngload" },
-	[SRC_WEBP] = { "webp", NULL },
-	[SRC_GIF] = { "gifload", NULL },
-	[SRC_TIFF] = { "tiff", NULL },
-	[SRC_HEIF] = { "heif", NULL },
+	[SRC_PNG] = { "vipspng", "pngload", "spngload" },
+	[SRC_WEBP] = { "webp" },
+	[SRC_GIF] = { "gifload" },
+	[SRC_TIFF] = { "tiff", "TIFF", "vips__tiff", "source input", "LZWDecode" },
+	[SRC_HEIF] = { "heif" },
 };
 
-/* libvips' error text for a job of this type: without the lines of
- * another type's loader, another job's failing at the same instant. */
-static char *
-vips_text_for(enum src_type type)
+/* Whether the run writes a format whose libvips saver logs under the
+ * domains of this source type's loader: jpegsave's libjpeg errors are
+ * "VipsJpeg" too, pngsave's "vipspng".  WebP and AVIF are encoded by
+ * libwebp and libheif here, whose failures never reach the buffer. */
+static int
+saver_shares_domains(const struct options *o, enum src_type type)
 {
-	const char *foreign[2 * (SRC_HEIF + 1) + 1];
+	int f;
+
+	for (f = 0; o && f < o->n_formats; f++)
+		if ((type == SRC_JPEG && o->formats[f] == FMT_JPEG) ||
+		    (type == SRC_PNG && o->formats[f] == FMT_PNG))
+			return 1;
+	return 0;
+}
+
+/* libvips' error text for a job of this type: without the lines of
+ * another type's loader, another job's failing at the same instant,
+ * unless a saver of this run logs under the same names (a line of our
+ * own save is never left for another job to take). */
+static char *
+vips_text_for(const struct options *o, enum src_type type)
+{
+	const char *foreign[(SRC_HEIF + 1) * LOADER_DOMAINS_MAX + 1];
 	size_t t, k, n = 0;
 
-	for (t = SRC_JPEG; t <= SRC_HEIF; t++)
-		for (k = 0; k < 2 && t != (size_t)type; k++)
-			if (loader_domains[t][k])
-				foreign[n++] = loader_domains[t][k];
+	for (t = SRC_JPEG; t <= SRC_HEIF; t++) {
+		if (t == (size_t)type || saver_shares_domains(o, (enum src_type)t))
+			continue;
+		for (k = 0; k < LOADER_DOMAINS_MAX && loader_domains[t][k]; k++)
+			foreign[n++] = loader_domains[t][k];
+	}
 	foreign[n] = NULL;
 	return vipserror_take(foreign);
 }
@@ -352,7 +374,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vips_text_for(c->job->type);
+	text = vips_text_for(c->o, c->job->type);
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -386,7 +408,7 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
 
 	if (!name || !loader_allowed(c->o, name)) {
 		if (!name)	/* what libvips logged of its search */
-			g_free(vips_text_for(c->job->type));
+			g_free(vips_text_for(c->o, c->job->type));
 		if (!name)
 			snprintf(c->err, sizeof(c->err), "no libvips loader for %s", mime);
 		else
@@ -948,7 +970,7 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 static void
 fail_save(struct conv *c, const char *stage)
 {
-	char *text = vips_text_for(c->job->type);
+	char *text = vips_text_for(c->o, c->job->type);
 	int in_saver = strstr(text, "save") != NULL;
 	int in_write = strstr(text, "write") != NULL;
 
@@ -1112,7 +1134,7 @@ is_opaque(VipsImage *img)
 	r = vips_min(alpha, &min, NULL);
 	g_object_unref(alpha);
 	if (r)
-		g_free(vips_text_for(SRC_NONE));	/* taken as not opaque */
+		g_free(vips_text_for(NULL, SRC_NONE));	/* taken as not opaque */
 	return !r && min == 255;
 }
 

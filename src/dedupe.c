@@ -36,6 +36,14 @@ dedupe_copy(const struct options *o, const struct job *job,
 	res->width = pres->width;
 	res->height = pres->height;
 	memcpy(res->hash, job->hash, sizeof(res->hash));
+	/* an image no allowed loader takes (--allow-loader), met in the
+	 * walk like its copy: skipped as its copy was */
+	if (pres->status == JOB_SKIPPED && job->may_skip) {
+		res->status = JOB_SKIPPED;
+		res->reason = pres->reason;
+		res->error = pres->error ? strdup(pres->error) : NULL;
+		return;
+	}
 	if (pres->status != JOB_CONVERTED && pres->status != JOB_UP_TO_DATE) {
 		res->status = JOB_FAILED;
 		res->reason = pres->reason;

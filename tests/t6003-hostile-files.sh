@@ -250,8 +250,17 @@ EOF
 		is "$rc" 1 "--allow-loader svgload, a named BMP: exit 1" || show_run
 		like "$err" "cannot convert 'docs2/x\\.bmp': decode: no libvips loader for image/bmp" \
 			"... says why"
+		# an identical copy of it is skipped as it is
+		cp docs2/x.bmp docs2/y.bmp
+		run -j1 --allow-loader svgload -o d6 docs2
+		is "$rc" 0 "--allow-loader svgload, two identical walked BMPs: exit 0" || show_run
+		expect d6/imgbake-manifest.json "--allow-loader svgload, two identical walked BMPs" <<'EOF'
+docs2/x.bmp skipped unsupported
+docs2/y.bmp skipped unsupported
+docs2/good.jpg converted
+EOF
 	else
-		for _ in 1 2 3 4; do skip "no BMP made here"; done
+		for _ in 1 2 3 4 5 6; do skip "no BMP made here"; done
 	fi
 else
 	skip "this libvips has no SVG loader"

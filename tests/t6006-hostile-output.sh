@@ -237,6 +237,23 @@ is "$rc" 1 "a directory named after ENOSPC that is a file: exit 1, not 2" || sho
 unlike "$err" "output device is full" "... the run does not stop as if the disk were full"
 is "$(ls nospace-out | grep -c webp)" 2 "... and the other sources are converted"
 
+# ---- a file size limit ---------------------------------------------------------------
+
+# jpegsave's libjpeg errors are logged under the name libjpeg's loader
+# uses: a JPEG output that cannot be written keeps its own line, and a
+# damaged JPEG converted after it is not told of it
+mkimg fsz/a.png 256x256
+mkimg fsz/whole.jpg 256x256
+head -c 3000 fsz/whole.jpg >fsz/z.jpg && rm fsz/whole.jpg
+(trap '' XFSZ; ulimit -f 8; exec "$IMGBAKE" -j1 -f jpeg -o fszout fsz) >"$OUT" 2>"$ERR"
+rc=$?
+err=$(cat "$ERR")
+is "$rc" 1 "an output over the file size limit: exit 1" || show_run
+like "$err" "cannot convert 'fsz/a\\.png': write: .*File too large" "... the output's failure says why"
+like "$err" "cannot convert 'fsz/z\\.jpg': decode: VipsJpeg: Premature end of input file\$" \
+	"... and the damaged JPEG after it fails as damaged, with its own text alone"
+is "$(temps fszout)" "" "... no temporary file"
+
 # ---- a second SIGINT ---------------------------------------------------------------
 
 # Two large AVIF encodes in flight (libaom cannot be interrupted, and each
