@@ -137,9 +137,8 @@ unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
 		return 0;
 	}
 	if (fd < 0) {
-		snprintf(err, errlen, "'%s' is there, and cannot be read (%s): the run "
-			 "writing '%s' was killed or is still running", journal,
-			 strerror(errno), path);
+		snprintf(err, errlen, "cannot read '%s' (%s), so cannot tell whether "
+			 "the run writing '%s' finished", journal, strerror(errno), path);
 		free(journal);
 		return -1;
 	}

@@ -130,7 +130,7 @@ kill $holder
 { wait $holder; } 2>/dev/null
 [ ! -e m.json ]
 ok $? "... and nothing is written"
-# a journal that cannot be read is a run that did not finish
+# a journal that cannot be read: whether its run finished is unknown
 if as_unprivileged; then
 	chmod 755 "$T"
 	mkdir -m 777 mw
@@ -138,7 +138,7 @@ if as_unprivileged; then
 	$AS_USER "$IMGBAKE" --merge-manifests mw/m.json stop/imgbake-manifest.*-of-4.json \
 		2>"$ERR"
 	is "$?" 2 "a shard whose journal cannot be read: exit 2"
-	like "$(cat "$ERR")" "3-of-4.json.journal' is there, and cannot be read" "... said so"
+	like "$(cat "$ERR")" "cannot read '.*3-of-4.json.journal'.*cannot tell whether" "... said so"
 	chmod 644 stop/imgbake-manifest.3-of-4.json.journal
 else
 	skip "cannot run as another user"
