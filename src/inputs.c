@@ -105,7 +105,12 @@ add_source(struct inputs_ctx *c, const char *path)
 	int ret;
 
 	if (stat(path, &st)) {
-		snprintf(msg, sizeof(msg), "%s", strerror(errno));
+		size_t len = strlen(path);
+
+		/* a list written on Windows: each name ends in its CR */
+		snprintf(msg, sizeof(msg), "%s%s", strerror(errno),
+			 errno == ENOENT && len && path[len - 1] == '\r' ?
+			 " (the name ends in a carriage return: a list with CRLF line ends?)" : "");
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_IO, msg);
 	}
 	if (S_ISDIR(st.st_mode))

@@ -38,6 +38,14 @@ like "$err" "holds NUL bytes.*needs -0" "... and says to use -0"
 [ ! -e o3b/imgbake-manifest.json ]
 ok $? "... converting nothing"
 
+# a list with CRLF line ends names files ending in CR: each fails,
+# saying so
+printf 'my pics/c.png\r\n' >list-crlf
+run -o o3c -T list-crlf
+is "$rc" 1 "a CRLF list: exit 1" || show_run
+like "$err" "cannot convert 'my pics/c\\.png\\\\x0d':.*carriage return.*CRLF" \
+	"... and the failure says the name ends in a carriage return"
+
 run --null -o o4 --files-from list0
 is "$rc" 0 "--null --files-from FILE" || show_run
 is "$(size "o4/odd/new${nl}line.webp")" 40x30 "-T FILE -0: a name with a newline"
