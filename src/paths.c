@@ -9,6 +9,16 @@
 
 #include "paths.h"
 
+/* Past the slashes at *p to the next component: its length, 0 at the
+ * end. */
+static size_t
+next_component(const char **p)
+{
+	while (**p == '/')
+		(*p)++;
+	return strcspn(*p, "/");
+}
+
 char *
 path_normalize(const char *path)
 {
@@ -16,19 +26,13 @@ path_normalize(const char *path)
 	char *out = malloc(len + 2);
 	const char *p = path;
 	char *o = out;
+	size_t seg;
 
 	if (!out)
 		return NULL;
 	if (*p == '/')
 		*o++ = '/';
-	while (*p) {
-		size_t seg;
-
-		while (*p == '/')
-			p++;
-		seg = strcspn(p, "/");
-		if (seg == 0)
-			break;
+	while ((seg = next_component(&p))) {
 		if (!(seg == 1 && p[0] == '.')) {
 			if (o > out && o[-1] != '/')
 				*o++ = '/';
@@ -49,6 +53,7 @@ path_absolute(const char *path, const char *cwd)
 	char *joined = path[0] == '/' ? strdup(path) : path_join(cwd, path);
 	char *out, *o;
 	const char *p;
+	size_t seg;
 
 	if (!joined)
 		return NULL;
@@ -57,14 +62,7 @@ path_absolute(const char *path, const char *cwd)
 		return NULL;
 	}
 	o = out;
-	for (p = joined; *p; ) {
-		size_t seg;
-
-		while (*p == '/')
-			p++;
-		seg = strcspn(p, "/");
-		if (seg == 0)
-			break;
+	for (p = joined; (seg = next_component(&p)); ) {
 		if (seg == 2 && p[0] == '.' && p[1] == '.') {
 			/* back to the slash before the last component; "/.." is "/" */
 			while (o > out && *--o != '/')
