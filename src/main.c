@@ -652,6 +652,7 @@ main(int argc, char **argv)
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	int root_lock = -1;		/* the shared lock on the output root */
 	int journal = -1, journal_new = 0;	/* locked, not started yet */
+	int root_made = 0;	/* the output root did not exist before */
 	long n_done;
 	uint64_t work;
 	size_t i;
@@ -713,6 +714,7 @@ main(int argc, char **argv)
 			report_error("%s", err);
 			goto out;
 		}
+		root_made = access(o.output_dir, F_OK) && errno == ENOENT;
 		if (make_dir(o.output_dir)) {
 			report_error("cannot create output directory '%s': %m", o.output_dir);
 			goto out;
@@ -924,6 +926,10 @@ out:
 	}
 	if (root_lock >= 0)
 		close(root_lock);
+	/* refused before anything was converted (a list, the manifest's
+	 * directory): the root this run made goes, if nothing is in it */
+	if (root_made && ret == EXIT_USAGE)
+		rmdir(o.output_dir);
 	prune_release(stale, n_stale);
 	manifest_prev_release(&pm);
 	sniff_free(sniff);

@@ -35,8 +35,8 @@ is "$(json_get o3/imgbake-manifest.json 'src("odd/new\nline.jpg")->{status}')" \
 run -o o3b - <list0
 is "$rc" 2 "a NUL list without -0: exit 2" || show_run
 like "$err" "holds NUL bytes.*needs -0" "... and says to use -0"
-[ ! -e o3b/imgbake-manifest.json ]
-ok $? "... converting nothing"
+[ ! -e o3b ]
+ok $? "... converting nothing, and leaving no output directory"
 
 # a list with CRLF line ends names files ending in CR: each fails,
 # saying so

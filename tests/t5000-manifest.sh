@@ -144,6 +144,11 @@ run -m manifests/of/a.json -o out3b src/a.jpg
 is "$rc" 0 "-m into a directory that does not exist: exit 0" || show_run
 json_ok manifests/of/a.json
 ok $? "... the directory is made, the manifest written"
+touch notadir
+run -m notadir/a.json -o out3c src/a.jpg
+is "$rc" 2 "-m under a file: exit 2" || show_run
+[ ! -e out3c ]
+ok $? "... and the output directory it made is gone"
 is "$(json_get custom.json "$options")" \
 	'{"background":"#000000","formats":["avif","png"],"keep_metadata":true,"max_pixels":5000000,"name":"{dir}/{stem}-{w}.{ext}","quality":{"avif":50,"jpeg":60,"webp":70},"widths":[64]}' \
 	"options recorded as given"
