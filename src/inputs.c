@@ -6,6 +6,7 @@
  * refused here, before anything is opened.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,12 +167,31 @@ add_list(struct inputs_ctx *c, FILE *f, int sep)
 	return ret;
 }
 
+/* Whether name reopens standard input while a closed one is held by
+ * /dev/null, write-only (see main.c): opened again, the /dev/null would
+ * read as an empty list. */
+static int
+names_held_stdin(const char *name)
+{
+	int fl = fcntl(0, F_GETFL);
+
+	return (!strcmp(name, "/dev/stdin") || !strcmp(name, "/dev/fd/0") ||
+		!strcmp(name, "/proc/self/fd/0")) &&
+	       fl >= 0 && (fl & O_ACCMODE) == O_WRONLY;
+}
+
 static int
 read_list(struct inputs_ctx *c, const char *name, int sep, char *err, size_t errlen)
 {
-	FILE *f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	FILE *f;
 	int ret;
 
+	if (names_held_stdin(name)) {
+		f = NULL;
+		errno = EBADF;
+	} else {
+		f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	}
 	if (!f) {
 		snprintf(err, errlen, "cannot open list '%s': %s", name, strerror(errno));
 		return -1;
