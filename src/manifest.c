@@ -1192,10 +1192,10 @@ cmp_job_path(const void *key, const void *job)
 }
 
 /* The sources named in this run that are missing (a share not
- * mounted, a tree moved away for a moment), as absolute normalised
- * paths, sorted; NULL when there are none or memory ran out. */
+ * mounted, a tree moved away for a moment), as absolute paths with
+ * what exists of them resolved (output_resolved), sorted; NULL when there are none or memory ran out. */
 static char **
-missing_named(const struct plan *p, const char *cwd, size_t *n)
+missing_named(const struct plan *p, size_t *n)
 {
 	char **v = NULL, **grown, *abs;
 	size_t i, cap = 0;
@@ -1213,7 +1213,7 @@ missing_named(const struct plan *p, const char *cwd, size_t *n)
 				break;
 			v = grown;
 		}
-		if (!(abs = path_absolute(j->src_path, cwd)))
+		if (!(abs = output_resolved(j->src_path)))
 			break;
 		v[(*n)++] = abs;
 	}
@@ -1225,9 +1225,9 @@ missing_named(const struct plan *p, const char *cwd, size_t *n)
 /* Whether a directory above the record's path is one of the missing
  * named sources: its source is not gone, only out of reach. */
 static int
-under_missing(const char *path, char *const *missing, size_t n, const char *cwd)
+under_missing(const char *path, char *const *missing, size_t n)
 {
-	char *abs = path_absolute(path, cwd), *slash;
+	char *abs = output_resolved(path), *slash;
 	int r = 0;
 
 	while (abs && !r && (slash = strrchr(abs, '/')) && slash != abs) {
@@ -1241,12 +1241,11 @@ under_missing(const char *path, char *const *missing, size_t n, const char *cwd)
 void
 manifest_carry(struct prev_manifest *pm, const struct plan *p)
 {
-	char cwd[PATH_MAX], **missing = NULL;
+	char **missing;
 	struct stat st;
-	size_t i, n_missing = 0;
+	size_t i, n_missing;
 
-	if (getcwd(cwd, sizeof(cwd)))
-		missing = missing_named(p, cwd, &n_missing);
+	missing = missing_named(p, &n_missing);
 
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
@@ -1270,7 +1269,7 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			/* gone; what cannot be looked at is not */
 			ps->carried = (errno != ENOENT && errno != ENOTDIR &&
 				       errno != ELOOP && errno != ENAMETOOLONG) ||
-				      (n_missing && under_missing(ps->path, missing, n_missing, cwd));
+				      (n_missing && under_missing(ps->path, missing, n_missing));
 			continue;
 		}
 		if (!S_ISREG(st.st_mode))

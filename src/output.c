@@ -711,13 +711,11 @@ output_open_existing(const char *path, const char *what, int *fd,
 	return 0;
 }
 
-/* path made absolute: its longest leading part that exists, resolved
- * (realpath), then the rest with "." and ".." taken lexically. */
-static char *
-resolved(const char *path)
+char *
+output_resolved(const char *path)
 {
-	char *abs = NULL, *cwd = NULL, *out = NULL, *cut, *real = NULL, *rest;
-	size_t len;
+	char *abs = NULL, *cwd = NULL, *out, *cut, *real = NULL;
+	const char *rest;
 
 	if (path[0] == '/')
 		abs = strdup(path);
@@ -742,35 +740,9 @@ resolved(const char *path)
 		free(abs);
 		return NULL;
 	}
-	rest = cut;
-	if (!(out = malloc(strlen(real) + strlen(rest) + 2))) {
-		free(real);
-		free(abs);
-		return NULL;
-	}
-	strcpy(out, real);
-	while (*rest) {
-		size_t seg;
-
-		while (*rest == '/')
-			rest++;
-		seg = strcspn(rest, "/");
-		if (seg == 2 && !strncmp(rest, "..", 2)) {
-			char *slash = strrchr(out, '/');
-
-			if (slash && slash != out)
-				*slash = '\0';
-			else
-				strcpy(out, "/");
-		} else if (seg && !(seg == 1 && rest[0] == '.')) {
-			len = strlen(out);
-			if (len > 1)
-				out[len++] = '/';
-			memcpy(out + len, rest, seg);
-			out[len + seg] = '\0';
-		}
-		rest += seg;
-	}
+	for (rest = cut; *rest == '/'; rest++)
+		;
+	out = path_absolute(*rest ? rest : ".", real);
 	free(real);
 	free(abs);
 	return out;
@@ -785,8 +757,8 @@ output_same_file(const char *a, const char *b)
 
 	if (!stat(a, &sa) && !stat(b, &sb))
 		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	ra = resolved(a);
-	rb = resolved(b);
+	ra = output_resolved(a);
+	rb = output_resolved(b);
 	same = ra && rb && !strcmp(ra, rb);
 	free(ra);
 	free(rb);

@@ -114,6 +114,12 @@ int output_lock_root(const char *root, size_t *swept);
 int output_open_existing(const char *path, const char *what, int *fd,
 	char *err, size_t errlen);
 
+/* path made absolute: its longest leading part that exists resolved
+ * (realpath: links, and a working directory reached through one), the
+ * rest with "." and ".." taken lexically.  NULL when nothing of it
+ * resolves or memory runs out. */
+char *output_resolved(const char *path);
+
 /* Whether a and b name one file: the same inode if both exist, else the
  * same path once normalised. */
 int output_same_file(const char *a, const char *b);

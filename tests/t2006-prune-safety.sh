@@ -131,6 +131,15 @@ for spelling in ./tree/img tree/img/ "$T/tree/img" tree/../tree/img "$T/tree/sub
 	like "$(last_line "$err")" "^0 converted, 2 up to date" \
 		"the root missing as $spelling, then back: nothing converted again"
 done
+# ... and named in full from a working directory reached through a link
+ln -s . wl
+mv tree/img tree/img.away
+(cd wl && run --prune -f webp -o out "$PWD/tree/img")
+mv tree/img.away tree/img
+run -f webp -o out tree/img
+like "$(last_line "$err")" "^0 converted, 2 up to date" \
+	"the root missing, named through a linked working directory, then back: nothing converted again"
+rm wl
 is "$(files out | grep -v manifest)" "a.webp
 sub/b.webp" "the root back: every output in place"
 rm -rf out
