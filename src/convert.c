@@ -327,40 +327,42 @@ static const char *const loader_domains[][LOADER_DOMAINS_MAX] = {
 	[SRC_HEIF] = { "heif" },
 };
 
-/* Whether the run writes a format whose libvips saver logs under the
- * domains of this source type's loader: jpegsave's libjpeg errors are
- * "VipsJpeg" too, pngsave's "vipspng".  WebP and AVIF are encoded by
- * libwebp and libheif here, whose failures never reach the buffer. */
+/* Whether the run writes JPEG: jpegsave logs libjpeg's errors under
+ * the loader's domain, VipsJpeg.  (pngsave's are vips2png's; WebP and
+ * AVIF are encoded by libwebp and libheif here, whose failures never
+ * reach the buffer.) */
 static int
-saver_shares_domains(const struct options *o, enum src_type type)
+writes_jpeg(const struct options *o)
 {
 	int f;
 
 	for (f = 0; o && f < o->n_formats; f++)
-		if ((type == SRC_JPEG && o->formats[f] == FMT_JPEG) ||
-		    (type == SRC_PNG && o->formats[f] == FMT_PNG))
+		if (o->formats[f] == FMT_JPEG)
 			return 1;
 	return 0;
 }
 
 /* libvips' error text for a job of this type: without the lines of
- * another type's loader, another job's failing at the same instant,
- * unless a saver of this run logs under the same names (a line of our
- * own save is never left for another job to take). */
+ * another type's loader, another job's failing at the same instant.
+ * A failed save (o given) also takes jpegsave's failure to write, its
+ * own, never left for another job. */
 static char *
 vips_text_for(const struct options *o, enum src_type type)
 {
+	static const char *const jpeg_write[] = {
+		"VipsJpeg: Output file write error", NULL
+	};
 	const char *foreign[(SRC_HEIF + 1) * LOADER_DOMAINS_MAX + 1];
 	size_t t, k, n = 0;
 
 	for (t = SRC_JPEG; t <= SRC_HEIF; t++) {
-		if (t == (size_t)type || saver_shares_domains(o, (enum src_type)t))
+		if (t == (size_t)type)
 			continue;
 		for (k = 0; k < LOADER_DOMAINS_MAX && loader_domains[t][k]; k++)
 			foreign[n++] = loader_domains[t][k];
 	}
 	foreign[n] = NULL;
-	return vipserror_take(foreign);
+	return vipserror_take_own(foreign, writes_jpeg(o) ? jpeg_write : NULL);
 }
 
 /* Fail with libvips' error text (from_vips) or with c->err. */
@@ -374,7 +376,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vips_text_for(c->o, c->job->type);
+	text = vips_text_for(NULL, c->job->type);
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -408,7 +410,7 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
 
 	if (!name || !loader_allowed(c->o, name)) {
 		if (!name)	/* what libvips logged of its search */
-			g_free(vips_text_for(c->o, c->job->type));
+			g_free(vips_text_for(NULL, c->job->type));
 		if (!name)
 			snprintf(c->err, sizeof(c->err), "no libvips loader for %s", mime);
 		else

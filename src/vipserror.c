@@ -51,16 +51,28 @@ put_back(const char *text)
 }
 
 static int
-is_foreign(const char *line, const char *const *foreign)
+starts_with_any(const char *line, const char *const *prefixes)
 {
-	for (; foreign && *foreign; foreign++)
-		if (!strncmp(line, *foreign, strlen(*foreign)))
+	for (; prefixes && *prefixes; prefixes++)
+		if (!strncmp(line, *prefixes, strlen(*prefixes)))
 			return 1;
 	return 0;
 }
 
+static int
+is_foreign(const char *line, const char *const *foreign, const char *const *own)
+{
+	return starts_with_any(line, foreign) && !starts_with_any(line, own);
+}
+
 char *
 vipserror_take(const char *const *foreign)
+{
+	return vipserror_take_own(foreign, NULL);
+}
+
+char *
+vipserror_take_own(const char *const *foreign, const char *const *own)
 {
 	GString *out = g_string_new(NULL), *theirs = g_string_new(NULL);
 	char *text, **lines;
@@ -70,14 +82,14 @@ vipserror_take(const char *const *foreign)
 	text = vips_error_buffer_copy();
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i]; i++)
-		if (*lines[i] && is_foreign(lines[i], foreign))
+		if (*lines[i] && is_foreign(lines[i], foreign, own))
 			g_string_append_printf(theirs, "%s\n", lines[i]);
 	put_back(theirs->str);
 	g_rec_mutex_unlock(&lock);
 	g_string_free(theirs, TRUE);
 	for (i = 0; lines[i]; i++) {
 		g_strstrip(lines[i]);
-		if (!*lines[i] || is_noise(lines[i]) || is_foreign(lines[i], foreign) ||
+		if (!*lines[i] || is_noise(lines[i]) || is_foreign(lines[i], foreign, own) ||
 		    !strcmp(lines[i], "unix error: Unknown error -1"))
 			continue;
 		for (k = 0; k < i && strcmp(lines[k], lines[i]); k++)

@@ -89,6 +89,21 @@ main(int argc, char **argv)
 		       "... they stay for their own job");
 	}
 
+	/* a JPEG save's write failure is its own, though under the
+	 * loader's domain; the loader's other lines stay */
+	vips_error("VipsJpeg", "Output file write error --- out of disk space?");
+	{
+		static const char *const jpeg[] = { "VipsJpeg", "jpegload", NULL };
+		static const char *const own[] = { "VipsJpeg: Output file write error", NULL };
+
+		text = vipserror_take_own(jpeg, own);
+		is_str(text, "VipsJpeg: Output file write error --- out of disk space?",
+		       "a saver's own line under a loader's domain is taken");
+		g_free(text);
+		is_str(vips_error_buffer(), "VipsJpeg: Premature end of input file\n",
+		       "... the loader's line stays");
+	}
+
 	/* a held call: what was there is set aside, and comes back */
 	vipserror_hold();
 	vips_error("heif", "Invalid input: No 'meta' box");
