@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -564,6 +565,25 @@ make_dir(const char *dir)
 	return 0;
 }
 
+/* Remove the output root this run made and refused to start in, when
+ * it is empty and no other run holds it (one that started meanwhile
+ * holds its shared lock: see output_lock_root).  fd is this run's lock
+ * on it, or -1. */
+static void
+remove_made_root(const char *dir, int fd)
+{
+	char *norm = path_normalize(dir);	/* rmdir refuses "out/." */
+	int own = fd;
+
+	if (norm && own < 0)
+		own = open(norm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (norm && own >= 0 && !flock(own, LOCK_EX | LOCK_NB))
+		rmdir(norm);
+	if (own >= 0 && own != fd)
+		close(own);
+	free(norm);
+}
+
 /* The directory a manifest goes into, made if missing ("-m
  * manifests/{shard}.json"): 0, or -1 after a message. */
 static int
@@ -924,12 +944,12 @@ out:
 			manifest_journal_remove(&o);
 		close(journal);
 	}
-	if (root_lock >= 0)
-		close(root_lock);
 	/* refused before anything was converted (a list, the manifest's
 	 * directory): the root this run made goes, if nothing is in it */
 	if (root_made && ret == EXIT_USAGE)
-		rmdir(o.output_dir);
+		remove_made_root(o.output_dir, root_lock);
+	if (root_lock >= 0)
+		close(root_lock);
 	prune_release(stale, n_stale);
 	manifest_prev_release(&pm);
 	sniff_free(sniff);

@@ -37,6 +37,9 @@ is "$rc" 2 "a NUL list without -0: exit 2" || show_run
 like "$err" "holds NUL bytes.*needs -0" "... and says to use -0"
 [ ! -e o3b ]
 ok $? "... converting nothing, and leaving no output directory"
+run -o o3d/. - <list0
+[ ! -e o3d ]
+ok $? "... also when the output directory is named 'o3d/.'"
 
 # a list with CRLF line ends names files ending in CR: each fails,
 # saying so
