@@ -37,11 +37,19 @@ dedupe_copy(const struct options *o, const struct job *job,
 	res->height = pres->height;
 	memcpy(res->hash, job->hash, sizeof(res->hash));
 	/* an image no allowed loader takes (--allow-loader), met in the
-	 * walk like its copy: skipped as its copy was */
-	if (pres->status == JOB_SKIPPED && job->may_skip) {
+	 * walk: skipped, as its copy was, or would have been had it not
+	 * been named (it failed, unsupported) */
+	if (job->may_skip && (pres->status == JOB_SKIPPED ||
+			      (pres->status == JOB_FAILED && pres->reason == REASON_UNSUPPORTED))) {
+		const char *why = pres->error ? pres->error : "";
+
 		res->status = JOB_SKIPPED;
-		res->reason = pres->reason;
-		res->error = pres->error ? strdup(pres->error) : NULL;
+		res->reason = REASON_UNSUPPORTED;
+		if (pres->status == JOB_SKIPPED)
+			res->error = strdup(why);
+		else if (asprintf(&res->error, "unsupported image type (%s)",
+				  strncmp(why, "decode: ", 8) ? why : why + 8) < 0)
+			res->error = NULL;
 		return;
 	}
 	if (pres->status != JOB_CONVERTED && pres->status != JOB_UP_TO_DATE) {

@@ -259,8 +259,16 @@ docs2/x.bmp skipped unsupported
 docs2/y.bmp skipped unsupported
 docs2/good.jpg converted
 EOF
+		# ... and so is a walked copy of a named one, which fails
+		run -j1 --allow-loader svgload -o d7 docs2/x.bmp docs2
+		is "$rc" 1 "--allow-loader svgload, a named BMP and its walked copy: exit 1" || show_run
+		expect d7/imgbake-manifest.json "--allow-loader svgload, a named BMP and its walked copy" <<'EOF'
+docs2/x.bmp failed unsupported
+docs2/y.bmp skipped unsupported
+docs2/good.jpg converted
+EOF
 	else
-		for _ in 1 2 3 4 5 6; do skip "no BMP made here"; done
+		for _ in 1 2 3 4 5 6 7 8; do skip "no BMP made here"; done
 	fi
 else
 	skip "this libvips has no SVG loader"
