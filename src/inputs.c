@@ -169,15 +169,22 @@ add_list(struct inputs_ctx *c, FILE *f, int sep)
 
 /* Whether name reopens standard input while a closed one is held by
  * /dev/null, write-only (see main.c): opened again, the /dev/null would
- * read as an empty list. */
+ * read as an empty list.  Any spelling that leads there (/dev/stdin,
+ * //dev/./fd/0, a link to /proc/self/fd/0), but /dev/null itself. */
 static int
 names_held_stdin(const char *name)
 {
-	int fl = fcntl(0, F_GETFL);
+	int fl = fcntl(0, F_GETFL), r = 0;
+	char *real, *norm;
 
-	return (!strcmp(name, "/dev/stdin") || !strcmp(name, "/dev/fd/0") ||
-		!strcmp(name, "/proc/self/fd/0")) &&
-	       fl >= 0 && (fl & O_ACCMODE) == O_WRONLY;
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)
+		return 0;
+	real = realpath(name, NULL);
+	norm = path_normalize(name);
+	r = real && norm && !strcmp(real, "/dev/null") && strcmp(norm, "/dev/null");
+	free(real);
+	free(norm);
+	return r;
 }
 
 static int

@@ -85,6 +85,10 @@ like "$(cat "$ERR")" "cannot read list '-'" "... a message says so"
 "$IMGBAKE" -o out11 -T /dev/stdin <&- 2>"$ERR"
 is "$?" 2 "a list from a closed stdin, named /dev/stdin: exit 2"
 like "$(cat "$ERR")" "cannot open list '/dev/stdin': Bad file descriptor" "... a message says so"
+"$IMGBAKE" -o out11 -T //dev/./stdin <&- 2>"$ERR"
+is "$?" 2 "... and named //dev/./stdin: exit 2"
+"$IMGBAKE" -n -o out11 -T /dev/null <&- 2>"$ERR"
+is "$?" 0 "... but /dev/null is an empty list"
 "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>"$ERR" | head -c 1 >/dev/null
 is "$(cat "$ERR" | grep -c 'standard output')" 0 "--json into head -c 1: no message"
 ( "$IMGBAKE" --json --force -o out9 a.jpg b.png 2>/dev/null; echo $? >rc.txt ) | head -c 1 >/dev/null
