@@ -327,27 +327,12 @@ static const char *const loader_domains[][LOADER_DOMAINS_MAX] = {
 	[SRC_HEIF] = { "heif" },
 };
 
-/* Whether the run writes JPEG: jpegsave logs libjpeg's errors under
- * the loader's domain, VipsJpeg.  (pngsave's are vips2png's; WebP and
- * AVIF are encoded by libwebp and libheif here, whose failures never
- * reach the buffer.) */
-static int
-writes_jpeg(const struct options *o)
-{
-	int f;
-
-	for (f = 0; o && f < o->n_formats; f++)
-		if (o->formats[f] == FMT_JPEG)
-			return 1;
-	return 0;
-}
-
 /* libvips' error text for a job of this type: without the lines of
  * another type's loader, another job's failing at the same instant.
- * A failed save (o given) also takes jpegsave's failure to write, its
- * own, never left for another job. */
+ * A failed JPEG save also takes libjpeg's failure to write, logged
+ * under the loader's domain (VipsJpeg) but its own. */
 static char *
-vips_text_for(const struct options *o, enum src_type type)
+vips_text_for(enum src_type type, int saving_jpeg)
 {
 	static const char *const jpeg_write[] = {
 		"VipsJpeg: Output file write error", NULL
@@ -362,7 +347,7 @@ vips_text_for(const struct options *o, enum src_type type)
 			foreign[n++] = loader_domains[t][k];
 	}
 	foreign[n] = NULL;
-	return vipserror_take_own(foreign, writes_jpeg(o) ? jpeg_write : NULL);
+	return vipserror_take_own(foreign, saving_jpeg ? jpeg_write : NULL);
 }
 
 /* Fail with libvips' error text (from_vips) or with c->err. */
@@ -376,7 +361,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vips_text_for(NULL, c->job->type);
+	text = vips_text_for(c->job->type, 0);
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -410,7 +395,7 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on)
 
 	if (!name || !loader_allowed(c->o, name)) {
 		if (!name)	/* what libvips logged of its search */
-			g_free(vips_text_for(NULL, c->job->type));
+			g_free(vips_text_for(c->job->type, 0));
 		if (!name)
 			snprintf(c->err, sizeof(c->err), "no libvips loader for %s", mime);
 		else
@@ -968,11 +953,12 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 
 /* A save failed.  With a streaming pipeline the first pixel pull runs
  * the decoder, so a truncated source fails here too; libvips then
- * names the loader, not a saver, and the reason is decode. */
+ * names the loader, not a saver, and the reason is decode.
+ * saving_jpeg: the saver that failed was jpegsave. */
 static void
-fail_save(struct conv *c, const char *stage)
+fail_save(struct conv *c, const char *stage, int saving_jpeg)
 {
-	char *text = vips_text_for(c->o, c->job->type);
+	char *text = vips_text_for(c->job->type, saving_jpeg);
 	int in_saver = strstr(text, "save") != NULL;
 	int in_write = strstr(text, "write") != NULL;
 
@@ -1136,7 +1122,7 @@ is_opaque(VipsImage *img)
 	r = vips_min(alpha, &min, NULL);
 	g_object_unref(alpha);
 	if (r)
-		g_free(vips_text_for(NULL, SRC_NONE));	/* taken as not opaque */
+		g_free(vips_text_for(SRC_NONE, 0));	/* taken as not opaque */
 	return !r && min == 255;
 }
 
@@ -1467,7 +1453,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	}
 	if (vips_concurrency_get() == 1 ? render_strips(c, rgb, import_strip, &pic)
 					: vips_sink_disc(rgb, import_strip_disc, &pic)) {
-		fail_save(c, stage);
+		fail_save(c, stage, 0);
 		goto out;
 	}
 	VIPS_UNREF(rgb);
@@ -1636,7 +1622,7 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	}
 	/* libaom takes far longer than the pipeline: compute it here */
 	if (render_rows(c, rgb, plane, (size_t)stride)) {
-		fail_save(c, stage);
+		fail_save(c, stage, 0);
 		goto out;
 	}
 	/* the pipeline's buffers need not wait for libaom */
@@ -1716,7 +1702,7 @@ save_jpeg_no_exif(struct conv *c, VipsImage *img, int q, int fd, const char *sta
 
 	if (vips_jpegsave_buffer(img, &buf, &len, "Q", q,
 				 "optimize_coding", JPEG_OPTIMIZE_CODING, NULL)) {
-		fail_save(c, stage);
+		fail_save(c, stage, 1);
 		return -1;
 	}
 	if (write_jpeg_without_exif(buf, len, fd)) {
@@ -1759,7 +1745,7 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 	}
 	g_object_unref(target);
 	if (r)
-		fail_save(c, stage);
+		fail_save(c, stage, f == FMT_JPEG);
 	return r;
 }
 
@@ -2169,7 +2155,7 @@ convert_once(struct conv *c)
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
 		if (!(mem = keep_in_memory(c, base))) {
-			fail_save(c, "decode");
+			fail_save(c, "decode", 0);
 			goto out;
 		}
 		g_object_unref(base);

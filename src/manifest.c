@@ -1193,7 +1193,8 @@ cmp_job_path(const void *key, const void *job)
 
 /* The sources named in this run that are missing (a share not
  * mounted, a tree moved away for a moment), as absolute paths with
- * what exists of them resolved (output_resolved), sorted; NULL when there are none or memory ran out. */
+ * what exists of them resolved (output_resolved), sorted; NULL when
+ * there are none or memory ran out. */
 static char **
 missing_named(const struct plan *p, size_t *n)
 {
