@@ -197,7 +197,7 @@ source_json(const struct job *job, const struct result *res,
 	json_object_set_new(src, "path", manifest_path_json(job->src_path));
 	if (job->mime)
 		json_object_set_new(src, "type", json_string(job->mime));
-	if (job->mime)
+	if (job->mime || job->bytes)
 		json_object_set_new(src, "bytes", json_integer((json_int_t)job->bytes));
 	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE) {
 		json_object_set_new(src, "mtime_ns", json_integer((json_int_t)job->mtime_ns));

@@ -244,6 +244,7 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 	if (o->max_file_size && (uint64_t)st.st_size > o->max_file_size) {
 		char size[32], limit[32];
 
+		j->bytes = st.st_size;	/* recorded: how far over the limit */
 		/* in bytes where MB would show both as one number, or 0.0 */
 		snprintf(size, sizeof(size), "%.1f", st.st_size / 1e6);
 		snprintf(limit, sizeof(limit), "%.1f", o->max_file_size / 1e6);
