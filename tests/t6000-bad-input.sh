@@ -29,6 +29,22 @@ for f in trunc head; do
 done
 like "$(last_line "$err")" '^2 converted, 0 skipped, 2 failed ' "summary counts"
 
+# The first pixel pull of a save runs the decoder: a truncated source
+# fails there whatever the output format, as a decode, not a write.
+mkimg trp/big.png 300x200
+head -c $(($(wc -c <trp/big.png) / 2)) trp/big.png >trp/trunc.png
+for fmt in png jpeg webp avif; do
+	have_saver $fmt || { skip "no $fmt saver" 4; continue; }
+	run -f $fmt -o trout-$fmt src/trunc.jpg trp/trunc.png
+	M=trout-$fmt/imgbake-manifest.json
+	is "$(json_get $M 'src("src/trunc.jpg")->{reason}')" corrupt \
+		"a truncated JPEG to $fmt: reason corrupt"
+	is "$(json_get $M 'src("trp/trunc.png")->{reason}')" corrupt \
+		"a truncated PNG to $fmt: reason corrupt"
+	like "$err" "'src/trunc\\.jpg': decode: " "... the JPEG fails at decode, -f $fmt"
+	unlike "$err" "unable to write" "... and no failure to write is told, -f $fmt"
+done
+
 # libvips has one error buffer per process, and its HEIF loader logs a
 # seek past the end of every file it opens: no other source's failure
 # may carry that text.
