@@ -565,23 +565,72 @@ make_dir(const char *dir)
 	return 0;
 }
 
-/* Remove the output root this run made and refused to start in, when
- * it is empty and no other run holds it (one that started meanwhile
- * holds its shared lock: see output_lock_root).  fd is this run's lock
- * on it, or -1. */
-static void
-remove_made_root(const char *dir, int fd)
+/* The topmost of dir and its parents that does not exist, normalised:
+ * the first directory that making dir makes.  NULL: dir exists (or it
+ * cannot be told, or out of memory).  Parents are not climbed past a
+ * "..", whose removal could not be undone by name. */
+static char *
+topmost_missing(const char *dir)
 {
-	char *norm = path_normalize(dir);	/* rmdir refuses "out/." */
-	int own = fd;
+	char *cur = path_normalize(dir), *slash;
 
-	if (norm && own < 0)
-		own = open(norm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (norm && own >= 0 && !flock(own, LOCK_EX | LOCK_NB))
-		rmdir(norm);
-	if (own >= 0 && own != fd)
-		close(own);
-	free(norm);
+	if (!cur || !access(cur, F_OK) || errno != ENOENT) {
+		free(cur);
+		return NULL;
+	}
+	while ((slash = strrchr(cur, '/')) && slash != cur) {
+		*slash = '\0';
+		if (!access(cur, F_OK) || errno != ENOENT ||
+		    !strcmp(strrchr(cur, '/') ? strrchr(cur, '/') + 1 : cur, "..")) {
+			*slash = '/';
+			break;
+		}
+	}
+	return cur;
+}
+
+/* Remove dir, then its parents up to top (from topmost_missing), the
+ * directories this run made and refused to start in, as far as each is
+ * empty.  With root, dir is the output root, removed only when no other
+ * run holds it (one that started meanwhile holds its shared lock: see
+ * output_lock_root); fd is this run's lock on it, or -1. */
+static void
+remove_made_dirs(const char *dir, const char *top, int root, int fd)
+{
+	char *cur = path_normalize(dir);	/* rmdir refuses "out/." */
+	char *slash;
+	int own = fd, gone = 0;
+
+	if (cur && root) {
+		if (own < 0)
+			own = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* not there: making it failed after its parents were made */
+		gone = own < 0 ? errno == ENOENT :
+		       !flock(own, LOCK_EX | LOCK_NB) && !rmdir(cur);
+		if (own >= 0 && own != fd)
+			close(own);
+	} else if (cur) {
+		gone = !rmdir(cur) || errno == ENOENT;
+	}
+	while (gone && strcmp(cur, top) && (slash = strrchr(cur, '/')) && slash != cur) {
+		*slash = '\0';
+		gone = !rmdir(cur);
+	}
+	free(cur);
+}
+
+/* topmost_missing for the directory the manifest at path goes into. */
+static char *
+manifest_dir_missing(const char *path)
+{
+	char *dir = strdup(path), *slash, *top = NULL;
+
+	if (dir && (slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		top = topmost_missing(dir);
+	}
+	free(dir);
+	return top;
 }
 
 /* The directory a manifest goes into, made if missing ("-m
@@ -672,7 +721,8 @@ main(int argc, char **argv)
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	int root_lock = -1;		/* the shared lock on the output root */
 	int journal = -1, journal_new = 0;	/* locked, not started yet */
-	int root_made = 0;	/* the output root did not exist before */
+	char *root_top = NULL;	/* the first directory made for the root */
+	char *manifest_top = NULL;	/* ... for the manifest */
 	long n_done;
 	uint64_t work;
 	size_t i;
@@ -734,11 +784,12 @@ main(int argc, char **argv)
 			report_error("%s", err);
 			goto out;
 		}
-		root_made = access(o.output_dir, F_OK) && errno == ENOENT;
+		root_top = topmost_missing(o.output_dir);
 		if (make_dir(o.output_dir)) {
 			report_error("cannot create output directory '%s': %m", o.output_dir);
 			goto out;
 		}
+		manifest_top = manifest_dir_missing(o.manifest_path);
 		if (mkdirs_for(o.manifest_path) ||
 		    (journal = lock_journal(&o, &journal_new)) < 0)
 			goto out;
@@ -946,8 +997,19 @@ out:
 	}
 	/* refused before anything was converted (a list, the manifest's
 	 * directory): the root this run made goes, if nothing is in it */
-	if (root_made && ret == EXIT_USAGE)
-		remove_made_root(o.output_dir, root_lock);
+	if (ret == EXIT_USAGE && manifest_top) {
+		char *dir = strdup(o.manifest_path), *slash;
+
+		if (dir && (slash = strrchr(dir, '/'))) {
+			*slash = '\0';
+			remove_made_dirs(dir, manifest_top, 0, -1);
+		}
+		free(dir);
+	}
+	if (ret == EXIT_USAGE && root_top)
+		remove_made_dirs(o.output_dir, root_top, 1, root_lock);
+	free(manifest_top);
+	free(root_top);
 	if (root_lock >= 0)
 		close(root_lock);
 	prune_release(stale, n_stale);

@@ -37,6 +37,13 @@ is "$rc" 2 "a NUL list without -0: exit 2" || show_run
 like "$err" "holds NUL bytes.*needs -0" "... and says to use -0"
 [ ! -e o3b ]
 ok $? "... converting nothing, and leaving no output directory"
+mkdir kept
+run -o kept/deep/er/o3c -m m3c/of/it.json - <list0
+is "$rc" 2 "a NUL list, -o and -m three levels down: exit 2" || show_run
+[ ! -e kept/deep ] && [ ! -e m3c ]
+ok $? "... every directory it made is gone"
+[ -d kept ]
+ok $? "... and the one that was there before stays"
 run -o o3d/. - <list0
 [ ! -e o3d ]
 ok $? "... also when the output directory is named 'o3d/.'"
