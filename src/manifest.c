@@ -278,19 +278,23 @@ manifest_print_summary(FILE *f, const struct summary *sum)
  * own: not written by a source of this run (which took them over, see
  * find_collisions in plan.c), nor by one of the journal (journal_owns).
  * One record lists each output.  written is sorted.  A new reference;
- * the record as read if out of memory. */
+ * the record as read if out of memory; NULL when every output of a
+ * conversion was taken over: a record of one with nothing to show for
+ * it would mislead, and the source is new to the next run anyway.  A
+ * failure's record stays, without them. */
 static json_t *
 carried_json(const struct prev_source *ps, char *const *written, size_t n_written)
 {
 	json_t *rec, *outs;
-	size_t i, k;
+	size_t i, k, listed;
 
 	if (!(rec = json_deep_copy(ps->raw)))
 		return json_incref(ps->raw);
 	/* as this run names it: rebased when an earlier one started elsewhere */
 	json_object_set_new(rec, "path", manifest_path_json(ps->path));
 	outs = json_object_get(rec, "outputs");
-	for (i = json_array_size(outs); i-- > 0;) {
+	listed = json_array_size(outs);
+	for (i = listed; i-- > 0;) {
 		char *path = manifest_path_value(json_object_get(json_array_get(outs, i), "path"));
 		int own = 0;
 
@@ -302,6 +306,10 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 		if (!own)
 			json_array_remove(outs, i);
 		free(path);
+	}
+	if (listed && !json_array_size(outs) && !ps->failed) {
+		json_decref(rec);
+		return NULL;
 	}
 	return rec;
 }
@@ -352,7 +360,7 @@ const struct options *o, const struct plan *p,
 	const struct summary *sum, char *err, size_t errlen)
 {
 	const struct prev_source *prev;
-	json_t *root, *sources = json_array(), *stale_arr = json_array();
+	json_t *root, *sources = json_array(), *stale_arr = json_array(), *rec;
 	struct tempfile t;
 	char *text = NULL, **written = NULL, *cwd = NULL;
 	size_t i, c, n_written = 0;
@@ -369,9 +377,9 @@ const struct options *o, const struct plan *p,
 		/* records carried over that sort before this job */
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
-			if (pm->sources[c].carried)
-				json_array_append_new(sources, carried_json(&pm->sources[c],
-								    written, n_written));
+			if (pm->sources[c].carried &&
+			    (rec = carried_json(&pm->sources[c], written, n_written)))
+				json_array_append_new(sources, rec);
 			c++;
 		}
 		if (i == p->n)
