@@ -439,9 +439,10 @@ may_prune(const struct options *o, const struct plan *p)
 	return !p->incomplete;
 }
 
-/* -n: the outputs each source would get that it does not have yet,
- * then the counts.  Reads headers (to drop the widths a source is too
- * small for), never pixels; writes nothing. */
+/* -n: the outputs each source would get that it does not have yet
+ * (ended by NULs with --print0), then the counts.  Reads headers (to
+ * drop the widths a source is too small for), never pixels; writes
+ * nothing. */
 static int
 print_plan(const struct options *o, struct plan *p,
 	const struct prev_manifest *pm)
@@ -490,7 +491,7 @@ print_plan(const struct options *o, struct plan *p,
 				for (k = 0; rel && k < j->n_reuse; k++)
 					reused |= !strcmp(j->reuse[k].path, rel);
 				if (full && !reused)
-					printf("%s\n", full);
+					printf("%s%c", full, o->print0 ? '\0' : '\n');
 				if (rel)
 					r->outputs[r->n_outputs++].path = rel;
 				free(full);

@@ -81,7 +81,7 @@ static const struct opt_desc opt_table[] = {
 	{ "merge-manifests", OPT_MERGE, NULL, "merge shard manifests: imgbake --merge-manifests OUT IN..." },
 	{ "progress", OPT_PROGRESS, "MODE", "progress on stderr: auto, bar, plain or none (default auto)" },
 	{ "json", OPT_JSON, NULL, "print a JSON line per finished source, then the summary, on stdout" },
-	{ "print0", OPT_PRINT0, NULL, "print the paths of the outputs written on stdout, NUL-terminated" },
+	{ "print0", OPT_PRINT0, NULL, "print the outputs written (with -n: to be written) on stdout, NUL-terminated" },
 	{ "list-formats", OPT_LIST_FORMATS, NULL, "list the formats this build reads and writes, and exit" },
 	{ "dry-run", 'n', NULL, "print what would be written, write nothing" },
 	{ "verbose", 'v', NULL, "one line per source" },
@@ -755,8 +755,9 @@ options_parse(struct options *o, int argc, char **argv)
 	} else if (o->shards && o->shards != o->shard_count) {
 		return usage_error("%s", "--shards goes with --shard auto");
 	}
-	if (o->json + o->print0 + o->dry_run > 1)
-		return usage_error("%s", "--json, --print0 and -n all write on stdout: choose one");
+	/* -n --print0: the dry run's list, each name ended by a NUL */
+	if (o->json + (o->print0 || o->dry_run) > 1)
+		return usage_error("%s", "--json and --print0 or -n all write on stdout: choose one");
 	if (!o->output_dir)
 		return usage_error("%s", "no output directory (-o DIR)");
 	if (!*o->output_dir)

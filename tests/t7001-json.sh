@@ -65,6 +65,18 @@ is "$rc" 2 "--json with --print0 is a usage error"
 run -n --json -o out4 src
 is "$rc" 2 "-n with --json is a usage error"
 
+# -n --print0: the dry run's list, NUL-terminated, for names holding a
+# newline
+mkimg nl/"a
+b.png" 40x30
+mkimg nl/c.png 40x30
+run -n --print0 -o out5 nl
+is "$rc" 0 "-n --print0: exit 0" || show_run
+is "$(tr '\0' '|' <"$OUT")" "out5/a
+b.webp|out5/c.webp|" "-n --print0: each output ended by a NUL, a newline in a name kept"
+[ ! -e out5 ]
+ok $? "-n --print0: nothing written"
+
 # --list-formats
 run --list-formats
 is "$rc" 0 "--list-formats: exit 0"
