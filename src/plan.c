@@ -360,6 +360,8 @@ static const char *const encoder_settings[FMT_COUNT] = {
 void
 plan_recipe(const struct options *o, enum out_format f, int width, char out[17])
 {
+	/* the background shapes only formats without alpha */
+	const unsigned char *bg = f == FMT_JPEG ? o->background : (const unsigned char *)"\0\0";
 	char text[256];
 	int len;
 
@@ -368,8 +370,7 @@ plan_recipe(const struct options *o, enum out_format f, int width, char out[17])
 		       "imgbake %s|libvips %s|%s|q%d|w%d|meta%d|bg%02x%02x%02x|%s",
 		       IMGBAKE_VERSION, o->libvips_version ? o->libvips_version : "",
 		       format_name(f), f == FMT_PNG ? 0 : o->quality[f], width,
-		       o->keep_metadata, o->background[0], o->background[1],
-		       o->background[2], encoder_settings[f]);
+		       o->keep_metadata, bg[0], bg[1], bg[2], encoder_settings[f]);
 	snprintf(out, 17, "%016llx",
 		 (unsigned long long)XXH3_64bits(text, (size_t)len));
 }

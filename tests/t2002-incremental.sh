@@ -171,6 +171,17 @@ is "$(snap "$pat")" "$other" "-Q webp=61: the $pat outputs (their recipe unchang
 run -f $formats -Q webp=61 -o out src
 is "$(count up-to-date)" $N "-Q webp=61 again: every source up-to-date"
 
+# ---- the recipe: --background shapes JPEG only ------------------------------------
+
+run -f webp,png,jpeg -o bg src/a.jpg
+run -f webp,png,jpeg --background black -o bg src/a.jpg
+is "$(json_get bg/imgbake-manifest.json 'src("src/a.jpg")->{status}')" converted \
+	"--background changed: a source with a JPEG output is converted"
+run -f webp,png --background black -o bg2 src/a.jpg
+run -f webp,png --background '#123456' -o bg2 src/a.jpg
+is "$(json_get bg2/imgbake-manifest.json 'src("src/a.jpg")->{status}')" up-to-date \
+	"--background changed: a source with no JPEG output is up to date"
+
 # ---- --force ---------------------------------------------------------------------
 
 before=$(snap '*')
