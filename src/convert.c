@@ -1846,6 +1846,16 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		fail_text(c, REASON_UNSAFE_PATH, "name", "bad output name");
 		goto out;
 	}
+	/* a name made from the source's own width may be another's too */
+	switch (options_names_by_width(c->o) ? output_claim(rel, c->job) : 0) {
+	case 1:
+		snprintf(c->err, sizeof(c->err), "another source also writes '%s'", rel);
+		fail(c, REASON_COLLISION, "name", 0);
+		goto out;
+	case -1:
+		fail_text(c, REASON_IO, "name", "out of memory");
+		goto out;
+	}
 	/* made by an earlier run from the same source, the same way */
 	plan_recipe(c->o, f, img->Xsize, recipe);
 	for (k = 0; k < c->job->n_reuse; k++) {

@@ -67,12 +67,18 @@ dedupe_copy(const struct options *o, const struct job *job,
 		char *rel = plan_output_path(o, job, r->format, o->n_widths ? r->width : 0);
 		char *src = path_join(o->output_dir, r->path);
 		char *dst = rel ? path_join(o->output_dir, rel) : NULL;
+		enum job_reason reason = REASON_UNSAFE_PATH;	/* when bad > 0 */
 		int reused = 0, bad;
 
 		for (m = 0; rel && m < job->n_reuse; m++)
 			reused |= !strcmp(job->reuse[m].path, rel) &&
 				  !strcmp(job->reuse[m].recipe, r->recipe);
 		bad = !rel || !src || !dst ? -1 : 0;
+		/* a name made from the source's own width may be another's */
+		if (!bad && options_names_by_width(o) && (bad = output_claim(rel, job)) > 0) {
+			snprintf(err, sizeof(err), "another source also writes '%s'", rel);
+			reason = REASON_COLLISION;
+		}
 		/* never through a link in the output tree, as a conversion */
 		if (!bad && !reused)
 			bad = output_check_dirs(o->output_dir, rel, err, sizeof(err));
@@ -84,7 +90,7 @@ dedupe_copy(const struct options *o, const struct job *job,
 		}
 		if (bad) {
 			res->status = JOB_FAILED;
-			res->reason = bad > 0 ? REASON_UNSAFE_PATH : REASON_IO;
+			res->reason = bad < 0 ? REASON_IO : reason;
 			res->error = strdup(rel && src && dst ? err : "out of memory");
 		} else {
 			res->outputs[res->n_outputs] = *r;

@@ -151,17 +151,58 @@ run_job(void *ctx, size_t i, int worker)
 			    r->estimate[i], &stop_signal);
 }
 
-/* Admission: read the header, estimate the peak.  A header that
- * cannot be read costs nothing here; the job then fails fast. */
+/* Claim the names of the outputs job j makes of a source width wide,
+ * before it starts.  A name made from the source's own width (one
+ * narrower than every -w) may be another source's: the plan could not
+ * know it, so the source claimed it first, in dispatch order, keeps it
+ * and this job fails, here, the same way in every run.  0, or -1 when
+ * the job was failed. */
+static int
+claim_outputs(const struct options *o, const struct job *j, int width,
+	struct result *res)
+{
+	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
+	int n, name_width, w, f, taken = 0;
+	char *rel = NULL;
+
+	if (!widths)
+		return 0;	/* the job claims them as it writes */
+	n = plan_widths(o, width, widths, &name_width);
+	for (w = 0; w < n && !taken; w++)
+		for (f = 0; f < o->n_formats && !taken; f++) {
+			free(rel);
+			rel = plan_output_path(o, j, o->formats[f],
+					       !o->n_widths ? 0 : name_width ? name_width : widths[w]);
+			taken = rel && output_claim(rel, j) > 0;
+		}
+	if (taken) {
+		res->status = JOB_FAILED;
+		res->reason = REASON_COLLISION;
+		if (asprintf(&res->error, "name: another source also writes '%s'", rel) < 0)
+			res->error = NULL;
+	}
+	free(rel);
+	free(widths);
+	return taken ? -1 : 0;
+}
+
+/* Admission: read the header, estimate the peak, claim the outputs.  A
+ * header that cannot be read costs nothing here; the job then fails
+ * fast. */
 static uint64_t
 job_cost(void *ctx, size_t i)
 {
 	struct run *r = ctx;
+	const struct job *j = &r->plan->jobs[i];
+	struct result probe;
 
-	if (r->results[i].status != JOB_PENDING ||
-	    (r->plan->jobs[i].dup_of >= 0 && !r->retry[i]))
+	if (r->results[i].status != JOB_PENDING || (j->dup_of >= 0 && !r->retry[i]))
 		return 0;
-	r->estimate[i] = convert_probe(r->o, &r->plan->jobs[i], NULL);
+	r->estimate[i] = convert_probe(r->o, j, &probe);
+	if (probe.width && options_names_by_width(r->o) &&
+	    claim_outputs(r->o, j, probe.width, &r->results[i]))
+		r->estimate[i] = 0;
+	result_release(&probe);
 	return r->estimate[i];
 }
 
@@ -726,7 +767,7 @@ main(int argc, char **argv)
 	char *manifest_top = NULL;	/* ... for the manifest */
 	long n_done;
 	uint64_t work;
-	size_t i;
+	size_t i, k;
 
 	alloc_setup();
 	/* a closed stdout (a dry run into head) must not kill a batch:
@@ -891,6 +932,12 @@ main(int argc, char **argv)
 			report_error("out of memory");
 			goto out_vips;
 		}
+		/* what it keeps is its, as what the others write is theirs */
+		for (k = 0; options_names_by_width(&o) && k < j->n_reuse; k++)
+			if (output_claim(j->reuse[k].path, j) < 0) {
+				report_error("out of memory");
+				goto out_vips;
+			}
 	}
 	manifest_journal_start(&o, journal);
 	run.journal = journal;
@@ -978,6 +1025,7 @@ main(int argc, char **argv)
 	ret = report_failed ? EXIT_USAGE :
 	      run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out_vips:
+	output_claims_release();
 	convert_shutdown();
 out:
 	if (results)

@@ -447,6 +447,12 @@ options_template(const struct options *o)
 	return o->n_widths ? "{dir}/{stem}-{w}.{ext}" : "{dir}/{stem}.{ext}";
 }
 
+int
+options_names_by_width(const struct options *o)
+{
+	return o->n_widths && strstr(options_template(o), "{w}");
+}
+
 static void
 options_defaults(struct options *o)
 {

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "output.h"
 #include "paths.h"
 
@@ -763,4 +765,40 @@ output_same_file(const char *a, const char *b)
 	free(ra);
 	free(rb);
 	return same;
+}
+
+static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *claims;	/* name -> owner, under claims_lock */
+
+int
+output_claim(const char *rel, const void *owner)
+{
+	gconstpointer first;
+	int ret = 0;
+
+	pthread_mutex_lock(&claims_lock);
+	if (!claims)
+		claims = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	if ((first = g_hash_table_lookup(claims, rel))) {
+		ret = first != owner;
+	} else {
+		char *key = strdup(rel);
+
+		if (key)
+			g_hash_table_insert(claims, key, (gpointer)owner);
+		else
+			ret = -1;
+	}
+	pthread_mutex_unlock(&claims_lock);
+	return ret;
+}
+
+void
+output_claims_release(void)
+{
+	pthread_mutex_lock(&claims_lock);
+	if (claims)
+		g_hash_table_destroy(claims);
+	claims = NULL;
+	pthread_mutex_unlock(&claims_lock);
 }

@@ -130,4 +130,15 @@ int output_same_file(const char *a, const char *b);
  * or power failure leaves either the old file or the whole new one. */
 void output_init(int durable);
 
+/* Claim the output name rel (relative to the output root) for owner, a
+ * job: 0 when it is the owner's (claimed now, or before by the same
+ * owner), 1 when another claimed it first, -1 when out of memory.
+ * The plan refuses two sources writing one name; this catches the
+ * names it could not know, made from a source's own width.
+ * Thread-safe. */
+int output_claim(const char *rel, const void *owner);
+
+/* Forget every claim. */
+void output_claims_release(void);
+
 #endif

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Collisions: two sources for one output, or an output that would
-# overwrite its own source; every source involved fails.  Across runs
+# overwrite its own source; every source involved fails (but one, where
+# a name made from a source's width is known only once it is read).  Across runs
 # into one output root: a source whose output an earlier run made of
 # another source, still there, fails and leaves that output alone.
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +87,33 @@ run -f webp,png -Q 50 -w 100 -o d3 d3
 is "$(json_get d3/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
 	"d3/a-80.png d3/a.png" "a kept output is not taken for a source"
 
+
+# A source narrower than every -w names its one output by its own width,
+# which the plan cannot know: with --name '{stem}{w}.{ext}', a4.jpg, 80
+# wide, gives a480.webp, as a.jpg does at 480.  The first in dispatch
+# order (the larger) keeps the name, the other fails, the same way at
+# any -j; nothing is overwritten.
+mkimg w/a.jpg 600x400
+mkimg w/a4.jpg 80x60
+for j in 1 2; do
+	run -j$j --name '{stem}{w}.{ext}' -w 480 -o ow$j w
+	is "$rc" 1 "a4.jpg at 80 px and a.jpg at 480, -j$j: exit 1" || show_run
+	is "$(json_get ow$j/imgbake-manifest.json 'src("w/a4.jpg")->{status} . " " . src("w/a4.jpg")->{reason}')" \
+		"failed collision" "... the narrow source fails, collision, -j$j"
+	like "$err" "'w/a4\\.jpg': name: another source also writes 'a480\\.webp'" "... and says which name, -j$j"
+	is "$(size ow$j/a480.webp)" 480x320 "... a480.webp is a.jpg's, -j$j"
+	is "$(json_get ow$j/imgbake-manifest.json 'scalar grep { $_->{path} eq "a480.webp" } outs()')" 1 \
+		"... and one record lists it, -j$j"
+done
+mkimg w2/a.jpg 600x400
+run --name '{stem}{w}.{ext}' -w 480 -o ow3 w2
+mkimg w2/a4.jpg 80x60
+run --name '{stem}{w}.{ext}' -w 480 -o ow3 w2
+is "$(json_get ow3/imgbake-manifest.json 'src("w2/a.jpg")->{status}')" up-to-date \
+	"a.jpg up to date, a4.jpg added: a.jpg keeps its output"
+is "$(json_get ow3/imgbake-manifest.json 'src("w2/a4.jpg")->{reason}')" collision \
+	"... and a4.jpg fails, collision"
+is "$(size ow3/a480.webp)" 480x320 "... a480.webp is still a.jpg's"
 
 # ---- across runs ----------------------------------------------------------------------
 
