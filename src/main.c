@@ -199,7 +199,7 @@ job_cost(void *ctx, size_t i)
 	if (r->results[i].status != JOB_PENDING || (j->dup_of >= 0 && !r->retry[i]))
 		return 0;
 	r->estimate[i] = convert_probe(r->o, j, &probe);
-	if (probe.width && options_names_by_width(r->o) &&
+	if (probe.width && options_names_late(r->o) &&
 	    claim_outputs(r->o, j, probe.width, &r->results[i]))
 		r->estimate[i] = 0;
 	result_release(&probe);
@@ -933,7 +933,7 @@ main(int argc, char **argv)
 			goto out_vips;
 		}
 		/* what it keeps is its, as what the others write is theirs */
-		for (k = 0; options_names_by_width(&o) && k < j->n_reuse; k++)
+		for (k = 0; options_names_late(&o) && k < j->n_reuse; k++)
 			if (output_claim(j->reuse[k].path, j) < 0) {
 				report_error("out of memory");
 				goto out_vips;

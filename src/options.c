@@ -448,9 +448,9 @@ options_template(const struct options *o)
 }
 
 int
-options_names_by_width(const struct options *o)
+options_names_late(const struct options *o)
 {
-	return o->n_widths && strstr(options_template(o), "{w}");
+	return (o->n_widths && strstr(options_template(o), "{w}")) || o->n_allow_loaders;
 }
 
 static void

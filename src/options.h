@@ -82,11 +82,13 @@ void options_release(struct options *o);
 /* The effective output name template. */
 const char *options_template(const struct options *o);
 
-/* Whether an output's name may hold its source's own width: {w} with
+/* Whether some outputs' names are known only as the run goes, so that
+ * two sources' names may meet where the plan could not see it: {w} with
  * -w, where a source narrower than every width names its one output by
- * its own.  Only then can two sources' names meet where the plan could
- * not see it. */
-int options_names_by_width(const struct options *o);
+ * its own; or --allow-loader, where whether a source of a type imgbake
+ * has no loader for is converted (or skipped) is known only once
+ * libvips has looked at it. */
+int options_names_late(const struct options *o);
 
 /* Pure parsers, exposed for the unit tests.  Each returns 0 or -1. */
 int parse_format_list(const char *s, enum out_format *out, int *n);

@@ -598,7 +598,10 @@ claim(struct outputs *outs, char *path, size_t job)
 }
 
 /* Claim every output of job i, or refuse the job when one would leave
- * the output root or replace its own source.  0 or -1 (ENOMEM). */
+ * the output root or replace its own source.  A source of a type only
+ * an --allow-loader loader may take is checked, but claims its outputs
+ * only as it starts (see output_claim): one no allowed loader takes is
+ * skipped, and takes no name from another.  0 or -1 (ENOMEM). */
 static int
 claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *o)
 {
@@ -633,7 +636,9 @@ claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *
 				return 0;
 			}
 			free(full);
-			if (claim(outs, path, i))
+			if (j->type == SRC_OTHER)
+				free(path);
+			else if (claim(outs, path, i))
 				return -1;
 		}
 	}

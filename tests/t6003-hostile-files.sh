@@ -267,8 +267,21 @@ docs2/x.bmp failed unsupported
 docs2/y.bmp skipped unsupported
 docs2/good.jpg converted
 EOF
+		# a walked BMP no loader takes leaves its name to the JPEG
+		# beside it; an SVG, which one does, claims it as it starts:
+		# one of the two fails, and nothing is written over
+		mkdir docs3 && cp docs2/x.bmp docs3/b.bmp && cp docs/good.jpg docs3/b.jpg
+		cp docs/pic.svg docs3/s.svg && cp docs/good.jpg docs3/s.jpg
+		run --allow-loader svgload -o d8 docs3
+		is "$(json_get d8/imgbake-manifest.json 'src("docs3/b.jpg")->{status}')" converted \
+			"--allow-loader svgload: b.jpg beside a walked b.bmp is converted"
+		is "$(json_get d8/imgbake-manifest.json 'src("docs3/b.bmp")->{status}')" skipped \
+			"... and the BMP skipped"
+		is "$(json_get d8/imgbake-manifest.json 'join " ", sort map { $_->{status} } grep { $_->{path} =~ m{/s[.]} } @{$j->{sources}}')" \
+			"converted failed" "... s.svg and s.jpg: one converted, one failed"
+		is "$rc" 1 "... exit 1" || show_run
 	else
-		for _ in 1 2 3 4 5 6 7 8; do skip "no BMP made here"; done
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "no BMP made here"; done
 	fi
 else
 	skip "this libvips has no SVG loader"
