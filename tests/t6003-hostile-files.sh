@@ -235,6 +235,19 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 	is "$(json_get d3/imgbake-manifest.json 'src("docs/logo.png")->{warnings}[0]')" \
 		extension-mismatch "--allow-loader svgload: an SVG named .png warns of it"
 	is "$(temps d3)" "" "--allow-loader svgload: no temporary file"
+	# an SVG is drawn at the largest width wanted, not at the size it
+	# declares and then shrunk (8000x6000 drawn whole: 340 MB of pixels)
+	mkdir svgbig
+	printf '%s\n' '<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="6000" viewBox="0 0 80 60">' \
+		'<rect width="80" height="60" fill="#369"/><circle cx="40" cy="30" r="20" fill="#fc0"/></svg>' \
+		>svgbig/big.svg
+	run -v -j1 --allow-loader svgload -w 480,960 -o d3b svgbig
+	is "$rc" 0 "--allow-loader svgload, an SVG of 8000x6000 at -w 480,960: exit 0" || show_run
+	is "$(size d3b/big-960.webp) $(size d3b/big-480.webp)" "960x720 480x360" "... both widths made"
+	is "$(json_get d3b/imgbake-manifest.json 'src("svgbig/big.svg")->{width}')" 8000 \
+		"... the source's width is the one it declares"
+	peak=$(printf '%s\n' "$err" | sed -n 's/.*libvips tracked peak \([0-9]*\) MB.*/\1/p')
+	cmp_ok "${peak:-999}" -lt 100 "... drawn at 960 wide: libvips' pixels peak under 100 MB"
 	# a BMP beside them: no loader lets it in, and in a walk it is
 	# skipped as it is without --allow-loader; named, it fails
 	mkdir docs2 && cp docs/good.jpg docs2/good.jpg
