@@ -966,10 +966,11 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	return out;
 }
 
-/* text, "; "-separated lines, without those starting with wrapper,
- * unless nothing else is left.  The PNG saver adds "unable to write to
- * target" to whatever stopped it, a decode failure as much as a full
- * disk: it names no cause of its own. */
+/* text, "; "-separated lines, without those starting with wrapper.
+ * The PNG saver adds "unable to write to target" to whatever stopped
+ * it, a decode failure as much as a full disk: it names no cause of its
+ * own, and alone it is no text (the cause's went with another job's,
+ * which the job is tried again for). */
 static char *
 without_wrapper(char *text, const char *wrapper)
 {
@@ -985,10 +986,6 @@ without_wrapper(char *text, const char *wrapper)
 		g_string_append(kept, lines[i]);
 	}
 	g_strfreev(lines);
-	if (!kept->len) {
-		g_string_free(kept, TRUE);
-		return text;
-	}
 	g_free(text);
 	return g_string_free(kept, FALSE);
 }

@@ -33,9 +33,16 @@ like "$(last_line "$err")" '^2 converted, 0 skipped, 2 failed ' "summary counts"
 # fails there whatever the output format, as a decode, not a write.
 mkimg trp/big.png 300x200
 head -c $(($(wc -c <trp/big.png) / 2)) trp/big.png >trp/trunc.png
+# interlaced, cut: libvips' PNG decoder fails with no text of its own
+vips gaussnoise trp/noise.v 300 200
+vips copy trp/noise.v "trp/inter.v.png[interlace]"
+head -c 30000 trp/inter.v.png >trp/inter.png
+rm trp/big.png trp/noise.v trp/inter.v.png
 for fmt in png jpeg webp avif; do
-	have_saver $fmt || { skip "no $fmt saver" 4; continue; }
-	run -f $fmt -o trout-$fmt src/trunc.jpg trp/trunc.png
+	have_saver $fmt || { skip "no $fmt saver" 5; continue; }
+	run -f $fmt -o trout-$fmt src/trunc.jpg trp/trunc.png trp/inter.png
+	is "$(json_get trout-$fmt/imgbake-manifest.json 'src("trp/inter.png")->{reason}')" corrupt \
+		"an interlaced PNG cut short to $fmt: reason corrupt"
 	M=trout-$fmt/imgbake-manifest.json
 	is "$(json_get $M 'src("src/trunc.jpg")->{reason}')" corrupt \
 		"a truncated JPEG to $fmt: reason corrupt"
