@@ -763,7 +763,7 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	/* -n --print0: the dry run's list, each name ended by a NUL */
 	if (o->json + (o->print0 || o->dry_run) > 1)
-		return usage_error("%s", "--json and --print0 or -n all write on stdout: choose one");
+		return usage_error("%s", "--json goes with neither --print0 nor -n: each writes on stdout");
 	if (!o->output_dir)
 		return usage_error("%s", "no output directory (-o DIR)");
 	if (!*o->output_dir)
