@@ -22,7 +22,8 @@ int
 dedupe_failed_alone(const struct result *pres)
 {
 	return pres->status == JOB_FAILED && !pres->disk_full &&
-	       (pres->reason == REASON_IO || pres->reason == REASON_UNSAFE_PATH);
+	       (pres->reason == REASON_IO || pres->reason == REASON_UNSAFE_PATH ||
+		pres->reason == REASON_COLLISION);
 }
 
 void
@@ -76,7 +77,7 @@ dedupe_copy(const struct options *o, const struct job *job,
 		bad = !rel || !src || !dst ? -1 : 0;
 		/* a name made from the source's own width may be another's */
 		if (!bad && options_names_late(o) && (bad = output_claim(rel, job)) > 0) {
-			snprintf(err, sizeof(err), "another source also writes '%s'", rel);
+			snprintf(err, sizeof(err), "name: another source also writes '%s'", rel);
 			reason = REASON_COLLISION;
 		}
 		/* never through a link in the output tree, as a conversion */

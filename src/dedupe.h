@@ -11,8 +11,9 @@
 /* Whether the primary's failure, pres, was its own and not its
  * content's: its file could not be read, or an output of its own could
  * not be written (a file where its output directory should be, a link
- * in the output tree).  Its duplicates are then converted each by
- * itself instead of failing with it. */
+ * in the output tree), or one of its names was another source's.  Its
+ * duplicates are then converted each by itself instead of failing with
+ * it. */
 int dedupe_failed_alone(const struct result *pres);
 
 /* Fill res for `job`, a duplicate of `primary` whose result is pres:

@@ -85,6 +85,9 @@ struct job {
 	/* Another job with the same content, earlier in the plan, or -1:
 	 * this one copies that one's outputs instead of converting. */
 	long dup_of;
+	/* The jobs that copy this one, in plan order: the first, and in
+	 * each the next, or -1. */
+	long first_copy, next_copy;
 
 	/* Outputs a previous run made that are still valid: the worker
 	 * copies them into the result instead of encoding them again. */

@@ -155,9 +155,9 @@ run_job(void *ctx, size_t i, int worker)
  * before it starts.  A name made from the source's own width (one
  * narrower than every -w) may be another source's: the plan could not
  * know it, so the source claimed it first, in dispatch order, keeps it
- * and this job fails, here, the same way in every run.  0, or -1 when
- * the job was failed. */
-static int
+ * and this job fails, here, the same way in every run, leaving every
+ * name it claimed.  Nothing when the job is no longer pending. */
+static void
 claim_outputs(const struct options *o, const struct job *j, int width,
 	struct result *res)
 {
@@ -165,8 +165,10 @@ claim_outputs(const struct options *o, const struct job *j, int width,
 	int n, name_width, w, f, taken = 0;
 	char *rel = NULL;
 
-	if (!widths)
-		return 0;	/* the job claims them as it writes */
+	if (!widths || res->status != JOB_PENDING) {
+		free(widths);
+		return;		/* the job claims them as it writes */
+	}
 	n = plan_widths(o, width, widths, &name_width);
 	for (w = 0; w < n && !taken; w++)
 		for (f = 0; f < o->n_formats && !taken; f++) {
@@ -176,6 +178,7 @@ claim_outputs(const struct options *o, const struct job *j, int width,
 			taken = rel && output_claim(rel, j) > 0;
 		}
 	if (taken) {
+		output_unclaim(j);
 		res->status = JOB_FAILED;
 		res->reason = REASON_COLLISION;
 		if (asprintf(&res->error, "name: another source also writes '%s'", rel) < 0)
@@ -183,7 +186,54 @@ claim_outputs(const struct options *o, const struct job *j, int width,
 	}
 	free(rel);
 	free(widths);
-	return taken ? -1 : 0;
+}
+
+/* ... for job i, width wide, and its identical copies, which copy its
+ * outputs under names of their own: each claims as its primary is read,
+ * so that whether a copy keeps a name does not hang on when it is
+ * copied. */
+static void
+claim_with_copies(const struct options *o, const struct plan *p,
+	struct result *results, size_t i, int width)
+{
+	long k;
+
+	if (!options_names_late(o))
+		return;
+	claim_outputs(o, &p->jobs[i], width, &results[i]);
+	for (k = p->jobs[i].first_copy; k >= 0; k = p->jobs[k].next_copy)
+		claim_outputs(o, &p->jobs[k], width, &results[k]);
+}
+
+/* Before any job starts: what a source keeps is its own, as what the
+ * others write is theirs.  An up-to-date source keeps its outputs (and
+ * its copies claim theirs), and so does one refused before it was read
+ * (over --max-file-size, say), which keeps what it had.  0, or -1 when
+ * out of memory. */
+static int
+claim_kept(const struct options *o, const struct plan *p, struct result *results)
+{
+	size_t i, k;
+
+	if (!options_names_late(o))
+		return 0;
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+
+		if (j->pre_status == JOB_UP_TO_DATE) {
+			for (k = 0; k < j->n_reuse; k++)
+				if (output_claim(j->reuse[k].path, j) < 0)
+					return -1;
+			claim_with_copies(o, p, results, i, j->width);
+			/* its own, claimed above, are its still */
+		} else if (j->pre_status == JOB_FAILED && j->prev &&
+			   j->pre_reason != REASON_COLLISION) {
+			for (k = 0; k < j->prev->n_outputs; k++)
+				if (output_claim(j->prev->outputs[k].path, j) < 0)
+					return -1;
+		}
+	}
+	return 0;
 }
 
 /* Admission: read the header, estimate the peak, claim the outputs.  A
@@ -199,9 +249,10 @@ job_cost(void *ctx, size_t i)
 	if (r->results[i].status != JOB_PENDING || (j->dup_of >= 0 && !r->retry[i]))
 		return 0;
 	r->estimate[i] = convert_probe(r->o, j, &probe);
-	if (probe.width && options_names_late(r->o) &&
-	    claim_outputs(r->o, j, probe.width, &r->results[i]))
-		r->estimate[i] = 0;
+	if (probe.width && !r->retry[i])
+		claim_with_copies(r->o, r->plan, r->results, i, probe.width);
+	if (r->results[i].status != JOB_PENDING)
+		r->estimate[i] = 0;	/* it will not start */
 	result_release(&probe);
 	return r->estimate[i];
 }
@@ -493,6 +544,7 @@ print_plan(const struct options *o, struct plan *p,
 	unsigned char *all = malloc(p->n ? p->n : 1);
 	size_t convert = 0, up_to_date = 0, failed = 0, i, k, n_stale = 0;
 	struct stale *stale = NULL;
+	size_t *order = NULL;
 	int n, name_width, f, w, ret = -1;
 
 	if (!widths || !res || !all)
@@ -512,6 +564,17 @@ print_plan(const struct options *o, struct plan *p,
 			r->error = j->pre_error ? strdup(j->pre_error) : NULL;
 			r->width = j->width;
 		}
+	}
+	/* names claimed as a run claims them, in its order */
+	if (claim_kept(o, p, res) || !(order = dispatch_order(p)))
+		goto out;
+	for (k = 0; k < p->n; k++)
+		if (p->jobs[order[k]].dup_of < 0 && res[order[k]].status == JOB_PENDING)
+			claim_with_copies(o, p, res, order[k], res[order[k]].width);
+	for (i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+		struct result *r = &res[i];
+
 		if (r->status == JOB_FAILED || r->status == JOB_SKIPPED) {
 			failed += r->status == JOB_FAILED;
 			report_result(o, j, r, 0);
@@ -551,6 +614,8 @@ print_plan(const struct options *o, struct plan *p,
 			     convert, up_to_date, k, failed);
 	ret = failed > 0;
 out:
+	output_claims_release();
+	free(order);
 	for (i = 0; res && i < p->n; i++)
 		result_release(&res[i]);
 	prune_release(stale, n_stale);
@@ -609,21 +674,21 @@ make_dir(const char *dir)
 
 /* The topmost of dir and its parents that does not exist, normalised:
  * the first directory that making dir makes.  NULL: dir exists (or it
- * cannot be told, or out of memory).  Parents are not climbed past a
- * "..", whose removal could not be undone by name. */
+ * cannot be told, or out of memory), or its path goes through "..",
+ * where what a name stands for depends on directories that may be
+ * missing. */
 static char *
 topmost_missing(const char *dir)
 {
 	char *cur = path_normalize(dir), *slash;
 
-	if (!cur || !access(cur, F_OK) || errno != ENOENT) {
+	if (!cur || path_has_dotdot(cur) || !access(cur, F_OK) || errno != ENOENT) {
 		free(cur);
 		return NULL;
 	}
 	while ((slash = strrchr(cur, '/')) && slash != cur) {
 		*slash = '\0';
-		if (!access(cur, F_OK) || errno != ENOENT ||
-		    !strcmp(strrchr(cur, '/') ? strrchr(cur, '/') + 1 : cur, "..")) {
+		if (!access(cur, F_OK) || errno != ENOENT) {
 			*slash = '/';
 			break;
 		}
@@ -631,32 +696,37 @@ topmost_missing(const char *dir)
 	return cur;
 }
 
+/* Remove the empty directory path if no run holds it: one that started
+ * in it meanwhile holds a shared lock on it (see output_lock_root).  fd
+ * is this run's own lock on it, or -1.  1 when it is gone (or was not
+ * there). */
+static int
+remove_unheld(const char *path, int fd)
+{
+	int own = fd >= 0 ? fd : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int gone;
+
+	/* not there: making it failed after its parents were made */
+	gone = own < 0 ? errno == ENOENT : !flock(own, LOCK_EX | LOCK_NB) && !rmdir(path);
+	if (own >= 0 && own != fd)
+		close(own);
+	return gone;
+}
+
 /* Remove dir, then its parents up to top (from topmost_missing), the
  * directories this run made and refused to start in, as far as each is
- * empty.  With root, dir is the output root, removed only when no other
- * run holds it (one that started meanwhile holds its shared lock: see
- * output_lock_root); fd is this run's lock on it, or -1. */
+ * empty and no other run holds it.  fd is this run's lock on dir (the
+ * output root), or -1. */
 static void
-remove_made_dirs(const char *dir, const char *top, int root, int fd)
+remove_made_dirs(const char *dir, const char *top, int fd)
 {
 	char *cur = path_normalize(dir);	/* rmdir refuses "out/." */
 	char *slash;
-	int own = fd, gone = 0;
+	int gone = cur && remove_unheld(cur, fd);
 
-	if (cur && root) {
-		if (own < 0)
-			own = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		/* not there: making it failed after its parents were made */
-		gone = own < 0 ? errno == ENOENT :
-		       !flock(own, LOCK_EX | LOCK_NB) && !rmdir(cur);
-		if (own >= 0 && own != fd)
-			close(own);
-	} else if (cur) {
-		gone = !rmdir(cur) || errno == ENOENT;
-	}
 	while (gone && strcmp(cur, top) && (slash = strrchr(cur, '/')) && slash != cur) {
 		*slash = '\0';
-		gone = !rmdir(cur);
+		gone = remove_unheld(cur, -1);
 	}
 	free(cur);
 }
@@ -767,7 +837,7 @@ main(int argc, char **argv)
 	char *manifest_top = NULL;	/* ... for the manifest */
 	long n_done;
 	uint64_t work;
-	size_t i, k;
+	size_t i;
 
 	alloc_setup();
 	/* a closed stdout (a dry run into head) must not kill a batch:
@@ -932,12 +1002,10 @@ main(int argc, char **argv)
 			report_error("out of memory");
 			goto out_vips;
 		}
-		/* what it keeps is its, as what the others write is theirs */
-		for (k = 0; options_names_late(&o) && k < j->n_reuse; k++)
-			if (output_claim(j->reuse[k].path, j) < 0) {
-				report_error("out of memory");
-				goto out_vips;
-			}
+	}
+	if (claim_kept(&o, &plan, results)) {
+		report_error("out of memory");
+		goto out_vips;
 	}
 	manifest_journal_start(&o, journal);
 	run.journal = journal;
@@ -1051,12 +1119,12 @@ out:
 
 		if (dir && (slash = strrchr(dir, '/'))) {
 			*slash = '\0';
-			remove_made_dirs(dir, manifest_top, 0, -1);
+			remove_made_dirs(dir, manifest_top, -1);
 		}
 		free(dir);
 	}
 	if (ret == EXIT_USAGE && root_top)
-		remove_made_dirs(o.output_dir, root_top, 1, root_lock);
+		remove_made_dirs(o.output_dir, root_top, root_lock);
 	free(manifest_top);
 	free(root_top);
 	if (root_lock >= 0)

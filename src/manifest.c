@@ -169,14 +169,21 @@ options_json(const struct options *o)
 	return j;
 }
 
+/* The records of outputs, but those in others (sorted), which another
+ * source wrote in this run. */
 static json_t *
-outputs_json(const struct out_record *outputs, size_t n)
+outputs_json(const struct out_record *outputs, size_t n,
+	char *const *others, size_t n_others)
 {
 	json_t *outs = json_array();
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct out_record *r = &outputs[i];
+
+		if (n_others && bsearch(&r->path, others, n_others, sizeof(*others),
+					path_cmp_ptrs))
+			continue;
 
 		json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
 			"path", manifest_path_json(r->path), "format", format_name(r->format),
@@ -187,10 +194,12 @@ outputs_json(const struct out_record *outputs, size_t n)
 }
 
 /* The record of one source.  `kept`: for a failure, the earlier record
- * of the source, whose outputs are still in place (NULL: none). */
+ * of the source, whose outputs are still in place (NULL: none), but
+ * those another source wrote in this run (written, sorted), which took
+ * the name from it. */
 static json_t *
 source_json(const struct job *job, const struct result *res,
-	const struct prev_source *kept)
+	const struct prev_source *kept, char *const *written, size_t n_written)
 {
 	json_t *src = json_object();
 
@@ -224,9 +233,9 @@ source_json(const struct job *job, const struct result *res,
 		json_object_set_new(src, "warnings", w);
 	}
 	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE)
-		json_object_set_new(src, "outputs", outputs_json(res->outputs, res->n_outputs));
+		json_object_set_new(src, "outputs", outputs_json(res->outputs, res->n_outputs, NULL, 0));
 	else if (res->status == JOB_FAILED && kept && kept->n_outputs)
-		json_object_set_new(src, "outputs", outputs_json(kept->outputs, kept->n_outputs));
+		json_object_set_new(src, "outputs", outputs_json(kept->outputs, kept->n_outputs, written, n_written));
 	return src;
 }
 
@@ -265,7 +274,7 @@ manifest_print_source(FILE *f, const struct job *job, const struct result *res)
 	/* the record the manifest gets: a failure's with the outputs it
 	 * left in place */
 	return print_line(f, source_json(job, res,
-		res->status == JOB_FAILED ? job->prev : NULL));
+		res->status == JOB_FAILED ? job->prev : NULL, NULL, 0));
 }
 
 int
@@ -387,7 +396,7 @@ const struct options *o, const struct plan *p,
 		prev = pm ? p->jobs[i].prev : NULL;
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
-				results[i].status == JOB_FAILED ? prev : NULL));
+				results[i].status == JOB_FAILED ? prev : NULL, written, n_written));
 		else if (prev && prev->raw)
 			json_array_append_new(sources, renamed_json(prev->raw,
 							    p->jobs[i].src_path));
@@ -1180,7 +1189,7 @@ manifest_journal_start(const struct options *o, int fd)
 int
 manifest_journal_append(int fd, const struct job *job, const struct result *res)
 {
-	return journal_write(fd, source_json(job, res, NULL));
+	return journal_write(fd, source_json(job, res, NULL, NULL, 0));
 }
 
 void

@@ -793,6 +793,22 @@ output_claim(const char *rel, const void *owner)
 	return ret;
 }
 
+static gboolean
+claimed_by(gpointer key, gpointer value, gpointer owner)
+{
+	(void)key;
+	return value == owner;
+}
+
+void
+output_unclaim(const void *owner)
+{
+	pthread_mutex_lock(&claims_lock);
+	if (claims)
+		g_hash_table_foreach_remove(claims, claimed_by, (gpointer)owner);
+	pthread_mutex_unlock(&claims_lock);
+}
+
 void
 output_claims_release(void)
 {

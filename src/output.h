@@ -138,6 +138,9 @@ void output_init(int durable);
  * Thread-safe. */
 int output_claim(const char *rel, const void *owner);
 
+/* Give up every name owner claimed. */
+void output_unclaim(const void *owner);
+
 /* Forget every claim. */
 void output_claims_release(void);
 

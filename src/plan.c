@@ -6,6 +6,7 @@
  * collision fails every source involved: picking a winner would make
  * the result depend on the order of the arguments.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <fcntl.h>
@@ -91,6 +92,7 @@ plan_add(struct plan *p, const char *path, const char *rel, int named,
 	j = &p->jobs[p->n];
 	memset(j, 0, sizeof(*j));
 	j->dup_of = -1;
+	j->first_copy = j->next_copy = -1;
 	j->named = named;
 	j->pre_status = status;
 	j->pre_reason = reason;
@@ -297,6 +299,32 @@ oom:
 	return -1;
 }
 
+static char *template_wild(const char *tmpl, int cut);
+
+/* What sources whose outputs may share a name have in common: the name
+ * with width and format left out.  Where {w} follows the stem or a
+ * digit, a source narrower than every width, named by its own, may take
+ * the name of another whose stem ends in the width's first digits
+ * (a4.jpg, 80 px, and a.jpg give a480.webp under {stem}{w}.{ext}): the
+ * name is cut at {w}, its last digits too. */
+static char *
+shard_key(const char *tmpl, const struct job *job)
+{
+	const char *w = strstr(tmpl, "{w}");
+	char *cut, *key;
+	size_t len;
+
+	if (!w || w == tmpl || (w[-1] != '}' && !isdigit((unsigned char)w[-1])))
+		return path_expand(tmpl, job->rel_dir, job->stem, 0, "", "");
+	if (!(cut = template_wild(tmpl, 1)))
+		return NULL;
+	key = path_expand(cut, job->rel_dir, job->stem, 0, "", "");
+	free(cut);
+	for (len = key ? strlen(key) : 0; len > 0 && isdigit((unsigned char)key[len - 1]); len--)
+		key[len - 1] = '\0';
+	return key;
+}
+
 int
 plan_shard_of(const struct options *o, const struct job *job)
 {
@@ -309,7 +337,7 @@ plan_shard_of(const struct options *o, const struct job *job)
 		return shard_of(job->src_path, o->shard_count);
 	/* the output name without what varies per output: sources that
 	 * could collide share it */
-	if (!(key = path_expand(options_template(o), job->rel_dir, job->stem, 0, "", "")))
+	if (!(key = shard_key(options_template(o), job)))
 		return -1;
 	share = shard_of(key, o->shard_count);
 	free(key);
@@ -535,9 +563,15 @@ find_duplicates(struct plan *p)
 			v[n++] = &p->jobs[i];
 	qsort(v, n, sizeof(*v), cmp_by_hash);
 	for (i = 0; i < n; i = k) {
+		struct job *last = v[i];
+
 		for (k = i + 1; k < n && !strcmp(v[k]->hash, v[i]->hash); k++)
-			if (v[k]->pre_status == JOB_PENDING)
+			if (v[k]->pre_status == JOB_PENDING) {
 				v[k]->dup_of = v[i] - p->jobs;
+				*(last == v[i] ? &last->first_copy : &last->next_copy) =
+					v[k] - p->jobs;
+				last = v[k];
+			}
 	}
 	free(v);
 	return 0;

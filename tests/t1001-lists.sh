@@ -44,6 +44,32 @@ is "$rc" 2 "a NUL list, -o and -m three levels down: exit 2" || show_run
 ok $? "... every directory it made is gone"
 [ -d kept ]
 ok $? "... and the one that was there before stays"
+mkdir was-there
+run -o o3d -m not-there/../was-there/m.json - <list0
+is "$rc" 2 "a NUL list, -m through '..': exit 2" || show_run
+[ -d was-there ]
+ok $? "... a directory that was there, named through a missing one, stays"
+
+# A, refused, made p for its output root p/a; B has started in p since
+# (it holds its lock, waiting for its list): A leaves p to B
+mkfifo fa fb
+"$IMGBAKE" -o p/a -m ma.json - <fa 2>/dev/null &
+pa=$!
+exec 7>fa
+wait_for p/a
+"$IMGBAKE" -q -o p -m mb.json - <fb 2>/dev/null 7>&- &
+pb=$!
+exec 8>fb
+_i=0
+while [ $_i -lt 100 ] && flock -n -x p true; do sleep 0.1; _i=$((_i + 1)); done
+cat list0 >&7
+exec 7>&-
+wait $pa
+is "$?" 2 "A, refused with B started in its p: exit 2"
+[ -d p ] && [ ! -e p/a ]
+ok $? "... A removed p/a, and left p, which B holds"
+exec 8>&-
+wait $pb
 run -o o3d/. - <list0
 [ ! -e o3d ]
 ok $? "... also when the output directory is named 'o3d/.'"

@@ -115,6 +115,63 @@ is "$(json_get ow3/imgbake-manifest.json 'src("w2/a4.jpg")->{reason}')" collisio
 	"... and a4.jpg fails, collision"
 is "$(size ow3/a480.webp)" 480x320 "... a480.webp is still a.jpg's"
 
+# -n tells the same: a480.webp once, and a4.jpg would fail
+run -n --name '{stem}{w}.{ext}' -w 480 -o ow4 w
+is "$(printf '%s\n' "$out" | grep -c a480)" 1 "-n: a480.webp listed once"
+like "$err" "'w/a4\\.jpg': name: another source also writes" "-n: a4.jpg would fail, and says why"
+like "$err" "would fail 1" "-n: would fail 1"
+
+# an identical copy of the source that lost the name has a name of its
+# own, and converts
+cp w/a4.jpg w/b4.jpg
+run --name '{stem}{w}.{ext}' -w 480 -o ow5 w
+is "$(json_get ow5/imgbake-manifest.json 'src("w/b4.jpg")->{status}')" converted \
+	"an identical copy of the narrow source converts under its own name"
+is "$(size ow5/b480.webp)" 80x60 "... b480.webp"
+rm w/b4.jpg
+
+# a source that loses one name gives up the others it claimed: a.jpg,
+# 1000 wide, loses a960 to a9.jpg (60 wide, larger file) and leaves
+# a480 to a4.jpg
+mkimg w6/a9.jpg 60x4000
+mkimg w6/a.jpg 1000x100
+mkimg w6/a4.jpg 80x60
+run --name '{stem}{w}.{ext}' -w 480,960 -o ow6 w6
+is "$(json_get ow6/imgbake-manifest.json 'join " ", map { "$_->{path}=$_->{status}" } @{$j->{sources}}')" \
+	"w6/a.jpg=failed w6/a4.jpg=converted w6/a9.jpg=converted" \
+	"a source failing on one name leaves the others it claimed"
+
+# a source refused before it is read keeps its outputs: a.jpg over
+# --max-file-size keeps a480.webp, and a4.jpg fails
+mkimg w7/a.jpg 600x400
+run --name '{stem}{w}.{ext}' -w 480 -o ow7 w7
+mkimg w7/a4.jpg 80x60
+touch w7/a.jpg
+run --max-file-size 10000 --name '{stem}{w}.{ext}' -w 480 -o ow7 w7
+is "$(json_get ow7/imgbake-manifest.json 'src("w7/a4.jpg")->{reason}')" collision \
+	"a source refused before it is read keeps its output from a narrow one"
+is "$(size ow7/a480.webp)" 480x320 "... a480.webp is still a.jpg's"
+
+# converted again (--force), the narrow source loses its old name to a
+# larger one: its failed record no longer lists it
+mkimg w8/a4.jpg 80x60
+run --name '{stem}{w}.{ext}' -w 480 -o ow8 w8
+mkimg w8/a.jpg 600x400
+run --force --name '{stem}{w}.{ext}' -w 480 -o ow8 w8
+is "$(json_get ow8/imgbake-manifest.json 'scalar grep { $_->{path} eq "a480.webp" } outs()')" 1 \
+	"an output another source took: one record lists it"
+is "$(json_get ow8/imgbake-manifest.json 'join " ", map { $_->{path} } outs()')" "a480.webp" \
+	"... a.jpg's"
+
+# in a job array the two share a task, which sees the collision
+for k in 0 1; do
+	run --shard $k/2 -m "ow9/m-{shard}.json" --name '{stem}{w}.{ext}' -w 480 -o ow9 w8
+	printf '%s\n' "$err"
+done >shard.err
+like "$(cat shard.err)" "'w8/a4\\.jpg': name: another source also writes 'a480\\.webp'" \
+	"--shard: the narrow source and the other share a task, which fails it"
+is "$(size ow9/a480.webp)" 480x320 "--shard: a480.webp is a.jpg's"
+
 # ---- across runs ----------------------------------------------------------------------
 
 # Two directories whose files map to the same names, converted one after
