@@ -632,10 +632,7 @@ claim(struct outputs *outs, char *path, size_t job)
 }
 
 /* Claim every output of job i, or refuse the job when one would leave
- * the output root or replace its own source.  A source of a type only
- * an --allow-loader loader may take is checked, but claims its outputs
- * only as it starts (see output_claim): one no allowed loader takes is
- * skipped, and takes no name from another.  0 or -1 (ENOMEM). */
+ * the output root or replace its own source.  0 or -1 (ENOMEM). */
 static int
 claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *o)
 {
@@ -670,9 +667,7 @@ claim_job(struct outputs *outs, struct plan *p, size_t i, const struct options *
 				return 0;
 			}
 			free(full);
-			if (j->type == SRC_OTHER)
-				free(path);
-			else if (claim(outs, path, i))
+			if (claim(outs, path, i))
 				return -1;
 		}
 	}
@@ -711,6 +706,17 @@ writers_of(const struct outputs *outs, const char *path, size_t *first)
 		;
 	*first = m;
 	return n - m;
+}
+
+/* Whether job j is converted or skipped is known only as it starts: a
+ * type only an --allow-loader loader may take.  Its names are claimed
+ * then (output_claim), when a walked one no allowed loader takes is
+ * skipped and takes no name from another; the plan only notes what it
+ * would take over. */
+static int
+loader_decides(const struct job *j)
+{
+	return j->type == SRC_OTHER;
 }
 
 static int
@@ -762,7 +768,7 @@ refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *own
 			struct job *j = &p->jobs[outs->v[m].job];
 
 			if ((!may_write(j) && j->pre_reason != REASON_COLLISION) ||
-			    listed_by_own_record(j, ps->outputs[k].path))
+			    listed_by_own_record(j, ps->outputs[k].path) || loader_decides(j))
 				continue;
 			job_refuse(j, JOB_FAILED, REASON_COLLISION,
 				   "'%s' is the output of '%s', which keeps it",
@@ -792,11 +798,15 @@ find_collisions(struct plan *p, const struct options *o,
 	if (outs.n)
 		qsort(outs.v, outs.n, sizeof(*outs.v), cmp_output);
 	for (i = 0; i < outs.n; i = k) {
-		for (k = i + 1; k < outs.n && !strcmp(outs.v[k].path, outs.v[i].path); k++)
-			;
-		for (m = i; k - i > 1 && m < k; m++) {
+		size_t sure = 0;
+
+		for (k = i; k < outs.n && !strcmp(outs.v[k].path, outs.v[i].path); k++)
+			sure += !loader_decides(&p->jobs[outs.v[k].job]);
+		for (m = i; sure > 1 && m < k; m++) {
 			struct job *j = &p->jobs[outs.v[m].job];
 
+			if (loader_decides(j))
+				continue;
 			if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE ||
 			    j->pre_reason == REASON_COLLISION)
 				job_refuse(j, JOB_FAILED, REASON_COLLISION,

@@ -293,6 +293,13 @@ EOF
 		is "$(json_get d8/imgbake-manifest.json 'join " ", sort map { $_->{status} } grep { $_->{path} =~ m{/s[.]} } @{$j->{sources}}')" \
 			"converted failed" "... s.svg and s.jpg: one converted, one failed"
 		is "$rc" 1 "... exit 1" || show_run
+		# an SVG that writes what an earlier run made of another
+		# source takes it over, and says so, as any source does
+		mkdir to-a to-b && cp docs/good.jpg to-a/s.jpg && cp docs/pic.svg to-b/s.svg
+		run -o d9 to-a
+		run --allow-loader svgload -o d9 to-b
+		like "$err" "'to-b/s\\.svg' took over 's\\.webp', which an earlier run made of 'to-a/s\\.jpg'" \
+			"--allow-loader svgload: an SVG taking an output over says so"
 	else
 		for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "no BMP made here"; done
 	fi
