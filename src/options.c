@@ -448,9 +448,19 @@ options_template(const struct options *o)
 }
 
 int
+options_width_ambiguous(const char *tmpl)
+{
+	const char *w = strstr(tmpl, "{w}");
+
+	return w && ((w > tmpl && (w[-1] == '}' || isdigit((unsigned char)w[-1]))) ||
+		     w[3] == '{' || isdigit((unsigned char)w[3]));
+}
+
+int
 options_names_late(const struct options *o)
 {
-	return (o->n_widths && strstr(options_template(o), "{w}")) || o->n_allow_loaders;
+	return (o->n_widths && options_width_ambiguous(options_template(o))) ||
+	       o->n_allow_loaders;
 }
 
 static void

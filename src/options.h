@@ -82,12 +82,19 @@ void options_release(struct options *o);
 /* The effective output name template. */
 const char *options_template(const struct options *o);
 
+/* Whether the width in a name made from template tmpl may run into what
+ * is next to it: {w} beside another placeholder or a digit, as in
+ * {stem}{w}, where a4.jpg at 80 pixels and a.jpg at 480 both name
+ * a480.  With a non-digit between (the default {stem}-{w}), two names
+ * are one only where the plan sees it. */
+int options_width_ambiguous(const char *tmpl);
+
 /* Whether some outputs' names are known only as the run goes, so that
- * two sources' names may meet where the plan could not see it: {w} with
- * -w, where a source narrower than every width names its one output by
- * its own; or --allow-loader, where whether a source of a type imgbake
- * has no loader for is converted (or skipped) is known only once
- * libvips has looked at it. */
+ * two sources' names may meet where the plan could not see it: an
+ * ambiguous {w} with -w, where a source narrower than every width names
+ * its one output by its own; or --allow-loader, where whether a source
+ * of a type imgbake has no loader for is converted (or skipped) is
+ * known only once libvips has looked at it. */
 int options_names_late(const struct options *o);
 
 /* Pure parsers, exposed for the unit tests.  Each returns 0 or -1. */

@@ -302,19 +302,18 @@ oom:
 static char *template_wild(const char *tmpl, int cut);
 
 /* What sources whose outputs may share a name have in common: the name
- * with width and format left out.  Where {w} follows the stem or a
- * digit, a source narrower than every width, named by its own, may take
- * the name of another whose stem ends in the width's first digits
- * (a4.jpg, 80 px, and a.jpg give a480.webp under {stem}{w}.{ext}): the
- * name is cut at {w}, its last digits too. */
+ * with width and format left out.  Where {w} is ambiguous
+ * (options_width_ambiguous), a source narrower than every width, named
+ * by its own, may take the name of another whose stem ends in the
+ * width's first digits (a4.jpg, 80 px, and a.jpg give a480.webp under
+ * {stem}{w}.{ext}): the name is cut at {w}, its last digits too. */
 static char *
 shard_key(const char *tmpl, const struct job *job)
 {
-	const char *w = strstr(tmpl, "{w}");
 	char *cut, *key;
 	size_t len;
 
-	if (!w || w == tmpl || (w[-1] != '}' && !isdigit((unsigned char)w[-1])))
+	if (!options_width_ambiguous(tmpl))
 		return path_expand(tmpl, job->rel_dir, job->stem, 0, "", "");
 	if (!(cut = template_wild(tmpl, 1)))
 		return NULL;

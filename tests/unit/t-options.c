@@ -72,6 +72,14 @@ main(void)
 	ok(parse_count("0", &count) < 0, "zero refused");
 	ok(parse_count("99999999999999999999", &count) < 0, "overflow refused");
 
+	ok(!options_width_ambiguous("{dir}/{stem}-{w}.{ext}"), "{stem}-{w}: the width is delimited");
+	ok(!options_width_ambiguous("{w}/{stem}.{ext}"), "{w} first, then /: delimited");
+	ok(!options_width_ambiguous("{dir}/{stem}.{ext}"), "no {w}: not ambiguous");
+	ok(options_width_ambiguous("{stem}{w}.{ext}"), "{stem}{w}: ambiguous");
+	ok(options_width_ambiguous("{stem}_2{w}.{ext}"), "a digit before {w}: ambiguous");
+	ok(options_width_ambiguous("{dir}/{w}{stem}.{ext}"), "{w}{stem}: ambiguous");
+	ok(options_width_ambiguous("{stem}-{w}0.{ext}"), "a digit after {w}: ambiguous");
+
 	ok(check_template("{dir}/{stem}.{ext}", 0, 1, err, sizeof(err)) == 0, "default template");
 	ok(check_template("{dir}/{stem}.{ext}", 2, 1, err, sizeof(err)) < 0,
 	   "several widths need {w}");
