@@ -1,7 +1,7 @@
 #!/bin/sh
 # The recipes of the README and the man page, run as written: changed
 # images from git, a srcset from the manifest, nginx choosing AVIF or
-# WebP by Accept.
+# WebP by Accept (its configuration read from the README).
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || skip_all "git not installed"
@@ -42,35 +42,31 @@ else
 	skip "jq not installed"
 fi
 
-# ---- nginx serving AVIF or WebP by Accept, as the README configures it
-if command -v nginx >/dev/null && command -v curl >/dev/null; then
+# ---- nginx serving AVIF or WebP by Accept: the README's recipe as written,
+# but for the root and the port
+readme=$TOP/README.md
+if command -v nginx >/dev/null && command -v curl >/dev/null && [ -r "$readme" ]; then
 	# nginx's workers drop root: let them in
 	chmod 755 "$PWD"
 	mkdir -p www/img/sub ng/logs
 	mkimg www/img/a.jpg 300x200
 	mkimg www/img/sub/b.png 200x100 4
+	mkimg www/img/c.JPG 120x80
 	"$IMGBAKE" -q -f webp,avif -o www/img-opt www/img
+	rm www/img-opt/c.avif
 	port=$((20000 + $$ % 20000))
+	awk '/^nginx \(`try_files`/ { f = 1; next } f && /^    / { print; next } f && /^Caddy/ { exit }' \
+		"$readme" | sed 's/^    //' >ng/recipe.conf
+	like "$(cat ng/recipe.conf)" 'try_files' "precondition: the README's nginx recipe is found"
+	sed -i "s|root /srv/www;|listen 127.0.0.1:$port; root $PWD/www;|" ng/recipe.conf
 	cat >ng/nginx.conf <<CONF
 pid $PWD/ng/nginx.pid;
 error_log $PWD/ng/logs/error.log;
 events {}
 http {
 	access_log off;
-	types { image/jpeg jpg; image/png png; image/webp webp; image/avif avif; }
-	map \$http_accept \$img_opt {
-		default        "";
-		"~image/avif"  ".avif";
-		"~image/webp"  ".webp";
-	}
-	server {
-		listen 127.0.0.1:$port;
-		root $PWD/www;
-		location ~ ^/img/(?<img_stem>.+)\.(?:jpe?g|png)\$ {
-			add_header Vary Accept;
-			try_files /img-opt/\$img_stem\$img_opt \$uri =404;
-		}
-	}
+	types { image/jpeg jpg; image/png png; image/webp webp; image/avif avif; application/json json; }
+	include $PWD/ng/recipe.conf;
 }
 CONF
 	nginx -p "$PWD/ng" -c "$PWD/ng/nginx.conf" -g 'daemon off;' 2>ng/start.err &
@@ -86,10 +82,19 @@ CONF
 	is "$(ctype /img/a.jpg 'image/webp,*/*')" image/webp "nginx: WebP to one that takes WebP only"
 	is "$(ctype /img/a.jpg '*/*')" image/jpeg "nginx: the original to the others"
 	is "$(ctype /img/sub/b.png 'image/webp,*/*')" image/webp "nginx: PNG in a subdirectory too"
+	is "$(ctype /img/c.JPG 'image/avif,image/webp,*/*')" image/webp \
+		"nginx: WebP where the AVIF is missing, extension in capitals"
+	is "$(ctype /img/a.jpg 'image/avif;q=0,image/webp,*/*')" image/webp \
+		"nginx: not the AVIF to a client refusing it with q=0"
+	is "$(ctype /img/a.jpg 'image/avif; q=0.0, image/webp;q=0, */*')" image/jpeg \
+		"nginx: the original when both are refused"
+	is "$(ctype /img/a.jpg 'image/avif;q=0.5,*/*')" image/avif "nginx: AVIF at q=0.5"
+	is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/img-opt/imgbake-manifest.json")" 403 \
+		"nginx: the manifest is refused"
 	kill "$ngpid" 2>/dev/null
 	wait "$ngpid" 2>/dev/null
 else
-	for i in 1 2 3 4; do skip "nginx or curl not installed"; done
+	skip "nginx or curl not installed"
 fi
 
 done_testing
