@@ -175,10 +175,10 @@ claim_outputs(const struct options *o, const struct job *j, int width,
 			free(rel);
 			rel = plan_output_path(o, j, o->formats[f],
 					       !o->n_widths ? 0 : name_width ? name_width : widths[w]);
-			taken = rel && output_claim(rel, j) > 0;
+			taken = rel && output_claim(rel, plan_name_owner(j)) > 0;
 		}
 	if (taken) {
-		output_unclaim(j);
+		output_unclaim(plan_name_owner(j));
 		res->status = JOB_FAILED;
 		res->reason = REASON_COLLISION;
 		if (asprintf(&res->error, "name: another source also writes '%s'", rel) < 0)
@@ -217,22 +217,25 @@ claim_kept(const struct options *o, const struct plan *p, struct result *results
 
 	if (!options_names_late(o))
 		return 0;
+	/* first every name kept, then what copies would take */
 	for (i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
+		const void *owner = plan_name_owner(j);
 
 		if (j->pre_status == JOB_UP_TO_DATE) {
 			for (k = 0; k < j->n_reuse; k++)
-				if (output_claim(j->reuse[k].path, j) < 0)
+				if (output_claim(j->reuse[k].path, owner) < 0)
 					return -1;
-			claim_with_copies(o, p, results, i, j->width);
-			/* its own, claimed above, are its still */
 		} else if (j->pre_status == JOB_FAILED && j->prev &&
 			   j->pre_reason != REASON_COLLISION) {
 			for (k = 0; k < j->prev->n_outputs; k++)
-				if (output_claim(j->prev->outputs[k].path, j) < 0)
+				if (output_claim(j->prev->outputs[k].path, owner) < 0)
 					return -1;
 		}
 	}
+	for (i = 0; i < p->n; i++)
+		if (p->jobs[i].pre_status == JOB_UP_TO_DATE)
+			claim_with_copies(o, p, results, i, p->jobs[i].width);
 	return 0;
 }
 
@@ -249,7 +252,10 @@ job_cost(void *ctx, size_t i)
 	if (r->results[i].status != JOB_PENDING || (j->dup_of >= 0 && !r->retry[i]))
 		return 0;
 	r->estimate[i] = convert_probe(r->o, j, &probe);
-	if (probe.width && !r->retry[i])
+	/* one refused as its header is read (over --max-pixels) writes
+	 * nothing: it claims nothing */
+	if (probe.width && probe.status != JOB_FAILED && probe.status != JOB_SKIPPED &&
+	    !r->retry[i])
 		claim_with_copies(r->o, r->plan, r->results, i, probe.width);
 	if (r->results[i].status != JOB_PENDING)
 		r->estimate[i] = 0;	/* it will not start */

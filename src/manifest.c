@@ -169,11 +169,29 @@ options_json(const struct options *o)
 	return j;
 }
 
-/* The records of outputs, but those in others (sorted), which another
- * source wrote in this run. */
+/* Which outputs another source took in this run: the outputs written,
+ * sorted (the manifest), or, while the run goes, the names claimed
+ * (output_claim) for another than owner. */
+struct taken {
+	char *const *written;
+	size_t n_written;
+	const void *owner;
+};
+
+static int
+is_taken(const struct taken *t, const char *path)
+{
+	if (!t)
+		return 0;
+	if (t->owner)
+		return output_claimed_by_other(path, t->owner);
+	return t->n_written && bsearch(&path, t->written, t->n_written,
+				       sizeof(*t->written), path_cmp_ptrs);
+}
+
+/* The records of outputs, but those taken (NULL: none). */
 static json_t *
-outputs_json(const struct out_record *outputs, size_t n,
-	char *const *others, size_t n_others)
+outputs_json(const struct out_record *outputs, size_t n, const struct taken *taken)
 {
 	json_t *outs = json_array();
 	size_t i;
@@ -181,10 +199,8 @@ outputs_json(const struct out_record *outputs, size_t n,
 	for (i = 0; i < n; i++) {
 		const struct out_record *r = &outputs[i];
 
-		if (n_others && bsearch(&r->path, others, n_others, sizeof(*others),
-					path_cmp_ptrs))
+		if (is_taken(taken, r->path))
 			continue;
-
 		json_array_append_new(outs, json_pack("{s:o, s:s, s:i, s:i, s:I, s:s}",
 			"path", manifest_path_json(r->path), "format", format_name(r->format),
 			"width", r->width, "height", r->height,
@@ -195,11 +211,10 @@ outputs_json(const struct out_record *outputs, size_t n,
 
 /* The record of one source.  `kept`: for a failure, the earlier record
  * of the source, whose outputs are still in place (NULL: none), but
- * those another source wrote in this run (written, sorted), which took
- * the name from it. */
+ * those another source took in this run. */
 static json_t *
 source_json(const struct job *job, const struct result *res,
-	const struct prev_source *kept, char *const *written, size_t n_written)
+	const struct prev_source *kept, const struct taken *taken)
 {
 	json_t *src = json_object();
 
@@ -233,9 +248,9 @@ source_json(const struct job *job, const struct result *res,
 		json_object_set_new(src, "warnings", w);
 	}
 	if (res->status == JOB_CONVERTED || res->status == JOB_UP_TO_DATE)
-		json_object_set_new(src, "outputs", outputs_json(res->outputs, res->n_outputs, NULL, 0));
+		json_object_set_new(src, "outputs", outputs_json(res->outputs, res->n_outputs, NULL));
 	else if (res->status == JOB_FAILED && kept && kept->n_outputs)
-		json_object_set_new(src, "outputs", outputs_json(kept->outputs, kept->n_outputs, written, n_written));
+		json_object_set_new(src, "outputs", outputs_json(kept->outputs, kept->n_outputs, taken));
 	return src;
 }
 
@@ -273,8 +288,10 @@ manifest_print_source(FILE *f, const struct job *job, const struct result *res)
 {
 	/* the record the manifest gets: a failure's with the outputs it
 	 * left in place */
+	struct taken claimed = { .owner = plan_name_owner(job) };
+
 	return print_line(f, source_json(job, res,
-		res->status == JOB_FAILED ? job->prev : NULL, NULL, 0));
+		res->status == JOB_FAILED ? job->prev : NULL, &claimed));
 }
 
 int
@@ -373,6 +390,7 @@ const struct options *o, const struct plan *p,
 	struct tempfile t;
 	char *text = NULL, **written = NULL, *cwd = NULL;
 	size_t i, c, n_written = 0;
+	struct taken taken;
 	int ret = -1;
 
 	if (written_outputs(p, results, include, &written, &n_written)) {
@@ -382,6 +400,7 @@ const struct options *o, const struct plan *p,
 			 o->manifest_path);
 		return -1;
 	}
+	taken = (struct taken){ .written = written, .n_written = n_written };
 	for (i = 0, c = 0; i <= p->n; i++) {
 		/* records carried over that sort before this job */
 		while (pm && c < pm->n &&
@@ -396,7 +415,7 @@ const struct options *o, const struct plan *p,
 		prev = pm ? p->jobs[i].prev : NULL;
 		if (include[i])
 			json_array_append_new(sources, source_json(&p->jobs[i], &results[i],
-				results[i].status == JOB_FAILED ? prev : NULL, written, n_written));
+				results[i].status == JOB_FAILED ? prev : NULL, &taken));
 		else if (prev && prev->raw)
 			json_array_append_new(sources, renamed_json(prev->raw,
 							    p->jobs[i].src_path));
@@ -1189,7 +1208,7 @@ manifest_journal_start(const struct options *o, int fd)
 int
 manifest_journal_append(int fd, const struct job *job, const struct result *res)
 {
-	return journal_write(fd, source_json(job, res, NULL, NULL, 0));
+	return journal_write(fd, source_json(job, res, NULL, NULL));
 }
 
 void

@@ -793,6 +793,18 @@ output_claim(const char *rel, const void *owner)
 	return ret;
 }
 
+int
+output_claimed_by_other(const char *rel, const void *owner)
+{
+	gconstpointer first = NULL;
+
+	pthread_mutex_lock(&claims_lock);
+	if (claims)
+		first = g_hash_table_lookup(claims, rel);
+	pthread_mutex_unlock(&claims_lock);
+	return first && first != owner;
+}
+
 static gboolean
 claimed_by(gpointer key, gpointer value, gpointer owner)
 {

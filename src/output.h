@@ -138,6 +138,9 @@ void output_init(int durable);
  * Thread-safe. */
 int output_claim(const char *rel, const void *owner);
 
+/* Whether rel is claimed, by another than owner. */
+int output_claimed_by_other(const char *rel, const void *owner);
+
 /* Give up every name owner claimed. */
 void output_unclaim(const void *owner);
 

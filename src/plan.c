@@ -299,29 +299,58 @@ oom:
 	return -1;
 }
 
-static char *template_wild(const char *tmpl, int cut);
+/* Part of a template, expanded for job, width and format left out; a
+ * part that is no path alone ("." and the like), as written. */
+static char *
+expand_part(const char *part, const struct job *job)
+{
+	char *out = *part ? path_expand(part, job->rel_dir, job->stem, 0, "ext", "") : NULL;
+
+	return out ? out : strdup(part);
+}
 
 /* What sources whose outputs may share a name have in common: the name
  * with width and format left out.  Where {w} is ambiguous
  * (options_width_ambiguous), a source narrower than every width, named
- * by its own, may take the name of another whose stem ends in the
- * width's first digits (a4.jpg, 80 px, and a.jpg give a480.webp under
- * {stem}{w}.{ext}): the name is cut at {w}, its last digits too. */
+ * by its own, may take the name of another whose stem ends (or, with
+ * {w}{stem}, starts) in digits of the width: a4.jpg, 80 px, and a.jpg
+ * give a480.webp under {stem}{w}.{ext}.  The digits next to {w} are
+ * then left out too: the two share "a". */
 static char *
 shard_key(const char *tmpl, const struct job *job)
 {
-	char *cut, *key;
+	const char *w = strstr(tmpl, "{w}");
+	char *left, *right, *key = NULL, *r;
 	size_t len;
 
-	if (!options_width_ambiguous(tmpl))
+	if (!w || !options_width_ambiguous(tmpl))
 		return path_expand(tmpl, job->rel_dir, job->stem, 0, "", "");
-	if (!(cut = template_wild(tmpl, 1)))
+	if (!(left = strndup(tmpl, (size_t)(w - tmpl))))
 		return NULL;
-	key = path_expand(cut, job->rel_dir, job->stem, 0, "", "");
-	free(cut);
-	for (len = key ? strlen(key) : 0; len > 0 && isdigit((unsigned char)key[len - 1]); len--)
-		key[len - 1] = '\0';
+	right = strdup(w + 3);
+	r = right ? expand_part(right, job) : NULL;
+	free(right);
+	right = r;
+	r = expand_part(left, job);
+	free(left);
+	left = r;
+	if (left && right) {
+		for (len = strlen(left); len > 0 && isdigit((unsigned char)left[len - 1]); len--)
+			left[len - 1] = '\0';
+		for (r = right; isdigit((unsigned char)*r); r++)
+			;
+		if (asprintf(&key, "%s{w}%s", left, r) < 0)
+			key = NULL;
+	}
+	free(left);
+	free(right);
 	return key;
+}
+
+const void *
+plan_name_owner(const struct job *j)
+{
+	return j->prev ? (const void *)j->prev : (const void *)j;
 }
 
 int

@@ -106,6 +106,12 @@ void plan_recipe(const struct options *o, enum out_format f, int width,
  * its output name skeleton; -1 out of memory. */
 int plan_shard_of(const struct options *o, const struct job *job);
 
+/* Who a name job j claims is claimed for (output_claim): the source,
+ * known by its earlier record where it has one, so that the same
+ * source under another name (one refused, say, for its "..") is not
+ * another claimant; else the job. */
+const void *plan_name_owner(const struct job *j);
+
 char *plan_output_path(const struct options *o, const struct job *job,
 	enum out_format f, int width);
 

@@ -172,6 +172,58 @@ like "$(cat shard.err)" "'w8/a4\\.jpg': name: another source also writes 'a480\\
 	"--shard: the narrow source and the other share a task, which fails it"
 is "$(size ow9/a480.webp)" 480x320 "--shard: a480.webp is a.jpg's"
 
+# a new copy of an up-to-date source (b4.jpg, as b.jpg, 80 px) would name
+# c480.webp, which the up-to-date c.jpg, later in the plan, keeps
+T='{stem}{w}.{ext}'
+mkimg wa/b.jpg 80x60
+mkimg wa/c.jpg 600x400
+run --name "$T" -w 480 -o owa wa
+cp wa/b.jpg wa/c4.jpg
+run --name "$T" -w 480 -o owa wa
+is "$(json_get owa/imgbake-manifest.json 'src("wa/c4.jpg")->{reason}')" collision \
+	"a copy of an up-to-date source fails for a name another keeps"
+is "$(size owa/c480.webp)" 480x320 "... c480.webp is still c.jpg's"
+is "$(json_get owa/imgbake-manifest.json 'scalar grep { $_->{path} eq "c480.webp" } outs()')" 1 \
+	"... and one record lists it"
+
+# a source refused as its header is read (--max-pixels) claims nothing
+mkimg wb/a.jpg 600x400
+mkimg wb/a4.jpg 80x60
+run --max-pixels 100000 --name "$T" -w 480 -o owb wb
+is "$(json_get owb/imgbake-manifest.json 'src("wb/a4.jpg")->{status}')" converted \
+	"a source over --max-pixels leaves its name to a narrow one"
+run -n --max-pixels 100000 --name "$T" -w 480 -o owb2 wb
+like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as -n says"
+
+# {w} before the stem: 0a.jpg at 48 px and a.jpg at 480 both name
+# 480a.webp, and share a task of a job array
+mkimg wc/a.jpg 600x400
+mkimg wc/0a.jpg 48x30
+for k in 0 1; do
+	run --shard $k/2 -m "owc/m-{shard}.json" --name '{w}{stem}.{ext}' -w 480 -o owc wc
+	printf '%s\n' "$err"
+done >shard2.err
+like "$(cat shard2.err)" "'wc/0a\\.jpg': name: another source also writes '480a\\.webp'" \
+	"--shard, {w}{stem}: the two share a task, which fails the narrow one"
+is "$(size owc/480a.webp)" 480x320 "... 480a.webp is a.jpg's"
+
+# the same source named again through '..' (refused) is no other claimant
+mkdir -p wd/img && mkimg wd/img/a.jpg 600x400
+(cd wd && "$IMGBAKE" -q --name "$T" -w 480 -o out img &&
+	"$IMGBAKE" -q --force --name "$T" -w 480 -o out img ../wd/img/a.jpg) 2>wd.err
+is "$(json_get wd/out/imgbake-manifest.json 'src("img/a.jpg")->{status}')" converted \
+	"a source named again through '..' does not fail the source itself"
+
+# --json tells what the manifest does: a failed source's line no longer
+# lists the output another source took in the run
+mkimg we/a4.jpg 80x60
+run --name "$T" -w 480 -o owe we
+mkimg we/a.jpg 600x400
+mkimg we/a4.jpg 80x61
+run --json --name "$T" -w 480 -o owe we
+unlike "$(printf '%s\n' "$out" | grep '"we/a4.jpg"')" '"outputs":\[\{"path":"a480' \
+	"--json: the failed source's line does not list the output it lost"
+
 # ---- across runs ----------------------------------------------------------------------
 
 # Two directories whose files map to the same names, converted one after
