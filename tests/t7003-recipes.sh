@@ -58,6 +58,10 @@ if command -v nginx >/dev/null && command -v curl >/dev/null && [ -r "$readme" ]
 	awk '/^nginx \(`try_files`/ { f = 1; next } f && /^    / { print; next } f && /^Caddy/ { exit }' \
 		"$readme" | sed 's/^    //' >ng/recipe.conf
 	like "$(cat ng/recipe.conf)" 'try_files' "precondition: the README's nginx recipe is found"
+	# the man page's EXAMPLES give the same
+	awk '/^map \$http_accept \$img_avif/ { f = 1 } f && /^\.Ed/ { exit } f' "$TOP/man/imgbake.1" |
+		sed 's/\\e/\\/g' >ng/man.conf
+	is "$(cat ng/man.conf)" "$(cat ng/recipe.conf)" "the man page's nginx recipe is the README's"
 	sed -i "s|root /srv/www;|listen 127.0.0.1:$port; root $PWD/www;|" ng/recipe.conf
 	cat >ng/nginx.conf <<CONF
 pid $PWD/ng/nginx.pid;
