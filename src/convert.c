@@ -1859,7 +1859,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	/* a name made from the source's own width may be another's too */
-	switch (options_names_late(c->o) ? output_claim(rel, plan_name_owner(c->job)) : 0) {
+	switch (options_names_late(c->o) ? output_claim(rel, plan_name_owner(c->job), NULL) : 0) {
 	case 1:
 		snprintf(c->err, sizeof(c->err), "another source also writes '%s'", rel);
 		fail(c, REASON_COLLISION, "name", 0);

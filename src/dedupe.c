@@ -76,7 +76,7 @@ dedupe_copy(const struct options *o, const struct job *job,
 				  !strcmp(job->reuse[m].recipe, r->recipe);
 		bad = !rel || !src || !dst ? -1 : 0;
 		/* a name made from the source's own width may be another's */
-		if (!bad && options_names_late(o) && (bad = output_claim(rel, plan_name_owner(job))) > 0) {
+		if (!bad && options_names_late(o) && (bad = output_claim(rel, plan_name_owner(job), NULL)) > 0) {
 			snprintf(err, sizeof(err), "name: another source also writes '%s'", rel);
 			reason = REASON_COLLISION;
 		}

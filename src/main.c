@@ -155,36 +155,49 @@ run_job(void *ctx, size_t i, int worker)
  * before it starts.  A name made from the source's own width (one
  * narrower than every -w) may be another source's: the plan could not
  * know it, so the source claimed it first, in dispatch order, keeps it
- * and this job fails, here, the same way in every run, leaving every
- * name it claimed.  Nothing when the job is no longer pending. */
+ * and this job fails, here, the same way in every run, giving up the
+ * names it claimed here (not those its source keeps: another job of
+ * the same source may hold them).  Nothing when the job is no longer
+ * pending. */
 static void
 claim_outputs(const struct options *o, const struct job *j, int width,
 	struct result *res)
 {
+	size_t max = (size_t)(o->n_widths + 1) * (size_t)o->n_formats, n_fresh = 0, k;
 	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
-	int n, name_width, w, f, taken = 0;
+	char **fresh = calloc(max, sizeof(*fresh));
+	int n, name_width, w, f, taken = 0, is_new;
 	char *rel = NULL;
 
-	if (!widths || res->status != JOB_PENDING) {
+	if (!widths || !fresh || res->status != JOB_PENDING) {
 		free(widths);
+		free(fresh);
 		return;		/* the job claims them as it writes */
 	}
 	n = plan_widths(o, width, widths, &name_width);
 	for (w = 0; w < n && !taken; w++)
 		for (f = 0; f < o->n_formats && !taken; f++) {
-			free(rel);
 			rel = plan_output_path(o, j, o->formats[f],
 					       !o->n_widths ? 0 : name_width ? name_width : widths[w]);
-			taken = rel && output_claim(rel, plan_name_owner(j)) > 0;
+			taken = rel && output_claim(rel, plan_name_owner(j), &is_new) > 0;
+			if (rel && !taken && is_new)
+				fresh[n_fresh++] = rel;
+			else if (!taken)
+				free(rel);
 		}
+	for (k = 0; k < n_fresh; k++) {
+		if (taken)
+			output_unclaim(fresh[k]);
+		free(fresh[k]);
+	}
 	if (taken) {
-		output_unclaim(plan_name_owner(j));
 		res->status = JOB_FAILED;
 		res->reason = REASON_COLLISION;
 		if (asprintf(&res->error, "name: another source also writes '%s'", rel) < 0)
 			res->error = NULL;
+		free(rel);
 	}
-	free(rel);
+	free(fresh);
 	free(widths);
 }
 
@@ -224,12 +237,12 @@ claim_kept(const struct options *o, const struct plan *p, struct result *results
 
 		if (j->pre_status == JOB_UP_TO_DATE) {
 			for (k = 0; k < j->n_reuse; k++)
-				if (output_claim(j->reuse[k].path, owner) < 0)
+				if (output_claim(j->reuse[k].path, owner, NULL) < 0)
 					return -1;
 		} else if (j->pre_status == JOB_FAILED && j->prev &&
 			   j->pre_reason != REASON_COLLISION) {
 			for (k = 0; k < j->prev->n_outputs; k++)
-				if (output_claim(j->prev->outputs[k].path, owner) < 0)
+				if (output_claim(j->prev->outputs[k].path, owner, NULL) < 0)
 					return -1;
 		}
 	}

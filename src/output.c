@@ -771,11 +771,13 @@ static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *claims;	/* name -> owner, under claims_lock */
 
 int
-output_claim(const char *rel, const void *owner)
+output_claim(const char *rel, const void *owner, int *fresh)
 {
 	gconstpointer first;
 	int ret = 0;
 
+	if (fresh)
+		*fresh = 0;
 	pthread_mutex_lock(&claims_lock);
 	if (!claims)
 		claims = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
@@ -788,6 +790,8 @@ output_claim(const char *rel, const void *owner)
 			g_hash_table_insert(claims, key, (gpointer)owner);
 		else
 			ret = -1;
+		if (key && fresh)
+			*fresh = 1;
 	}
 	pthread_mutex_unlock(&claims_lock);
 	return ret;
@@ -805,19 +809,12 @@ output_claimed_by_other(const char *rel, const void *owner)
 	return first && first != owner;
 }
 
-static gboolean
-claimed_by(gpointer key, gpointer value, gpointer owner)
-{
-	(void)key;
-	return value == owner;
-}
-
 void
-output_unclaim(const void *owner)
+output_unclaim(const char *rel)
 {
 	pthread_mutex_lock(&claims_lock);
 	if (claims)
-		g_hash_table_foreach_remove(claims, claimed_by, (gpointer)owner);
+		g_hash_table_remove(claims, rel);
 	pthread_mutex_unlock(&claims_lock);
 }
 

@@ -130,19 +130,20 @@ int output_same_file(const char *a, const char *b);
  * or power failure leaves either the old file or the whole new one. */
 void output_init(int durable);
 
-/* Claim the output name rel (relative to the output root) for owner, a
- * job: 0 when it is the owner's (claimed now, or before by the same
- * owner), 1 when another claimed it first, -1 when out of memory.
- * The plan refuses two sources writing one name; this catches the
- * names it could not know, made from a source's own width.
- * Thread-safe. */
-int output_claim(const char *rel, const void *owner);
+/* Claim the output name rel (relative to the output root) for owner (see
+ * plan_name_owner): 0 when it is the owner's (claimed now, *fresh set
+ * if fresh is not NULL, or before by the same owner), 1 when another
+ * claimed it first, -1 when out of memory.  The plan refuses two
+ * sources writing one name; this catches the names it could not know,
+ * made from a source's own width.  Thread-safe. */
+int output_claim(const char *rel, const void *owner, int *fresh);
 
 /* Whether rel is claimed, by another than owner. */
 int output_claimed_by_other(const char *rel, const void *owner);
 
-/* Give up every name owner claimed. */
-void output_unclaim(const void *owner);
+/* Give up the claim on rel: one just made (fresh) by a source that
+ * fails before it could write. */
+void output_unclaim(const char *rel);
 
 /* Forget every claim. */
 void output_claims_release(void);

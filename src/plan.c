@@ -299,14 +299,28 @@ oom:
 	return -1;
 }
 
-/* Part of a template, expanded for job, width and format left out; a
- * part that is no path alone ("." and the like), as written. */
+/* Part of a template, expanded for job as text (no path: a part may be
+ * empty, or "." alone), width, format and hash left out. */
 static char *
 expand_part(const char *part, const struct job *job)
 {
-	char *out = *part ? path_expand(part, job->rel_dir, job->stem, 0, "ext", "") : NULL;
+	GString *out = g_string_new(NULL);
 
-	return out ? out : strdup(part);
+	while (*part) {
+		if (!strncmp(part, "{dir}", 5)) {
+			g_string_append(out, job->rel_dir);
+			part += 5;
+		} else if (!strncmp(part, "{stem}", 6)) {
+			g_string_append(out, job->stem);
+			part += 6;
+		} else if (!strncmp(part, "{ext}", 5) || !strncmp(part, "{hash}", 6) ||
+			   !strncmp(part, "{w}", 3)) {
+			part = strchr(part, '}') + 1;
+		} else {
+			g_string_append_c(out, *part++);
+		}
+	}
+	return g_string_free(out, FALSE);
 }
 
 /* What sources whose outputs may share a name have in common: the name

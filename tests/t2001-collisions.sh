@@ -224,6 +224,31 @@ run --json --name "$T" -w 480 -o owe we
 unlike "$(printf '%s\n' "$out" | grep '"we/a4.jpg"')" '"outputs":\[\{"path":"a480' \
 	"--json: the failed source's line does not list the output it lost"
 
+# a source named twice (img, then ./img/sub, with no record of its own
+# for the second) fails on one name: it gives up only what it claimed,
+# not what the up-to-date first one keeps under the same record
+T2='{dir}/{stem}{w}.{ext}'
+mkimg wf/img/sub/a.jpg 600x400
+run --name "$T2" -w 320,480 -o owf wf/img
+mkimg wf/img/a3.jpg 20x12000
+mkimg wf/img/sub/a4.jpg 80x60
+(cd wf && "$IMGBAKE" -j1 --name "$T2" -w 320,480 -o ../owf img ./img/sub) 2>/dev/null
+is "$(size owf/sub/a480.webp)" 480x320 "a source failing on a name leaves its namesake's kept ones"
+is "$(json_get owf/imgbake-manifest.json 'scalar grep { $_->{path} eq "sub/a480.webp" } outs()')" 1 \
+	"... and one record lists sub/a480.webp"
+
+# {dir}{w}: a source at the top and one in a directory named 4 both name
+# 480/a.webp, and share a task
+mkimg wg/a.jpg 600x400
+mkimg wg/4/a.jpg 80x60
+for k in 0 1; do
+	run --shard $k/2 -m "owg/m-{shard}.json" --name '{dir}{w}/{stem}.{ext}' -w 480 -o owg wg
+	printf '%s\n' "$err"
+done >shard3.err
+like "$(cat shard3.err)" "'wg/4/a\\.jpg': name: another source also writes '480/a\\.webp'" \
+	"--shard, {dir}{w}: the top and the directory 4 share a task"
+is "$(size owg/480/a.webp)" 480x320 "... 480/a.webp is the top a.jpg's"
+
 # ---- across runs ----------------------------------------------------------------------
 
 # Two directories whose files map to the same names, converted one after
