@@ -544,6 +544,36 @@ say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px)
 }
 
 /* Limits judged from the header alone, before any pixel is decoded. */
+static int height_for(const struct conv *c, int w);
+
+/* Whether the largest output is over the largest edge its format can
+ * hold (WebP's, AVIF's), known from the header: then c->err says so,
+ * before a pixel is decoded or the name is claimed. */
+static int
+over_format_edge(struct conv *c)
+{
+	const struct options *o = c->o;
+	int target = 0, height, k, max_edge;
+
+	for (k = 0; k < o->n_widths; k++)
+		if (o->widths[k] <= c->res->width && o->widths[k] > target)
+			target = o->widths[k];
+	if (!target)
+		target = c->res->width;
+	height = height_for(c, target);
+	for (k = 0; k < o->n_formats; k++) {
+		enum out_format f = o->formats[k];
+
+		max_edge = f == FMT_WEBP ? WEBP_MAX_EDGE : f == FMT_AVIF ? AVIF_MAX_EDGE : 0;
+		if (max_edge && (target > max_edge || height > max_edge)) {
+			snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
+				 target, height, f == FMT_WEBP ? "WebP" : "AVIF", max_edge);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 check_header(struct conv *c, VipsImage *img)
 {
@@ -563,7 +593,7 @@ check_header(struct conv *c, VipsImage *img)
 			 "the header claims %dx%d, more than %lld bytes of %s can hold",
 			 img->Xsize, img->Ysize, (long long)c->bytes,
 			 c->job->mime ? c->job->mime : "image");
-	else
+	else if (!over_format_edge(c))
 		return 0;
 	fail(c, REASON_LIMIT, "limit", 0);
 	return -1;

@@ -237,6 +237,17 @@ is "$(size owf/sub/a480.webp)" 480x320 "a source failing on a name leaves its na
 is "$(json_get owf/imgbake-manifest.json 'scalar grep { $_->{path} eq "sub/a480.webp" } outs()')" 1 \
 	"... and one record lists sub/a480.webp"
 
+# a source WebP cannot hold (80x20000: over its 16383 pixel edge) fails
+# as its header is read, and claims nothing
+mkimg wh/a.jpg 600x400
+vips black wh/a4.jpg 80 20000
+run --name "$T" -w 480 -o owh wh
+is "$(json_get owh/imgbake-manifest.json 'src("wh/a4.jpg")->{reason} . " " . src("wh/a.jpg")->{status}')" \
+	"limit converted" "a source over WebP's edge fails, limit, and leaves its name to another"
+like "$err" "'wh/a4\\.jpg': limit: 80x20000 is over WebP's 16383 pixel edge" "... and says why"
+run -n --name "$T" -w 480 -o owh2 wh
+like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as -n says"
+
 # {dir}{w}: a source at the top and one in a directory named 4 both name
 # 480/a.webp, and share a task
 mkimg wg/a.jpg 600x400
