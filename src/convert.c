@@ -19,6 +19,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
@@ -726,6 +727,29 @@ webp_scale_for(int src_width, int src_height, int target, int target_height)
 	return scale < 1 ? scale : 1;
 }
 
+/* The scale to draw a vector picture of width x height at, no smaller
+ * than `least`: one that makes both sides whole pixels.  A side drawn
+ * to a fraction is centred on a canvas of whole pixels, its edges half
+ * covered: a full-bleed logo drawn at 0.48 of 1001x777 had a see-through
+ * border, and an opaque one came out with alpha.  Whole on both sides
+ * means a multiple of 1 / gcd(width, height); with no common divisor,
+ * the full size, as the picture declares it. */
+static double
+vector_scale_for(int width, int height, double least)
+{
+	int a = width, b = height, t;
+
+	while (b) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	if (least >= 1 || a <= 1)
+		return 1;
+	t = (int)ceil(least * a - 1e-9);
+	return t >= a ? 1 : (double)t / a;
+}
+
 /* The height of an output w pixels wide, rounded from the upright
  * source's own size (set by decode): the same whatever the shrink on
  * load and whatever other widths the run makes. */
@@ -834,8 +858,11 @@ decode(struct conv *c, int fd, int largest)
 
 	if (c->job->type == SRC_JPEG)
 		shrink = jpeg_shrink_for(width, c->res->height, largest, height_for(c, largest));
-	else if (c->job->type == SRC_WEBP || (c->job->type == SRC_OTHER && c->vector))
+	else if (c->job->type == SRC_WEBP)
 		scale = webp_scale_for(width, c->res->height, largest, height_for(c, largest));
+	else if (c->job->type == SRC_OTHER && c->vector)
+		scale = vector_scale_for(img->Xsize, img->Ysize,
+			webp_scale_for(width, c->res->height, largest, height_for(c, largest)));
 	if (shrink > 1 || scale < 1) {
 		/* a fresh source for the second open: the first one has
 		 * already read the header */

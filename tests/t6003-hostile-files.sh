@@ -248,6 +248,15 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 		"... the source's width is the one it declares"
 	peak=$(printf '%s\n' "$err" | sed -n 's/.*libvips tracked peak \([0-9]*\) MB.*/\1/p')
 	cmp_ok "${peak:-999}" -lt 100 "... drawn at 960 wide: libvips' pixels peak under 100 MB"
+	# drawn at a scale that makes both sides whole pixels: a full-bleed
+	# picture of 1001x777 keeps opaque edges
+	mkdir svgodd
+	printf '%s\n' '<svg xmlns="http://www.w3.org/2000/svg" width="1001" height="777">' \
+		'<rect width="1001" height="777" fill="red"/></svg>' >svgodd/odd.svg
+	run --allow-loader svgload -w 480 -f png,webp -o d3c svgodd
+	is "$(pixel d3c/odd-480.png 0 100) $(pixel d3c/odd-480.png 240 0) $(pixel d3c/odd-480.png 479 372)" \
+		"255 0 0 255 255 0 0 255 255 0 0 255" "... an opaque SVG drawn at scale keeps opaque edges"
+	is "$(vipsheader -f bands d3c/odd-480.webp)" 3 "... and its WebP has no alpha"
 	# a BMP beside them: no loader lets it in, and in a walk it is
 	# skipped as it is without --allow-loader; named, it fails
 	mkdir docs2 && cp docs/good.jpg docs2/good.jpg
