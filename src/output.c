@@ -706,8 +706,12 @@ output_open_existing(const char *path, const char *what, int *fd,
 	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
 		close(*fd);
 		*fd = -1;
-		snprintf(err, errlen, "'%s' is not a regular file: not writing %s over it",
-			 path, what);
+		if (S_ISDIR(st.st_mode))
+			snprintf(err, errlen, "'%s' is a directory: %s needs a file name",
+				 path, what);
+		else
+			snprintf(err, errlen, "'%s' is not a regular file: not writing %s over it",
+				 path, what);
 		return -1;
 	}
 	return 0;

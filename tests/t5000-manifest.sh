@@ -147,6 +147,11 @@ ok $? "... the directory is made, the manifest written"
 touch notadir
 run -m notadir/a.json -o out3c src/a.jpg
 is "$rc" 2 "-m under a file: exit 2" || show_run
+run -m out3d/sub/ -o out3d src/a.jpg
+is "$rc" 2 "-m naming a directory: exit 2" || show_run
+like "$err" "'out3d/sub/' is a directory: a manifest needs a file name" "... and says -m wants a file"
+[ ! -e out3d ]
+ok $? "... leaving no directory behind"
 [ ! -e out3c ]
 ok $? "... and the output directory it made is gone"
 is "$(json_get custom.json "$options")" \
