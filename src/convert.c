@@ -544,7 +544,6 @@ say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px)
 			 img->Xsize, img->Ysize, mp, limit);
 }
 
-/* Limits judged from the header alone, before any pixel is decoded. */
 static int height_for(const struct conv *c, int w);
 
 /* Whether the largest output is over the largest edge its format can
@@ -575,6 +574,7 @@ over_format_edge(struct conv *c)
 	return 0;
 }
 
+/* Limits judged from the header alone, before any pixel is decoded. */
 static int
 check_header(struct conv *c, VipsImage *img)
 {
