@@ -164,11 +164,14 @@ is "$(json_get ow8/imgbake-manifest.json 'join " ", map { $_->{path} } outs()')"
 	"... a.jpg's"
 
 # in a job array the two share a task, which sees the collision
-for k in 0 1; do
-	run --shard $k/2 -m "ow9/m-{shard}.json" --name '{stem}{w}.{ext}' -w 480 -o ow9 w8
-	printf '%s\n' "$err"
-done >shard.err
-like "$(cat shard.err)" "'w8/a4\\.jpg': name: another source also writes 'a480\\.webp'" \
+# both_tasks OUT TEMPLATE SRC: run tasks 0/2 and 1/2, print their stderr
+both_tasks() {
+	for k in 0 1; do
+		run --shard $k/2 -m "$1/m-{shard}.json" --name "$2" -w 480 -o "$1" "$3"
+		printf '%s\n' "$err"
+	done
+}
+like "$(both_tasks ow9 '{stem}{w}.{ext}' w8)" "'w8/a4\\.jpg': name: another source also writes 'a480\\.webp'" \
 	"--shard: the narrow source and the other share a task, which fails it"
 is "$(size ow9/a480.webp)" 480x320 "--shard: a480.webp is a.jpg's"
 
@@ -199,11 +202,7 @@ like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as
 # 480a.webp, and share a task of a job array
 mkimg wc/a.jpg 600x400
 mkimg wc/0a.jpg 48x30
-for k in 0 1; do
-	run --shard $k/2 -m "owc/m-{shard}.json" --name '{w}{stem}.{ext}' -w 480 -o owc wc
-	printf '%s\n' "$err"
-done >shard2.err
-like "$(cat shard2.err)" "'wc/0a\\.jpg': name: another source also writes '480a\\.webp'" \
+like "$(both_tasks owc '{w}{stem}.{ext}' wc)" "'wc/0a\\.jpg': name: another source also writes '480a\\.webp'" \
 	"--shard, {w}{stem}: the two share a task, which fails the narrow one"
 is "$(size owc/480a.webp)" 480x320 "... 480a.webp is a.jpg's"
 
@@ -252,11 +251,7 @@ like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as
 # 480/a.webp, and share a task
 mkimg wg/a.jpg 600x400
 mkimg wg/4/a.jpg 80x60
-for k in 0 1; do
-	run --shard $k/2 -m "owg/m-{shard}.json" --name '{dir}{w}/{stem}.{ext}' -w 480 -o owg wg
-	printf '%s\n' "$err"
-done >shard3.err
-like "$(cat shard3.err)" "'wg/4/a\\.jpg': name: another source also writes '480/a\\.webp'" \
+like "$(both_tasks owg '{dir}{w}/{stem}.{ext}' wg)" "'wg/4/a\\.jpg': name: another source also writes '480/a\\.webp'" \
 	"--shard, {dir}{w}: the top and the directory 4 share a task"
 is "$(size owg/480/a.webp)" 480x320 "... 480/a.webp is the top a.jpg's"
 
