@@ -100,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(o.max_pixels >= 1 && o.max_pixels <= (uint64_t)INT64_MAX);
 	CHECK(o.shard_count >= 0 && o.shard_count <= 1000000);
 	CHECK(o.shard_count == 0 || (o.shard_index >= 0 && o.shard_index < o.shard_count));
-	CHECK(o.json + o.print0 + o.dry_run <= 1);
+	CHECK(!o.json || (!o.print0 && !o.dry_run));	/* -n and --print0 go together */
 	CHECK(check_template(options_template(&o), o.n_widths, o.n_formats,
 			     err, sizeof(err)) == 0);
 
