@@ -108,10 +108,14 @@ add_source(struct inputs_ctx *c, const char *path)
 	if (stat(path, &st)) {
 		size_t len = strlen(path);
 
-		/* a list written on Windows: each name ends in its CR */
+		/* a list written on Windows: each name ends in its CR; an
+		 * option after the first source is a source too */
 		snprintf(msg, sizeof(msg), "%s%s", strerror(errno),
-			 errno == ENOENT && len && path[len - 1] == '\r' ?
-			 " (the name ends in a carriage return: a list with CRLF line ends?)" : "");
+			 errno != ENOENT ? "" :
+			 len && path[len - 1] == '\r' ?
+			 " (the name ends in a carriage return: a list with CRLF line ends?)" :
+			 path[0] == '-' && path[1] ?
+			 " (an option? options go before the first source)" : "");
 		return plan_add(c->plan, path, NULL, 1, JOB_FAILED, REASON_IO, msg);
 	}
 	if (S_ISDIR(st.st_mode))

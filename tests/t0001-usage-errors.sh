@@ -74,6 +74,10 @@ message "an unknown option after a long one" "unknown option '-Z'" --force -qZ -
 message "an unknown long option" "unknown option '--bogus'" --bogus=1 -o out a.jpg
 
 # 0 is no limit where the man page says so
+run -n -o out a.jpg -v
+is "$rc" 1 "an option after a source is a source: exit 1" || show_run
+like "$err" "cannot convert '-v': .*an option\\? options go before the first source" \
+	"... and the failure says options go first"
 run -n --max-file-size 0 -o out a.jpg
 is "$rc" 0 "--max-file-size 0: no limit, exit 0" || show_run
 
