@@ -1023,30 +1023,6 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	return out;
 }
 
-/* text, "; "-separated lines, without those starting with wrapper.
- * The PNG saver adds "unable to write to target" to whatever stopped
- * it, a decode failure as much as a full disk: it names no cause of its
- * own, and alone it is no text (the cause's went with another job's,
- * which the job is tried again for). */
-static char *
-without_wrapper(char *text, const char *wrapper)
-{
-	char **lines = g_strsplit(text, "; ", -1);
-	GString *kept = g_string_new(NULL);
-	int i;
-
-	for (i = 0; lines[i]; i++) {
-		if (!strncmp(lines[i], wrapper, strlen(wrapper)))
-			continue;
-		if (kept->len)
-			g_string_append(kept, "; ");
-		g_string_append(kept, lines[i]);
-	}
-	g_strfreev(lines);
-	g_free(text);
-	return g_string_free(kept, FALSE);
-}
-
 /* A save failed.  With a streaming pipeline the first pixel pull runs
  * the decoder, so a truncated source fails here too; libvips then
  * names the loader, not a saver, and the reason is decode.
@@ -1054,8 +1030,7 @@ without_wrapper(char *text, const char *wrapper)
 static void
 fail_save(struct conv *c, const char *stage, int saving_jpeg)
 {
-	char *text = without_wrapper(vips_text_for(c->job->type, saving_jpeg),
-				     "vips2png: unable to write to target");
+	char *text = vips_text_for(c->job->type, saving_jpeg);
 	int in_saver = strstr(text, "save") != NULL;
 	int in_write = strstr(text, "write") != NULL;
 

@@ -750,16 +750,22 @@ remove_made_dirs(const char *dir, const char *top, int fd)
 	free(cur);
 }
 
+/* The directory the manifest at path goes into, allocated; NULL when
+ * path names none (the current one) or out of memory. */
+static char *
+manifest_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+}
+
 /* topmost_missing for the directory the manifest at path goes into. */
 static char *
 manifest_dir_missing(const char *path)
 {
-	char *dir = strdup(path), *slash, *top = NULL;
+	char *dir = manifest_dir(path), *top = dir ? topmost_missing(dir) : NULL;
 
-	if (dir && (slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		top = topmost_missing(dir);
-	}
 	free(dir);
 	return top;
 }
@@ -769,18 +775,15 @@ manifest_dir_missing(const char *path)
 static int
 mkdirs_for(const char *path)
 {
-	char *dir = strdup(path), *slash;
+	char *dir = manifest_dir(path);
 	int r = 0;
 
-	if (!dir) {
+	if (!dir && strrchr(path, '/') > path) {
 		report_error("out of memory");
 		return -1;
 	}
-	if ((slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		if ((r = make_dir(dir)))
-			report_error("cannot create directory '%s': %m", dir);
-	}
+	if (dir && (r = make_dir(dir)))
+		report_error("cannot create directory '%s': %m", dir);
 	free(dir);
 	return r;
 }
@@ -1134,12 +1137,10 @@ out:
 	/* refused before anything was converted (a list, the manifest's
 	 * directory): the root this run made goes, if nothing is in it */
 	if (ret == EXIT_USAGE && manifest_top) {
-		char *dir = strdup(o.manifest_path), *slash;
+		char *dir = manifest_dir(o.manifest_path);
 
-		if (dir && (slash = strrchr(dir, '/'))) {
-			*slash = '\0';
+		if (dir)
 			remove_made_dirs(dir, manifest_top, -1);
-		}
 		free(dir);
 	}
 	if (ret == EXIT_USAGE && root_top)

@@ -303,13 +303,13 @@ manifest_print_summary(FILE *f, const struct summary *sum)
 /* A carried record as read, with only the outputs that are still its
  * own: not written by a source of this run (which took them over, see
  * find_collisions in plan.c), nor by one of the journal (journal_owns).
- * One record lists each output.  written is sorted.  A new reference;
- * the record as read if out of memory; NULL when every output of a
+ * One record lists each output; taken holds those written in this
+ * run.  A new reference; the record as read if out of memory; NULL when every output of a
  * conversion was taken over: a record of one with nothing to show for
  * it would mislead, and the source is new to the next run anyway.  A
  * failure's record stays, without them. */
 static json_t *
-carried_json(const struct prev_source *ps, char *const *written, size_t n_written)
+carried_json(const struct prev_source *ps, const struct taken *taken)
 {
 	json_t *rec, *outs;
 	size_t i, k, listed;
@@ -326,10 +326,7 @@ carried_json(const struct prev_source *ps, char *const *written, size_t n_writte
 
 		for (k = 0; path && k < ps->n_outputs; k++)
 			own |= !strcmp(ps->outputs[k].path, path);
-		if (own && n_written &&
-		    bsearch(&path, written, n_written, sizeof(*written), path_cmp_ptrs))
-			own = 0;
-		if (!own)
+		if (!own || is_taken(taken, path))
 			json_array_remove(outs, i);
 		free(path);
 	}
@@ -406,7 +403,7 @@ const struct options *o, const struct plan *p,
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
 			if (pm->sources[c].carried &&
-			    (rec = carried_json(&pm->sources[c], written, n_written)))
+			    (rec = carried_json(&pm->sources[c], &taken)))
 				json_array_append_new(sources, rec);
 			c++;
 		}

@@ -334,28 +334,22 @@ static char *
 shard_key(const char *tmpl, const struct job *job)
 {
 	const char *w = strstr(tmpl, "{w}");
-	char *left, *right, *key = NULL, *r;
+	char *cut, *left, *right, *r, *key;
 	size_t len;
 
 	if (!w || !options_width_ambiguous(tmpl))
 		return path_expand(tmpl, job->rel_dir, job->stem, 0, "", "");
-	if (!(left = strndup(tmpl, (size_t)(w - tmpl))))
+	if (!(cut = strndup(tmpl, (size_t)(w - tmpl))))
 		return NULL;
-	right = strdup(w + 3);
-	r = right ? expand_part(right, job) : NULL;
-	free(right);
-	right = r;
-	r = expand_part(left, job);
-	free(left);
-	left = r;
-	if (left && right) {
-		for (len = strlen(left); len > 0 && isdigit((unsigned char)left[len - 1]); len--)
-			left[len - 1] = '\0';
-		for (r = right; isdigit((unsigned char)*r); r++)
-			;
-		if (asprintf(&key, "%s{w}%s", left, r) < 0)
-			key = NULL;
-	}
+	left = expand_part(cut, job);
+	free(cut);
+	right = expand_part(w + 3, job);
+	for (len = strlen(left); len > 0 && isdigit((unsigned char)left[len - 1]); len--)
+		left[len - 1] = '\0';
+	for (r = right; isdigit((unsigned char)*r); r++)
+		;
+	if (asprintf(&key, "%s{w}%s", left, r) < 0)
+		key = NULL;
 	free(left);
 	free(right);
 	return key;

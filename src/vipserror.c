@@ -23,10 +23,16 @@ static GRecMutex lock;
 static int depth;		/* of vipserror_hold, under lock */
 static char *aside;		/* the outermost hold's, under lock */
 
+/* Lines that name no failure of their own: the seek the HEIF loader
+ * logs for every file it opens, and the "unable to write to target"
+ * the PNG saver adds to whatever stopped it, a decode failure as much
+ * as a full disk (alone, it is no text: the cause's went with another
+ * job's, which the job is tried again for). */
 static int
 is_noise(const char *line)
 {
-	return !strncmp(line, "source: bad seek to ", 20);
+	return !strncmp(line, "source: bad seek to ", 20) ||
+	       !strncmp(line, "vips2png: unable to write to target", 35);
 }
 
 /* Append the lines of text to the buffer again, as vips_error() wrote
