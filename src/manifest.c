@@ -307,9 +307,11 @@ manifest_print_summary(FILE *f, const struct summary *sum)
  * run.  A new reference; the record as read if out of memory; NULL when every output of a
  * conversion was taken over: a record of one with nothing to show for
  * it would mislead, and the source is new to the next run anyway.  A
- * failure's record stays, without them. */
+ * failure's record stays, without them.  A task of --shard marks it
+ * "carried": another task may have written over its outputs, and
+ * --merge-manifests, which sees them all, gives those up there. */
 static json_t *
-carried_json(const struct prev_source *ps, const struct taken *taken)
+carried_json(const struct prev_source *ps, const struct taken *taken, int sharded)
 {
 	json_t *rec, *outs;
 	size_t i, k, listed;
@@ -318,6 +320,10 @@ carried_json(const struct prev_source *ps, const struct taken *taken)
 		return json_incref(ps->raw);
 	/* as this run names it: rebased when an earlier one started elsewhere */
 	json_object_set_new(rec, "path", manifest_path_json(ps->path));
+	if (sharded)
+		json_object_set_new(rec, "carried", json_true());
+	else
+		json_object_del(rec, "carried");
 	outs = json_object_get(rec, "outputs");
 	listed = json_array_size(outs);
 	for (i = listed; i-- > 0;) {
@@ -348,6 +354,7 @@ renamed_json(json_t *raw, const char *path)
 	if (!rec)
 		return json_incref(raw);
 	json_object_set_new(rec, "path", manifest_path_json(path));
+	json_object_del(rec, "carried");	/* a source of this run */
 	return rec;
 }
 
@@ -403,7 +410,8 @@ const struct options *o, const struct plan *p,
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
 			if (pm->sources[c].carried &&
-			    (rec = carried_json(&pm->sources[c], &taken)))
+			    (rec = carried_json(&pm->sources[c], &taken,
+						o->shard_count > 1)))
 				json_array_append_new(sources, rec);
 			c++;
 		}
@@ -1278,13 +1286,14 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 	char **missing;
 	struct stat st;
 	size_t i, n_missing;
+	int kept;
 
 	missing = missing_named(p, &n_missing);
 
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		ps->carried = 0;
+		ps->carried = ps->carried_elsewhere = 0;
 		/* a source of this run, under this name or another, or of
 		 * another task's share (renamed): that run records it */
 		if (!ps->raw || ps->renamed ||
@@ -1293,22 +1302,22 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			ps->foreign = ps->from_shared && ps->other_share;
 			continue;
 		}
+		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st)))
+			/* gone; what cannot be looked at is not */
+			kept = (errno != ENOENT && errno != ENOTDIR &&
+				errno != ELOOP && errno != ENAMETOOLONG) ||
+			       (n_missing && under_missing(ps->path, missing, n_missing));
+		else
+			kept = S_ISREG(st.st_mode);
 		/* no source of this run: one task, the same for all, keeps
-		 * its record or prunes its outputs */
+		 * its record or prunes its outputs; a job of another that
+		 * writes one of them takes it over all the same */
 		if (ps->from_shared && shard_of(ps->path, pm->shares) != pm->share) {
 			ps->foreign = 1;
+			ps->carried_elsewhere = kept;
 			continue;
 		}
-		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st))) {
-			/* gone; what cannot be looked at is not */
-			ps->carried = (errno != ENOENT && errno != ENOTDIR &&
-				       errno != ELOOP && errno != ENAMETOOLONG) ||
-				      (n_missing && under_missing(ps->path, missing, n_missing));
-			continue;
-		}
-		if (!S_ISREG(st.st_mode))
-			continue;
-		ps->carried = 1;
+		ps->carried = kept;
 	}
 	for (i = 0; i < n_missing; i++)
 		free(missing[i]);

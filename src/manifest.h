@@ -45,6 +45,9 @@ struct prev_source {
 					 * (the shared one, see manifest_load) */
 	int foreign;			/* from_shared, and another task's:
 					 * neither carried nor pruned here */
+	int carried_elsewhere;		/* foreign, and carried by that task:
+					 * a job here may still take over its
+					 * outputs */
 };
 
 /* An output recorded by an earlier run that this run does not make. */

@@ -7,8 +7,14 @@
  * libvips versions or options (anything that changes a recipe), runs
  * started from different directories (their source paths would not
  * read alike), shard
- * counts that differ, a shard given twice or missing, and a source
- * recorded by two shards.
+ * counts that differ, a shard given twice or missing, a source
+ * recorded by two shards, and an output listed by two sources of the
+ * run.
+ *
+ * A record a shard kept without converting its source ("carried": the
+ * source is no longer named, but still there) gives up the outputs a
+ * source of the run lists, as the run unsharded would: the task that
+ * wrote over them is not always the one that keeps the record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +113,116 @@ max_field(json_t *to, json_t *from, const char *key)
 		json_integer_set(a, json_integer_value(b));
 }
 
+/* An output as a record of the merge lists it: the path as the
+ * manifest writes it (one text for one name), borrowed. */
+struct listing {
+	const char *path;
+	size_t src;	/* its record's index in the sorted records */
+};
+
+static int
+cmp_listing(const void *a, const void *b)
+{
+	const struct listing *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->src > y->src) - (x->src < y->src);
+}
+
+static int
+cmp_listing_path(const void *a, const void *b)
+{
+	return strcmp(((const struct listing *)a)->path, ((const struct listing *)b)->path);
+}
+
+static int
+is_carried(const struct entry *e)
+{
+	return json_is_true(json_object_get(e->rec, "carried"));
+}
+
+/* The outputs the sources of the run list, each once, sorted, into
+ * *out: 0, -1 out of memory, or 1 with a message in err when two list
+ * one output. */
+static int
+run_outputs(const struct entry *src, size_t n_src, char *const *in,
+	struct listing **out, size_t *n_out, char *err, size_t errlen)
+{
+	struct listing *v = NULL, *grown;
+	size_t n = 0, cap = 0, i, k;
+	json_t *o;
+
+	for (i = 0; i < n_src; i++) {
+		if (is_carried(&src[i]))
+			continue;
+		json_array_foreach(json_object_get(src[i].rec, "outputs"), k, o) {
+			const char *path = json_string_value(json_object_get(o, "path"));
+
+			if (!path)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				if (!(grown = realloc(v, cap * sizeof(*v)))) {
+					free(v);
+					return -1;
+				}
+				v = grown;
+			}
+			v[n++] = (struct listing){ path, i };
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_listing);
+	for (i = 1; i < n; i++)
+		if (!strcmp(v[i].path, v[i - 1].path) && v[i].src != v[i - 1].src) {
+			snprintf(err, errlen, "'%s' is an output of both '%s' ('%s') and '%s' "
+				 "('%s'): shards overlap", v[i].path,
+				 json_string_value(json_object_get(src[v[i - 1].src].rec, "path")),
+				 in[src[v[i - 1].src].from],
+				 json_string_value(json_object_get(src[v[i].src].rec, "path")),
+				 in[src[v[i].src].from]);
+			free(v);
+			return 1;
+		}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* A carried record as the run unsharded would have written it: without
+ * the mark, nor the outputs a source of the run lists (taken over).
+ * A new reference, or NULL when a conversion has none left (see
+ * carried_json in manifest.c) or out of memory (*oom set). */
+static json_t *
+carried_rec(json_t *rec, const struct listing *taken, size_t n_taken, int *oom)
+{
+	json_t *copy = json_deep_copy(rec), *outs;
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	size_t i, listed;
+
+	if (!copy) {
+		*oom = 1;
+		return NULL;
+	}
+	json_object_del(copy, "carried");
+	outs = json_object_get(copy, "outputs");
+	listed = json_array_size(outs);
+	for (i = listed; i-- > 0;) {
+		struct listing key = {
+			json_string_value(json_object_get(json_array_get(outs, i), "path")), 0
+		};
+
+		if (key.path && n_taken &&
+		    bsearch(&key, taken, n_taken, sizeof(*taken), cmp_listing_path))
+			json_array_remove(outs, i);
+	}
+	if (listed && !json_array_size(outs) && !(status && !strcmp(status, "failed"))) {
+		json_decref(copy);
+		return NULL;
+	}
+	return copy;
+}
+
 /* A shard that did not finish: stopped (its manifest counts what it
  * left), or killed or still running (its journal is there, locked by
  * the run or holding what it converted).  Its manifest still holds the
@@ -164,6 +280,8 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 	json_t **m = calloc((size_t)n_in, sizeof(*m)), *first_opts = NULL;
 	json_t *root = NULL, *summary = NULL, *sources = NULL, *stale = NULL, *opts = NULL;
 	struct entry *src = NULL, *st = NULL;
+	struct listing *taken = NULL;
+	size_t n_taken = 0;
 	size_t n_src = 0, cap_src = 0, n_st = 0, cap_st = 0, i, c;
 	unsigned char *seen = NULL;
 	int shards = 0, k, ret = -1, r;
@@ -271,14 +389,30 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 
 	if (!(sources = json_array()) || !(stale = json_array()))
 		goto oom;
-	for (i = 0; i < n_src; i++) {
-		if (i && !strcmp(src[i].key, src[i - 1].key)) {
+	for (i = 1; i < n_src; i++)
+		if (!strcmp(src[i].key, src[i - 1].key)) {
 			snprintf(err, errlen, "'%s' is in both '%s' and '%s': shards overlap",
 				 json_string_value(json_object_get(src[i].rec, "path")),
 				 in[src[i - 1].from], in[src[i].from]);
 			goto out;
 		}
-		json_array_append(sources, src[i].rec);
+	if ((r = run_outputs(src, n_src, in, &taken, &n_taken, err, errlen))) {
+		if (r < 0)
+			goto oom;
+		goto out;
+	}
+	for (i = 0; i < n_src; i++) {
+		json_t *rec;
+		int no_mem = 0;
+
+		if (!is_carried(&src[i])) {
+			json_array_append(sources, src[i].rec);
+			continue;
+		}
+		if ((rec = carried_rec(src[i].rec, taken, n_taken, &no_mem)))
+			json_array_append_new(sources, rec);
+		else if (no_mem)
+			goto oom;
 	}
 	for (i = 0; i < n_st; i++)
 		if (!i || strcmp(st[i].key, st[i - 1].key))
@@ -336,6 +470,7 @@ out:
 		free(st[i].key);
 	free(src);
 	free(st);
+	free(taken);
 	free(seen);
 	for (k = 0; m && k < n_in; k++)
 		json_decref(m[k]);

@@ -761,11 +761,12 @@ may_write(const struct job *j)
 	return j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE;
 }
 
-/* The outputs of ps, the record of a source this run keeps but does
- * not convert, that a job of this run writes: the job takes them over,
- * and says so, unless its own record listed them too (a manifest of an
- * older imgbake could list an output under two sources).  Once written,
- * the record stops listing them (manifest_write). */
+/* The outputs of ps, the record of a source this run (or, --shard,
+ * another task) keeps but does not convert, that a job of this run
+ * writes: the job takes them over, and says so, unless its own record
+ * listed them too (a manifest of an older imgbake could list an output
+ * under two sources).  Once written, the record stops listing them
+ * (manifest_write; for another task's, --merge-manifests). */
 static void
 take_over(struct plan *p, const struct outputs *outs, const struct prev_source *ps)
 {
@@ -861,7 +862,7 @@ find_collisions(struct plan *p, const struct options *o,
 	}
 	/* one this run does not convert gives them up, with a warning */
 	for (i = 0; i < pm->n; i++)
-		if (pm->sources[i].carried)
+		if (pm->sources[i].carried || pm->sources[i].carried_elsewhere)
 			take_over(p, &outs, &pm->sources[i]);
 done:
 	ret = 0;

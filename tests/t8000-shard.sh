@@ -391,4 +391,46 @@ done
 is "$(files nar/out | grep -c webp)" 6 "sources renamed, named by their own width: every output is there"
 is "$(files nar/hout | grep -c webp)" 6 "sources renamed, named by their hash: every output is there"
 
+# A source no longer named, but still there, keeps its record in the
+# task its path falls to; another task may write over its outputs (a
+# new source of the same name): that task says so, and the merge gives
+# the record's outputs up, as one run would.
+for n in a b c d e f g h; do
+	mkimg "to/src/$n.jpg" 40x30
+	mkimg "to/src/$n.png" 44x33
+done
+head -c 300 to/src/h.png >to/src/h.cut && mv to/src/h.cut to/src/h.png
+run -q -w 32 -o to/one to/src/*.jpg
+run -q -w 32 -o to/two to/src/*.jpg
+run -w 32 -o to/one to/src/*.png
+is "$rc" 1 "takeover, one run: exit 1 (a damaged source)" || show_run
+one_err=$err
+: >to/err
+for k in 0 1; do
+	run -w 32 --shard $k/2 -o to/two to/src/*.png
+	printf '%s\n' "$err" >>to/err
+done
+is "$(grep -c 'took over' to/err)" "$(printf '%s\n' "$one_err" | grep -c 'took over')" \
+	"takeover, two tasks: as many warnings as one run gives"
+is "$(grep -c 'took over' to/err)" 7 "... one for each output written over"
+cmp_ok "$(cat to/two/imgbake-manifest.*-of-2.json | grep -c '"carried": true')" -ge 1 \
+	"a task marks the records it carries"
+run --merge-manifests to/merged.json to/two/imgbake-manifest.*-of-2.json
+is "$rc" 0 "takeover: the tasks' manifests merge" || show_run
+is "$(json_stable to/merged.json)" "$(json_stable to/one/imgbake-manifest.json)" \
+	"... into the manifest of one run"
+is "$(json_get to/merged.json 'join " ", map { $_->{path} } @{src("to/src/h.jpg")->{outputs}}')" \
+	"to/src/h-32.webp" "... where the record of a source not written over keeps its output"
+is "$(grep -c 'to/src/a-32.webp' to/merged.json)" 1 "... and one written over is listed once"
+
+# two sources of the run that list one output: the tasks overlap
+for k in 0 1; do
+	perl -pe 's|"to/src/b-32.webp"|"to/src/a-32.webp"|' \
+		"to/two/imgbake-manifest.$k-of-2.json" >"to/dup.$k-of-2.json"
+done
+run --merge-manifests to/m.json to/dup.*-of-2.json
+is "$rc" 2 "an output two sources of the run list: exit 2"
+like "$err" "'to/src/a-32.webp' is an output of both 'to/src/a.png' .* and 'to/src/b.png' .*: shards overlap" \
+	"... said so"
+
 done_testing
