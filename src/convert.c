@@ -98,6 +98,22 @@ mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Set when GObject refused a value for a property in this thread: a
+ * loader's header giving a size libvips cannot hold (over
+ * VIPS_MAX_COORD a side) leaves the image 1x1, with only this warning
+ * to tell. */
+static _Thread_local int value_refused;
+
+static void
+note_refused(const char *domain, GLogLevelFlags level, const char *msg, void *data)
+{
+	(void)domain;
+	(void)level;
+	(void)data;
+	if (strstr(msg, "out of range for property"))
+		value_refused = 1;
+}
+
 static void
 drop_log(const char *domain, GLogLevelFlags level, const char *msg, void *data)
 {
@@ -245,6 +261,7 @@ convert_init(const char *argv0, int threads, const struct options *o,
 	}
 	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
 			  G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, drop_log, NULL);
+	g_log_set_handler("GLib-GObject", G_LOG_LEVEL_WARNING, note_refused, NULL);
 	vips_leak_set(getenv("IMGBAKE_LEAK") != NULL);
 	return 0;
 }
@@ -444,6 +461,7 @@ load_header(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 	VipsImage *img = NULL;
 	int r = -1;
 
+	value_refused = 0;
 	switch (c->job->type) {
 	case SRC_JPEG:
 		/* libjpeg only warns of damaged entropy data ("Corrupt JPEG
@@ -474,13 +492,23 @@ load_header(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 					 "fail_on", fail_on, NULL);
 		break;
 	case SRC_OTHER:
-		return load_allowed(c, src, fail_on, scale);
+		img = load_allowed(c, src, fail_on, scale);
+		r = !img;
+		break;
 	default:
 		fail_text(c, REASON_UNSUPPORTED, "decode", "no decoder");
 		return NULL;
 	}
 	if (r) {
-		fail(c, REASON_CORRUPT, "decode", 1);
+		if (c->job->type != SRC_OTHER)
+			fail(c, REASON_CORRUPT, "decode", 1);
+		return NULL;
+	}
+	if (value_refused) {
+		snprintf(c->err, sizeof(c->err), "its header gives a width or height "
+			 "libvips cannot hold (1 to %d pixels)", VIPS_MAX_COORD);
+		fail(c, REASON_LIMIT, "limit", 0);
+		g_object_unref(img);
 		return NULL;
 	}
 	/* the HEIF loader logs a seek past the end of every file it opens,

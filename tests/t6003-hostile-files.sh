@@ -257,6 +257,20 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 	is "$(pixel d3c/odd-480.png 0 100) $(pixel d3c/odd-480.png 240 0) $(pixel d3c/odd-480.png 479 372)" \
 		"255 0 0 255 255 0 0 255 255 0 0 255" "... an opaque SVG drawn at scale keeps opaque edges"
 	is "$(vipsheader -f bands d3c/odd-480.webp)" 3 "... and its WebP has no alpha"
+	# a size libvips cannot hold: GObject refuses it, and the loader
+	# would leave a 1x1 picture
+	mkdir svghuge
+	printf '%s\n' '<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="1e9">' \
+		'<rect width="10" height="10" fill="red"/></svg>' >svghuge/huge.svg
+	run --allow-loader svgload -w 480 -o d3d svghuge
+	is "$rc" 1 "--allow-loader svgload, an SVG of 1e9 pixels a side: exit 1" || show_run
+	is "$err" "imgbake: cannot convert 'svghuge/huge.svg': limit: its header gives a width or height libvips cannot hold (1 to 10000000 pixels)
+0 converted, 0 skipped, 1 failed (0.0 MB -> 0.0 MB) in 0.0 s" "... one line says why, and no GLib warning"
+	is "$(json_get d3d/imgbake-manifest.json 'src("svghuge/huge.svg")->{reason}')" limit \
+		"... a limit in the manifest"
+	is "$(files d3d | grep -v manifest)" "" "... and no 1x1 output"
+	run -n --allow-loader svgload -w 480 -o d3d svghuge
+	like "$err" "huge.svg': limit: its header gives" "... -n says so too"
 	# a BMP beside them: no loader lets it in, and in a walk it is
 	# skipped as it is without --allow-loader; named, it fails
 	mkdir docs2 && cp docs/good.jpg docs2/good.jpg
