@@ -1814,6 +1814,32 @@ save_jpeg_no_exif(struct conv *c, VipsImage *img, int q, int fd, const char *sta
 	return 0;
 }
 
+/* Where libvips' savers write: the job's descriptor, written here so
+ * that a failed write keeps its errno with the job.  Through libvips'
+ * descriptor target the cause ("No space left on device") went into
+ * its one error buffer, where a job failing at the same instant could
+ * take it, or leave its own: a full disk then read as a damaged source
+ * now and then. */
+struct sink {
+	int fd;
+	int err;	/* of the write that failed, or 0 */
+};
+
+static gint64
+sink_write(VipsTargetCustom *target, const void *data, gint64 length, void *user)
+{
+	struct sink *s = user;
+	ssize_t n;
+
+	(void)target;
+	do
+		n = write(s->fd, data, (size_t)length);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		s->err = errno;
+	return n;
+}
+
 /* JPEG and PNG, through libvips' savers, which pull the pixels through
  * the pipeline as they encode. */
 static int
@@ -1821,15 +1847,19 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 {
 	gboolean strip = !c->o->keep_metadata;
 	int q = c->o->quality[f];
+	struct sink sink = { .fd = fd };
+	VipsTargetCustom *custom;
 	VipsTarget *target;
 	int r = -1;
 
 	if (f == FMT_JPEG && !strip && !vips_image_get_typeof(img, VIPS_META_EXIF_NAME))
 		return save_jpeg_no_exif(c, img, q, fd, stage);
-	if (!(target = vips_target_new_to_descriptor(fd))) {
+	if (!(custom = vips_target_custom_new())) {
 		fail(c, REASON_IO, "write", 1);
 		return -1;
 	}
+	g_signal_connect(custom, "write", G_CALLBACK(sink_write), &sink);
+	target = VIPS_TARGET(custom);
 	switch (f) {
 	case FMT_JPEG:
 		r = vips_jpegsave_target(img, target, "Q", q,
@@ -1844,8 +1874,15 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 		break;
 	}
 	g_object_unref(target);
-	if (r)
+	if (r && sink.err) {
+		/* the saver's own text, if any, says only that it could
+		 * not write */
+		g_free(vips_text_for(c->job->type, f == FMT_JPEG));
+		snprintf(c->err, sizeof(c->err), "%s", strerror(sink.err));
+		fail_io(c, "write", sink.err);
+	} else if (r) {
 		fail_save(c, stage, f == FMT_JPEG);
+	}
 	return r;
 }
 

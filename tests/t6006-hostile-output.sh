@@ -177,6 +177,21 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 	ok $bad "full disk: every output left is complete"
 	like "$err" "^imgbake: cannot convert 'full/n[0-9]\\.png': ." "full disk: the failure is reported"
 	umount disk
+	# two jobs failing at once each keep their own cause, whatever the
+	# format: libvips' one error buffer does not carry it
+	for f in png jpeg webp; do
+		lines=
+		for t in 1 2 3; do
+			mount -t tmpfs -o size=200k tmpfs disk
+			run -j2 -f $f -o disk full
+			lines="$lines$(printf '%s\n' "$err" | grep 'cannot convert' | sed 's/n[0-9]\./nX./')
+"
+			umount disk
+		done
+		is "$(printf '%s' "$lines" | sort -u)" \
+			"imgbake: cannot convert 'full/nX.png': write: No space left on device" \
+			"full disk, -j2 -f $f: every failure says why, three runs out of three"
+	done
 	# the biggest source starts first and is reported last: the run
 	# stops when it fails, not when its turn to be reported comes
 	for i in 1 2 3; do
