@@ -61,6 +61,8 @@ struct out_record {
 	int width, height;
 	uint64_t bytes;
 	char recipe[17];	/* hash of all that shapes this output, hex */
+	int given_up;		/* of a record carried over: --shard, another
+				 * task plans it (see shard_owner in plan.c) */
 };
 
 struct prev_source;

@@ -795,7 +795,7 @@ static int
 merge(const struct options *o)
 {
 	struct options out = { .manifest_path = o->sources[0], .quiet = o->quiet };
-	char err[PATH_MSG_MAX];
+	char err[PATH_MSG_MAX], warn[PATH_MSG_MAX];
 	struct stat st;
 	int fd, created, ret = EXIT_USAGE;
 
@@ -809,10 +809,12 @@ merge(const struct options *o)
 				     "killed; run it again before merging into it",
 				     out.manifest_path, out.manifest_path);
 		else if (manifest_merge(o->sources[0], o->sources + 1, o->n_sources - 1,
-					err, sizeof(err)))
+					warn, sizeof(warn), err, sizeof(err)))
 			report_error("%s", err);
 		else
 			ret = EXIT_ALL_DONE;
+		if (*warn)
+			report_error("warning: %s", warn);
 		if (created || journal_empty(fd))
 			manifest_journal_remove(&out);
 		close(fd);

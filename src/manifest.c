@@ -307,11 +307,10 @@ manifest_print_summary(FILE *f, const struct summary *sum)
  * run.  A new reference; the record as read if out of memory; NULL when every output of a
  * conversion was taken over: a record of one with nothing to show for
  * it would mislead, and the source is new to the next run anyway.  A
- * failure's record stays, without them.  A task of --shard marks it
- * "carried": another task may have written over its outputs, and
- * --merge-manifests, which sees them all, gives those up there. */
+ * failure's record stays, without them.  With --shard, neither are
+ * those another task plans (given_up). */
 static json_t *
-carried_json(const struct prev_source *ps, const struct taken *taken, int sharded)
+carried_json(const struct prev_source *ps, const struct taken *taken)
 {
 	json_t *rec, *outs;
 	size_t i, k, listed;
@@ -320,10 +319,6 @@ carried_json(const struct prev_source *ps, const struct taken *taken, int sharde
 		return json_incref(ps->raw);
 	/* as this run names it: rebased when an earlier one started elsewhere */
 	json_object_set_new(rec, "path", manifest_path_json(ps->path));
-	if (sharded)
-		json_object_set_new(rec, "carried", json_true());
-	else
-		json_object_del(rec, "carried");
 	outs = json_object_get(rec, "outputs");
 	listed = json_array_size(outs);
 	for (i = listed; i-- > 0;) {
@@ -331,7 +326,7 @@ carried_json(const struct prev_source *ps, const struct taken *taken, int sharde
 		int own = 0;
 
 		for (k = 0; path && k < ps->n_outputs; k++)
-			own |= !strcmp(ps->outputs[k].path, path);
+			own |= !strcmp(ps->outputs[k].path, path) && !ps->outputs[k].given_up;
 		if (!own || is_taken(taken, path))
 			json_array_remove(outs, i);
 		free(path);
@@ -354,7 +349,6 @@ renamed_json(json_t *raw, const char *path)
 	if (!rec)
 		return json_incref(raw);
 	json_object_set_new(rec, "path", manifest_path_json(path));
-	json_object_del(rec, "carried");	/* a source of this run */
 	return rec;
 }
 
@@ -410,8 +404,7 @@ const struct options *o, const struct plan *p,
 		while (pm && c < pm->n &&
 		       (i == p->n || strcmp(pm->sources[c].path, p->jobs[i].src_path) < 0)) {
 			if (pm->sources[c].carried &&
-			    (rec = carried_json(&pm->sources[c], &taken,
-						o->shard_count > 1)))
+			    (rec = carried_json(&pm->sources[c], &taken)))
 				json_array_append_new(sources, rec);
 			c++;
 		}

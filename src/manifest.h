@@ -137,8 +137,9 @@ int manifest_replaceable(const char *path, char *err, size_t errlen);
 
 /* --merge-manifests OUT IN...: one manifest from those of the shards of
  * one run, as that run unsharded would have written it.  Returns 0, or
- * -1 with err set. */
-int manifest_merge(const char *out, char *const *in, int n_in,
+ * -1 with err set; warn is set ("" if none) to what the merge could not
+ * settle (an output two records list). */
+int manifest_merge(const char *out, char *const *in, int n_in, char *warn, size_t warnlen,
 	char *err, size_t errlen);
 
 int manifest_write(const struct options *o, const struct plan *p,

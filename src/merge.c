@@ -7,14 +7,14 @@
  * libvips versions or options (anything that changes a recipe), runs
  * started from different directories (their source paths would not
  * read alike), shard
- * counts that differ, a shard given twice or missing, a source
- * recorded by two shards, and an output listed by two sources of the
- * run.
+ * counts that differ, a shard given twice or missing, and a source
+ * recorded by two shards.
  *
- * A record a shard kept without converting its source ("carried": the
- * source is no longer named, but still there) gives up the outputs a
- * source of the run lists, as the run unsharded would: the task that
- * wrote over them is not always the one that keeps the record.
+ * The record of a failed source lists the outputs an earlier run made
+ * of it, left in place; where a source of another shard wrote one of
+ * them, it is that source's, and the failed record gives it up, as in
+ * one run.  An output two other records list is listed twice, with a
+ * warning: which of the two made the file cannot be told here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,24 +136,26 @@ cmp_listing_path(const void *a, const void *b)
 }
 
 static int
-is_carried(const struct entry *e)
+is_failed(const struct entry *e)
 {
-	return json_is_true(json_object_get(e->rec, "carried"));
+	const char *status = json_string_value(json_object_get(e->rec, "status"));
+
+	return status && !strcmp(status, "failed");
 }
 
-/* The outputs the sources of the run list, each once, sorted, into
- * *out: 0, -1 out of memory, or 1 with a message in err when two list
- * one output. */
+/* The outputs the records but failures list, sorted, into *out; in
+ * *dups the number listed by two records, and the first in *dup.
+ * 0 or -1 (out of memory). */
 static int
-run_outputs(const struct entry *src, size_t n_src, char *const *in,
-	struct listing **out, size_t *n_out, char *err, size_t errlen)
+made_outputs(const struct entry *src, size_t n_src, struct listing **out, size_t *n_out,
+	size_t *dups, struct listing dup[2])
 {
 	struct listing *v = NULL, *grown;
 	size_t n = 0, cap = 0, i, k;
 	json_t *o;
 
 	for (i = 0; i < n_src; i++) {
-		if (is_carried(&src[i]))
+		if (is_failed(&src[i]))
 			continue;
 		json_array_foreach(json_object_get(src[i].rec, "outputs"), k, o) {
 			const char *path = json_string_value(json_object_get(o, "path"));
@@ -173,52 +175,37 @@ run_outputs(const struct entry *src, size_t n_src, char *const *in,
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_listing);
+	*dups = 0;
 	for (i = 1; i < n; i++)
-		if (!strcmp(v[i].path, v[i - 1].path) && v[i].src != v[i - 1].src) {
-			snprintf(err, errlen, "'%s' is an output of both '%s' ('%s') and '%s' "
-				 "('%s'): shards overlap", v[i].path,
-				 json_string_value(json_object_get(src[v[i - 1].src].rec, "path")),
-				 in[src[v[i - 1].src].from],
-				 json_string_value(json_object_get(src[v[i].src].rec, "path")),
-				 in[src[v[i].src].from]);
-			free(v);
-			return 1;
+		if (!strcmp(v[i].path, v[i - 1].path) && v[i].src != v[i - 1].src &&
+		    (*dups)++ == 0) {
+			dup[0] = v[i - 1];
+			dup[1] = v[i];
 		}
 	*out = v;
 	*n_out = n;
 	return 0;
 }
 
-/* A carried record as the run unsharded would have written it: without
- * the mark, nor the outputs a source of the run lists (taken over).
- * A new reference, or NULL when a conversion has none left (see
- * carried_json in manifest.c) or out of memory (*oom set). */
+/* A failed record without the outputs another record lists, which a
+ * source of the run wrote.  A new reference, NULL if out of memory. */
 static json_t *
-carried_rec(json_t *rec, const struct listing *taken, size_t n_taken, int *oom)
+failed_rec(json_t *rec, const struct listing *made, size_t n_made)
 {
 	json_t *copy = json_deep_copy(rec), *outs;
-	const char *status = json_string_value(json_object_get(rec, "status"));
-	size_t i, listed;
+	size_t i;
 
-	if (!copy) {
-		*oom = 1;
+	if (!copy)
 		return NULL;
-	}
-	json_object_del(copy, "carried");
 	outs = json_object_get(copy, "outputs");
-	listed = json_array_size(outs);
-	for (i = listed; i-- > 0;) {
+	for (i = json_array_size(outs); i-- > 0;) {
 		struct listing key = {
 			json_string_value(json_object_get(json_array_get(outs, i), "path")), 0
 		};
 
-		if (key.path && n_taken &&
-		    bsearch(&key, taken, n_taken, sizeof(*taken), cmp_listing_path))
+		if (key.path && n_made &&
+		    bsearch(&key, made, n_made, sizeof(*made), cmp_listing_path))
 			json_array_remove(outs, i);
-	}
-	if (listed && !json_array_size(outs) && !(status && !strcmp(status, "failed"))) {
-		json_decref(copy);
-		return NULL;
 	}
 	return copy;
 }
@@ -271,7 +258,8 @@ unfinished_shard(const char *path, json_t *m, char *err, size_t errlen)
 }
 
 int
-manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t errlen)
+manifest_merge(const char *out, char *const *in, int n_in, char *warn, size_t warnlen,
+	char *err, size_t errlen)
 {
 	static const char *const counters[] = {
 		"sources", "converted", "up_to_date", "pruned", "skipped", "failed",
@@ -280,8 +268,8 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 	json_t **m = calloc((size_t)n_in, sizeof(*m)), *first_opts = NULL;
 	json_t *root = NULL, *summary = NULL, *sources = NULL, *stale = NULL, *opts = NULL;
 	struct entry *src = NULL, *st = NULL;
-	struct listing *taken = NULL;
-	size_t n_taken = 0;
+	struct listing *made = NULL, dup[2] = { { NULL, 0 }, { NULL, 0 } };
+	size_t n_made = 0, dups = 0;
 	size_t n_src = 0, cap_src = 0, n_st = 0, cap_st = 0, i, c;
 	unsigned char *seen = NULL;
 	int shards = 0, k, ret = -1, r;
@@ -289,6 +277,7 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 	char *text = NULL;
 	json_error_t jerr;
 
+	*warn = '\0';
 	if (!m)
 		goto oom;
 	if (manifest_replaceable(out, err, errlen))
@@ -396,23 +385,26 @@ manifest_merge(const char *out, char *const *in, int n_in, char *err, size_t err
 				 in[src[i - 1].from], in[src[i].from]);
 			goto out;
 		}
-	if ((r = run_outputs(src, n_src, in, &taken, &n_taken, err, errlen))) {
-		if (r < 0)
-			goto oom;
-		goto out;
-	}
+	if (made_outputs(src, n_src, &made, &n_made, &dups, dup))
+		goto oom;
+	if (dups)
+		snprintf(warn, warnlen, "'%s' is listed under both '%s' ('%s') and '%s' "
+			 "('%s')%s", dup[0].path,
+			 json_string_value(json_object_get(src[dup[0].src].rec, "path")),
+			 in[src[dup[0].src].from],
+			 json_string_value(json_object_get(src[dup[1].src].rec, "path")),
+			 in[src[dup[1].src].from],
+			 dups > 1 ? ", and more outputs under two sources" : "");
 	for (i = 0; i < n_src; i++) {
 		json_t *rec;
-		int no_mem = 0;
 
-		if (!is_carried(&src[i])) {
+		if (!is_failed(&src[i])) {
 			json_array_append(sources, src[i].rec);
 			continue;
 		}
-		if ((rec = carried_rec(src[i].rec, taken, n_taken, &no_mem)))
-			json_array_append_new(sources, rec);
-		else if (no_mem)
+		if (!(rec = failed_rec(src[i].rec, made, n_made)))
 			goto oom;
+		json_array_append_new(sources, rec);
 	}
 	for (i = 0; i < n_st; i++)
 		if (!i || strcmp(st[i].key, st[i - 1].key))
@@ -470,7 +462,7 @@ out:
 		free(st[i].key);
 	free(src);
 	free(st);
-	free(taken);
+	free(made);
 	free(seen);
 	for (k = 0; m && k < n_in; k++)
 		json_decref(m[k]);

@@ -157,7 +157,7 @@ plan_release(struct plan *p)
 	}
 	free(p->other_names);
 	for (i = 0; i < p->n_other_outputs; i++)
-		free(p->other_outputs[i]);
+		free(p->other_outputs[i].path);
 	free(p->other_outputs);
 	for (i = 0; i < p->n_other_patterns; i++) {
 		free(p->other_patterns[i].prefix);
@@ -789,6 +789,52 @@ take_over(struct plan *p, const struct outputs *outs, const struct prev_source *
 	}
 }
 
+/* Whether a job of this run that may write plans an output at path. */
+static int
+planned_here(const struct plan *p, const struct outputs *outs, const char *path)
+{
+	size_t m, n, first;
+
+	n = outs->n ? writers_of(outs, path, &first) : 0;
+	for (m = first; m < first + n; m++)
+		if (may_write(&p->jobs[outs->v[m].job]))
+			return 1;
+	return 0;
+}
+
+/* --shard: which task keeps ps, the record of a source no task converts
+ * but that is still there.  The lowest task that plans one of its
+ * outputs (a new source of the same name, say) keeps it: that task's
+ * job takes the output over, says so, and the record keeps the rest, as
+ * in one run.  Of a record kept here, the outputs another task plans
+ * are given up to it.  A record none plans an output of stays where
+ * manifest_carry put it. */
+static void
+shard_owner(struct plan *p, const struct options *o, const struct outputs *outs,
+	struct prev_source *ps)
+{
+	int owner = -1, share, kept = ps->carried || ps->carried_elsewhere;
+	size_t k;
+
+	for (k = 0; k < ps->n_outputs; k++) {
+		const char *rel = ps->outputs[k].path;
+
+		share = plan_other_share(p, rel);
+		if (planned_here(p, outs, rel) && (share < 0 || o->shard_index < share))
+			share = o->shard_index;
+		if (share >= 0 && (owner < 0 || share < owner))
+			owner = share;
+	}
+	if (owner < 0)
+		return;
+	ps->foreign = owner != o->shard_index;
+	ps->carried = kept && !ps->foreign;
+	ps->carried_elsewhere = kept && ps->foreign;
+	for (k = 0; ps->carried && k < ps->n_outputs; k++)
+		ps->outputs[k].given_up = !planned_here(p, outs, ps->outputs[k].path) &&
+					  plan_other_share(p, ps->outputs[k].path) >= 0;
+}
+
 /* Refuse the jobs that would write an output of ps, the record of j, a
  * source of this run refused before it was read, which keeps what it
  * had: as two sources of one run writing one output, it is a collision.
@@ -821,7 +867,7 @@ refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *own
  * over. */
 static int
 find_collisions(struct plan *p, const struct options *o,
-	const struct prev_manifest *pm)
+	struct prev_manifest *pm)
 {
 	struct outputs outs = { 0 };
 	size_t i, k, m;
@@ -850,20 +896,25 @@ find_collisions(struct plan *p, const struct options *o,
 					   "another source also writes '%s'", outs.v[i].path);
 		}
 	}
-	if (!pm || !outs.n)
+	if (!pm)
 		goto done;
 	/* a source of this run refused before it was read keeps its
 	 * outputs: no other may write them */
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; outs.n && i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
 
 		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION)
 			refuse_claimed(p, &outs, j);
 	}
 	/* one this run does not convert gives them up, with a warning */
-	for (i = 0; i < pm->n; i++)
-		if (pm->sources[i].carried || pm->sources[i].carried_elsewhere)
-			take_over(p, &outs, &pm->sources[i]);
+	for (i = 0; i < pm->n; i++) {
+		struct prev_source *ps = &pm->sources[i];
+
+		if (o->shard_count > 1 && (ps->carried || ps->carried_elsewhere))
+			shard_owner(p, o, &outs, ps);
+		if (outs.n && (ps->carried || ps->carried_elsewhere))
+			take_over(p, &outs, ps);
+	}
 done:
 	ret = 0;
 out:
@@ -1154,7 +1205,7 @@ template_wild(const char *tmpl, int cut)
  * names no list holds: one of a width it is narrower than (named by its
  * own), or of its content hash.  A pattern of them per format. */
 static int
-add_other_patterns(struct plan *p, const struct options *o, const struct job *job)
+add_other_patterns(struct plan *p, const struct options *o, const struct job *job, int share)
 {
 	const char *tmpl = options_template(o);
 	char *wild = template_wild(tmpl, 0), *cut = template_wild(tmpl, 1);
@@ -1173,6 +1224,7 @@ add_other_patterns(struct plan *p, const struct options *o, const struct job *jo
 
 		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
 		op->prefix = strdup(prefix ? prefix : "");
+		op->share = share;
 		if (!op->pattern || !op->prefix) {
 			free(op->pattern);
 			free(op->prefix);
@@ -1195,15 +1247,16 @@ out:
  * reads (the shared manifest's above all) may call them stale, and the
  * task making them may have just written them.  0 or -1. */
 static int
-add_other_outputs(struct plan *p, const struct options *o, const struct job *job)
+add_other_outputs(struct plan *p, const struct options *o, const struct job *job, int share)
 {
 	int f, w, n_w = o->n_widths ? o->n_widths : 1;
 	const char *tmpl = options_template(o);
-	char **grown;
+	struct other_output *grown;
 
 	if (!job->rel_dir || !job->stem)
 		return 0;
-	if ((strstr(tmpl, "{w}") || strstr(tmpl, "{hash}")) && add_other_patterns(p, o, job))
+	if ((strstr(tmpl, "{w}") || strstr(tmpl, "{hash}")) &&
+	    add_other_patterns(p, o, job, share))
 		return -1;
 	if (!(grown = realloc(p->other_outputs, (p->n_other_outputs +
 			(size_t)(o->n_formats * n_w)) * sizeof(*grown))))
@@ -1216,7 +1269,7 @@ add_other_outputs(struct plan *p, const struct options *o, const struct job *job
 
 			if (!path)
 				return -1;
-			p->other_outputs[p->n_other_outputs++] = path;
+			p->other_outputs[p->n_other_outputs++] = (struct other_output){ path, share };
 		}
 	return 0;
 }
@@ -1233,29 +1286,44 @@ build_other_outputs(struct plan *p)
 		struct job j = { .rel_dir = p->other_names[i].rel_dir,
 				 .stem = p->other_names[i].stem };
 
-		if (add_other_outputs(p, p->other_o, &j))
+		if (add_other_outputs(p, p->other_o, &j, p->other_names[i].share))
 			return -1;
 	}
 	if (p->n_other_outputs)
-		qsort(p->other_outputs, p->n_other_outputs, sizeof(char *), path_cmp_ptrs);
+		qsort(p->other_outputs, p->n_other_outputs, sizeof(*p->other_outputs),
+		      path_cmp_ptrs);
 	if (p->n_other_patterns)
 		qsort(p->other_patterns, p->n_other_patterns, sizeof(*p->other_patterns),
 		      cmp_pattern);
 	return 0;
 }
 
-int
-plan_other_makes(struct plan *p, const char *rel)
+/* plan_other_makes, and in *share the lowest index of a task that
+ * makes (or may make) rel, or -1. */
+static int
+other_lookup(struct plan *p, const char *rel, int *share)
 {
+	struct other_output key = { (char *)rel, 0 }, *hit;
 	size_t k, lo, hi, mid;
+	int found = 0;
 
+	*share = -1;
 	if (!p->other_built && p->n_other_names)
 		p->other_built = build_other_outputs(p) ? -1 : 1;
 	if (p->other_built < 0)
 		return 1;	/* out of memory: keep what may be another's */
 	if (p->n_other_outputs &&
-	    bsearch(&rel, p->other_outputs, p->n_other_outputs, sizeof(char *), path_cmp_ptrs))
-		return 1;
+	    (hit = bsearch(&key, p->other_outputs, p->n_other_outputs, sizeof(key),
+			   path_cmp_ptrs))) {
+		struct other_output *end = p->other_outputs + p->n_other_outputs;
+
+		while (hit > p->other_outputs && !strcmp(hit[-1].path, rel))
+			hit--;
+		for (; hit < end && !strcmp(hit->path, rel); hit++)
+			if (*share < 0 || hit->share < *share)
+				*share = hit->share;
+		found = 1;
+	}
 	/* the patterns whose literal start is rel's first k bytes */
 	for (k = strlen(rel) + 1; p->n_other_patterns && k-- > 0; ) {
 		for (lo = 0, hi = p->n_other_patterns; lo < hi; ) {
@@ -1272,11 +1340,31 @@ plan_other_makes(struct plan *p, const char *rel)
 
 			if (strlen(op->prefix) != k || strncmp(op->prefix, rel, k))
 				break;
-			if (!fnmatch(op->pattern, rel, FNM_PATHNAME))
-				return 2;
+			if (!fnmatch(op->pattern, rel, FNM_PATHNAME)) {
+				if (*share < 0 || op->share < *share)
+					*share = op->share;
+				found = found ? found : 2;
+			}
 		}
 	}
-	return 0;
+	return found;
+}
+
+int
+plan_other_makes(struct plan *p, const char *rel)
+{
+	int share;
+
+	return other_lookup(p, rel, &share);
+}
+
+int
+plan_other_share(struct plan *p, const char *rel)
+{
+	int share;
+
+	other_lookup(p, rel, &share);
+	return share;
 }
 
 /* Whether path is, by any name, a source --shard gave another task. */
@@ -1399,6 +1487,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 
 					n->rel_dir = p->jobs[i].rel_dir;
 					n->stem = p->jobs[i].stem;
+					n->share = share;
 					p->jobs[i].rel_dir = p->jobs[i].stem = NULL;
 				}
 				job_release(&p->jobs[i]);

@@ -25,14 +25,23 @@ struct job_id {
 	size_t job;
 };
 
-/* Where another task's source mirrors to, and its name without extension */
+/* Where another task's source mirrors to, and its name without
+ * extension; share: the task's index */
 struct other_name {
 	char *rel_dir, *stem;
+	int share;
+};
+
+/* An output another task plans, and which task */
+struct other_output {
+	char *path;
+	int share;
 };
 
 /* fnmatch(3) pattern of another task's outputs, and its literal start */
 struct other_pattern {
 	char *prefix, *pattern;
+	int share;
 };
 
 struct plan {
@@ -53,9 +62,10 @@ struct plan {
 	const struct options *other_o;	/* the options that name their outputs */
 	int other_built;		/* other_outputs and _patterns made: 1,
 					 * or -1 when out of memory */
-	char **other_outputs;	/* the outputs they plan (widths as given,
-				 * no {hash}), sorted, owned; made from
-				 * other_names when first looked up */
+	struct other_output *other_outputs;	/* the outputs they plan
+						 * (widths as given, no {hash}),
+						 * sorted, owned; made from
+						 * other_names when first looked up */
 	size_t n_other_outputs;
 	struct other_pattern *other_patterns;	/* and with {w} or {hash}: any
 						 * width or hash, by prefix */
@@ -67,6 +77,9 @@ struct plan {
  * (2: a name of a width or a hash it knows only once it reads the
  * source): no task may prune it, whatever record calls it stale. */
 int plan_other_makes(struct plan *p, const char *rel);
+
+/* ... and the lowest index of a task that does or may (-1: none). */
+int plan_other_share(struct plan *p, const char *rel);
 
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */

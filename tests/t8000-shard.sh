@@ -391,10 +391,10 @@ done
 is "$(files nar/out | grep -c webp)" 6 "sources renamed, named by their own width: every output is there"
 is "$(files nar/hout | grep -c webp)" 6 "sources renamed, named by their hash: every output is there"
 
-# A source no longer named, but still there, keeps its record in the
-# task its path falls to; another task may write over its outputs (a
-# new source of the same name): that task says so, and the merge gives
-# the record's outputs up, as one run would.
+# A source no longer named, but still there, is kept by the task that
+# writes over one of its outputs (a new source of the same name): that
+# task says so and keeps what is left of the record, as one run does.
+# Three tasks, so that some tasks write nothing.
 for n in a b c d e f g h; do
 	mkimg "to/src/$n.jpg" 40x30
 	mkimg "to/src/$n.png" 44x33
@@ -406,31 +406,85 @@ run -w 32 -o to/one to/src/*.png
 is "$rc" 1 "takeover, one run: exit 1 (a damaged source)" || show_run
 one_err=$err
 : >to/err
-for k in 0 1; do
-	run -w 32 --shard $k/2 -o to/two to/src/*.png
+for k in 0 1 2; do
+	run -w 32 --shard $k/3 -o to/two to/src/*.png
 	printf '%s\n' "$err" >>to/err
 done
 is "$(grep -c 'took over' to/err)" "$(printf '%s\n' "$one_err" | grep -c 'took over')" \
-	"takeover, two tasks: as many warnings as one run gives"
+	"takeover, three tasks: as many warnings as one run gives"
 is "$(grep -c 'took over' to/err)" 7 "... one for each output written over"
-cmp_ok "$(cat to/two/imgbake-manifest.*-of-2.json | grep -c '"carried": true')" -ge 1 \
-	"a task marks the records it carries"
-run --merge-manifests to/merged.json to/two/imgbake-manifest.*-of-2.json
+run --merge-manifests to/two/imgbake-manifest.json to/two/imgbake-manifest.*-of-3.json
 is "$rc" 0 "takeover: the tasks' manifests merge" || show_run
-is "$(json_stable to/merged.json)" "$(json_stable to/one/imgbake-manifest.json)" \
+is "$err" "" "... with no warning"
+is "$(json_stable to/two/imgbake-manifest.json)" "$(json_stable to/one/imgbake-manifest.json)" \
 	"... into the manifest of one run"
-is "$(json_get to/merged.json 'join " ", map { $_->{path} } @{src("to/src/h.jpg")->{outputs}}')" \
+is "$(json_get to/two/imgbake-manifest.json 'join " ", map { $_->{path} } @{src("to/src/h.jpg")->{outputs}}')" \
 	"to/src/h-32.webp" "... where the record of a source not written over keeps its output"
-is "$(grep -c 'to/src/a-32.webp' to/merged.json)" 1 "... and one written over is listed once"
-
-# two sources of the run that list one output: the tasks overlap
-for k in 0 1; do
-	perl -pe 's|"to/src/b-32.webp"|"to/src/a-32.webp"|' \
-		"to/two/imgbake-manifest.$k-of-2.json" >"to/dup.$k-of-2.json"
+is "$(grep -c 'to/src/a-32.webp' to/two/imgbake-manifest.json)" 1 \
+	"... and one written over is listed once"
+# the next run: the sources taken over are gone, one PNG is named, and
+# --prune deletes no output of a PNG (these names put records and the
+# sources that write over them in different tasks of two)
+# (flat pictures: the outputs of a JPEG and of the PNG that replaced it
+# have one size, and a size that matches its record is what lets
+# --prune delete a file)
+mkdir -p pr/src
+vips black pr/black.v 40 30 --bands 3 && vips black pr/black2.v 44 33 --bands 3
+i=0
+for n in a b c d e f g h; do
+	i=$((i + 1))
+	vips linear pr/black.v "pr/src/$n.jpg" 1 $((i * 9)) --uchar
+	vips linear pr/black2.v "pr/src/$n.png" 1 $((i * 9 + 5)) --uchar
 done
-run --merge-manifests to/m.json to/dup.*-of-2.json
-is "$rc" 2 "an output two sources of the run list: exit 2"
-like "$err" "'to/src/a-32.webp' is an output of both 'to/src/a.png' .* and 'to/src/b.png' .*: shards overlap" \
-	"... said so"
+(
+	cd pr || exit 1
+	"$IMGBAKE" -q -w 32 -o one src/*.jpg && "$IMGBAKE" -q -w 32 -o two src/*.jpg &&
+	"$IMGBAKE" -q -w 32 -o one src/*.png &&
+	"$IMGBAKE" -q -w 32 --shard 0/2 -o two src/*.png &&
+	"$IMGBAKE" -q -w 32 --shard 1/2 -o two src/*.png &&
+	"$IMGBAKE" -q --merge-manifests two/imgbake-manifest.json two/imgbake-manifest.*-of-2.json &&
+	rm src/*.jpg &&
+	"$IMGBAKE" -q -w 32 --prune -o one src/c.png &&
+	"$IMGBAKE" -q -w 32 --prune --shard 0/2 -o two src/c.png &&
+	"$IMGBAKE" -q -w 32 --prune --shard 1/2 -o two src/c.png &&
+	"$IMGBAKE" -q --merge-manifests merged.json two/imgbake-manifest.*-of-2.json
+) 2>pr/err
+ok $? "takeover, then --prune in two tasks: every run exits 0" || cat pr/err
+is "$(files pr/two | grep webp)" "$(files pr/one | grep webp)" \
+	"... the outputs of one run, none deleted"
+is "$(json_stable pr/merged.json)" "$(json_stable pr/one/imgbake-manifest.json)" \
+	"... and its manifest"
+
+# a failed source keeps what an earlier run made of it, unless a
+# source of the run (of another task) wrote over it
+i=0
+for n in a b c d; do
+	mkimg "fk/src/$n.jpg" "$((40 + i))x30"	# sizes apart: no two cut alike
+	i=$((i + 1))
+done
+run -q -w 32 --name '{dir}/x{stem}-{w}.{ext}' -o fk/one fk/src
+run -q -w 32 --name '{dir}/x{stem}-{w}.{ext}' -o fk/two fk/src
+for n in a b c d; do
+	mkimg "fk/src/x$n.jpg" 41x30
+	head -c 300 "fk/src/$n.jpg" >fk/cut && mv fk/cut "fk/src/$n.jpg"
+done
+run -q -w 32 -o fk/one fk/src
+for k in 0 1 2; do
+	run -q -w 32 --shard $k/3 -o fk/two fk/src
+done
+run --merge-manifests fk/merged.json fk/two/imgbake-manifest.*-of-3.json
+is "$rc" 0 "a failed source's output written by another task: the merge, exit 0" || show_run
+is "$(json_stable fk/merged.json)" "$(json_stable fk/one/imgbake-manifest.json)" \
+	"... the manifest of one run"
+
+# an output two records list: merged, with a warning
+for k in 0 1 2; do
+	perl -pe 's|"to/src/c-32.webp"|"to/src/b-32.webp"|' \
+		"to/two/imgbake-manifest.$k-of-3.json" >"to/dup.$k-of-3.json"
+done
+run --merge-manifests to/m.json to/dup.*-of-3.json
+is "$rc" 0 "an output two records list: the merge, exit 0" || show_run
+like "$err" "warning: 'to/src/b-32.webp' is listed under both 'to/src/b.png' .* and 'to/src/c.png'" \
+	"... with a warning"
 
 done_testing
