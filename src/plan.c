@@ -136,6 +136,248 @@ job_release(struct job *j)
 	free(j->pre_error);
 }
 
+static int
+cmp_pattern(const void *a, const void *b)
+{
+	return strcmp(((const struct other_pattern *)a)->prefix,
+		      ((const struct other_pattern *)b)->prefix);
+}
+
+/* s with fnmatch(3)'s special characters escaped; malloc'd. */
+static char *
+glob_escape(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*q++ = '\\';
+		*q++ = *s;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* tmpl with {w} and {hash} made "*", or cut at the first of them. */
+static char *
+template_wild(const char *tmpl, int cut)
+{
+	char *out = malloc(strlen(tmpl) + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	while (*tmpl) {
+		size_t skip = !strncmp(tmpl, "{w}", 3) ? 3 : !strncmp(tmpl, "{hash}", 6) ? 6 : 0;
+
+		if (skip && cut)
+			break;
+		if (skip) {
+			*q++ = '*';
+			tmpl += skip;
+		} else {
+			*q++ = *tmpl++;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+/* With {w} or {hash} in the template, a source may write names no list
+ * holds: one of a width it is narrower than (named by its own), or of
+ * its content hash.  A pattern of them per format. */
+static int
+index_add_patterns(struct name_index *ix, const struct options *o, const struct job *job,
+	int share)
+{
+	const char *tmpl = options_template(o);
+	char *wild = template_wild(tmpl, 0), *cut = template_wild(tmpl, 1);
+	char *dir = glob_escape(job->rel_dir), *stem = glob_escape(job->stem), *prefix;
+	struct other_pattern *grown;
+	int f, ret = -1;
+
+	if (!wild || !cut || !dir || !stem ||
+	    !(grown = realloc(ix->patterns, (ix->n_patterns + (size_t)o->n_formats) *
+			      sizeof(*grown))))
+		goto out;
+	ix->patterns = grown;
+	prefix = path_expand(cut, job->rel_dir, job->stem, 0, "", "");
+	for (f = 0; f < o->n_formats; f++) {
+		struct other_pattern *op = &ix->patterns[ix->n_patterns];
+
+		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
+		op->prefix = strdup(prefix ? prefix : "");
+		op->share = share;
+		if (!op->pattern || !op->prefix) {
+			free(op->pattern);
+			free(op->prefix);
+			free(prefix);
+			goto out;
+		}
+		ix->n_patterns++;
+	}
+	free(prefix);
+	ret = 0;
+out:
+	free(wild);
+	free(cut);
+	free(dir);
+	free(stem);
+	return ret;
+}
+
+/* The outputs job, of task `share`, would write.  0 or -1. */
+static int
+index_add(struct name_index *ix, const struct options *o, const struct job *job, int share)
+{
+	int f, w, n_w = o->n_widths ? o->n_widths : 1;
+	const char *tmpl = options_template(o);
+	struct other_output *grown;
+
+	if (!job->rel_dir || !job->stem)
+		return 0;
+	if ((strstr(tmpl, "{w}") || strstr(tmpl, "{hash}")) &&
+	    index_add_patterns(ix, o, job, share))
+		return -1;
+	if (!(grown = realloc(ix->outputs, (ix->n_outputs +
+			(size_t)(o->n_formats * n_w)) * sizeof(*grown))))
+		return -1;
+	ix->outputs = grown;
+	for (f = 0; f < o->n_formats; f++)
+		for (w = 0; w < n_w; w++) {
+			char *path = plan_output_path(o, job, o->formats[f],
+						      o->n_widths ? o->widths[w] : 0);
+
+			if (!path)
+				return -1;
+			ix->outputs[ix->n_outputs++] = (struct other_output){ path, share };
+		}
+	return 0;
+}
+
+static void
+index_sort(struct name_index *ix)
+{
+	if (ix->n_outputs)
+		qsort(ix->outputs, ix->n_outputs, sizeof(*ix->outputs), path_cmp_ptrs);
+	if (ix->n_patterns)
+		qsort(ix->patterns, ix->n_patterns, sizeof(*ix->patterns), cmp_pattern);
+}
+
+static void
+index_release(struct name_index *ix)
+{
+	size_t i;
+
+	for (i = 0; i < ix->n_outputs; i++)
+		free(ix->outputs[i].path);
+	free(ix->outputs);
+	for (i = 0; i < ix->n_patterns; i++) {
+		free(ix->patterns[i].prefix);
+		free(ix->patterns[i].pattern);
+	}
+	free(ix->patterns);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Whether a source of ix plans an output at rel by name (1), or may (2:
+ * a pattern's match), or neither (0); in *exact the lowest task that
+ * plans it by name, in *may the lowest whose pattern matches (-1:
+ * none). */
+static int
+index_lookup(const struct name_index *ix, const char *rel, int *exact, int *may)
+{
+	struct other_output key = { (char *)rel, 0 }, *hit;
+	size_t k, lo, hi, mid;
+
+	*exact = *may = -1;
+	if (ix->n_outputs &&
+	    (hit = bsearch(&key, ix->outputs, ix->n_outputs, sizeof(key), path_cmp_ptrs))) {
+		const struct other_output *end = ix->outputs + ix->n_outputs;
+
+		while (hit > ix->outputs && !strcmp(hit[-1].path, rel))
+			hit--;
+		for (; hit < end && !strcmp(hit->path, rel); hit++)
+			if (*exact < 0 || hit->share < *exact)
+				*exact = hit->share;
+	}
+	/* the patterns whose literal start is rel's first k bytes */
+	for (k = strlen(rel) + 1; ix->n_patterns && k-- > 0; ) {
+		for (lo = 0, hi = ix->n_patterns; lo < hi; ) {
+			const char *pre = ix->patterns[mid = lo + (hi - lo) / 2].prefix;
+			int c = strncmp(pre, rel, k);
+
+			if (c < 0 || (c == 0 && strlen(pre) < k))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < ix->n_patterns; lo++) {
+			const struct other_pattern *op = &ix->patterns[lo];
+
+			if (strlen(op->prefix) != k || strncmp(op->prefix, rel, k))
+				break;
+			if (!fnmatch(op->pattern, rel, FNM_PATHNAME) &&
+			    (*may < 0 || op->share < *may))
+				*may = op->share;
+		}
+	}
+	return *exact >= 0 ? 1 : *may >= 0 ? 2 : 0;
+}
+
+/* p->others, from other_names: made only when a record calls an output
+ * stale (most runs have none), not for every source of every other
+ * task at the start.  0 or -1. */
+static int
+build_others(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_other_names; i++) {
+		struct job j = { .rel_dir = p->other_names[i].rel_dir,
+				 .stem = p->other_names[i].stem };
+
+		if (index_add(&p->others, p->other_o, &j, p->other_names[i].share))
+			return -1;
+	}
+	index_sort(&p->others);
+	return 0;
+}
+
+int
+plan_other_makes(struct plan *p, const char *rel)
+{
+	int exact, may;
+
+	if (!p->others.built && p->n_other_names)
+		p->others.built = build_others(p) ? -1 : 1;
+	if (p->others.built < 0)
+		return 1;	/* out of memory: keep what may be another's */
+	return index_lookup(&p->others, rel, &exact, &may);
+}
+
+/* p->all: the names of every task's sources, this one's too, so that
+ * every task finds the same owner for a record.  0 or -1. */
+static int
+build_all(struct plan *p, const struct options *o)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (index_add(&p->all, o, &p->jobs[i], o->shard_index))
+			return -1;
+	for (i = 0; i < p->n_other_names; i++) {
+		struct job j = { .rel_dir = p->other_names[i].rel_dir,
+				 .stem = p->other_names[i].stem };
+
+		if (index_add(&p->all, o, &j, p->other_names[i].share))
+			return -1;
+	}
+	index_sort(&p->all);
+	return 0;
+}
+
 void
 plan_release(struct plan *p)
 {
@@ -156,14 +398,8 @@ plan_release(struct plan *p)
 		free(p->other_names[i].stem);
 	}
 	free(p->other_names);
-	for (i = 0; i < p->n_other_outputs; i++)
-		free(p->other_outputs[i].path);
-	free(p->other_outputs);
-	for (i = 0; i < p->n_other_patterns; i++) {
-		free(p->other_patterns[i].prefix);
-		free(p->other_patterns[i].pattern);
-	}
-	free(p->other_patterns);
+	index_release(&p->others);
+	index_release(&p->all);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
 	free(p->jobs);
@@ -789,50 +1025,46 @@ take_over(struct plan *p, const struct outputs *outs, const struct prev_source *
 	}
 }
 
-/* Whether a job of this run that may write plans an output at path. */
-static int
-planned_here(const struct plan *p, const struct outputs *outs, const char *path)
-{
-	size_t m, n, first;
-
-	n = outs->n ? writers_of(outs, path, &first) : 0;
-	for (m = first; m < first + n; m++)
-		if (may_write(&p->jobs[outs->v[m].job]))
-			return 1;
-	return 0;
-}
-
 /* --shard: which task keeps ps, the record of a source no task converts
- * but that is still there.  The lowest task that plans one of its
- * outputs (a new source of the same name, say) keeps it: that task's
- * job takes the output over, says so, and the record keeps the rest, as
- * in one run.  Of a record kept here, the outputs another task plans
- * are given up to it.  A record none plans an output of stays where
- * manifest_carry put it. */
-static void
-shard_owner(struct plan *p, const struct options *o, const struct outputs *outs,
-	struct prev_source *ps)
+ * but that is still there.  The lowest task with a source that plans
+ * one of its outputs by name (a new source of the same name, say) keeps
+ * it: that task's job takes the output over, says so, and the record
+ * keeps the rest, as in one run.  Where {w} can run into its neighbours
+ * (options_width_ambiguous), a name a source may take by its own width
+ * counts too.  Every task looks in the same index of every task's
+ * names, its own too, so all find the same owner.  Of a record kept
+ * here, the outputs another task plans by name are given up to it.  A
+ * record none plans an output of stays where manifest_carry put it.
+ * 0 or -1 (out of memory). */
+static int
+shard_owner(struct plan *p, const struct options *o, struct prev_source *ps)
 {
-	int owner = -1, share, kept = ps->carried || ps->carried_elsewhere;
+	int owner = -1, exact, may, kept = ps->carried || ps->carried_elsewhere;
+	int late = options_width_ambiguous(options_template(o));
 	size_t k;
 
+	if (!p->all.built)
+		p->all.built = build_all(p, o) ? -1 : 1;
+	if (p->all.built < 0)
+		return -1;
 	for (k = 0; k < ps->n_outputs; k++) {
-		const char *rel = ps->outputs[k].path;
+		int share;
 
-		share = plan_other_share(p, rel);
-		if (planned_here(p, outs, rel) && (share < 0 || o->shard_index < share))
-			share = o->shard_index;
+		index_lookup(&p->all, ps->outputs[k].path, &exact, &may);
+		share = exact >= 0 ? exact : late ? may : -1;
 		if (share >= 0 && (owner < 0 || share < owner))
 			owner = share;
 	}
 	if (owner < 0)
-		return;
+		return 0;
 	ps->foreign = owner != o->shard_index;
 	ps->carried = kept && !ps->foreign;
 	ps->carried_elsewhere = kept && ps->foreign;
-	for (k = 0; ps->carried && k < ps->n_outputs; k++)
-		ps->outputs[k].given_up = !planned_here(p, outs, ps->outputs[k].path) &&
-					  plan_other_share(p, ps->outputs[k].path) >= 0;
+	for (k = 0; ps->carried && k < ps->n_outputs; k++) {
+		index_lookup(&p->all, ps->outputs[k].path, &exact, &may);
+		ps->outputs[k].given_up = exact >= 0 && exact != o->shard_index;
+	}
+	return 0;
 }
 
 /* Refuse the jobs that would write an output of ps, the record of j, a
@@ -910,8 +1142,9 @@ find_collisions(struct plan *p, const struct options *o,
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		if (o->shard_count > 1 && (ps->carried || ps->carried_elsewhere))
-			shard_owner(p, o, &outs, ps);
+		if (o->shard_count > 1 && (ps->carried || ps->carried_elsewhere) &&
+		    shard_owner(p, o, ps))
+			goto out;
 		if (outs.n && (ps->carried || ps->carried_elsewhere))
 			take_over(p, &outs, ps);
 	}
@@ -1151,220 +1384,6 @@ cmp_entry_key(const void *a, const void *b)
 	const struct entry_key *x = a, *y = b;
 
 	return cmp_entry(x->dir, x->path, y->dir, y->path);
-}
-
-static int
-cmp_pattern(const void *a, const void *b)
-{
-	return strcmp(((const struct other_pattern *)a)->prefix,
-		      ((const struct other_pattern *)b)->prefix);
-}
-
-/* s with fnmatch(3)'s special characters escaped; malloc'd. */
-static char *
-glob_escape(const char *s)
-{
-	char *out = malloc(2 * strlen(s) + 1), *q = out;
-
-	if (!out)
-		return NULL;
-	for (; *s; s++) {
-		if (strchr("*?[]\\", *s))
-			*q++ = '\\';
-		*q++ = *s;
-	}
-	*q = '\0';
-	return out;
-}
-
-/* tmpl with {w} and {hash} made "*", or cut at the first of them. */
-static char *
-template_wild(const char *tmpl, int cut)
-{
-	char *out = malloc(strlen(tmpl) + 1), *q = out;
-
-	if (!out)
-		return NULL;
-	while (*tmpl) {
-		size_t skip = !strncmp(tmpl, "{w}", 3) ? 3 : !strncmp(tmpl, "{hash}", 6) ? 6 : 0;
-
-		if (skip && cut)
-			break;
-		if (skip) {
-			*q++ = '*';
-			tmpl += skip;
-		} else {
-			*q++ = *tmpl++;
-		}
-	}
-	*q = '\0';
-	return out;
-}
-
-/* With {w} or {hash} in the template, another task's source may write
- * names no list holds: one of a width it is narrower than (named by its
- * own), or of its content hash.  A pattern of them per format. */
-static int
-add_other_patterns(struct plan *p, const struct options *o, const struct job *job, int share)
-{
-	const char *tmpl = options_template(o);
-	char *wild = template_wild(tmpl, 0), *cut = template_wild(tmpl, 1);
-	char *dir = glob_escape(job->rel_dir), *stem = glob_escape(job->stem), *prefix;
-	struct other_pattern *grown;
-	int f, ret = -1;
-
-	if (!wild || !cut || !dir || !stem ||
-	    !(grown = realloc(p->other_patterns, (p->n_other_patterns + (size_t)o->n_formats) *
-			      sizeof(*grown))))
-		goto out;
-	p->other_patterns = grown;
-	prefix = path_expand(cut, job->rel_dir, job->stem, 0, "", "");
-	for (f = 0; f < o->n_formats; f++) {
-		struct other_pattern *op = &p->other_patterns[p->n_other_patterns];
-
-		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
-		op->prefix = strdup(prefix ? prefix : "");
-		op->share = share;
-		if (!op->pattern || !op->prefix) {
-			free(op->pattern);
-			free(op->prefix);
-			free(prefix);
-			goto out;
-		}
-		p->n_other_patterns++;
-	}
-	free(prefix);
-	ret = 0;
-out:
-	free(wild);
-	free(cut);
-	free(dir);
-	free(stem);
-	return ret;
-}
-
-/* The outputs job, another task's, would write: the records a task
- * reads (the shared manifest's above all) may call them stale, and the
- * task making them may have just written them.  0 or -1. */
-static int
-add_other_outputs(struct plan *p, const struct options *o, const struct job *job, int share)
-{
-	int f, w, n_w = o->n_widths ? o->n_widths : 1;
-	const char *tmpl = options_template(o);
-	struct other_output *grown;
-
-	if (!job->rel_dir || !job->stem)
-		return 0;
-	if ((strstr(tmpl, "{w}") || strstr(tmpl, "{hash}")) &&
-	    add_other_patterns(p, o, job, share))
-		return -1;
-	if (!(grown = realloc(p->other_outputs, (p->n_other_outputs +
-			(size_t)(o->n_formats * n_w)) * sizeof(*grown))))
-		return -1;
-	p->other_outputs = grown;
-	for (f = 0; f < o->n_formats; f++)
-		for (w = 0; w < n_w; w++) {
-			char *path = plan_output_path(o, job, o->formats[f],
-						      o->n_widths ? o->widths[w] : 0);
-
-			if (!path)
-				return -1;
-			p->other_outputs[p->n_other_outputs++] = (struct other_output){ path, share };
-		}
-	return 0;
-}
-
-/* other_outputs and other_patterns, from other_names: made only when a
- * record calls an output stale (most runs have none), not for every
- * source of every other task at the start.  0 or -1. */
-static int
-build_other_outputs(struct plan *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_other_names; i++) {
-		struct job j = { .rel_dir = p->other_names[i].rel_dir,
-				 .stem = p->other_names[i].stem };
-
-		if (add_other_outputs(p, p->other_o, &j, p->other_names[i].share))
-			return -1;
-	}
-	if (p->n_other_outputs)
-		qsort(p->other_outputs, p->n_other_outputs, sizeof(*p->other_outputs),
-		      path_cmp_ptrs);
-	if (p->n_other_patterns)
-		qsort(p->other_patterns, p->n_other_patterns, sizeof(*p->other_patterns),
-		      cmp_pattern);
-	return 0;
-}
-
-/* plan_other_makes, and in *share the lowest index of a task that
- * makes (or may make) rel, or -1. */
-static int
-other_lookup(struct plan *p, const char *rel, int *share)
-{
-	struct other_output key = { (char *)rel, 0 }, *hit;
-	size_t k, lo, hi, mid;
-	int found = 0;
-
-	*share = -1;
-	if (!p->other_built && p->n_other_names)
-		p->other_built = build_other_outputs(p) ? -1 : 1;
-	if (p->other_built < 0)
-		return 1;	/* out of memory: keep what may be another's */
-	if (p->n_other_outputs &&
-	    (hit = bsearch(&key, p->other_outputs, p->n_other_outputs, sizeof(key),
-			   path_cmp_ptrs))) {
-		struct other_output *end = p->other_outputs + p->n_other_outputs;
-
-		while (hit > p->other_outputs && !strcmp(hit[-1].path, rel))
-			hit--;
-		for (; hit < end && !strcmp(hit->path, rel); hit++)
-			if (*share < 0 || hit->share < *share)
-				*share = hit->share;
-		found = 1;
-	}
-	/* the patterns whose literal start is rel's first k bytes */
-	for (k = strlen(rel) + 1; p->n_other_patterns && k-- > 0; ) {
-		for (lo = 0, hi = p->n_other_patterns; lo < hi; ) {
-			const char *pre = p->other_patterns[mid = lo + (hi - lo) / 2].prefix;
-			int c = strncmp(pre, rel, k);
-
-			if (c < 0 || (c == 0 && strlen(pre) < k))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < p->n_other_patterns; lo++) {
-			const struct other_pattern *op = &p->other_patterns[lo];
-
-			if (strlen(op->prefix) != k || strncmp(op->prefix, rel, k))
-				break;
-			if (!fnmatch(op->pattern, rel, FNM_PATHNAME)) {
-				if (*share < 0 || op->share < *share)
-					*share = op->share;
-				found = found ? found : 2;
-			}
-		}
-	}
-	return found;
-}
-
-int
-plan_other_makes(struct plan *p, const char *rel)
-{
-	int share;
-
-	return other_lookup(p, rel, &share);
-}
-
-int
-plan_other_share(struct plan *p, const char *rel)
-{
-	int share;
-
-	other_lookup(p, rel, &share);
-	return share;
 }
 
 /* Whether path is, by any name, a source --shard gave another task. */

@@ -38,10 +38,23 @@ struct other_output {
 	int share;
 };
 
-/* fnmatch(3) pattern of another task's outputs, and its literal start */
+/* fnmatch(3) pattern of another task's outputs, its literal start, and
+ * the task */
 struct other_pattern {
 	char *prefix, *pattern;
 	int share;
+};
+
+/* The names a set of sources plan, to look an output up in: at the
+ * widths as given (no {hash}), sorted, and with {w} or {hash}, any
+ * width or hash, by prefix.  Made when first looked up; built: 1, or
+ * -1 when out of memory. */
+struct name_index {
+	int built;
+	struct other_output *outputs;
+	size_t n_outputs;
+	struct other_pattern *patterns;
+	size_t n_patterns;
 };
 
 struct plan {
@@ -60,16 +73,9 @@ struct plan {
 	struct other_name *other_names;	/* --shard: their names, owned */
 	size_t n_other_names;
 	const struct options *other_o;	/* the options that name their outputs */
-	int other_built;		/* other_outputs and _patterns made: 1,
-					 * or -1 when out of memory */
-	struct other_output *other_outputs;	/* the outputs they plan
-						 * (widths as given, no {hash}),
-						 * sorted, owned; made from
-						 * other_names when first looked up */
-	size_t n_other_outputs;
-	struct other_pattern *other_patterns;	/* and with {w} or {hash}: any
-						 * width or hash, by prefix */
-	size_t n_other_patterns;
+	struct name_index others;	/* other_names' outputs, for
+					 * plan_other_makes */
+	struct name_index all;		/* every task's, for shard_owner */
 	int incomplete;	/* a named source or a directory could not be read */
 };
 
@@ -78,8 +84,6 @@ struct plan {
  * source): no task may prune it, whatever record calls it stale. */
 int plan_other_makes(struct plan *p, const char *rel);
 
-/* ... and the lowest index of a task that does or may (-1: none). */
-int plan_other_share(struct plan *p, const char *rel);
 
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */

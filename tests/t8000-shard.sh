@@ -487,4 +487,66 @@ is "$rc" 0 "an output two records list: the merge, exit 0" || show_run
 like "$err" "warning: 'to/src/b-32.webp' is listed under both 'to/src/b.png' .* and 'to/src/c.png'" \
 	"... with a warning"
 
+# More histories, each run once unsharded into D/one and by N tasks into
+# D/two: the tasks' manifests merge into the one run's.
+both() {
+	d=$1 n=$2
+	shift 2
+	"$IMGBAKE" -q -o "$d/one" "$@" 2>>"$d/err"
+	k=0
+	while [ $k -lt "$n" ]; do
+		"$IMGBAKE" -q --shard "$k/$n" -o "$d/two" "$@" 2>>"$d/err"
+		k=$((k + 1))
+	done
+}
+merges_as_one() {
+	"$IMGBAKE" -q --merge-manifests "$1/merged.json" "$1"/two/imgbake-manifest.*-of-"$2".json &&
+		[ "$(json_stable "$1/merged.json")" = "$(json_stable "$1/one/imgbake-manifest.json")" ] &&
+		[ "$(files "$1/one" | grep -v manifest)" = "$(files "$1/two" | grep -v manifest)" ]
+}
+# stems that begin like others' names (x and x-30), all in tasks, then
+# only the first named: the others' records stay, each in one task
+mkdir h1
+for n in a b c d e f g h; do
+	mkimg "h1/src/$n.jpg" 60x45
+	mkimg "h1/src/$n-30.jpg" 61x45
+done
+both h1 3 -w 32 h1/src/*.jpg
+both h1 3 -w 32 h1/src/?.jpg
+merges_as_one h1 3
+ok $? "sources named x and x-30, then only x: the merge is the one run's" || cat h1/err
+# names with {hash}: no task knows another's before it reads the source
+mkdir h2
+for n in a b c d e f g h; do
+	mkimg "h2/src/$n.jpg" 60x45
+	mkimg "h2/src/$n.png" 61x45
+done
+both h2 1 -w 32 --name '{dir}/{stem}-{hash}.{ext}' h2/src/*.jpg
+both h2 2 -w 32 --name '{dir}/{stem}-{hash}.{ext}' h2/src/*.png
+merges_as_one h2 2
+ok $? "{hash} names, a record beside a source of its stem: the merge is the one run's" || cat h2/err
+# part of a record's outputs taken over, the rest kept, twice
+mkdir h3
+for n in a b c d e f g h; do
+	mkimg "h3/src/$n.jpg" 60x45
+	mkimg "h3/src/$n.png" 61x45
+done
+both h3 1 -w 32,48 h3/src/*.jpg
+both h3 2 -w 32 h3/src/*.png
+"$IMGBAKE" -q --merge-manifests h3/two/imgbake-manifest.json h3/two/imgbake-manifest.*-of-2.json
+both h3 2 -w 32 h3/src/*.png
+merges_as_one h3 2
+ok $? "a record with one output of two taken over, two runs: the merge is the one run's" || cat h3/err
+# {stem}{w}: a source narrower than -w named by its own width writes
+# over another's output (a4.jpg, 80 px, and a.jpg at 480 both a480)
+mkdir h4
+for n in a b c d e f g h; do
+	mkimg "h4/src/$n.jpg" 500x375
+	mkimg "h4/src/${n}4.jpg" 80x60
+done
+both h4 1 -w 480 --name '{dir}/{stem}{w}.{ext}' h4/src/?.jpg
+both h4 3 -w 480 --name '{dir}/{stem}{w}.{ext}' h4/src/?4.jpg
+merges_as_one h4 3
+ok $? "{stem}{w}, a name taken over as a source is read: the merge is the one run's" || cat h4/err
+
 done_testing
