@@ -98,20 +98,20 @@ mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Set when GObject refused a value for a property in this thread: a
+/* Set when GObject refused a width or height in this thread: a
  * loader's header giving a size libvips cannot hold (over
  * VIPS_MAX_COORD a side) leaves the image 1x1, with only this warning
- * to tell. */
+ * to tell.  Other warnings go on as GLib prints them. */
 static _Thread_local int value_refused;
 
 static void
 note_refused(const char *domain, GLogLevelFlags level, const char *msg, void *data)
 {
-	(void)domain;
-	(void)level;
-	(void)data;
-	if (strstr(msg, "out of range for property"))
+	if (strstr(msg, "out of range for property 'width'") ||
+	    strstr(msg, "out of range for property 'height'"))
 		value_refused = 1;
+	else
+		g_log_default_handler(domain, level, msg, data);
 }
 
 static void
@@ -347,15 +347,10 @@ static const char *const loader_domains[][LOADER_DOMAINS_MAX] = {
 };
 
 /* libvips' error text for a job of this type: without the lines of
- * another type's loader, another job's failing at the same instant.
- * A failed JPEG save also takes libjpeg's failure to write, logged
- * under the loader's domain (VipsJpeg) but its own. */
+ * another type's loader, another job's failing at the same instant. */
 static char *
-vips_text_for(enum src_type type, int saving_jpeg)
+vips_text_for(enum src_type type)
 {
-	static const char *const jpeg_write[] = {
-		"VipsJpeg: Output file write error", NULL
-	};
 	const char *foreign[(SRC_HEIF + 1) * LOADER_DOMAINS_MAX + 1];
 	size_t t, k, n = 0;
 
@@ -366,7 +361,7 @@ vips_text_for(enum src_type type, int saving_jpeg)
 			foreign[n++] = loader_domains[t][k];
 	}
 	foreign[n] = NULL;
-	return vipserror_take_own(foreign, saving_jpeg ? jpeg_write : NULL);
+	return vipserror_take(foreign);
 }
 
 /* Fail with libvips' error text (from_vips) or with c->err. */
@@ -380,7 +375,7 @@ fail(struct conv *c, enum job_reason reason, const char *stage, int from_vips)
 		fail_as(c, reason, stage, c->err, 0);
 		return;
 	}
-	text = vips_text_for(c->job->type, 0);
+	text = vips_text_for(c->job->type);
 	fail_text(c, reason, stage, text);
 	g_free(text);
 }
@@ -425,7 +420,7 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on, double scale)
 
 	if (!name || !loader_allowed(c->o, name)) {
 		if (!name)	/* what libvips logged of its search */
-			g_free(vips_text_for(c->job->type, 0));
+			g_free(vips_text_for(c->job->type));
 		if (!name)
 			snprintf(c->err, sizeof(c->err), "no libvips loader for %s", mime);
 		else
@@ -761,12 +756,15 @@ webp_scale_for(int src_width, int src_height, int target, int target_height)
  * covered: a full-bleed logo drawn at 0.48 of 1001x777 had a see-through
  * border, and an opaque one came out with alpha.  Whole on both sides
  * means a multiple of 1 / gcd(width, height); with no common divisor,
- * the full size, as the picture declares it. */
+ * the full size, as the picture declares it.  Never below the least
+ * scale svgload takes, 0.001. */
 static double
 vector_scale_for(int width, int height, double least)
 {
 	int a = width, b = height, t;
 
+	if (least < 0.001)
+		least = 0.001;
 	while (b) {
 		t = a % b;
 		a = b;
@@ -1051,22 +1049,18 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 	return out;
 }
 
-/* A save failed.  With a streaming pipeline the first pixel pull runs
- * the decoder, so a truncated source fails here too; libvips then
- * names the loader, not a saver, and the reason is decode.
- * saving_jpeg: the saver that failed was jpegsave. */
+/* A save failed, not in writing (save_vips tells that by its errno).
+ * With a streaming pipeline the first pixel pull runs the decoder, so a
+ * truncated source fails here too; libvips then names the loader, not
+ * a saver, and the reason is decode. */
 static void
-fail_save(struct conv *c, const char *stage, int saving_jpeg)
+fail_save(struct conv *c, const char *stage)
 {
-	char *text = vips_text_for(c->job->type, saving_jpeg);
+	char *text = vips_text_for(c->job->type);
 	int in_saver = strstr(text, "save") != NULL;
-	int in_write = strstr(text, "write") != NULL;
 
-	if (in_write)
-		fail_text(c, REASON_IO, "write", text);
-	else
-		fail_text(c, in_saver ? REASON_ENCODE : REASON_CORRUPT,
-			  in_saver ? stage : "decode", text);
+	fail_text(c, in_saver ? REASON_ENCODE : REASON_CORRUPT,
+		  in_saver ? stage : "decode", text);
 	g_free(text);
 }
 
@@ -1222,7 +1216,7 @@ is_opaque(VipsImage *img)
 	r = vips_min(alpha, &min, NULL);
 	g_object_unref(alpha);
 	if (r)
-		g_free(vips_text_for(SRC_NONE, 0));	/* taken as not opaque */
+		g_free(vips_text_for(SRC_NONE));	/* taken as not opaque */
 	return !r && min == 255;
 }
 
@@ -1553,7 +1547,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	}
 	if (vips_concurrency_get() == 1 ? render_strips(c, rgb, import_strip, &pic)
 					: vips_sink_disc(rgb, import_strip_disc, &pic)) {
-		fail_save(c, stage, 0);
+		fail_save(c, stage);
 		goto out;
 	}
 	VIPS_UNREF(rgb);
@@ -1722,7 +1716,7 @@ avif_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	}
 	/* libaom takes far longer than the pipeline: compute it here */
 	if (render_rows(c, rgb, plane, (size_t)stride)) {
-		fail_save(c, stage, 0);
+		fail_save(c, stage);
 		goto out;
 	}
 	/* the pipeline's buffers need not wait for libaom */
@@ -1802,7 +1796,7 @@ save_jpeg_no_exif(struct conv *c, VipsImage *img, int q, int fd, const char *sta
 
 	if (vips_jpegsave_buffer(img, &buf, &len, "Q", q,
 				 "optimize_coding", JPEG_OPTIMIZE_CODING, NULL)) {
-		fail_save(c, stage, 1);
+		fail_save(c, stage);
 		return -1;
 	}
 	if (write_jpeg_without_exif(buf, len, fd)) {
@@ -1875,13 +1869,12 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 	}
 	g_object_unref(target);
 	if (r && sink.err) {
-		/* the saver's own text, if any, says only that it could
-		 * not write */
-		g_free(vips_text_for(c->job->type, f == FMT_JPEG));
+		/* what libvips logged of it is noise (vipserror.c) */
+		vipserror_drop_noise();
 		snprintf(c->err, sizeof(c->err), "%s", strerror(sink.err));
 		fail_io(c, "write", sink.err);
 	} else if (r) {
-		fail_save(c, stage, f == FMT_JPEG);
+		fail_save(c, stage);
 	}
 	return r;
 }
@@ -2302,7 +2295,7 @@ convert_once(struct conv *c)
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
 		if (!(mem = keep_in_memory(c, base))) {
-			fail_save(c, "decode", 0);
+			fail_save(c, "decode");
 			goto out;
 		}
 		g_object_unref(base);

@@ -24,15 +24,31 @@ static int depth;		/* of vipserror_hold, under lock */
 static char *aside;		/* the outermost hold's, under lock */
 
 /* Lines that name no failure of their own: the seek the HEIF loader
- * logs for every file it opens, and the "unable to write to target"
- * the PNG saver adds to whatever stopped it, a decode failure as much
- * as a full disk (alone, it is no text: the cause's went with another
- * job's, which the job is tried again for). */
+ * logs for every file it opens; the "unable to write to target" the PNG
+ * saver adds to whatever stopped it, a decode failure as much as a full
+ * disk (alone, it is no text: the cause's went with another job's,
+ * which the job is tried again for); and what libvips logs of a failed
+ * write to an output, whose cause the job that wrote keeps itself (its
+ * errno, see sink_write in convert.c), with the "unix error: ..." line
+ * that follows.  Given the line before: is `line` noise? */
 static int
-is_noise(const char *line)
+is_noise_after(const char *line, int prev_noise)
 {
-	return !strncmp(line, "source: bad seek to ", 20) ||
-	       !strncmp(line, "vips2png: unable to write to target", 35);
+	static const char *const prefixes[] = {
+		"source: bad seek to ",
+		"vips2png: unable to write to target",
+		"target_custom: write error",
+		"wbuffer_write: write failed",
+		"VipsJpeg: Output file write error",
+	};
+	size_t i;
+
+	if (prev_noise && !strncmp(line, "unix error: ", 12))
+		return 1;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(line, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
 }
 
 /* Append the lines of text to the buffer again, as vips_error() wrote
@@ -41,10 +57,10 @@ static void
 put_back(const char *text)
 {
 	char **lines = g_strsplit(text, "\n", -1), *colon;
-	int i;
+	int i, noise = 0;
 
 	for (i = 0; lines[i]; i++) {
-		if (!*lines[i] || is_noise(lines[i]))
+		if (!*lines[i] || (noise = is_noise_after(lines[i], noise)))
 			continue;
 		if ((colon = strstr(lines[i], ": "))) {
 			*colon = '\0';
@@ -65,37 +81,26 @@ starts_with_any(const char *line, const char *const *prefixes)
 	return 0;
 }
 
-static int
-is_foreign(const char *line, const char *const *foreign, const char *const *own)
-{
-	return starts_with_any(line, foreign) && !starts_with_any(line, own);
-}
-
 char *
 vipserror_take(const char *const *foreign)
 {
-	return vipserror_take_own(foreign, NULL);
-}
-
-char *
-vipserror_take_own(const char *const *foreign, const char *const *own)
-{
 	GString *out = g_string_new(NULL), *theirs = g_string_new(NULL);
 	char *text, **lines;
-	int i, k;
+	int i, k, noise;
 
 	g_rec_mutex_lock(&lock);
 	text = vips_error_buffer_copy();
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i]; i++)
-		if (*lines[i] && is_foreign(lines[i], foreign, own))
+		if (*lines[i] && starts_with_any(lines[i], foreign))
 			g_string_append_printf(theirs, "%s\n", lines[i]);
 	put_back(theirs->str);
 	g_rec_mutex_unlock(&lock);
 	g_string_free(theirs, TRUE);
-	for (i = 0; lines[i]; i++) {
+	for (i = 0, noise = 0; lines[i]; i++) {
 		g_strstrip(lines[i]);
-		if (!*lines[i] || is_noise(lines[i]) || is_foreign(lines[i], foreign, own) ||
+		if (!*lines[i] || (noise = is_noise_after(lines[i], noise)) ||
+		    starts_with_any(lines[i], foreign) ||
 		    !strcmp(lines[i], "unix error: Unknown error -1"))
 			continue;
 		for (k = 0; k < i && strcmp(lines[k], lines[i]); k++)

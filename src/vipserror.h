@@ -13,13 +13,9 @@
  * the line.  Thread-safe. */
 char *vipserror_take(const char *const *foreign);
 
-/* ... but the lines that start with one of the `own` prefixes are
- * taken even where a foreign prefix matches them (a saver's lines
- * under a loader's domain). */
-char *vipserror_take_own(const char *const *foreign, const char *const *own);
-
-/* Drop from the buffer what libvips logs for calls that succeed (the
- * HEIF loader seeks past the end of every file it opens), and leave
+/* Drop from the buffer what names no failure of a job's own (the seek
+ * the HEIF loader logs for every file it opens, what libvips logs of a
+ * failed write to an output, whose job keeps the errno), and leave
  * the rest, another job's failure on its way to vipserror_take, where
  * it was.  Thread-safe. */
 void vipserror_drop_noise(void);

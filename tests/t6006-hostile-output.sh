@@ -192,6 +192,24 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 			"imgbake: cannot convert 'full/nX.png': write: No space left on device" \
 			"full disk, -j2 -f $f: every failure says why, three runs out of three"
 	done
+	# damaged sources beside them: each fails for its own cause, its
+	# damage or its own write, never with another job's
+	for i in 1 2 3 4 5 6; do
+		mkimg "mix/n$i.png" 163x163
+		head -c $(($(wc -c <"mix/n$i.png") - 30)) "mix/n$i.png" >"mix/t$i.png"
+	done
+	lines=
+	for t in 1 2 3 4 5; do
+		mount -t tmpfs -o size=200k tmpfs disk
+		run -j4 -f png -o disk mix
+		lines="$lines$(printf '%s\n' "$err" | grep "cannot convert 'mix/t" | sed 's/t[0-9]\./tX./')
+"
+		umount disk
+	done
+	is "$(printf '%s' "$lines" | sort -u | grep -v -x -e \
+		"imgbake: cannot convert 'mix/tX.png': decode: vipspng: libpng read error" -e \
+		"imgbake: cannot convert 'mix/tX.png': write: No space left on device")" "" \
+		"full disk, damaged sources at -j4: each its own cause, five runs"
 	# the biggest source starts first and is reported last: the run
 	# stops when it fails, not when its turn to be reported comes
 	for i in 1 2 3; do
