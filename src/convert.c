@@ -48,9 +48,30 @@
 #include "plan.h"
 #include "vipserror.h"
 
-/* libaom's encoder and WebP's refuse larger images */
+/* libaom's encoder, WebP's and libjpeg refuse larger images */
 #define WEBP_MAX_EDGE 16383
 #define AVIF_MAX_EDGE 16384
+#define JPEG_MAX_EDGE 65500
+
+/* The longest side format f holds, and its name; 0 for no limit. */
+static int
+max_edge_of(enum out_format f, const char **name)
+{
+	switch (f) {
+	case FMT_WEBP:
+		*name = "WebP";
+		return WEBP_MAX_EDGE;
+	case FMT_AVIF:
+		*name = "AVIF";
+		return AVIF_MAX_EDGE;
+	case FMT_JPEG:
+		*name = "JPEG";
+		return JPEG_MAX_EDGE;
+	default:
+		*name = "";
+		return 0;
+	}
+}
 
 /* libaom's threads an AVIF encode.  Its output is the same for any
  * number above one (one changes it), so the number may not follow -j
@@ -570,8 +591,8 @@ say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px)
 static int height_for(const struct conv *c, int w);
 
 /* Whether the largest output is over the largest edge its format can
- * hold (WebP's, AVIF's), known from the header: then c->err says so,
- * before a pixel is decoded or the name is claimed. */
+ * hold (WebP's, AVIF's, JPEG's), known from the header: then c->err
+ * says so, before a pixel is decoded or the name is claimed. */
 static int
 over_format_edge(struct conv *c)
 {
@@ -585,12 +606,12 @@ over_format_edge(struct conv *c)
 		target = c->res->width;
 	height = height_for(c, target);
 	for (k = 0; k < o->n_formats; k++) {
-		enum out_format f = o->formats[k];
+		const char *name;
 
-		max_edge = f == FMT_WEBP ? WEBP_MAX_EDGE : f == FMT_AVIF ? AVIF_MAX_EDGE : 0;
+		max_edge = max_edge_of(o->formats[k], &name);
 		if (max_edge && (target > max_edge || height > max_edge)) {
 			snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
-				 target, height, f == FMT_WEBP ? "WebP" : "AVIF", max_edge);
+				 target, height, name, max_edge);
 			return 1;
 		}
 	}
@@ -1885,12 +1906,13 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 static int
 save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
-	int max_edge = f == FMT_WEBP ? WEBP_MAX_EDGE : f == FMT_AVIF ? AVIF_MAX_EDGE : 0;
+	const char *name;
+	int max_edge = max_edge_of(f, &name);
 	int r;
 
 	if (max_edge && (img->Xsize > max_edge || img->Ysize > max_edge)) {
 		snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
-			 img->Xsize, img->Ysize, f == FMT_WEBP ? "WebP" : "AVIF", max_edge);
+			 img->Xsize, img->Ysize, name, max_edge);
 		g_object_unref(img);
 		fail(c, REASON_LIMIT, stage, 0);
 		return -1;

@@ -155,4 +155,13 @@ else
 	skip "this libvips cannot write AVIF"
 fi
 
+# a PNG 70000 pixels wide: JPEG holds 65500 a side, and says so as the
+# header is read, where libjpeg's own text was lost as a decoder's
+vips black wide.v 70000 8 --bands 3 && mkdir wj && vips copy wide.v wj/wide.png
+run -f jpeg -o wjo wj
+is "$rc" 1 "a PNG 70000 pixels wide to JPEG: exit 1" || show_run
+like "$err" "'wj/wide\\.png': limit: 70000x8 is over JPEG's 65500 pixel edge" "... over JPEG's edge"
+run -f jpeg -w 480 -o wjo2 wj
+is "$rc" 0 "... and at -w 480, converted" || show_run
+
 done_testing
