@@ -4,6 +4,7 @@
  * land is a pure function with a unit test.
  */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,7 @@ path_expand(const char *tmpl, const char *dir, const char *stem,
 	free(out);
 	if (norm && (!strcmp(norm, ".") || norm[0] == '/' || path_has_dotdot(norm))) {
 		free(norm);
+		errno = EINVAL;
 		return NULL;
 	}
 	return norm;

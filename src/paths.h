@@ -55,7 +55,7 @@ int path_split(const char *path, char **dir, char **stem, const char **ext);
 
 /* Expand {dir} {stem} {w} {ext} {hash} in tmpl.  `w` <= 0 expands to
  * nothing.  The result is normalised; NULL when it would be empty,
- * absolute or contain "..". */
+ * absolute or contain ".." (errno EINVAL), or out of memory. */
 char *path_expand(const char *tmpl, const char *dir, const char *stem,
 	int w, const char *ext, const char *hash);
 

@@ -246,12 +246,15 @@ index_add(struct name_index *ix, const struct options *o, const struct job *job,
 	ix->outputs = grown;
 	for (f = 0; f < o->n_formats; f++)
 		for (w = 0; w < n_w; w++) {
-			char *path = plan_output_path(o, job, o->formats[f],
-						      o->n_widths ? o->widths[w] : 0);
+			char *path;
 
-			if (!path)
+			errno = 0;
+			path = plan_output_path(o, job, o->formats[f],
+						o->n_widths ? o->widths[w] : 0);
+			if (!path && errno != EINVAL)
 				return -1;
-			ix->outputs[ix->n_outputs++] = (struct other_output){ path, share };
+			if (path)	/* else a name outside the root: none */
+				ix->outputs[ix->n_outputs++] = (struct other_output){ path, share };
 		}
 	return 0;
 }
@@ -348,13 +351,17 @@ build_others(struct plan *p)
 int
 plan_other_makes(struct plan *p, const char *rel)
 {
-	int exact, may;
+	int exact, may, found;
 
 	if (!p->others.built && p->n_other_names)
 		p->others.built = build_others(p) ? -1 : 1;
 	if (p->others.built < 0)
 		return 1;	/* out of memory: keep what may be another's */
-	return index_lookup(&p->others, rel, &exact, &may);
+	found = index_lookup(&p->others, rel, &exact, &may);
+	/* a name of a width as given is not made by a source narrower */
+	if (found == 1 && p->other_o->n_widths && strstr(options_template(p->other_o), "{w}"))
+		found = 2;
+	return found;
 }
 
 /* p->all: the names of every task's sources, this one's too, so that
@@ -364,9 +371,13 @@ build_all(struct plan *p, const struct options *o)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		if (index_add(&p->all, o, &p->jobs[i], o->shard_index))
+	for (i = 0; i < p->n; i++) {
+		/* by name only, as the others' are known: not by {hash} */
+		struct job j = { .rel_dir = p->jobs[i].rel_dir, .stem = p->jobs[i].stem };
+
+		if (index_add(&p->all, o, &j, o->shard_index))
 			return -1;
+	}
 	for (i = 0; i < p->n_other_names; i++) {
 		struct job j = { .rel_dir = p->other_names[i].rel_dir,
 				 .stem = p->other_names[i].stem };
@@ -608,9 +619,11 @@ plan_shard_of(const struct options *o, const struct job *job)
 	if (!job->rel_dir || !job->stem || !*job->stem)
 		return shard_of(job->src_path, o->shard_count);
 	/* the output name without what varies per output: sources that
-	 * could collide share it */
+	 * could collide share it; one whose name leads outside the output
+	 * root, refused once read, goes by its path */
+	errno = 0;
 	if (!(key = shard_key(options_template(o), job)))
-		return -1;
+		return errno == EINVAL ? shard_of(job->src_path, o->shard_count) : -1;
 	share = shard_of(key, o->shard_count);
 	free(key);
 	return share;
@@ -1026,40 +1039,40 @@ take_over(struct plan *p, const struct outputs *outs, const struct prev_source *
 }
 
 /* --shard: which task keeps ps, the record of a source no task converts
- * but that is still there.  The lowest task with a source that plans
- * one of its outputs by name (a new source of the same name, say) keeps
- * it: that task's job takes the output over, says so, and the record
- * keeps the rest, as in one run.  Where {w} can run into its neighbours
- * (options_width_ambiguous), a name a source may take by its own width
- * counts too.  Every task looks in the same index of every task's
- * names, its own too, so all find the same owner.  Of a record kept
- * here, the outputs another task plans by name are given up to it.  A
- * record none plans an output of stays where manifest_carry put it.
- * 0 or -1 (out of memory). */
+ * but that is still there.  One read from the shared manifest (every
+ * task reads it) goes to the lowest task with a source that plans one
+ * of its outputs by name (a new source of the same name, say), or else
+ * whose source's pattern of names ({w}, {hash}) matches one: that
+ * task's job takes the output over, says so, and the record keeps the
+ * rest, as in one run.  Every task looks in the same index of every
+ * task's names, its own too, so all find the same owner; one none
+ * plans an output of stays where manifest_carry put it.  One read from
+ * a task's own manifest, which no other task sees, stays with it.  Of a
+ * record kept here, the outputs another task plans by name are given
+ * up to it.  0 or -1 (out of memory). */
 static int
 shard_owner(struct plan *p, const struct options *o, struct prev_source *ps)
 {
 	int owner = -1, exact, may, kept = ps->carried || ps->carried_elsewhere;
-	int late = options_width_ambiguous(options_template(o));
 	size_t k;
 
 	if (!p->all.built)
 		p->all.built = build_all(p, o) ? -1 : 1;
 	if (p->all.built < 0)
 		return -1;
-	for (k = 0; k < ps->n_outputs; k++) {
+	for (k = 0; ps->from_shared && k < ps->n_outputs; k++) {
 		int share;
 
 		index_lookup(&p->all, ps->outputs[k].path, &exact, &may);
-		share = exact >= 0 ? exact : late ? may : -1;
+		share = exact >= 0 ? exact : may;
 		if (share >= 0 && (owner < 0 || share < owner))
 			owner = share;
 	}
-	if (owner < 0)
-		return 0;
-	ps->foreign = owner != o->shard_index;
-	ps->carried = kept && !ps->foreign;
-	ps->carried_elsewhere = kept && ps->foreign;
+	if (owner >= 0) {
+		ps->foreign = owner != o->shard_index;
+		ps->carried = kept && !ps->foreign;
+		ps->carried_elsewhere = kept && ps->foreign;
+	}
 	for (k = 0; ps->carried && k < ps->n_outputs; k++) {
 		index_lookup(&p->all, ps->outputs[k].path, &exact, &may);
 		ps->outputs[k].given_up = exact >= 0 && exact != o->shard_index;

@@ -549,4 +549,41 @@ both h4 3 -w 480 --name '{dir}/{stem}{w}.{ext}' h4/src/?4.jpg
 merges_as_one h4 3
 ok $? "{stem}{w}, a name taken over as a source is read: the merge is the one run's" || cat h4/err
 
+# {w} and {hash}, the same pictures in a second directory: each task
+# finds the names its own sources make by name only, as the others do
+mkdir -p h5/src1
+for n in a b c d e f g h; do
+	mkimg "h5/src1/$n.jpg" 60x45
+done
+cp -r h5/src1 h5/src2
+both h5 1 -w 32 --name '{stem}-{w}-{hash}.{ext}' h5/src1
+both h5 2 -w 32 --name '{stem}-{w}-{hash}.{ext}' h5/src2
+merges_as_one h5 2
+ok $? "{w}-{hash} names written over from another directory: the merge is the one run's" || cat h5/err
+
+# an output name of a width as given that the source, narrower, does
+# not make: no task prunes it, but it stays on record as stale
+mkdir -p h6/src
+for n in a b c d; do
+	mkimg "h6/src/$n-32.jpg" 60x45
+done
+both h6 1 -w 32 --name '{dir}/{stem}.{ext}' h6/src
+for n in a b c d; do
+	mkimg "h6/src/$n.jpg" 20x15
+done
+both h6 2 -w 32 --prune h6/src
+is "$(cat h6/two/imgbake-manifest.*-of-2.json | grep -c '"path": "[a-d]-32.webp"')" 4 \
+	"a name another task plans at -w but does not make: kept on record, as stale"
+
+# a name that leads outside the output root fails that source alone
+mkdir -p h7/src
+mkimg h7/src/ok.jpg 60x45
+mkimg h7/src/...jpg 60x45	# stem ".."
+for k in 0 1; do
+	run -q -w 32 --name '{stem}/{w}.{ext}' --shard $k/2 -o h7/out h7/src
+	printf '%s\n' "$rc" >>h7/rc
+done
+is "$(sort h7/rc | tr '\n' ' ')" "0 1 " "an output name outside the root, two tasks: one exits 1, not out of memory" ||
+	cat h7/rc
+
 done_testing
