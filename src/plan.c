@@ -136,13 +136,6 @@ job_release(struct job *j)
 	free(j->pre_error);
 }
 
-static int
-cmp_pattern(const void *a, const void *b)
-{
-	return strcmp(((const struct other_pattern *)a)->prefix,
-		      ((const struct other_pattern *)b)->prefix);
-}
-
 /* s with fnmatch(3)'s special characters escaped; malloc'd. */
 static char *
 glob_escape(const char *s)
@@ -184,6 +177,38 @@ template_wild(const char *tmpl, int cut)
 	return out;
 }
 
+/* The literal end of a pattern (after its last '*', unescaped), reversed:
+ * a name it matches ends so. */
+static char *
+pattern_rsuffix(const char *pattern)
+{
+	const char *p, *start = pattern;
+	char *out, *q;
+	size_t n;
+
+	for (p = pattern; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '*')
+			start = p + 1;
+	}
+	if (!(out = malloc(strlen(start) + 1)))
+		return NULL;
+	for (p = start, q = out; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		*q++ = *p;
+	}
+	*q = '\0';
+	for (n = (size_t)(q - out), q = out; n > 1; n -= 2, q++) {
+		char t = *q;
+
+		*q = q[n - 1];
+		q[n - 1] = t;
+	}
+	return out;
+}
+
 /* With {w} or {hash} in the template, a source may write names no list
  * holds: one of a width it is narrower than (named by its own), or of
  * its content hash.  A pattern of them per format. */
@@ -208,10 +233,12 @@ index_add_patterns(struct name_index *ix, const struct options *o, const struct 
 
 		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
 		op->prefix = strdup(prefix ? prefix : "");
+		op->rsuffix = op->pattern ? pattern_rsuffix(op->pattern) : NULL;
 		op->share = share;
-		if (!op->pattern || !op->prefix) {
+		if (!op->pattern || !op->prefix || !op->rsuffix) {
 			free(op->pattern);
 			free(op->prefix);
+			free(op->rsuffix);
 			free(prefix);
 			goto out;
 		}
@@ -259,13 +286,38 @@ index_add(struct name_index *ix, const struct options *o, const struct job *job,
 	return 0;
 }
 
-static void
+static int
+cmp_by_prefix(const void *a, const void *b)
+{
+	return strcmp((*(struct other_pattern *const *)a)->prefix,
+		      (*(struct other_pattern *const *)b)->prefix);
+}
+
+static int
+cmp_by_suffix(const void *a, const void *b)
+{
+	return strcmp((*(struct other_pattern *const *)a)->rsuffix,
+		      (*(struct other_pattern *const *)b)->rsuffix);
+}
+
+/* Sorted for index_lookup.  0 or -1 (out of memory). */
+static int
 index_sort(struct name_index *ix)
 {
+	size_t i;
+
 	if (ix->n_outputs)
 		qsort(ix->outputs, ix->n_outputs, sizeof(*ix->outputs), path_cmp_ptrs);
-	if (ix->n_patterns)
-		qsort(ix->patterns, ix->n_patterns, sizeof(*ix->patterns), cmp_pattern);
+	if (!ix->n_patterns)
+		return 0;
+	if (!(ix->by_prefix = malloc(ix->n_patterns * sizeof(*ix->by_prefix))) ||
+	    !(ix->by_suffix = malloc(ix->n_patterns * sizeof(*ix->by_suffix))))
+		return -1;
+	for (i = 0; i < ix->n_patterns; i++)
+		ix->by_prefix[i] = ix->by_suffix[i] = &ix->patterns[i];
+	qsort(ix->by_prefix, ix->n_patterns, sizeof(*ix->by_prefix), cmp_by_prefix);
+	qsort(ix->by_suffix, ix->n_patterns, sizeof(*ix->by_suffix), cmp_by_suffix);
+	return 0;
 }
 
 static void
@@ -279,20 +331,60 @@ index_release(struct name_index *ix)
 	for (i = 0; i < ix->n_patterns; i++) {
 		free(ix->patterns[i].prefix);
 		free(ix->patterns[i].pattern);
+		free(ix->patterns[i].rsuffix);
 	}
 	free(ix->patterns);
+	free(ix->by_prefix);
+	free(ix->by_suffix);
 	memset(ix, 0, sizeof(*ix));
+}
+
+/* Of v (n patterns sorted by prefix, or by reversed suffix), the first
+ * whose key is exactly s's first k bytes; their number in *count. */
+static size_t
+key_range(struct other_pattern *const *v, size_t n, int suffix, const char *s, size_t k,
+	size_t *count)
+{
+	size_t lo = 0, hi = n, mid, first;
+
+	/* the first key not below s[0..k), then the first above it */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strncmp(suffix ? v[mid]->rsuffix : v[mid]->prefix, s, k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	for (hi = n; lo < hi; ) {
+		const char *key;
+		int c;
+
+		mid = lo + (hi - lo) / 2;
+		key = suffix ? v[mid]->rsuffix : v[mid]->prefix;
+		c = strncmp(key, s, k);
+
+		if (c < 0 || (c == 0 && key[k] == '\0'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*count = lo - first;
+	return first;
 }
 
 /* Whether a source of ix plans an output at rel by name (1), or may (2:
  * a pattern's match), or neither (0); in *exact the lowest task that
  * plans it by name, in *may the lowest whose pattern matches (-1:
- * none). */
+ * none).  A pattern can match only if its literal start begins rel and
+ * its literal end ends it: of the two sets, the smaller is tried. */
 static int
 index_lookup(const struct name_index *ix, const char *rel, int *exact, int *may)
 {
 	struct other_output key = { (char *)rel, 0 }, *hit;
-	size_t k, lo, hi, mid;
+	size_t len = strlen(rel), k, m, first, count, by_pre = 0, by_suf = 0;
+	char *rrel;
+	int suffix;
 
 	*exact = *may = -1;
 	if (ix->n_outputs &&
@@ -305,27 +397,29 @@ index_lookup(const struct name_index *ix, const char *rel, int *exact, int *may)
 			if (*exact < 0 || hit->share < *exact)
 				*exact = hit->share;
 	}
-	/* the patterns whose literal start is rel's first k bytes */
-	for (k = strlen(rel) + 1; ix->n_patterns && k-- > 0; ) {
-		for (lo = 0, hi = ix->n_patterns; lo < hi; ) {
-			const char *pre = ix->patterns[mid = lo + (hi - lo) / 2].prefix;
-			int c = strncmp(pre, rel, k);
+	if (!ix->n_patterns || !(rrel = malloc(len + 1)))
+		return *exact >= 0 ? 1 : 0;
+	for (k = 0; k < len; k++)
+		rrel[k] = rel[len - 1 - k];
+	rrel[len] = '\0';
+	for (k = 0; k <= len; k++) {
+		key_range(ix->by_prefix, ix->n_patterns, 0, rel, k, &count);
+		by_pre += count;
+		key_range(ix->by_suffix, ix->n_patterns, 1, rrel, k, &count);
+		by_suf += count;
+	}
+	suffix = by_suf < by_pre;
+	for (k = 0; k <= len; k++) {
+		first = key_range(suffix ? ix->by_suffix : ix->by_prefix, ix->n_patterns, suffix,
+				  suffix ? rrel : rel, k, &count);
+		for (m = first; m < first + count; m++) {
+			const struct other_pattern *op = (suffix ? ix->by_suffix : ix->by_prefix)[m];
 
-			if (c < 0 || (c == 0 && strlen(pre) < k))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < ix->n_patterns; lo++) {
-			const struct other_pattern *op = &ix->patterns[lo];
-
-			if (strlen(op->prefix) != k || strncmp(op->prefix, rel, k))
-				break;
-			if (!fnmatch(op->pattern, rel, FNM_PATHNAME) &&
-			    (*may < 0 || op->share < *may))
+			if ((*may < 0 || op->share < *may) && !fnmatch(op->pattern, rel, FNM_PATHNAME))
 				*may = op->share;
 		}
 	}
+	free(rrel);
 	return *exact >= 0 ? 1 : *may >= 0 ? 2 : 0;
 }
 
@@ -344,8 +438,7 @@ build_others(struct plan *p)
 		if (index_add(&p->others, p->other_o, &j, p->other_names[i].share))
 			return -1;
 	}
-	index_sort(&p->others);
-	return 0;
+	return index_sort(&p->others);
 }
 
 int
@@ -385,8 +478,7 @@ build_all(struct plan *p, const struct options *o)
 		if (index_add(&p->all, o, &j, p->other_names[i].share))
 			return -1;
 	}
-	index_sort(&p->all);
-	return 0;
+	return index_sort(&p->all);
 }
 
 void

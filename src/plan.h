@@ -42,6 +42,7 @@ struct other_output {
  * the task */
 struct other_pattern {
 	char *prefix, *pattern;
+	char *rsuffix;		/* its literal end, reversed */
 	int share;
 };
 
@@ -55,6 +56,7 @@ struct name_index {
 	size_t n_outputs;
 	struct other_pattern *patterns;
 	size_t n_patterns;
+	struct other_pattern **by_prefix, **by_suffix;	/* sorted */
 };
 
 struct plan {
