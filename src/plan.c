@@ -231,7 +231,10 @@ index_add_patterns(struct name_index *ix, const struct options *o, const struct 
 	for (f = 0; f < o->n_formats; f++) {
 		struct other_pattern *op = &ix->patterns[ix->n_patterns];
 
+		errno = 0;
 		op->pattern = path_expand(wild, dir, stem, 0, format_ext(o->formats[f]), "");
+		if (!op->pattern && errno == EINVAL)
+			continue;	/* names outside the root: none */
 		op->prefix = strdup(prefix ? prefix : "");
 		op->rsuffix = op->pattern ? pattern_rsuffix(op->pattern) : NULL;
 		op->share = share;

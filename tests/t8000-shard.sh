@@ -585,5 +585,29 @@ for k in 0 1; do
 done
 is "$(sort h7/rc | tr '\n' ' ')" "0 1 " "an output name outside the root, two tasks: one exits 1, not out of memory" ||
 	cat h7/rc
+# ... also with a record carried (other.jpg, not named), and in --prune
+mkimg h7/src/other.jpg 62x45
+for k in 0 1; do
+	run -q -w 32 --name '{stem}/{w}.{ext}' --shard $k/2 -o h7/out h7/src
+done
+: >h7/rc
+for k in 0 1; do
+	run -q -w 32 --name '{stem}/{w}.{ext}' --shard $k/2 -o h7/out h7/src/ok.jpg h7/src/...jpg
+	printf '%s\n' "$rc" >>h7/rc
+done
+is "$(sort h7/rc | tr '\n' ' ')" "0 1 " "... and beside a record carried over" || cat h7/rc
+mkdir -p h8/src
+for n in a b c d; do
+	mkimg "h8/src/$n.jpg" 40x30
+done
+mkimg h8/src/...jpg 40x30
+for k in 0 1 2; do
+	run -q -w 32 --name '{stem}/{w}.{ext}' --shard $k/3 -o h8/out h8/src
+done
+rm h8/src/a.jpg h8/src/b.jpg h8/src/d.jpg
+for k in 0 1 2; do
+	run -q -w 32 --name '{stem}/{w}.{ext}' --prune --shard $k/3 -o h8/out h8/src
+done
+is "$(files h8/out | grep webp)" "c/32.webp" "... and --prune in three tasks deletes the outputs of the sources gone"
 
 done_testing
