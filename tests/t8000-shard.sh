@@ -499,6 +499,13 @@ both() {
 		k=$((k + 1))
 	done
 }
+# pairs DIR A B: DIR/src/a..h.jpg of size A and a..h.png of size B
+pairs() {
+	for n in a b c d e f g h; do
+		mkimg "$1/src/$n.jpg" "$2"
+		mkimg "$1/src/$n.png" "$3"
+	done
+}
 merges_as_one() {
 	"$IMGBAKE" -q --merge-manifests "$1/merged.json" "$1"/two/imgbake-manifest.*-of-"$2".json &&
 		[ "$(json_stable "$1/merged.json")" = "$(json_stable "$1/one/imgbake-manifest.json")" ] &&
@@ -516,21 +523,13 @@ both h1 3 -w 32 h1/src/?.jpg
 merges_as_one h1 3
 ok $? "sources named x and x-30, then only x: the merge is the one run's" || cat h1/err
 # names with {hash}: no task knows another's before it reads the source
-mkdir h2
-for n in a b c d e f g h; do
-	mkimg "h2/src/$n.jpg" 60x45
-	mkimg "h2/src/$n.png" 61x45
-done
+pairs h2 60x45 61x45
 both h2 1 -w 32 --name '{dir}/{stem}-{hash}.{ext}' h2/src/*.jpg
 both h2 2 -w 32 --name '{dir}/{stem}-{hash}.{ext}' h2/src/*.png
 merges_as_one h2 2
 ok $? "{hash} names, a record beside a source of its stem: the merge is the one run's" || cat h2/err
 # part of a record's outputs taken over, the rest kept, twice
-mkdir h3
-for n in a b c d e f g h; do
-	mkimg "h3/src/$n.jpg" 60x45
-	mkimg "h3/src/$n.png" 61x45
-done
+pairs h3 60x45 61x45
 both h3 1 -w 32,48 h3/src/*.jpg
 both h3 2 -w 32 h3/src/*.png
 "$IMGBAKE" -q --merge-manifests h3/two/imgbake-manifest.json h3/two/imgbake-manifest.*-of-2.json
