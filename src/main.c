@@ -867,6 +867,9 @@ main(int argc, char **argv)
 	/* a closed stdout (a dry run into head) must not kill a batch:
 	 * stdout_check says what a failed write means */
 	signal(SIGPIPE, SIG_IGN);
+	/* nor an output over the file size limit (ulimit -f): the write
+	 * fails with EFBIG, and that source alone fails, cleaned up */
+	signal(SIGXFSZ, SIG_IGN);
 	hold_std_fds();
 
 	r = options_parse(&o, argc, argv);

@@ -286,6 +286,16 @@ like "$err" "cannot convert 'fsz/a\\.png': write: .*File too large" "... the out
 like "$err" "cannot convert 'fsz/z\\.jpg': decode: VipsJpeg: Premature end of input file\$" \
 	"... and the damaged JPEG after it fails as damaged, with its own text alone"
 is "$(temps fszout)" "" "... no temporary file"
+# the same without the shell ignoring SIGXFSZ: imgbake does itself
+(ulimit -f 8; exec "$IMGBAKE" -j1 -f jpeg -o fszout2 fsz) >"$OUT" 2>"$ERR"
+rc=$?
+err=$(cat "$ERR")
+is "$rc" 1 "an output over the file size limit, SIGXFSZ not ignored by the caller: exit 1" ||
+	show_run
+like "$err" "cannot convert 'fsz/a\\.png': write: .*File too large" "... the output's failure says why"
+is "$(temps fszout2)" "" "... no temporary file"
+[ ! -e fszout2/imgbake-manifest.json.journal ]
+ok $? "... nor a journal"
 
 # ---- a second SIGINT ---------------------------------------------------------------
 
