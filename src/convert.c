@@ -53,24 +53,19 @@
 #define AVIF_MAX_EDGE 16384
 #define JPEG_MAX_EDGE 65500
 
-/* The longest side format f holds, and its name; 0 for no limit. */
+/* Whether a picture width x height is over the longest side format f
+ * holds: then err says so. */
 static int
-max_edge_of(enum out_format f, const char **name)
+over_edge(char *err, size_t errlen, enum out_format f, int width, int height)
 {
-	switch (f) {
-	case FMT_WEBP:
-		*name = "WebP";
-		return WEBP_MAX_EDGE;
-	case FMT_AVIF:
-		*name = "AVIF";
-		return AVIF_MAX_EDGE;
-	case FMT_JPEG:
-		*name = "JPEG";
-		return JPEG_MAX_EDGE;
-	default:
-		*name = "";
+	int max_edge = f == FMT_WEBP ? WEBP_MAX_EDGE : f == FMT_AVIF ? AVIF_MAX_EDGE :
+		       f == FMT_JPEG ? JPEG_MAX_EDGE : 0;
+
+	if (!max_edge || (width <= max_edge && height <= max_edge))
 		return 0;
-	}
+	snprintf(err, errlen, "%dx%d is over %s's %d pixel edge", width, height,
+		 f == FMT_WEBP ? "WebP" : f == FMT_AVIF ? "AVIF" : "JPEG", max_edge);
+	return 1;
 }
 
 /* libaom's threads an AVIF encode.  Its output is the same for any
@@ -597,7 +592,7 @@ static int
 over_format_edge(struct conv *c)
 {
 	const struct options *o = c->o;
-	int target = 0, height, k, max_edge;
+	int target = 0, height, k;
 
 	for (k = 0; k < o->n_widths; k++)
 		if (o->widths[k] <= c->res->width && o->widths[k] > target)
@@ -605,16 +600,9 @@ over_format_edge(struct conv *c)
 	if (!target)
 		target = c->res->width;
 	height = height_for(c, target);
-	for (k = 0; k < o->n_formats; k++) {
-		const char *name;
-
-		max_edge = max_edge_of(o->formats[k], &name);
-		if (max_edge && (target > max_edge || height > max_edge)) {
-			snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
-				 target, height, name, max_edge);
+	for (k = 0; k < o->n_formats; k++)
+		if (over_edge(c->err, sizeof(c->err), o->formats[k], target, height))
 			return 1;
-		}
-	}
 	return 0;
 }
 
@@ -1906,13 +1894,9 @@ save_vips(struct conv *c, VipsImage *img, enum out_format f, int fd, const char 
 static int
 save(struct conv *c, VipsImage *img, enum out_format f, int fd, const char *stage)
 {
-	const char *name;
-	int max_edge = max_edge_of(f, &name);
 	int r;
 
-	if (max_edge && (img->Xsize > max_edge || img->Ysize > max_edge)) {
-		snprintf(c->err, sizeof(c->err), "%dx%d is over %s's %d pixel edge",
-			 img->Xsize, img->Ysize, name, max_edge);
+	if (over_edge(c->err, sizeof(c->err), f, img->Xsize, img->Ysize)) {
 		g_object_unref(img);
 		fail(c, REASON_LIMIT, stage, 0);
 		return -1;

@@ -426,11 +426,9 @@ index_lookup(const struct name_index *ix, const char *rel, int *exact, int *may)
 	return *exact >= 0 ? 1 : *may >= 0 ? 2 : 0;
 }
 
-/* p->others, from other_names: made only when a record calls an output
- * stale (most runs have none), not for every source of every other
- * task at the start.  0 or -1. */
+/* The names of the other tasks' sources into ix.  0 or -1. */
 static int
-build_others(struct plan *p)
+index_add_others(struct name_index *ix, const struct plan *p)
 {
 	size_t i;
 
@@ -438,10 +436,19 @@ build_others(struct plan *p)
 		struct job j = { .rel_dir = p->other_names[i].rel_dir,
 				 .stem = p->other_names[i].stem };
 
-		if (index_add(&p->others, p->other_o, &j, p->other_names[i].share))
+		if (index_add(ix, p->other_o, &j, p->other_names[i].share))
 			return -1;
 	}
-	return index_sort(&p->others);
+	return 0;
+}
+
+/* p->others: made only when a record calls an output stale (most runs
+ * have none), not for every source of every other task at the start.
+ * 0 or -1. */
+static int
+build_others(struct plan *p)
+{
+	return index_add_others(&p->others, p) ? -1 : index_sort(&p->others);
 }
 
 int
@@ -474,14 +481,7 @@ build_all(struct plan *p, const struct options *o)
 		if (index_add(&p->all, o, &j, o->shard_index))
 			return -1;
 	}
-	for (i = 0; i < p->n_other_names; i++) {
-		struct job j = { .rel_dir = p->other_names[i].rel_dir,
-				 .stem = p->other_names[i].stem };
-
-		if (index_add(&p->all, o, &j, p->other_names[i].share))
-			return -1;
-	}
-	return index_sort(&p->all);
+	return index_add_others(&p->all, p) ? -1 : index_sort(&p->all);
 }
 
 void

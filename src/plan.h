@@ -86,7 +86,6 @@ struct plan {
  * source): no task may prune it, whatever record calls it stale. */
 int plan_other_makes(struct plan *p, const char *rel);
 
-
 /* Whether the file with this stat is one of the plan's sources, which no
  * output may replace.  Any thread, once plan_finish has returned. */
 int plan_is_source(const struct plan *p, const struct stat *st);
