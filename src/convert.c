@@ -80,6 +80,8 @@ over_edge(char *err, size_t errlen, enum out_format f, int width, int height)
 #define WEBP_THREAD_MIN_PX 1000000
 /* pictures up to this size are computed on the job's own thread */
 #define RENDER_HERE_MAX_PX 2000000
+/* the largest resolution, in pixels a mm, vips_copy() takes */
+#define RES_MAX 1e6
 /* sources from which an AVIF job returns its freed memory */
 #define TRIM_AFTER_PX 4000000
 
@@ -1180,6 +1182,15 @@ free_pixels(VipsImage *img, void *pixels)
 	g_free(pixels);
 }
 
+/* A resolution vips_copy() takes, which holds up to 1e6 pixels a mm,
+ * where a loader's fields keep what the file says (a PNG's pHYs of
+ * 4e9 a metre): GObject would refuse it, with a warning printed. */
+static double
+settable_res(double res)
+{
+	return !(res >= 0) ? 0 : res > RES_MAX ? RES_MAX : res;
+}
+
 /* img computed into memory, for several outputs from one sequential
  * decode.  A small picture goes through render_to_memory when there is
  * no metadata to keep: none of what libvips' own copy carries is
@@ -1203,7 +1214,8 @@ keep_in_memory(struct conv *c, VipsImage *img)
 	}
 	g_signal_connect(mem, "postclose", G_CALLBACK(free_pixels), pixels);
 	if (vips_copy(mem, &out, "interpretation", img->Type,
-		      "xres", img->Xres, "yres", img->Yres, NULL))
+		      "xres", settable_res(img->Xres),
+		      "yres", settable_res(img->Yres), NULL))
 		out = NULL;
 	g_object_unref(mem);
 	return out;

@@ -77,4 +77,19 @@ if have_saver avif; then
 		"--keep-metadata: the avif has EXIF"
 fi
 
+# a resolution past what libvips' operations take (a pHYs of 4e9
+# pixels a metre): small pictures go through a copy that sets it, which
+# must not make GLib print warnings among the report
+mkimg res.png 64x48
+perl -MCompress::Zlib -e '
+	local $/; my $d = <STDIN>;
+	my $c = "pHYs" . pack("NNC", 4000000000, 4000000000, 1);
+	substr($d, 33, 0) = pack("N", 9) . $c . pack("N", crc32($c));
+	print $d' <res.png >hires.png
+like "$(hdr hires.png xres)" '^4000000$' "precondition: a PNG of 4e6 pixels a mm"
+run -f webp,png -o hr hires.png
+is "$rc" 0 "a huge resolution: exit 0" || show_run
+unlike "$err" 'WARNING|xres|yres' "... no GLib warning" || show_run
+like "$(hdr hr/hires.png xres)" '^1000000$' "... kept as the most libvips holds"
+
 done_testing
