@@ -71,12 +71,22 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A second signal this soon after the first is the same stop sent
+ * twice: timeout(1) signals its child, then its whole process group. */
+#define SIGNAL_REPEAT_SEC 0.25
+
 static void
 on_signal(int sig)
 {
+	static double first;	/* when the first came; the handler's own */
 	int saved_errno = errno;	/* unlink(2) below may change it */
+	double t = now();	/* clock_gettime(2) is async-signal-safe */
 
 	if (stop_signal) {
+		if (t - first < SIGNAL_REPEAT_SEC) {
+			errno = saved_errno;
+			return;
+		}
 		/* a second ^C: stop now, the default way, leaving no
 		 * temporary file behind */
 		output_remove_temps(1);
@@ -85,6 +95,7 @@ on_signal(int sig)
 		errno = saved_errno;
 		return;
 	}
+	first = t;
 	stop_signal = sig;
 	output_remove_temps(0);
 	errno = saved_errno;
@@ -120,7 +131,10 @@ install_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* one handler at a time: it reads and sets what the last set */
 	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);

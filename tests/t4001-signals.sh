@@ -11,8 +11,11 @@ for i in 2 3 4 5 6 7 8; do
 	cp big/p1.jpg "big/p$i.jpg"
 done
 
-# interrupt SIGNAL OUTDIR: start a run, signal it after a moment, and wait
-# for it; a watchdog kills it should it ignore the signal.  Sets rc.
+# interrupt SIGNAL OUTDIR [AGAIN]: start a run, signal it after a moment,
+# and wait for it; a watchdog kills it should it ignore the signal.  With
+# AGAIN, the signal is sent a second time after sleep(1) AGAIN ("0": back
+# to back, as timeout(1) sends it to its child and then to the group).
+# Sets rc.
 interrupt() {
 	# A shell starts background jobs with SIGINT ignored; perl puts the
 	# default disposition back before running imgbake.
@@ -31,6 +34,10 @@ interrupt() {
 	done
 	sleep 0.5
 	kill "-$1" "$pid"
+	if [ -n "${3-}" ]; then
+		[ "$3" = 0 ] || sleep "$3"
+		kill "-$1" "$pid" 2>/dev/null
+	fi
 	wait "$pid"
 	rc=$?
 	kill "$watchdog" 2>/dev/null
@@ -86,5 +93,17 @@ is "$(find nohup -name '*.avif' | wc -l | tr -d ' ')" 8 "... and converts every 
 interrupt INT int
 is "$rc" 130 "SIGINT: exit 130" || diag "stderr: $err"
 check_left int SIGINT
+
+# the same signal twice at once (timeout(1) signals its child, then its
+# process group) is one stop, with the manifest and the line
+interrupt TERM twice 0
+is "$rc" 143 "SIGTERM twice at once: exit 143" || diag "stderr: $err"
+check_left twice "SIGTERM twice at once"
+like "$err" "stopped: [0-9]+ sources* not finished" "SIGTERM twice at once: says how many were not finished"
+
+# a second ^C a while later stops at once, leaving no temporary file
+interrupt INT again 0.4
+is "$rc" 130 "a second SIGINT later: exit 130" || diag "stderr: $err"
+is "$(temps again)" "" "a second SIGINT later: no temporary file left"
 
 done_testing
