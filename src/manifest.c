@@ -563,6 +563,31 @@ format_from_json(json_t *j)
 	return -1;
 }
 
+/* The record's path as this run names it, from prefix (NULL: as it is).
+ * 0 or -1 (out of memory). */
+static int
+rebase(struct prev_source *ps, const char *prefix)
+{
+	char *rebased;
+	struct stat st;
+
+	if (!prefix || ps->path[0] == '/')
+		return 0;
+	if (!(rebased = path_rebase(prefix, ps->path)))
+		return -1;
+	/* "cwd" is relative to the output root: an output root moved away
+	 * from its sources makes it name a directory that is not where the
+	 * run started.  A record whose file is found as it is, and not
+	 * through "cwd", is read as it is. */
+	if (!lstat(rebased, &st) || lstat(ps->path, &st)) {
+		free(ps->path);
+		ps->path = rebased;
+	} else {
+		free(rebased);
+	}
+	return 0;
+}
+
 /* Read one source record, its path rebased with prefix (if not NULL);
  * 1 when it is not usable, -1 out of memory. */
 static int
@@ -576,13 +601,28 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 	size_t k;
 
 	memset(ps, 0, sizeof(*ps));
-	if (!path || !status || !json_is_array(outs))
+	if (!path || !status)
+		return 1;
+	/* a failure with no output, or a skipped file: nothing to reuse,
+	 * but its record stays while its source does, as others do */
+	if ((!strcmp(status, "failed") && !json_array_size(outs)) || !strcmp(status, "skipped")) {
+		if (!(ps->path = manifest_path_value(json_object_get(src, "path"))))
+			return -1;
+		ps->failed = ps->bare = 1;
+		ps->raw = json_incref(src);
+		if (rebase(ps, prefix)) {
+			prev_source_release(ps);
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_array(outs))
 		return 1;
 	/* a failure is kept for the outputs an earlier run left in place */
 	ps->failed = !strcmp(status, "failed");
-	if (ps->failed ? !json_array_size(outs) :
-	    !hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
-	    (strcmp(status, "converted") && strcmp(status, "up-to-date")))
+	if (!ps->failed &&
+	    (!hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
+	     (strcmp(status, "converted") && strcmp(status, "up-to-date"))))
 		return 1;
 	if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
 	    !(ps->mime = strdup(mime ? mime : "")))
@@ -596,24 +636,8 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 			break;
 		}
 	}
-	if (prefix && ps->path[0] != '/') {
-		char *rebased = path_rebase(prefix, ps->path);
-		struct stat st;
-
-		if (!rebased)
-			goto oom;
-		/* "cwd" is relative to the output root: an output root
-		 * moved away from its sources makes it name a directory
-		 * that is not where the run started.  A record whose file
-		 * is found as it is, and not through "cwd", is read as it
-		 * is. */
-		if (!lstat(rebased, &st) || lstat(ps->path, &st)) {
-			free(ps->path);
-			ps->path = rebased;
-		} else {
-			free(rebased);
-		}
-	}
+	if (rebase(ps, prefix))
+		goto oom;
 	if (hash && strlen(hash) < sizeof(ps->hash))
 		memcpy(ps->hash, hash, strlen(hash) + 1);
 	ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
@@ -687,6 +711,23 @@ stale_replaced(struct prev_manifest *pm, struct prev_source *old,
 		pm->n_stale++;
 		old->outputs[k].path = NULL;
 	}
+	return 0;
+}
+
+/* Whether another record of the path of pm->sources[i], sorted, is one
+ * that is not bare. */
+static int
+has_outputs_record(const struct prev_manifest *pm, size_t i)
+{
+	const char *path = pm->sources[i].path;
+	size_t k;
+
+	for (k = i; k-- > 0 && !strcmp(pm->sources[k].path, path);)
+		if (!pm->sources[k].bare)
+			return 1;
+	for (k = i + 1; k < pm->n && !strcmp(pm->sources[k].path, path); k++)
+		if (!pm->sources[k].bare)
+			return 1;
 	return 0;
 }
 
@@ -1039,9 +1080,18 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	free(jpath);
 
 	/* sort by path, and by position within a path: the last record
-	 * of a path (the journal's, if any) is the one that counts */
+	 * of a path (the journal's, if any) is the one that counts, but
+	 * that one with outputs counts over one with none */
 	if (pm->n)
 		qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
+	for (i = k = 0; i < pm->n; i++) {
+		if (pm->sources[i].bare && has_outputs_record(pm, i)) {
+			prev_source_release(&pm->sources[i]);
+			continue;
+		}
+		pm->sources[k++] = pm->sources[i];
+	}
+	pm->n = k;
 	for (i = k = 0; i < pm->n; i++) {
 		if (i + 1 < pm->n && !strcmp(pm->sources[i].path, pm->sources[i + 1].path)) {
 			if (stale_replaced(pm, &pm->sources[i], &pm->sources[i + 1])) {
@@ -1300,8 +1350,8 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			kept = (errno != ENOENT && errno != ENOTDIR &&
 				errno != ELOOP && errno != ENAMETOOLONG) ||
 			       (n_missing && under_missing(ps->path, missing, n_missing));
-		else
-			kept = S_ISREG(st.st_mode);
+		else	/* a failed FIFO's record stays while it does */
+			kept = S_ISREG(st.st_mode) || (ps->bare && !S_ISDIR(st.st_mode));
 		/* no source of this run: one task, the same for all, keeps
 		 * its record or prunes its outputs; a job of another that
 		 * writes one of them takes it over all the same */

@@ -31,6 +31,9 @@ struct prev_source {
 	struct out_record *outputs;
 	size_t n_outputs;
 	int failed;			/* the record of a failure: outputs only */
+	int bare;			/* failed or skipped with no output: read
+					 * to be carried over as it is, never a
+					 * job's record */
 	char *warning;			/* what a --lenient run converted it
 					 * despite, or NULL */
 	size_t seq;			/* load order: later records win */

@@ -1250,7 +1250,7 @@ find_collisions(struct plan *p, const struct options *o,
 	for (i = 0; i < pm->n; i++) {
 		struct prev_source *ps = &pm->sources[i];
 
-		if (o->shard_count > 1 && (ps->carried || ps->carried_elsewhere) &&
+		if (o->shard_count > 1 && ps->n_outputs && (ps->carried || ps->carried_elsewhere) &&
 		    shard_owner(p, o, ps))
 			goto out;
 		if (outs.n && (ps->carried || ps->carried_elsewhere))
@@ -1465,6 +1465,7 @@ jobs_of_entry(struct plan *p, const char *path, size_t *first)
 	const char *dir = entry_dir(p, path);
 	size_t lo = 0, hi = p->n, i;
 
+	*first = 0;
 	if (!dir)
 		return 0;
 	while (lo < hi) {
@@ -1545,6 +1546,11 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 			continue;
 		}
 		n = jobs_of_entry(p, ps->path, &first);
+		if (ps->bare) {
+			/* recorded anew by this run, under either name */
+			ps->renamed = n && !own;
+			continue;
+		}
 		if (!n && own) {
 			/* an entry unknown (the directory cannot be
 			 * resolved): its own path only */

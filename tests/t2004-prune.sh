@@ -198,4 +198,32 @@ is "$(json_get $M 'join " ", map { $_->{path} } @{$j->{sources}}')" "part/x.jpg 
 	"part: a deleted source's record goes"
 is "$(files po | grep -c '^z-')" 0 "part: ... and its outputs are pruned"
 
+# ... records of failures and skipped files too, which list no output
+rm -rf two
+mkimg two/a/x.png 40x30
+mkimg two/a/c.png 40x30
+head -c 100 two/a/c.png >two/cut && mv two/cut two/a/c.png
+echo notes >two/a/notes.txt
+mkimg two/b/y.png 40x30
+run -f webp -o to two/a
+is "$rc" 1 "two: the first directory, with a damaged source: exit 1" || show_run
+run -f webp -o to two/b
+is "$rc" 0 "two: the second directory: exit 0" || show_run
+M=to/imgbake-manifest.json
+is "$(json_get $M 'join " ", map { "$_->{path}:$_->{status}" } @{$j->{sources}}')" \
+	"two/a/c.png:failed two/a/notes.txt:skipped two/a/x.png:converted two/b/y.png:converted" \
+	"two: the failed and skipped sources of the other directory keep their records"
+is "$(json_get $M '(grep { $_->{path} eq "two/a/c.png" } @{$j->{sources}})[0]{reason}')" corrupt \
+	"two: ... as they were"
+rm two/a/notes.txt
+run -f webp -o to two/b
+is "$(json_get $M 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+	"two/a/c.png two/a/x.png two/b/y.png" "two: a skipped file deleted: its record goes"
+mkimg two/a/c.png 40x30
+run -f webp -o to two/a
+is "$rc" 0 "two: the damaged source mended: exit 0" || show_run
+is "$(json_get $M 'join " ", map { "$_->{path}:$_->{status}" } @{$j->{sources}}')" \
+	"two/a/c.png:converted two/a/x.png:up-to-date two/b/y.png:up-to-date" \
+	"two: ... and converted, its record replaced"
+
 done_testing

@@ -609,4 +609,23 @@ for k in 0 1 2; do
 done
 is "$(files h8/out | grep webp)" "c/32.webp" "... and --prune in three tasks deletes the outputs of the sources gone"
 
+# records of failed and skipped sources another run made: one task keeps
+# each, so the merge has them once
+mkimg h9/a/x.png 40x30
+mkimg h9/a/c.png 40x30
+head -c 100 h9/a/c.png >h9/cut && mv h9/cut h9/a/c.png
+echo notes >h9/a/notes.txt
+mkimg h9/b/y.png 40x30
+run -q -o h9/out h9/a
+for n in 2 3; do
+	for k in $(seq 0 $((n - 1))); do
+		run -q --shard $k/$n -o h9/out h9/b
+	done
+	run --merge-manifests h9/out/imgbake-manifest.json h9/out/imgbake-manifest.*-of-$n.json
+	is "$rc" 0 "$n tasks over another directory: the merge succeeds" || show_run
+	is "$(json_get h9/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}" } @{$j->{sources}}')" \
+		"h9/a/c.png:failed h9/a/notes.txt:skipped h9/a/x.png:converted h9/b/y.png:$([ $n = 2 ] && echo converted || echo up-to-date)" \
+		"... and keeps the other directory's failed and skipped records, once"
+done
+
 done_testing
