@@ -545,16 +545,39 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 	return img;
 }
 
+/* Whether the JPEG on fd is arithmetic coded: its frame header, found
+ * past the segments before it (within the first MB), is one of SOF9-11
+ * or SOF13-15.  pread(2) leaves the offset libvips reads from. */
+static int
+jpeg_arithmetic(int fd)
+{
+	unsigned char m[4];
+	off_t at = 2;
+
+	while (at < (1 << 20) && pread(fd, m, sizeof(m), at) == (ssize_t)sizeof(m) &&
+	       m[0] == 0xff) {
+		if (m[1] == 0xff) {	/* fill */
+			at++;
+			continue;
+		}
+		if (m[1] >= 0xc0 && m[1] <= 0xcf && m[1] != 0xc4 && m[1] != 0xc8 && m[1] != 0xcc)
+			return m[1] >= 0xc9;
+		at += 2 + (m[2] << 8 | m[3]);
+	}
+	return 0;
+}
+
 /* The most pixels one byte of a file of this type can stand for, with
  * a wide margin over the best any encoder manages on a flat image
- * (measured: JPEG 256, 1-bit PNG 8,100, GIF 1,500, lossless WebP
- * 24,000).  0: no bound (TIFF and HEIF can compress without limit). */
+ * (measured: JPEG 256, arithmetic-coded JPEG 68,000 for a blank page,
+ * 1-bit PNG 8,100, GIF 1,500, lossless WebP 24,000).  0: no bound
+ * (TIFF and HEIF can compress without limit). */
 static double
-max_px_per_byte(enum src_type type)
+max_px_per_byte(enum src_type type, int fd)
 {
 	switch (type) {
 	case SRC_JPEG:
-		return 4096;
+		return jpeg_arithmetic(fd) ? 1 << 20 : 4096;
 	case SRC_PNG:
 	case SRC_GIF:
 		return 65536;
@@ -608,13 +631,14 @@ over_format_edge(struct conv *c)
 	return 0;
 }
 
-/* Limits judged from the header alone, before any pixel is decoded. */
+/* Limits judged from the header of img, opened from fd, before any
+ * pixel is decoded. */
 static int
-check_header(struct conv *c, VipsImage *img)
+check_header(struct conv *c, VipsImage *img, int fd)
 {
 	const struct options *o = c->o;
 	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
-	double per_byte = max_px_per_byte(c->job->type);
+	double per_byte;
 	int pages = vips_image_get_n_pages(img);
 
 	if (px > o->max_pixels)
@@ -623,7 +647,8 @@ check_header(struct conv *c, VipsImage *img)
 		snprintf(c->err, sizeof(c->err),
 			 "%d frames, over the %d frame limit (--max-frames)",
 			 pages, o->max_frames);
-	else if (per_byte > 0 && c->bytes > 0 && px > per_byte * (double)c->bytes)
+	else if ((per_byte = max_px_per_byte(c->job->type, fd)) > 0 && c->bytes > 0 &&
+		 px > per_byte * (double)c->bytes)
 		snprintf(c->err, sizeof(c->err),
 			 "the header claims %dx%d, more than %lld bytes of %s can hold",
 			 img->Xsize, img->Ysize, (long long)c->bytes,
@@ -888,7 +913,7 @@ decode(struct conv *c, int fd, int largest)
 	width = upright_swapped(img) ? img->Ysize : img->Xsize;
 	c->res->width = width;
 	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
-	if (check_header(c, img))
+	if (check_header(c, img, fd))
 		goto out;
 	if (largest <= 0 || largest > width)
 		largest = width;
@@ -2269,7 +2294,7 @@ convert_probe(const struct options *o, const struct job *job, struct result *res
 	else if ((img = load(&c, src, 1, 1))) {
 		c.res->width = upright_swapped(img) ? img->Ysize : img->Xsize;
 		c.res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
-		if (!check_header(&c, img))
+		if (!check_header(&c, img, fd))
 			est = estimate(o, img, job->type, c.vector, c.res->width, c.res->height);
 		g_object_unref(img);
 	}

@@ -56,6 +56,18 @@ solid-8k-64.webp" "header bombs: nothing else written"
 is "$(temps ob)" "" "header bombs: no temporary file"
 like "$(json_get $M 'src("bombs/webp-16383.webp")->{error}')" . "the WebP bomb: an error text"
 
+# an arithmetic-coded JPEG holds far more pixels a byte: a blank A4 page
+# at 300 dpi (2480x3508, `jpegtran -arithmetic`) is 128 bytes
+base64 -d >blank-page.jpg <<'B64'
+/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAUDBAQEAwUEBAQFBQUGBwwIBwcHBw8LCwkMEQ8SEhEP
+ERETFhwXExQaFRERGCEYGh0dHx8fExciJCIeJBweHx7/yQALCA20CbABAREA/8wABgAQEAX/2gAI
+AQEAAD8A0tlQy01A/9k=
+B64
+is "$(size blank-page.jpg)" 2480x3508 "precondition: a 128-byte arithmetic-coded JPEG of 2480x3508"
+run -w 480 -o oa blank-page.jpg
+is "$rc" 0 "an arithmetic-coded blank page is not taken for a bomb" || show_run
+is "$(size oa/blank-page-480.webp)" 480x679 "... and is converted"
+
 # ---- a real 20000x20000 PNG ----------------------------------------------------
 
 # 400 MP of black, complete and valid, about 400 kB: over --max-pixels,
