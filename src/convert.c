@@ -214,6 +214,25 @@ need_all_modules(const struct options *o)
 	return 0;
 }
 
+/* Whether the loader nickname ("svgload") has a variant that reads from
+ * a libvips source, as imgbake opens every file: in libvips 8.14
+ * magickload, openexrload, matload and analyzeload read only named
+ * files. */
+static int
+reads_sources(const char *nickname)
+{
+	size_t n = strlen(nickname);
+	char *name;
+	int r;
+
+	if (n >= 7 && !strcmp(nickname + n - 7, "_source"))
+		return 1;
+	name = g_strconcat(nickname, "_source", NULL);
+	r = vips_type_find("VipsForeignLoad", name) != 0;
+	g_free(name);
+	return r;
+}
+
 int
 convert_init(const char *argv0, int threads, const struct options *o,
 	char *err, size_t errlen)
@@ -272,6 +291,12 @@ convert_init(const char *argv0, int threads, const struct options *o,
 
 		if (!type) {
 			snprintf(err, errlen, "unknown loader '%s' (--allow-loader)",
+				 o->allow_loaders[j]);
+			return -1;
+		}
+		if (!reads_sources(o->allow_loaders[j])) {
+			snprintf(err, errlen, "loader '%s' reads only named files in this "
+				 "libvips, not the opened files imgbake gives it (--allow-loader)",
 				 o->allow_loaders[j]);
 			return -1;
 		}
@@ -2431,8 +2456,9 @@ list_loader(void *item, void *a, void *b)
 	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (!strcmp(nick, own[i]))
 			return NULL;	/* listed above */
-	printf("  %-14s %s%s\n", nick, loader_allowed(o, nick) ? "allowed (--allow-loader)" :
-	       "blocked", flags & VIPS_OPERATION_UNTRUSTED ? ", untrusted" : "");
+	printf("  %-14s %s%s\n", nick, !reads_sources(nick) ? "reads only named files: unusable" :
+	       loader_allowed(o, nick) ? "allowed (--allow-loader)" : "blocked",
+	       flags & VIPS_OPERATION_UNTRUSTED ? ", untrusted" : "");
 	return NULL;
 }
 

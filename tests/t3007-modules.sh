@@ -43,6 +43,19 @@ run --allow-loader nosuchload -o o6 in
 is "$rc" 2 "--allow-loader of an unknown loader: exit 2"
 like "$err" "unknown loader 'nosuchload'" "--allow-loader of an unknown loader: says so"
 
+# a loader that reads only named files (no _source variant) never sees
+# a file: imgbake opens each itself, so it is refused, and listed so
+if vips -l foreign 2>/dev/null | grep -q '(magickload)' &&
+   ! vips -l foreign 2>/dev/null | grep -q '(magickload_source)'; then
+	run --allow-loader magickload -o o7 in
+	is "$rc" 2 "--allow-loader of a loader of named files only: exit 2" || show_run
+	like "$err" "loader 'magickload' reads only named files" "... says why"
+	like "$("$IMGBAKE" --list-formats)" "magickload +reads only named files: unusable" \
+		"... and --list-formats says so"
+else
+	for _ in 1 2 3; do skip "this libvips has no magickload, or one that reads sources"; done
+fi
+
 others=$(ls "$moddir" | sed -n 's/^vips-\([a-z0-9]*\)\.so$/\1/p' | sort | tr '\n' ' ')
 is "$(modules "$IMGBAKE" --list-formats | tr '\n' ' ')" "$others" "--list-formats opens every module"
 
