@@ -98,6 +98,7 @@ struct conv {
 	int opaque;		/* the picture in memory has an alpha of 255 */
 	int text_lost;		/* failed with no text from libvips */
 	int vector;		/* the loader draws at any scale (SVG, PDF) */
+	int unit_grey;		/* float grey whose values go from 0 to 1 */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -864,6 +865,17 @@ to_8bit(struct conv *c, VipsImage *in)
 		fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
 		return NULL;
 	}
+	if (c->unit_grey && vips_band_format_isfloat(out->BandFmt)) {
+		VipsImage *scaled;
+
+		if (vips_linear1(out, &scaled, 255.0, 0.0, NULL)) {
+			g_object_unref(out);
+			fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
+			return NULL;
+		}
+		g_object_unref(out);
+		out = scaled;
+	}
 	if (out->BandFmt != VIPS_FORMAT_UCHAR) {
 		VipsImage *cast;
 
@@ -919,13 +931,15 @@ detach_metadata(struct conv *c, VipsImage *img)
 	return 0;
 }
 
+static void watch(struct conv *c, VipsImage *img);
+
 /* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
 static VipsImage *
 decode(struct conv *c, int fd, int largest)
 {
 	VipsSource *src = NULL;
 	VipsImage *img = NULL, *tmp = NULL, *thumb = NULL, *out = NULL;
-	int width, shrink = 1;
+	int width, shrink = 1, reopen = 0;
 	double scale = 1;
 
 	if (!(src = vips_source_new_from_descriptor(fd))) {
@@ -942,6 +956,22 @@ decode(struct conv *c, int fd, int largest)
 		goto out;
 	if (largest <= 0 || largest > width)
 		largest = width;
+	/* Float grey holds values from 0 to 1 (as TIFF and PFM writers
+	 * mean them) or from 0 to 255 (as libvips writes them), and is
+	 * cast to 8 bits as it is: the first came out black.  Only the
+	 * pixels tell which: read them all once, then open again. */
+	c->unit_grey = 0;
+	if (vips_band_format_isfloat(img->BandFmt) && img->Bands <= 2) {
+		double max;
+
+		watch(c, img);
+		if (vips_max(img, &max, NULL)) {
+			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		c->unit_grey = max <= 1.0;
+		reopen = 1;
+	}
 
 	if (c->job->type == SRC_JPEG)
 		shrink = jpeg_shrink_for(width, c->res->height, largest, height_for(c, largest));
@@ -950,7 +980,7 @@ decode(struct conv *c, int fd, int largest)
 	else if (c->job->type == SRC_OTHER && c->vector)
 		scale = vector_scale_for(img->Xsize, img->Ysize,
 			webp_scale_for(width, c->res->height, largest, height_for(c, largest)));
-	if (shrink > 1 || scale < 1) {
+	if (reopen || shrink > 1 || scale < 1) {
 		/* a fresh source for the second open: the first one has
 		 * already read the header */
 		g_object_unref(img);

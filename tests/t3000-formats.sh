@@ -116,4 +116,19 @@ else
 	fail "five bands: the AVIF bytes heifsave writes"
 fi
 
+# float grey, as TIFF writers mean it (0 to 1) and as libvips writes it
+# (0 to 255): a ramp of mean grey either way, never black or white
+vips grey fl.v 64 48 && vips copy fl.v float-unit.tif
+vips linear fl.v fl255.v 255 0 && vips copy fl255.v float-255.tif
+vips bandjoin "fl.v fl.v" fla.v && vips copy fla.v float-unit-alpha.tif
+is "$(info float-unit.tif) $(info float-255.tif)" \
+	"64x48 float 1 b-w tiffload 64x48 float 1 b-w tiffload" "precondition: two float grey TIFFs"
+run -f png,webp -w 32,64 -o ofl float-unit.tif float-255.tif float-unit-alpha.tif
+is "$rc" 0 "float grey TIFFs: exit 0" || show_run
+for f in float-unit-32.png float-unit-64.webp float-255-32.png float-255-64.webp float-unit-alpha-64.png; do
+	m=$(vips avg "ofl/$f" 2>/dev/null)
+	near "$m" 127.5 4
+	ok $? "float grey: $f is a ramp of mean grey" || diag "mean $m"
+done
+
 done_testing
