@@ -781,10 +781,10 @@ options_parse(struct options *o, int argc, char **argv)
 	o->sources = argv + optind;
 	o->n_sources = 0;
 	for (j = optind; j < argc; j++) {
-		if (!strcmp(argv[j], "-"))
-			o->read_stdin = 1;
-		else
+		if (strcmp(argv[j], "-"))
 			o->sources[o->n_sources++] = argv[j];
+		else if (o->read_stdin++)
+			return usage_error("%s", "standard input given twice");
 	}
 	if (o->read_stdin && o->files_from && !strcmp(o->files_from, "-"))
 		return usage_error("%s", "standard input given twice");
