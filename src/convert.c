@@ -490,6 +490,16 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on, double scale)
 	return img;
 }
 
+/* Whether a loader's text says the file is whole but of a kind it
+ * does not decode (a half-float TIFF, a HEIF of a codec libheif lacks):
+ * unsupported rather than corrupt, and not worth a --lenient retry. */
+static int
+names_unsupported(const char *text)
+{
+	return text && (strstr(text, "tiff2vips: unsupported") ||
+			strstr(text, "Unsupported feature"));
+}
+
 /* Load the header with the type's own loader (never libvips' guess,
  * which ignores the loader block and reads file names as options).
  * jpeg_shrink and scale ask the decoder for a smaller image. */
@@ -539,8 +549,13 @@ load_header(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 		return NULL;
 	}
 	if (r) {
-		if (c->job->type != SRC_OTHER)
-			fail(c, REASON_CORRUPT, "decode", 1);
+		if (c->job->type != SRC_OTHER) {
+			char *text = vips_text_for(c->job->type);
+
+			fail_text(c, names_unsupported(text) ? REASON_UNSUPPORTED : REASON_CORRUPT,
+				  "decode", text);
+			g_free(text);
+		}
 		return NULL;
 	}
 	if (value_refused) {

@@ -148,4 +148,24 @@ is "$(json_get out10/imgbake-manifest.json 'src("bomb.png")->{reason}')" limit \
 is "$(json_get out10/imgbake-manifest.json 'src("bomb.png")->{width}')" 30000 \
 	"pixel bomb: its size is known and recorded"
 
+# A whole TIFF of a kind libvips does not decode (16-bit half floats):
+# unsupported, not corrupt
+perl -e '
+	my @t = ([256, 1, 4], [257, 1, 4], [258, 1, 16], [259, 1, 1], [262, 1, 1],
+		 [273, 4, 0], [277, 1, 1], [278, 1, 4], [279, 4, 32], [339, 1, 3]);
+	my $at = 8 + 2 + 12 * @t + 4;
+	my $s = "II" . pack("vV", 42, 8) . pack("v", scalar @t);
+	for (@t) {
+		my ($tag, $long, $v) = @$_;
+		$v = $at if $tag == 273;
+		$s .= pack("vvV", $tag, $long == 4 ? 4 : 3, 1) .
+		      ($long == 4 ? pack("V", $v) : pack("vv", $v, 0));
+	}
+	print $s, pack("V", 0), "\x00\x38" x 16' >half.tif
+like "$(vipsheader half.tif 2>&1)" "unsupported tiff image type" "precondition: a half-float TIFF libvips does not decode"
+run -o out11 half.tif
+is "$rc" 1 "half-float TIFF: exit 1" || show_run
+is "$(json_get out11/imgbake-manifest.json 'src("half.tif")->{reason}')" unsupported \
+	"half-float TIFF: reason unsupported"
+
 done_testing
