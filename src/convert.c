@@ -917,6 +917,30 @@ free_blob(void *data, void *unused)
 	return 0;
 }
 
+/* The pixels kept are upright, and EXIF says so (libvips sets its
+ * orientation to 1): make an XMP tiff:Orientation (Lightroom's,
+ * darktable's) say so too, as attribute or element, in place. */
+static void
+xmp_upright(char *xmp, size_t len)
+{
+	static const char tag[] = "tiff:Orientation";
+	char *end = xmp + len, *p = xmp;
+
+	while ((p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1))) {
+		p += sizeof(tag) - 1;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (p + 2 < end && *p == '=' && (p[1] == '"' || p[1] == '\''))
+			p += 2;
+		else if (p + 1 < end && *p == '>')
+			p++;
+		else
+			continue;
+		if (p + 1 < end && *p >= '1' && *p <= '8' && (p[1] < '0' || p[1] > '9'))
+			*p = '1';
+	}
+}
+
 static int
 detach_metadata(struct conv *c, VipsImage *img)
 {
@@ -941,6 +965,8 @@ detach_metadata(struct conv *c, VipsImage *img)
 			fail_text(c, REASON_CORRUPT, "metadata", "out of memory");
 			return -1;
 		}
+		if (!strcmp(blobs[i], VIPS_META_XMP_NAME))
+			xmp_upright(copy, len);
 		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
 	}
 	return 0;

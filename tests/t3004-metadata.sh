@@ -92,4 +92,25 @@ is "$rc" 0 "a huge resolution: exit 0" || show_run
 unlike "$err" 'WARNING|xres|yres' "... no GLib warning" || show_run
 like "$(hdr hr/hires.png xres)" '^1000000$' "... kept as the most libvips holds"
 
+# an XMP tiff:Orientation (Lightroom's) is made upright with the pixels,
+# as attribute and as element
+mkexif xrot.jpg 120x80 6
+perl -e '
+	local $/; my $d = <STDIN>;
+	my $x = "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">" .
+		"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">" .
+		"<rdf:Description xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" " .
+		"tiff:Orientation=\"6\"><tiff:Orientation>6</tiff:Orientation>" .
+		"</rdf:Description></rdf:RDF></x:xmpmeta>";
+	substr($d, 2, 0) = "\xff\xe1" . pack("n", length($x) + 2) . $x;
+	print $d' <xrot.jpg >xmp6.jpg
+like "$(vipsheader -a xmp6.jpg)" '^xmp-data' "precondition: a JPEG with XMP"
+run --keep-metadata -f webp -o kx xmp6.jpg
+is "$rc" 0 "XMP orientation: exit 0" || show_run
+is "$(size kx/xmp6.webp)" 80x120 "XMP orientation: the pixels are made upright"
+webpmux -get xmp kx/xmp6.webp -o kx.xmp >/dev/null 2>&1
+xmp=$(cat kx.xmp 2>/dev/null)
+like "$xmp" 'tiff:Orientation="1"' "... the XMP attribute says so"
+like "$xmp" '<tiff:Orientation>1<' "... and the XMP element"
+
 done_testing
