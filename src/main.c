@@ -642,6 +642,13 @@ print_plan(const struct options *o, struct plan *p,
 		k += !stale[i].dropped && !stale[i].held;
 	if (!may_prune(o, p))
 		k = 0;
+	/* what --prune would delete, which a dry run is for seeing */
+	for (i = 0; k && !o->quiet && i < n_stale; i++) {
+		char path[1024];
+
+		if (!stale[i].dropped && !stale[i].held)
+			report_error("would prune '%s'", path_quote(stale[i].path, path, sizeof(path)));
+	}
 	if (!o->quiet)
 		report_error("dry run: would convert %zu, up to date %zu, would prune %zu, would fail %zu",
 			     convert, up_to_date, k, failed);

@@ -133,6 +133,8 @@ is "$(stale $M)" "$(printf '%s\n' "$stale_list" | sort)" "a later run without --
 run -n --prune -f webp -w 100 -o o2 src
 like "$err" "^imgbake: dry run: would convert 0, up to date 4, would prune 16, would fail 0$" \
 	"dry run with --prune counts the stale outputs"
+is "$(printf '%s\n' "$err" | sed -n "s/^imgbake: would prune '\(.*\)'$/\1/p" | sort)" \
+	"$(printf '%s\n' "$stale_list" | sort)" "... and names each"
 is "$(stale $M)" "$(printf '%s\n' "$stale_list" | sort)" "the dry run leaves the stale list alone"
 
 # The user changes one stale output and deletes another before pruning.
