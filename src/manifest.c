@@ -881,6 +881,9 @@ read_own(const char *path, json_t **root, json_error_t *jerr, char *err, size_t 
 	}
 	/* through stdio: json_loadfd reads a byte a system call */
 	if (n > 0 && (f = fdopen(fd, "r"))) {
+		/* a UTF-8 byte order mark an editor put in front */
+		if (n >= 3 && !memcmp(head, "\xef\xbb\xbf", 3) && fseek(f, 3, SEEK_SET))
+			rewind(f);
 		*root = json_loadf(f, JSON_REJECT_DUPLICATES, jerr);
 		fclose(f);
 	} else {

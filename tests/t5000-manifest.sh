@@ -237,14 +237,15 @@ run --report link/imgbake-manifest.json -o later own/b.png
 is "$rc" 2 "--report through a link to the manifest-to-be: exit 2" || show_run
 json_ok later/imgbake-manifest.json
 ok $? "... and the manifest is still the manifest"
-# a manifest re-saved by an editor with a byte order mark: read as
-# damaged (rebuilt, with a warning), not refused
+# a manifest re-saved by an editor with a byte order mark: read as it
+# is, its sources up to date
 printf '\357\273\277' >bom.json
 cat ownout/imgbake-manifest.json >>bom.json
 mv bom.json ownout/imgbake-manifest.json
 run -o ownout own
 is "$rc" 0 "a manifest with a byte order mark: exit 0" || show_run
-like "$err" "ignoring unreadable manifest" "... with a warning"
+unlike "$err" "ignoring unreadable manifest" "... read without a warning"
+like "$err" "^0 converted" "... and nothing converted again"
 # a manifest whose size reached the disk before its data (a crash
 # without --fsync): NUL bytes, read as damaged, not refused
 head -c 3000 /dev/zero >ownout/imgbake-manifest.json
