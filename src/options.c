@@ -592,7 +592,7 @@ options_parse(struct options *o, int argc, char **argv)
 			free(o->widths);
 			o->widths = NULL;
 			if (parse_width_list(optarg, &o->widths, &o->n_widths))
-				return usage_error("invalid width list '%s'", optarg);
+				return usage_error("invalid width list '%s' (1-100000, as 480,960,1920)", optarg);
 			break;
 		case 'Q':
 			if (parse_quality(optarg, o->quality))

@@ -72,6 +72,8 @@ message "an ambiguous abbreviation" "ambiguous option '--pr' (--prune, --progres
 	--pr -o out a.jpg
 message "an unknown option after a long one" "unknown option '-Z'" --force -qZ -o out a.jpg
 message "an unknown long option" "unknown option '--bogus'" --bogus=1 -o out a.jpg
+message "a width over the largest" "invalid width list '200000' (1-100000, as 480,960,1920)" \
+	-w 200000 -o out a.jpg
 message "standard input named twice" "standard input given twice" -o out - -
 message "standard input as a list and as -T" "standard input given twice" -o out -T - -
 
