@@ -575,7 +575,7 @@ print_plan(const struct options *o, struct plan *p,
 	int *widths = malloc(sizeof(int) * (size_t)(o->n_widths + 1));
 	struct result *res = calloc(p->n ? p->n : 1, sizeof(*res));
 	unsigned char *all = malloc(p->n ? p->n : 1);
-	size_t convert = 0, up_to_date = 0, failed = 0, i, k, n_stale = 0;
+	size_t convert = 0, up_to_date = 0, skipped = 0, failed = 0, i, k, n_stale = 0;
 	struct stale *stale = NULL;
 	size_t *order = NULL;
 	int n, name_width, f, w, ret = -1;
@@ -610,6 +610,7 @@ print_plan(const struct options *o, struct plan *p,
 
 		if (r->status == JOB_FAILED || r->status == JOB_SKIPPED) {
 			failed += r->status == JOB_FAILED;
+			skipped += r->status == JOB_SKIPPED;
 			report_result(o, j, r, 0);
 			continue;
 		}
@@ -650,8 +651,9 @@ print_plan(const struct options *o, struct plan *p,
 			report_error("would prune '%s'", path_quote(stale[i].path, path, sizeof(path)));
 	}
 	if (!o->quiet)
-		report_error("dry run: would convert %zu, up to date %zu, would prune %zu, would fail %zu",
-			     convert, up_to_date, k, failed);
+		report_error("dry run: would convert %zu, up to date %zu, skipped %zu, "
+			     "would prune %zu, would fail %zu",
+			     convert, up_to_date, skipped, k, failed);
 	ret = failed > 0;
 out:
 	output_claims_release();

@@ -18,6 +18,8 @@ out/sub/b-100.webp" "the would-be paths, widths above the source's dropped"
 [ ! -e out ]
 ok $? "no output directory"
 is "$(files .)" "$before" "no file written anywhere"
+like "$err" "^imgbake: dry run: would convert 2, up to date 0, skipped 1, would prune 0, would fail 0$" \
+	"the summary counts the file that is no image as skipped, as a run does"
 
 run -n -o out src/sub/b.png
 is "$rc" 0 "dry run of a named file exits 0"

@@ -196,7 +196,7 @@ run --max-pixels 100000 --name "$T" -w 480 -o owb wb
 is "$(json_get owb/imgbake-manifest.json 'src("wb/a4.jpg")->{status}')" converted \
 	"a source over --max-pixels leaves its name to a narrow one"
 run -n --max-pixels 100000 --name "$T" -w 480 -o owb2 wb
-like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as -n says"
+like "$err" "would convert 1, up to date 0, skipped 0, would prune 0, would fail 1" "... as -n says"
 
 # {w} before the stem: 0a.jpg at 48 px and a.jpg at 480 both name
 # 480a.webp, and share a task of a job array
@@ -245,7 +245,7 @@ is "$(json_get owh/imgbake-manifest.json 'src("wh/a4.jpg")->{reason} . " " . src
 	"limit converted" "a source over WebP's edge fails, limit, and leaves its name to another"
 like "$err" "'wh/a4\\.jpg': limit: 80x20000 is over WebP's 16383 pixel edge" "... and says why"
 run -n --name "$T" -w 480 -o owh2 wh
-like "$err" "would convert 1, up to date 0, would prune 0, would fail 1" "... as -n says"
+like "$err" "would convert 1, up to date 0, skipped 0, would prune 0, would fail 1" "... as -n says"
 
 # {dir}{w}: a source at the top and one in a directory named 4 both name
 # 480/a.webp, and share a task

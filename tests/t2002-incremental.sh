@@ -238,7 +238,7 @@ run -n -f $formats -Q webp=61 -o out src
 is "$rc" 0 "dry run: exit 0" || show_run
 is "$(printf '%s\n' "$out" | sort)" "$(printf 'out/c.%s\nout/c.webp\nout/new.%s\nout/new.webp\n' \
 	"${pat#\*.}" "${pat#\*.}" | sort)" "dry run: prints only the outputs still to make"
-like "$err" "^imgbake: dry run: would convert 2, up to date $((N - 1)), would prune 0, would fail 0$" \
+like "$err" "^imgbake: dry run: would convert 2, up to date $((N - 1)), skipped 0, would prune 0, would fail 0$" \
 	"dry run: the counts on stderr"
 is "$(snap '*')" "$before" "dry run: no output written"
 cmp -s $M manifest.before
@@ -246,10 +246,10 @@ ok $? "dry run: the manifest is left as it was"
 
 rm out/sub/e.webp
 run -n -f webp -Q webp=61 -o out src
-like "$err" "^imgbake: dry run: would convert 3, up to date $((N - 2)), would prune 0, would fail 0$" \
+like "$err" "^imgbake: dry run: would convert 3, up to date $((N - 2)), skipped 0, would prune 0, would fail 0$" \
 	"dry run without --prune: dropped outputs are not counted as pruned"
 run -n --prune -f webp -Q webp=61 -o out src
-like "$err" "^imgbake: dry run: would convert 3, up to date $((N - 2)), would prune $N, would fail 0$" \
+like "$err" "^imgbake: dry run: would convert 3, up to date $((N - 2)), skipped 0, would prune $N, would fail 0$" \
 	"dry run with --prune: every output of the dropped format would be pruned"
 is "$(snap '*' | grep -c "${pat#\*}")" $N "dry run with --prune: nothing deleted"
 

@@ -131,7 +131,7 @@ run -f webp -w 100 -o o2 src
 is "$(stale $M)" "$(printf '%s\n' "$stale_list" | sort)" "a later run without --prune carries the stale list on"
 
 run -n --prune -f webp -w 100 -o o2 src
-like "$err" "^imgbake: dry run: would convert 0, up to date 4, would prune 16, would fail 0$" \
+like "$err" "^imgbake: dry run: would convert 0, up to date 4, skipped 0, would prune 16, would fail 0$" \
 	"dry run with --prune counts the stale outputs"
 is "$(printf '%s\n' "$err" | sed -n "s/^imgbake: would prune '\(.*\)'$/\1/p" | sort)" \
 	"$(printf '%s\n' "$stale_list" | sort)" "... and names each"
