@@ -78,11 +78,12 @@ now(void)
 static void
 on_signal(int sig)
 {
-	static double first;	/* when the first came; the handler's own */
+	static double first;	/* when the first came, or 0; the handler's own */
 	int saved_errno = errno;	/* unlink(2) below may change it */
 	double t = now();	/* clock_gettime(2) is async-signal-safe */
+	int none = 0;
 
-	if (stop_signal) {
+	if (first > 0) {
 		if (t - first < SIGNAL_REPEAT_SEC) {
 			errno = saved_errno;
 			return;
@@ -96,7 +97,8 @@ on_signal(int sig)
 		return;
 	}
 	first = t;
-	stop_signal = sig;
+	/* a run stopping as the disk filled keeps that status (2) */
+	atomic_compare_exchange_strong(&stop_signal, &none, sig);
 	output_remove_temps(0);
 	errno = saved_errno;
 }

@@ -226,6 +226,27 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 	is "$(find disk -name 'a*.png' | wc -l | tr -d ' ')" 0 \
 		"... before the smaller sources start" || show_run
 	umount disk
+	# a signal while the run stops for a full disk is its first: the
+	# run goes on stopping, writes its manifest (kept off the disk)
+	# and exits 2, as it would have
+	mkimg full3/big.jpg 1200x1200
+	mkimg full3/small.png 300x300
+	mount -t tmpfs -o size=16k tmpfs disk
+	perl -e '$SIG{INT} = $SIG{TERM} = "DEFAULT"; exec @ARGV or die' \
+		"$IMGBAKE" -j2 -f avif -m full3.json -o disk full3 >"$OUT" 2>"$ERR" &
+	pid=$!
+	i=0
+	while ! grep -q "device is full" "$ERR" && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sleep 0.3
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	is "$?" 2 "full disk, then a signal: exit 2" || diag "$(cat "$ERR")"
+	json_ok full3.json
+	ok $? "... and the manifest is written"
+	umount disk
 else
 	skip "cannot mount a tmpfs here (not root?)"
 fi
