@@ -218,13 +218,21 @@ need_all_modules(const struct options *o)
 /* Whether the loader nickname ("svgload") has a variant that reads from
  * a libvips source, as imgbake opens every file: in libvips 8.14
  * magickload, openexrload, matload and analyzeload read only named
- * files. */
+ * files, and the source variants of fitsload and openslideload only
+ * sources made from a file name. */
 static int
 reads_sources(const char *nickname)
 {
-	size_t n = strlen(nickname);
+	/* their _source variants open the source's file name: a
+	 * descriptor has none */
+	static const char *const named_only[] = { "fitsload", "openslideload" };
+	size_t n = strlen(nickname), i;
 	char *name;
 	int r;
+
+	for (i = 0; i < sizeof(named_only) / sizeof(named_only[0]); i++)
+		if (!strncmp(nickname, named_only[i], strlen(named_only[i])))
+			return 0;
 
 	if (n >= 7 && !strcmp(nickname + n - 7, "_source"))
 		return 1;
@@ -587,22 +595,32 @@ load(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 }
 
 /* Whether the JPEG on fd is arithmetic coded: its frame header, found
- * past the segments before it (within the first MB), is one of SOF9-11
- * or SOF13-15.  pread(2) leaves the offset libvips reads from. */
+ * past the segments before it, is one of SOF9-11 or SOF13-15.  Anything
+ * unexpected on the way (bytes between segments, which libjpeg would
+ * skip, a long run of fill bytes, more than 1 MB or 256 segments) says
+ * no: the bound for Huffman coding is the safe one.  pread(2) leaves
+ * the offset libvips reads from. */
 static int
 jpeg_arithmetic(int fd)
 {
 	unsigned char m[4];
 	off_t at = 2;
+	int segments = 0, fill = 0;
 
-	while (at < (1 << 20) && pread(fd, m, sizeof(m), at) == (ssize_t)sizeof(m) &&
-	       m[0] == 0xff) {
-		if (m[1] == 0xff) {	/* fill */
+	while (at < (1 << 20) && segments < 256 &&
+	       pread(fd, m, sizeof(m), at) == (ssize_t)sizeof(m) && m[0] == 0xff) {
+		if (m[1] == 0xff) {
+			if (++fill > 16)
+				return 0;
 			at++;
 			continue;
 		}
+		fill = 0;
+		segments++;
 		if (m[1] >= 0xc0 && m[1] <= 0xcf && m[1] != 0xc4 && m[1] != 0xc8 && m[1] != 0xcc)
 			return m[1] >= 0xc9;
+		if (m[1] == 0x01 || (m[1] >= 0xd0 && m[1] <= 0xd9))
+			return 0;	/* TEM, RST, SOI, EOI: no length, none belongs here */
 		at += 2 + (m[2] << 8 | m[3]);
 	}
 	return 0;

@@ -55,6 +55,13 @@ if vips -l foreign 2>/dev/null | grep -q '(magickload)' &&
 else
 	for _ in 1 2 3; do skip "this libvips has no magickload, or one that reads sources"; done
 fi
+# ... as one whose source variant opens the source's file name
+if vips -l foreign 2>/dev/null | grep -q '(fitsload)'; then
+	run --allow-loader fitsload -o o8 in
+	is "$rc" 2 "--allow-loader fitsload, whose source loader needs a file name: exit 2" || show_run
+else
+	skip "this libvips has no fitsload"
+fi
 
 others=$(ls "$moddir" | sed -n 's/^vips-\([a-z0-9]*\)\.so$/\1/p' | sort | tr '\n' ' ')
 is "$(modules "$IMGBAKE" --list-formats | tr '\n' ' ')" "$others" "--list-formats opens every module"

@@ -67,6 +67,18 @@ is "$(size blank-page.jpg)" 2480x3508 "precondition: a 128-byte arithmetic-coded
 run -w 480 -o oa blank-page.jpg
 is "$rc" 0 "an arithmetic-coded blank page is not taken for a bomb" || show_run
 is "$(size oa/blank-page-480.webp)" 480x679 "... and is converted"
+# ... but a Huffman-coded one does not pass for arithmetic: a marker
+# without a length (TEM) after SOI, then a comment holding FF C9, where
+# a parser taking TEM's next bytes for a length would land
+mkdir tem
+hostile jpeg-bomb tem/plain.jpg 8000 8000
+perl -e 'local $/; my $d = <STDIN>;
+	substr($d, 2, 0) = "\xff\x01\x00\x08" . "\xff\xfe\x00\x0a" . "\x00\x00\xff\xc9\x00\x11\x08\x00";
+	print $d' <tem/plain.jpg >tem/tem.jpg
+is "$(size tem/tem.jpg)" 8000x8000 "precondition: a Huffman-coded JPEG behind a TEM marker claims 8000x8000"
+run --lenient -w 64 -o otem tem
+is "$(sr otem/imgbake-manifest.json tem/tem.jpg) $(sr otem/imgbake-manifest.json tem/plain.jpg)" \
+	"failed limit failed limit" "... and is refused as limit, as without the marker"
 
 # ---- a real 20000x20000 PNG ----------------------------------------------------
 
