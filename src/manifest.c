@@ -1348,12 +1348,14 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			ps->foreign = ps->from_shared && ps->other_share;
 			continue;
 		}
-		if (lstat(ps->path, &st) || (S_ISLNK(st.st_mode) && stat(ps->path, &st)))
+		if (lstat(ps->path, &st) ||
+		    (S_ISLNK(st.st_mode) && !ps->bare && stat(ps->path, &st)))
 			/* gone; what cannot be looked at is not */
 			kept = (errno != ENOENT && errno != ENOTDIR &&
 				errno != ELOOP && errno != ENAMETOOLONG) ||
 			       (n_missing && under_missing(ps->path, missing, n_missing));
-		else	/* a failed FIFO's record stays while it does */
+		else	/* the record of a failed FIFO, a skipped link, stays
+			 * while the file does */
 			kept = S_ISREG(st.st_mode) || (ps->bare && !S_ISDIR(st.st_mode));
 		/* no source of this run: one task, the same for all, keeps
 		 * its record or prunes its outputs; a job of another that
@@ -1363,6 +1365,12 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 			ps->carried_elsewhere = kept;
 			continue;
 		}
+		/* one with no output, from this task's own manifest too: a
+		 * task run again after the merge reads only its own, where
+		 * the record was by its output name's share, and another
+		 * the merge's; by the path both ways, no two tasks keep it */
+		if (ps->bare && shard_of(ps->path, pm->shares) != pm->share)
+			continue;
 		ps->carried = kept;
 	}
 	for (i = 0; i < n_missing; i++)

@@ -206,6 +206,8 @@ mkimg two/a/x.png 40x30
 mkimg two/a/c.png 40x30
 head -c 100 two/a/c.png >two/cut && mv two/cut two/a/c.png
 echo notes >two/a/notes.txt
+ln -s nowhere two/a/dangling
+ln -s ../b two/a/dirlink
 mkimg two/b/y.png 40x30
 run -f webp -o to two/a
 is "$rc" 1 "two: the first directory, with a damaged source: exit 1" || show_run
@@ -213,14 +215,14 @@ run -f webp -o to two/b
 is "$rc" 0 "two: the second directory: exit 0" || show_run
 M=to/imgbake-manifest.json
 is "$(json_get $M 'join " ", map { "$_->{path}:$_->{status}" } @{$j->{sources}}')" \
-	"two/a/c.png:failed two/a/notes.txt:skipped two/a/x.png:converted two/b/y.png:converted" \
+	"two/a/c.png:failed two/a/dangling:skipped two/a/dirlink:skipped two/a/notes.txt:skipped two/a/x.png:converted two/b/y.png:converted" \
 	"two: the failed and skipped sources of the other directory keep their records"
 is "$(json_get $M '(grep { $_->{path} eq "two/a/c.png" } @{$j->{sources}})[0]{reason}')" corrupt \
 	"two: ... as they were"
-rm two/a/notes.txt
+rm two/a/notes.txt two/a/dangling two/a/dirlink
 run -f webp -o to two/b
 is "$(json_get $M 'join " ", map { $_->{path} } @{$j->{sources}}')" \
-	"two/a/c.png two/a/x.png two/b/y.png" "two: a skipped file deleted: its record goes"
+	"two/a/c.png two/a/x.png two/b/y.png" "two: skipped files and links deleted: their records go"
 mkimg two/a/c.png 40x30
 run -f webp -o to two/a
 is "$rc" 0 "two: the damaged source mended: exit 0" || show_run

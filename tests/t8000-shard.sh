@@ -628,4 +628,26 @@ for n in 2 3; do
 		"... and keeps the other directory's failed and skipped records, once"
 done
 
+# ... also when a task ran again after the merge (a retried job), so
+# that it reads only its own manifest and the other the merge's
+mkdir -p h10/a
+for i in 1 2 3 4 5 6; do
+	echo "notes $i" >"h10/a/n$i.txt"
+	mkimg "h10/a/c$i.png" 40x30
+	head -c 100 "h10/a/c$i.png" >h10/cut && mv h10/cut "h10/a/c$i.png"
+done
+mkimg h10/b/y.png 40x30
+for k in 0 1; do
+	run -q --shard $k/2 -o h10/out h10/a
+done
+run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
+run -q --shard 0/2 -o h10/out h10/a
+for k in 0 1; do
+	run -q --shard $k/2 -o h10/out h10/b
+done
+run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "a task run again after the merge: the next merge succeeds" || show_run
+is "$(json_get h10/out/imgbake-manifest.json 'my %n; $n{$_->{path}}++ for @{$j->{sources}}; scalar grep { $_ > 1 } values %n')" 0 \
+	"... with no source twice"
+
 done_testing
