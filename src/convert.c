@@ -18,6 +18,7 @@
  * copied from libvips' error buffer right after the failing call.
  */
 #include <dlfcn.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -935,32 +936,42 @@ free_blob(void *data, void *unused)
 	return 0;
 }
 
-/* The pixels kept are upright, and EXIF says so (libvips sets its
- * orientation to 1): make an XMP tiff:Orientation (Lightroom's,
- * darktable's) say so too, as attribute or element, in place. */
+/* The pixels kept were turned upright, and EXIF says so (libvips sets
+ * its orientation to 1): make an XMP tiff:Orientation (Lightroom's,
+ * darktable's) say so too, as attribute or element, in place.  Another
+ * prefix for the TIFF namespace, or attributes on the element, are
+ * left as they are. */
 static void
 xmp_upright(char *xmp, size_t len)
 {
 	static const char tag[] = "tiff:Orientation";
-	char *end = xmp + len, *p = xmp;
+	char *end = xmp + len, *p = xmp, *at;
 
-	while ((p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1))) {
-		p += sizeof(tag) - 1;
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-			p++;
-		if (p + 2 < end && *p == '=' && (p[1] == '"' || p[1] == '\''))
-			p += 2;
-		else if (p + 1 < end && *p == '>')
-			p++;
-		else
+	while ((at = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1))) {
+		p = at + sizeof(tag) - 1;
+		/* the whole prefix: not "mytiff:" */
+		if (at > xmp && (isalnum((unsigned char)at[-1]) || at[-1] == '_' ||
+				 at[-1] == '-' || at[-1] == '.'))
 			continue;
-		if (p + 1 < end && *p >= '1' && *p <= '8' && (p[1] < '0' || p[1] > '9'))
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (p < end && *p == '=') {
+			for (p++; p < end && isspace((unsigned char)*p); p++)
+				;
+			if (p >= end || (*p != '"' && *p != '\''))
+				continue;
+		} else if (p >= end || *p != '>') {
+			continue;
+		}
+		for (p++; p < end && isspace((unsigned char)*p); p++)
+			;
+		if (p + 1 < end && *p >= '1' && *p <= '8' && !isdigit((unsigned char)p[1]))
 			*p = '1';
 	}
 }
 
 static int
-detach_metadata(struct conv *c, VipsImage *img)
+detach_metadata(struct conv *c, VipsImage *img, int turned)
 {
 	static const char *const blobs[] = {
 		VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME,
@@ -983,7 +994,7 @@ detach_metadata(struct conv *c, VipsImage *img)
 			fail_text(c, REASON_CORRUPT, "metadata", "out of memory");
 			return -1;
 		}
-		if (!strcmp(blobs[i], VIPS_META_XMP_NAME))
+		if (turned && !strcmp(blobs[i], VIPS_META_XMP_NAME))
 			xmp_upright(copy, len);
 		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
 	}
@@ -998,7 +1009,7 @@ decode(struct conv *c, int fd, int largest)
 {
 	VipsSource *src = NULL;
 	VipsImage *img = NULL, *tmp = NULL, *thumb = NULL, *out = NULL;
-	int width, shrink = 1, reopen = 0;
+	int width, shrink = 1, reopen = 0, turned;
 	double scale = 1;
 
 	if (!(src = vips_source_new_from_descriptor(fd))) {
@@ -1076,6 +1087,8 @@ decode(struct conv *c, int fd, int largest)
 	 * Untagged pixels are taken as sRGB already; sending them through
 	 * the built-in profiles shifts saturated colours (pure blue picks
 	 * up red), so they are left alone. */
+	/* the thumbnail turns the pixels upright as EXIF says */
+	turned = orientation_of(img) != 1;
 	if (as_is(img, largest)) {
 		if (vips_copy(img, &thumb, NULL)) {
 			fail(c, REASON_CORRUPT, "resize", 1);
@@ -1090,7 +1103,7 @@ decode(struct conv *c, int fd, int largest)
 		goto out;
 	}
 	out = to_8bit(c, thumb);
-	if (out && detach_metadata(c, out)) {
+	if (out && detach_metadata(c, out, turned)) {
 		g_object_unref(out);
 		out = NULL;
 	}

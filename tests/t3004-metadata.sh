@@ -93,24 +93,36 @@ unlike "$err" 'WARNING|xres|yres' "... no GLib warning" || show_run
 like "$(hdr hr/hires.png xres)" '^1000000$' "... kept as the most libvips holds"
 
 # an XMP tiff:Orientation (Lightroom's) is made upright with the pixels,
-# as attribute and as element
+# as attribute and as element, however spaced; another namespace's
+# Orientation is not touched, nor the XMP of pixels not turned
+# addxmp IN OUT DESCRIPTION-BODY: IN with an XMP packet after SOI
+addxmp() {
+	perl -e '
+		local $/; my $d = <STDIN>;
+		my $x = "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">" .
+			"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">" .
+			"<rdf:Description xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" " .
+			"xmlns:mytiff=\"urn:x\" $ARGV[0]</rdf:Description></rdf:RDF></x:xmpmeta>";
+		substr($d, 2, 0) = "\xff\xe1" . pack("n", length($x) + 2) . $x;
+		print $d' "$3" <"$1" >"$2"
+}
 mkexif xrot.jpg 120x80 6
-perl -e '
-	local $/; my $d = <STDIN>;
-	my $x = "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">" .
-		"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">" .
-		"<rdf:Description xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" " .
-		"tiff:Orientation=\"6\"><tiff:Orientation>6</tiff:Orientation>" .
-		"</rdf:Description></rdf:RDF></x:xmpmeta>";
-	substr($d, 2, 0) = "\xff\xe1" . pack("n", length($x) + 2) . $x;
-	print $d' <xrot.jpg >xmp6.jpg
+mkimg xplain.jpg 120x80
+addxmp xrot.jpg xmp6.jpg 'tiff:Orientation="6"><tiff:Orientation>6</tiff:Orientation>'
+addxmp xrot.jpg xmp6s.jpg "tiff:Orientation = '6' mytiff:Orientation=\"6\"><tiff:Orientation> 6 </tiff:Orientation>"
+addxmp xplain.jpg xmp6n.jpg 'tiff:Orientation="6">'
 like "$(vipsheader -a xmp6.jpg)" '^xmp-data' "precondition: a JPEG with XMP"
-run --keep-metadata -f webp -o kx xmp6.jpg
+run --keep-metadata -f webp -o kx xmp6.jpg xmp6s.jpg xmp6n.jpg
 is "$rc" 0 "XMP orientation: exit 0" || show_run
-is "$(size kx/xmp6.webp)" 80x120 "XMP orientation: the pixels are made upright"
-webpmux -get xmp kx/xmp6.webp -o kx.xmp >/dev/null 2>&1
-xmp=$(cat kx.xmp 2>/dev/null)
-like "$xmp" 'tiff:Orientation="1"' "... the XMP attribute says so"
-like "$xmp" '<tiff:Orientation>1<' "... and the XMP element"
+is "$(size kx/xmp6.webp) $(size kx/xmp6n.webp)" "80x120 120x80" \
+	"XMP orientation: pixels turned as EXIF says, and only so"
+for f in xmp6 xmp6s xmp6n; do
+	webpmux -get xmp kx/$f.webp -o kx/$f.xmp >/dev/null 2>&1
+done
+like "$(cat kx/xmp6.xmp)" 'tiff:Orientation="1"' "... the XMP attribute says upright"
+like "$(cat kx/xmp6.xmp)" '<tiff:Orientation>1<' "... and the XMP element"
+like "$(cat kx/xmp6s.xmp)" "tiff:Orientation = '1'.*<tiff:Orientation> 1 <" "... however spaced"
+like "$(cat kx/xmp6s.xmp)" 'mytiff:Orientation="6"' "... not another namespace's"
+like "$(cat kx/xmp6n.xmp)" 'tiff:Orientation="6"' "... nor the XMP of pixels not turned (no EXIF)"
 
 done_testing
