@@ -371,10 +371,25 @@ fail_as(struct conv *c, enum job_reason reason, const char *stage, const char *t
 	c->text_lost = !*text;
 }
 
-/* ... with a text that names no path (see says_disk_full). */
+/* Whether a loader's text says the file is whole but of a kind it
+ * does not decode (a half-float TIFF, a TIFF compressed as libtiff
+ * cannot undo, a HEIF of a codec libheif lacks):
+ * unsupported rather than corrupt, and not worth a --lenient retry. */
+static int
+names_unsupported(const char *text)
+{
+	return text && (strstr(text, "tiff2vips: unsupported") ||
+			strstr(text, "decoding is not implemented") ||	/* libtiff */
+			strstr(text, "Unsupported feature"));	/* libheif */
+}
+
+/* fail_as with a text that names no path (see says_disk_full); one
+ * that says the kind is not decoded is unsupported. */
 static void
 fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
 {
+	if (reason == REASON_CORRUPT && names_unsupported(text))
+		reason = REASON_UNSUPPORTED;
 	fail_as(c, reason, stage, text, says_disk_full(text));
 }
 
@@ -499,16 +514,6 @@ load_allowed(struct conv *c, VipsSource *src, VipsFailOn fail_on, double scale)
 	return img;
 }
 
-/* Whether a loader's text says the file is whole but of a kind it
- * does not decode (a half-float TIFF, a HEIF of a codec libheif lacks):
- * unsupported rather than corrupt, and not worth a --lenient retry. */
-static int
-names_unsupported(const char *text)
-{
-	return text && (strstr(text, "tiff2vips: unsupported") ||
-			strstr(text, "Unsupported feature"));
-}
-
 /* Load the header with the type's own loader (never libvips' guess,
  * which ignores the loader block and reads file names as options).
  * jpeg_shrink and scale ask the decoder for a smaller image. */
@@ -558,13 +563,8 @@ load_header(struct conv *c, VipsSource *src, int jpeg_shrink, double scale)
 		return NULL;
 	}
 	if (r) {
-		if (c->job->type != SRC_OTHER) {
-			char *text = vips_text_for(c->job->type);
-
-			fail_text(c, names_unsupported(text) ? REASON_UNSUPPORTED : REASON_CORRUPT,
-				  "decode", text);
-			g_free(text);
-		}
+		if (c->job->type != SRC_OTHER)
+			fail(c, REASON_CORRUPT, "decode", 1);
 		return NULL;
 	}
 	if (value_refused) {

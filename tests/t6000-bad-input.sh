@@ -150,9 +150,12 @@ is "$(json_get out10/imgbake-manifest.json 'src("bomb.png")->{width}')" 30000 \
 
 # A whole TIFF of a kind libvips does not decode (16-bit half floats):
 # unsupported, not corrupt
-perl -e '
-	my @t = ([256, 1, 4], [257, 1, 4], [258, 1, 16], [259, 1, 1], [262, 1, 1],
-		 [273, 4, 0], [277, 1, 1], [278, 1, 4], [279, 4, 32], [339, 1, 3]);
+# mktiff BITS COMPRESSION SAMPLEFORMAT: a 4x4 grey TIFF on stdout
+mktiff() {
+	perl -e '
+	my ($bits, $comp, $fmt) = @ARGV;
+	my @t = ([256, 1, 4], [257, 1, 4], [258, 1, $bits], [259, 1, $comp], [262, 1, 1],
+		 [273, 4, 0], [277, 1, 1], [278, 1, 4], [279, 4, 32], [339, 1, $fmt]);
 	my $at = 8 + 2 + 12 * @t + 4;
 	my $s = "II" . pack("vV", 42, 8) . pack("v", scalar @t);
 	for (@t) {
@@ -161,11 +164,16 @@ perl -e '
 		$s .= pack("vvV", $tag, $long == 4 ? 4 : 3, 1) .
 		      ($long == 4 ? pack("V", $v) : pack("vv", $v, 0));
 	}
-	print $s, pack("V", 0), "\x00\x38" x 16' >half.tif
+	print $s, pack("V", 0), "\x00\x38" x 16' "$@"
+}
+mktiff 16 1 3 >half.tif
+mktiff 8 34712 1 >jp2k.tif
 like "$(vipsheader half.tif 2>&1)" "unsupported tiff image type" "precondition: a half-float TIFF libvips does not decode"
-run -o out11 half.tif
+run -o out11 half.tif jp2k.tif
 is "$rc" 1 "half-float TIFF: exit 1" || show_run
 is "$(json_get out11/imgbake-manifest.json 'src("half.tif")->{reason}')" unsupported \
 	"half-float TIFF: reason unsupported"
+is "$(json_get out11/imgbake-manifest.json 'src("jp2k.tif")->{reason}')" unsupported \
+	"a TIFF compressed as libtiff cannot undo (JPEG 2000): reason unsupported"
 
 done_testing
