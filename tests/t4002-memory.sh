@@ -39,6 +39,21 @@ peak_rss=$(json_get o1/imgbake-manifest.json '$j->{summary}{memory}{peak_rss}')
 cmp_ok "$peak_rss" -gt "$baseline" "the manifest records a peak RSS above the baseline"
 cmp_ok "$peak_rss" -le "$got" "that peak is at most what time(1) saw"
 
+# pictures whose alpha is noise, the worst case of libwebp's lossless
+# alpha encoder: the same bound
+mkdir noise
+for i in 1 2 3 4; do
+	vips gaussnoise "$_L/g.v" 1600 1200 --sigma 60 --seed $i &&
+	vips gaussnoise "$_L/a.v" 1600 1200 --sigma 60 --seed $((i + 10)) &&
+	vips bandjoin "$_L/g.v $_L/g.v $_L/g.v $_L/a.v" "$_L/n.v" &&
+	vips cast "$_L/n.v" "noise/n$i.png" uchar
+done
+is "$(info noise/n1.png)" "1600x1200 uchar 4 srgb pngload" "precondition: RGBA noise PNGs"
+peak -q -j4 -M 240M -f webp -o on noise
+is "$rc" 0 "-j4 -M 240M over four RGBA noise PNGs to WebP: exit 0"
+cmp_ok "$got" -le $(((240 << 20) + baseline)) \
+	"peak RSS $((got >> 20)) MB <= budget 240 MB + baseline $((baseline >> 20)) MB"
+
 run -v -j4 -M 128M -o o2 src
 like "$err" 'memory: budget 134 MB, peak RSS [0-9]+ MB' "-v reports budget and peak"
 like "$err" "converted 'src/p1.jpg': .*estimate [0-9.]+ MB" "-v reports each job's estimate"
