@@ -149,6 +149,7 @@ struct run {
 	uint64_t *estimate;		/* bytes, per job, set by job_cost */
 	unsigned char *reported;	/* per job: went through job_done */
 	unsigned char *retry;		/* per job: a duplicate to convert itself */
+	unsigned char *alone;		/* per job: marked in the journal as alone */
 	size_t n_retry;
 	int journal;			/* fd of the resume journal */
 	struct progress progress;
@@ -338,11 +339,28 @@ job_finished(void *ctx, size_t i)
 	struct run *r = ctx;
 
 	stop_if_full(&r->results[i]);
+	if (r->alone[i])
+		manifest_journal_mark(r->journal, &r->plan->jobs[i], 0);
 	if (r->plan->jobs[i].dup_of >= 0)
 		return;
 	progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
 	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
 		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
+}
+
+/* A job that runs alone, its estimate over the budget, is marked in
+ * the journal as it starts and as it ends: should the run be killed
+ * while it runs (the out-of-memory killer, most likely), the next run
+ * knows which it was (see plan_finish). */
+static void
+job_dispatched(void *ctx, size_t i, int alone)
+{
+	struct run *r = ctx;
+
+	if (alone && r->journal >= 0) {
+		r->alone[i] = 1;
+		manifest_journal_mark(r->journal, &r->plan->jobs[i], 1);
+	}
 }
 
 static void
@@ -1039,7 +1057,8 @@ main(int argc, char **argv)
 	run.estimate = calloc(plan.n ? plan.n : 1, sizeof(*run.estimate));
 	run.reported = calloc(plan.n ? plan.n : 1, 1);
 	run.retry = calloc(plan.n ? plan.n : 1, 1);
-	if (!results || !run.estimate || !run.reported || !run.retry) {
+	run.alone = calloc(plan.n ? plan.n : 1, 1);
+	if (!results || !run.estimate || !run.reported || !run.retry || !run.alone) {
 		report_error("out of memory");
 		goto out_vips;
 	}
@@ -1075,7 +1094,7 @@ main(int argc, char **argv)
 	n_done = sched_run(plan.n, order, o.jobs, o.memory_budget,
 			   &(struct sched_ops){ .run = run_job, .done = job_done,
 						 .finished = job_finished, .tick = job_tick,
-						 .cost = job_cost },
+						 .cost = job_cost, .dispatched = job_dispatched },
 			   &run, &stop_signal);
 	if (n_done < 0 || (!stop_signal && run.n_retry && run_retries(&run) < 0)) {
 		report_error("cannot start worker threads");
@@ -1156,6 +1175,7 @@ out:
 	free(run.estimate);
 	free(run.reported);
 	free(run.retry);
+	free(run.alone);
 	if (run.journal >= 0)
 		close(run.journal);
 	if (journal >= 0) {

@@ -991,6 +991,62 @@ load_records(const struct options *o, struct prev_manifest *pm, size_t *cap, jso
 	return 0;
 }
 
+/* A start or end mark of the journal (manifest_journal_mark), its path
+ * rebased as a record's: added to *v.  0, 1 when rec is no mark, -1
+ * out of memory. */
+static int
+add_mark(json_t *rec, const char *key, const char *prefix, char ***v, size_t *n)
+{
+	json_t *val = json_object_get(rec, key);
+	char *path, *rebased, **grown;
+
+	if (!val || json_object_get(rec, "path"))
+		return 1;
+	if (!(path = manifest_path_value(val)))
+		return json_is_string(val) ? -1 : 0;
+	if (prefix && path[0] != '/') {
+		rebased = path_rebase(prefix, path);
+		free(path);
+		if (!(path = rebased))
+			return -1;
+	}
+	if (!(grown = realloc(*v, (*n + 1) * sizeof(*grown)))) {
+		free(path);
+		return -1;
+	}
+	*v = grown;
+	(*v)[(*n)++] = path;
+	return 0;
+}
+
+/* pm->killed: the paths started and not ended, once each.  Takes both
+ * lists over. */
+static void
+find_killed(struct prev_manifest *pm, char **started, size_t n_started,
+	char **ended, size_t n_ended)
+{
+	size_t i, k;
+
+	if (n_started)
+		qsort(started, n_started, sizeof(*started), path_cmp_ptrs);
+	if (n_ended)
+		qsort(ended, n_ended, sizeof(*ended), path_cmp_ptrs);
+	for (i = k = 0; i < n_started; i++) {
+		if ((k && !strcmp(started[k - 1], started[i])) ||
+		    (n_ended && bsearch(&started[i], ended, n_ended, sizeof(*ended),
+					path_cmp_ptrs))) {
+			free(started[i]);
+			continue;
+		}
+		started[k++] = started[i];
+	}
+	for (i = 0; i < n_ended; i++)
+		free(ended[i]);
+	free(ended);
+	pm->killed = started;
+	pm->n_killed = k;
+}
+
 int
 manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen)
@@ -1001,7 +1057,9 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	const char *path = o->manifest_path;
 	size_t cap = 0, i, k, linecap = 0;
 	char scratch[PATH_MSG_MAX];
-	int own_shared = 0;
+	char **started = NULL, **ended = NULL;	/* the journal's marks */
+	size_t n_started = 0, n_ended = 0;
+	int own_shared = 0, r;
 	FILE *f;
 
 	memset(pm, 0, sizeof(*pm));
@@ -1068,6 +1126,15 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				json_decref(rec);
 				continue;
 			}
+			if ((r = add_mark(rec, "started", prefix, &started, &n_started)) != 1 ||
+			    (r = add_mark(rec, "ended", prefix, &ended, &n_ended)) != 1) {
+				json_decref(rec);
+				if (r < 0) {
+					fclose(f);
+					goto oom;
+				}
+				continue;
+			}
 			if (rec && prev_add(pm, &cap, rec, prefix, 1)) {
 				json_decref(rec);
 				fclose(f);
@@ -1081,6 +1148,9 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	prefix = NULL;
 	free(line);
 	free(jpath);
+	find_killed(pm, started, n_started, ended, n_ended);
+	started = ended = NULL;
+	n_started = n_ended = 0;
 
 	/* sort by path, and by position within a path: the last record
 	 * of a path (the journal's, if any) is the one that counts, but
@@ -1118,6 +1188,12 @@ oom:
 	free(prefix);
 	free(line);
 	free(jpath);
+	for (i = 0; i < n_started; i++)
+		free(started[i]);
+	for (i = 0; i < n_ended; i++)
+		free(ended[i]);
+	free(started);
+	free(ended);
 	return -1;
 }
 
@@ -1149,8 +1225,11 @@ manifest_prev_release(struct prev_manifest *pm)
 		prev_source_release(&pm->sources[i]);
 	for (i = 0; i < pm->n_stale; i++)
 		free(pm->stale[i].path);
+	for (i = 0; i < pm->n_killed; i++)
+		free(pm->killed[i]);
 	free(pm->sources);
 	free(pm->stale);
+	free(pm->killed);
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -1260,6 +1339,20 @@ int
 manifest_journal_append(int fd, const struct job *job, const struct result *res)
 {
 	return journal_write(fd, source_json(job, res, NULL, NULL));
+}
+
+int
+manifest_journal_mark(int fd, const struct job *job, int started)
+{
+	return journal_write(fd, json_pack("{s:o}", started ? "started" : "ended",
+					   manifest_path_json(job->src_path)));
+}
+
+int
+manifest_killed(const struct prev_manifest *pm, const char *path)
+{
+	return pm->n_killed &&
+	       bsearch(&path, pm->killed, pm->n_killed, sizeof(*pm->killed), path_cmp_ptrs);
 }
 
 void

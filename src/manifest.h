@@ -68,6 +68,11 @@ struct prev_manifest {
 	struct stale *stale;		/* outputs recorded, no longer produced */
 	size_t n_stale;
 	int resumed;			/* a killed run left its journal, not empty */
+	/* what a killed run was converting alone, over the budget, when it
+	 * died (the journal marks such a job's start and end): most likely
+	 * what the out-of-memory killer stopped it for.  Sorted. */
+	char **killed;
+	size_t n_killed;
 	/* --shard K/N: K and N, to take only this task's share of the
 	 * records from_shared that are no source of this run. */
 	int share, shares;
@@ -115,6 +120,11 @@ int manifest_journal_lock(const struct options *o, int wait, int *created,
  * appended and written at once, so a killed run can be resumed. */
 void manifest_journal_start(const struct options *o, int fd);
 int manifest_journal_append(int fd, const struct job *job, const struct result *res);
+/* Mark in the journal that job starts (started) or has ended running
+ * alone, its estimate over the budget: see prev_manifest.killed. */
+int manifest_journal_mark(int fd, const struct job *job, int started);
+/* Whether path is one of pm->killed. */
+int manifest_killed(const struct prev_manifest *pm, const char *path);
 void manifest_journal_remove(const struct options *o);
 
 /* Write the manifest of the jobs marked in `include`; a job that did

@@ -1650,6 +1650,16 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			j->mime = NULL;
 			continue;
 		}
+		/* the run before died while this one ran alone, over the
+		 * budget: again, it would kill this run too, and every run
+		 * after it would start with it */
+		if (pm && manifest_killed(pm, j->src_path)) {
+			job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
+				   "converting it alone, over the memory budget: out of memory?");
+			free(j->mime);
+			j->mime = NULL;
+			continue;
+		}
 		/* the record of a failure: only its kept outputs count */
 		prev = o->force || !j->prev || j->prev->failed ? NULL : j->prev;
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)

@@ -195,6 +195,8 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 			if (job == n_jobs)
 				break;
 			state[job] = JOB_STARTED;
+			if (ops->dispatched)
+				ops->dispatched(ctx, job, cost[job] > budget);
 			used += cost[job];
 			in_flight++;
 			queue_push(todo, job);

@@ -24,6 +24,9 @@ struct sched_ops {
 	 * peak, in bytes.  Called at most once per job, shortly before it
 	 * may start. */
 	uint64_t (*cost)(void *ctx, size_t job);
+	/* Optional, main thread: job is handed to a worker, with its cost
+	 * over the budget when it runs alone: then nothing else runs. */
+	void (*dispatched)(void *ctx, size_t job, int alone);
 };
 
 /* Run jobs 0..n_jobs-1 on at most `n_workers` threads, and only as

@@ -293,4 +293,37 @@ is "$rc" 2 "-m names a file that is not a manifest: exit 2"
 [ ! -e two/a/p.png.journal ] && [ ! -e two/out4 ]
 ok $? "... and nothing is made, not even the output root"
 
+# A run killed while it converts a source alone, over the memory budget
+# (what the out-of-memory killer does under a cgroup limit): the next
+# run fails that source as limit rather than starting with it again,
+# and converts the rest
+mkdir -p oom/src
+vips gaussnoise oom/src/big.png 3000 3000
+mkimg oom/src/s1.png 40x30
+mkimg oom/src/s2.png 30x40
+"$IMGBAKE" -j2 -M 16M -f avif -o oom/out oom/src >"$OUT" 2>"$ERR" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && [ -z "$(find oom/out -name '.big.avif.*' 2>/dev/null)" ] &&
+	kill -0 $pid 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -KILL $pid 2>/dev/null
+{ wait $pid; } 2>/dev/null
+if [ $? -eq 137 ]; then
+	run -j2 -M 16M -f avif -o oom/out oom/src
+	is "$rc" 1 "killed while converting alone: the next run exits 1" || show_run
+	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"oom/src/big.png:failed:limit oom/src/s1.png:converted: oom/src/s2.png:converted:" \
+		"... failing that source as limit, converting the rest"
+	like "$err" "cannot convert 'oom/src/big.png': the last run was killed while converting it alone" \
+		"... and says why"
+	is "$(leftovers oom/out oom/out/imgbake-manifest.json)" "" "... leaving nothing behind"
+	run -j2 -M 16M -f avif -o oom/out2 oom/src/s1.png
+	is "$rc" 0 "a run after it starts afresh" || show_run
+else
+	for _ in 1 2 3 4 5; do skip "the run ended before it could be killed"; done
+fi
+
 done_testing
