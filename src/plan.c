@@ -829,7 +829,7 @@ find_reusable(struct job *j, const struct prev_source *prev,
 	j->width = prev->width;
 	j->height = prev->height;
 	n = plan_widths(o, prev->width, widths, &name_width);
-	for (w = 0; w < n; w++)
+	for (w = n - 1; w >= 0; w--)
 		for (f = 0; f < o->n_formats; f++) {
 			int name_w = !o->n_widths ? 0 : name_width ? name_width : widths[w];
 			char *rel = plan_output_path(o, j, o->formats[f], name_w);

@@ -284,4 +284,15 @@ is "$rc" 2 "--merge-manifests with -n: a usage error" || show_run
 [ ! -e merged.json ]
 ok $? "... and nothing is written"
 
+# a source's outputs are listed in one order, converted or up to date
+# (largest width first, formats as -f names them): a manifest kept in
+# version control does not change for nothing
+mkimg ord/a.png 640x480
+run -f webp,png -w 320,640 -o oo ord
+first=$(json_get oo/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}[0]{outputs}}')
+run -f webp,png -w 320,640 -o oo ord
+is "$(json_get oo/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}[0]{outputs}}')" \
+	"$first" "an up-to-date source lists its outputs in the order it converted them"
+is "$first" "a-640.webp a-640.png a-320.webp a-320.png" "... largest width first, formats as given"
+
 done_testing
