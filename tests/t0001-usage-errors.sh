@@ -55,6 +55,8 @@ usage_error "-M under 16M" -M 15M -o out a.jpg
 unlike "$err" "did you mean" "-M 15M: no suffix suggested over its own"
 usage_error "-M in bytes under 16M" -M 1024 -o out a.jpg
 like "$err" "did you mean 1024M\\?" "-M 1024: 1024M suggested"
+usage_error "-M in bytes just under 16M" -M 16777215 -o out a.jpg
+unlike "$err" "did you mean" "-M 16777215: no 16777215M suggested"
 
 # the message says what is wrong with the option as given
 message() {
