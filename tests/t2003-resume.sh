@@ -29,6 +29,19 @@ journal_lines() {
 	fi
 }
 
+# kill_when PID CONDITION: SIGKILL PID once the shell CONDITION holds
+# (looked at for 30 s at most) or at once if it ended; its status.
+kill_when() {
+	_pid=$1
+	_i=0
+	while [ $_i -lt 600 ] && ! eval "$2" && kill -0 "$_pid" 2>/dev/null; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	kill -KILL "$_pid" 2>/dev/null
+	{ wait "$_pid"; } 2>/dev/null
+}
+
 # killed OUTDIR MANIFEST ARG...: start `imgbake ARG... -o OUTDIR big` in
 # the background, wait (at most 30 s) until its journal holds a line, and
 # SIGKILL it.  Sets jl, the lines in the journal once it is dead; returns 1
@@ -37,15 +50,7 @@ killed() {
 	_o=$1 _m=$2
 	shift 2
 	"$IMGBAKE" "$@" -o "$_o" big >"$OUT" 2>"$ERR" &
-	_pid=$!
-	_i=0
-	while [ $_i -lt 300 ] && [ "$(journal_lines "$_m.journal")" -lt 1 ] &&
-		kill -0 $_pid 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -KILL $_pid 2>/dev/null
-	{ wait $_pid; } 2>/dev/null
+	kill_when $! '[ "$(journal_lines "$_m.journal")" -ge 1 ]'
 	_st=$?
 	jl=$(journal_lines "$_m.journal")
 	diag "killed with $jl source(s) in the journal and" \
@@ -302,16 +307,7 @@ vips gaussnoise oom/src/big.png 3000 3000
 mkimg oom/src/s1.png 40x30
 mkimg oom/src/s2.png 30x40
 "$IMGBAKE" -j2 -M 16M -f avif -o oom/out oom/src >"$OUT" 2>"$ERR" &
-pid=$!
-i=0
-while [ $i -lt 300 ] && [ -z "$(find oom/out -name '.big.avif.*' 2>/dev/null)" ] &&
-	kill -0 $pid 2>/dev/null; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -KILL $pid 2>/dev/null
-{ wait $pid; } 2>/dev/null
-if [ $? -eq 137 ]; then
+if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
 	run -j2 -M 16M -f avif -o oom/out oom/src
 	is "$rc" 1 "killed while converting alone: the next run exits 1" || show_run
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
