@@ -606,8 +606,13 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 	/* a failure with no output, or a skipped file: nothing to reuse,
 	 * but its record stays while its source does, as others do */
 	if ((!strcmp(status, "failed") && !json_array_size(outs)) || !strcmp(status, "skipped")) {
-		if (!(ps->path = manifest_path_value(json_object_get(src, "path"))))
+		if (!(ps->path = manifest_path_value(json_object_get(src, "path"))) ||
+		    !(ps->mime = strdup(mime ? mime : ""))) {
+			prev_source_release(ps);
 			return -1;
+		}
+		if (hash && strlen(hash) < sizeof(ps->hash))
+			memcpy(ps->hash, hash, strlen(hash) + 1);
 		ps->failed = ps->bare = 1;
 		ps->raw = json_incref(src);
 		if (rebase(ps, prefix)) {
@@ -711,23 +716,6 @@ stale_replaced(struct prev_manifest *pm, struct prev_source *old,
 		pm->n_stale++;
 		old->outputs[k].path = NULL;
 	}
-	return 0;
-}
-
-/* Whether another record of the path of pm->sources[i], sorted, is one
- * that is not bare. */
-static int
-has_outputs_record(const struct prev_manifest *pm, size_t i)
-{
-	const char *path = pm->sources[i].path;
-	size_t k;
-
-	for (k = i; k-- > 0 && !strcmp(pm->sources[k].path, path);)
-		if (!pm->sources[k].bare)
-			return 1;
-	for (k = i + 1; k < pm->n && !strcmp(pm->sources[k].path, path); k++)
-		if (!pm->sources[k].bare)
-			return 1;
 	return 0;
 }
 
@@ -1055,7 +1043,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	json_t *root = NULL;
 	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
 	const char *path = o->manifest_path;
-	size_t cap = 0, i, k, linecap = 0;
+	size_t cap = 0, i, k, d, m, linecap = 0;
 	char scratch[PATH_MSG_MAX];
 	char **started = NULL, **ended = NULL;	/* the journal's marks */
 	size_t n_started = 0, n_ended = 0;
@@ -1157,14 +1145,19 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	 * that one with outputs counts over one with none */
 	if (pm->n)
 		qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
-	for (i = k = 0; i < pm->n; i++) {
-		if (pm->sources[i].bare && has_outputs_record(pm, i)) {
-			prev_source_release(&pm->sources[i]);
-			continue;
+	for (i = d = 0; i < pm->n; i = k) {
+		int outputs = 0;
+
+		for (k = i; k < pm->n && !strcmp(pm->sources[k].path, pm->sources[i].path); k++)
+			outputs |= !pm->sources[k].bare;
+		for (m = i; m < k; m++) {
+			if (outputs && pm->sources[m].bare)
+				prev_source_release(&pm->sources[m]);
+			else
+				pm->sources[d++] = pm->sources[m];
 		}
-		pm->sources[k++] = pm->sources[i];
 	}
-	pm->n = k;
+	pm->n = d;
 	for (i = k = 0; i < pm->n; i++) {
 		if (i + 1 < pm->n && !strcmp(pm->sources[i].path, pm->sources[i + 1].path)) {
 			if (stale_replaced(pm, &pm->sources[i], &pm->sources[i + 1])) {

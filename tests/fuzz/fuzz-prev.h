@@ -136,8 +136,18 @@ static inline int
 records_from_manifest(struct records *r, const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *src;
+	json_t *root = NULL, *src;
+	unsigned char bom[3];
+	FILE *f = fopen(path, "r");
 	size_t i;
+
+	/* a UTF-8 byte order mark in front is skipped */
+	if (f) {
+		if (fread(bom, 1, 3, f) != 3 || memcmp(bom, "\xef\xbb\xbf", 3))
+			rewind(f);
+		root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+		fclose(f);
+	}
 
 	if (root ? !json_is_object(root) || !json_is_string(json_object_get(root, "imgbake"))
 		 : !opens_as_manifest(path)) {
@@ -297,10 +307,25 @@ kept_outputs(json_t *src)
 	return n;
 }
 
+/* A record of a failure with no output, or of a skipped file: read to
+ * be carried as it is; a record of its path with outputs wins over it. */
+static inline int
+bare(json_t *src)
+{
+	const char *status = str_field(src, "status");
+
+	return status && (!strcmp(status, "skipped") ||
+			  (!strcmp(status, "failed") &&
+			   !json_array_size(json_object_get(src, "outputs"))));
+}
+
 static inline int
 usable(json_t *src)
 {
 	const char *status = str_field(src, "status"), *hash = str_field(src, "hash");
+
+	if (bare(src))
+		return str_field(src, "path") != NULL;
 
 	/* a failure is kept for the outputs an earlier run left */
 	if (status && !strcmp(status, "failed"))
@@ -377,6 +402,22 @@ record_key(const struct records *r, size_t i)
 	return rebased;
 }
 
+/* Whether another usable record of keys[i]'s path counts over record i:
+ * the last one with outputs, else the last bare one. */
+static inline int
+beaten(const struct records *r, char *const *keys, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < r->n; j++) {
+		if (j == i || !keys[j] || strcmp(keys[j], keys[i]))
+			continue;
+		if (bare(r->rec[i]) ? !bare(r->rec[j]) || j > i : !bare(r->rec[j]) && j > i)
+			return 1;
+	}
+	return 0;
+}
+
 static inline void
 check_prev(const struct prev_manifest *pm, const struct records *r)
 {
@@ -397,12 +438,7 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 	taken = calloc(1, sizeof(*taken));
 	CHECK(taken);
 	for (i = r->n_manifest; i < r->n; i++) {
-		if (!keys[i])
-			continue;
-		for (j = i + 1; j < r->n; j++)
-			if (keys[j] && !strcmp(keys[j], keys[i]))
-				break;
-		if (j < r->n)
+		if (!keys[i] || beaten(r, keys, i))
 			continue;
 		json_array_foreach(json_object_get(r->rec[i], "outputs"), j, out) {
 			char *path = kept_output(out);
@@ -424,7 +460,9 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 		CHECK(manifest_find(pm, ps->path) == ps);
 		CHECK(memchr(ps->hash, '\0', sizeof(ps->hash)));
 		CHECK(ps->raw && json_is_object((json_t *)ps->raw));
-		CHECK(ps->failed == fuzz_streq(str_field(ps->raw, "status"), "failed"));
+		CHECK(ps->failed == (fuzz_streq(str_field(ps->raw, "status"), "failed") ||
+				     fuzz_streq(str_field(ps->raw, "status"), "skipped")));
+		CHECK(ps->bare == bare(ps->raw));
 		CHECK(ps->failed || (ps->width > 0 && ps->height > 0));
 		for (j = 0; j < r->n; j++) {
 			key = record_key(r, j);
@@ -450,13 +488,8 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 	for (i = 0; i < r->n; i++) {
 		const struct prev_source *ps;
 
-		if (!keys[i])
-			continue;
-		for (j = i + 1; j < r->n; j++)
-			if (keys[j] && !strcmp(keys[j], keys[i]))
-				break;
-		if (j < r->n)
-			continue;	/* a later record of this path wins */
+		if (!keys[i] || beaten(r, keys, i))
+			continue;	/* another record of this path counts */
 		distinct++;
 		ps = manifest_find(pm, keys[i]);
 		CHECK(ps);
@@ -493,11 +526,13 @@ check_prev(const struct prev_manifest *pm, const struct records *r)
 		size_t k, m, n;
 		char *p, *q;
 
-		if (!usable(r->rec[i]))
+		/* a bare record lists no output, and gives way to one that
+		 * does before records replace one another */
+		if (!usable(r->rec[i]) || bare(r->rec[i]))
 			continue;
 		key = record_key(r, i);
 		for (n = i + 1; n < r->n && !next; n++)
-			if (usable(r->rec[n])) {
+			if (usable(r->rec[n]) && !bare(r->rec[n])) {
 				char *other = record_key(r, n);
 
 				if (!strcmp(other, key))
