@@ -76,6 +76,7 @@ struct job {
 	enum src_type type;
 	off_t bytes;
 	int named;		/* named on the command line or listed, not walked */
+	int killed;		/* a killed run was converting it alone */
 	int ext_mismatch;	/* extension says another type than the content */
 	int may_skip;		/* no image it converts would be skipped, not
 				 * failed (see refused_status in plan.c) */

@@ -61,6 +61,9 @@ static atomic_int stop_signal;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a lock-free atomic");
 /* ... or set by the main thread when the output device fills up. */
 #define STOP_DISK_FULL (-1)
+/* The journal while jobs run, for the handler to say a second signal
+ * stopped them; -1 otherwise. */
+static atomic_int journal_for_signal = -1;
 
 static double
 now(void)
@@ -89,7 +92,13 @@ on_signal(int sig)
 			return;
 		}
 		/* a second ^C: stop now, the default way, leaving no
-		 * temporary file behind */
+		 * temporary file behind, and a journal that says so */
+		int fd = journal_for_signal;
+
+		if (fd >= 0 && write(fd, MANIFEST_JOURNAL_STOPPED,
+				     sizeof(MANIFEST_JOURNAL_STOPPED) - 1) < 0) {
+			/* then the next run blames what ran: no worse */
+		}
 		output_remove_temps(1);
 		signal(sig, SIG_DFL);
 		raise(sig);	/* delivered when the handler returns */
@@ -1080,6 +1089,7 @@ main(int argc, char **argv)
 	}
 	manifest_journal_start(&o, journal);
 	run.journal = journal;
+	journal_for_signal = journal;
 	journal = -1;
 
 	if (!(order = dispatch_order(&plan))) {
@@ -1129,6 +1139,7 @@ main(int argc, char **argv)
 	}
 	/* removed while still locked: a run waiting for the lock must not
 	 * take it on a file about to go */
+	journal_for_signal = -1;
 	manifest_journal_remove(&o);
 	close(run.journal);
 	run.journal = -1;
@@ -1176,6 +1187,7 @@ out:
 	free(run.reported);
 	free(run.retry);
 	free(run.alone);
+	journal_for_signal = -1;
 	if (run.journal >= 0)
 		close(run.journal);
 	if (journal >= 0) {

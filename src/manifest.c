@@ -993,10 +993,19 @@ add_mark(json_t *rec, const char *key, const char *prefix, char ***v, size_t *n)
 	if (!(path = manifest_path_value(val)))
 		return json_is_string(val) ? -1 : 0;
 	if (prefix && path[0] != '/') {
-		rebased = path_rebase(prefix, path);
-		free(path);
-		if (!(path = rebased))
+		struct stat st;
+
+		if (!(rebased = path_rebase(prefix, path))) {
+			free(path);
 			return -1;
+		}
+		/* as a record's: as it is when found so, not through "cwd" */
+		if (!lstat(rebased, &st) || lstat(path, &st)) {
+			free(path);
+			path = rebased;
+		} else {
+			free(rebased);
+		}
 	}
 	if (!(grown = realloc(*v, (*n + 1) * sizeof(*grown)))) {
 		free(path);
@@ -1111,6 +1120,15 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 			if (cwd && !json_object_get(rec, "path")) {
 				free(prefix);
 				prefix = rebase_prefix(o, cwd);
+				json_decref(rec);
+				continue;
+			}
+			/* stopped at once by a second signal: what ran then
+			 * was the user's doing, no picture's */
+			if (json_object_get(rec, "stopped") && !json_object_get(rec, "path")) {
+				for (i = 0; i < n_started; i++)
+					free(started[i]);
+				n_started = 0;
 				json_decref(rec);
 				continue;
 			}
@@ -1339,13 +1357,6 @@ manifest_journal_mark(int fd, const struct job *job, int started)
 {
 	return journal_write(fd, json_pack("{s:o}", started ? "started" : "ended",
 					   manifest_path_json(job->src_path)));
-}
-
-int
-manifest_killed(const struct prev_manifest *pm, const char *path)
-{
-	return pm->n_killed &&
-	       bsearch(&path, pm->killed, pm->n_killed, sizeof(*pm->killed), path_cmp_ptrs);
 }
 
 void

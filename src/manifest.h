@@ -123,8 +123,10 @@ int manifest_journal_append(int fd, const struct job *job, const struct result *
 /* Mark in the journal that job starts (started) or has ended running
  * alone, its estimate over the budget: see prev_manifest.killed. */
 int manifest_journal_mark(int fd, const struct job *job, int started);
-/* Whether path is one of pm->killed. */
-int manifest_killed(const struct prev_manifest *pm, const char *path);
+/* The journal line a run stopped at once by a second signal appends
+ * (from its signal handler, with write(2)): the jobs it was running
+ * were stopped, not killed for memory. */
+#define MANIFEST_JOURNAL_STOPPED "{\"stopped\":true}\n"
 void manifest_journal_remove(const struct options *o);
 
 /* Write the manifest of the jobs marked in `include`; a job that did

@@ -1569,6 +1569,26 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 	}
 }
 
+/* Mark the jobs a killed run was converting alone (pm->killed): under
+ * the path it named or another name of the same entry, as records. */
+static void
+find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
+{
+	size_t i, m, n, first;
+
+	for (i = 0; i < pm->n_killed; i++) {
+		const char *path = pm->killed[i];
+		struct job *own = p->n ? bsearch(path, p->jobs, p->n, sizeof(*p->jobs),
+						 cmp_job_path) : NULL;
+
+		if (own)
+			own->killed = 1;
+		n = jobs_of_entry(p, path, &first);
+		for (m = first; m < first + n; m++)
+			p->jobs[p->by_entry[m]].killed = 1;
+	}
+}
+
 static int collect_source_ids(struct plan *p);
 
 int
@@ -1639,23 +1659,15 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	}
 	if (identify_jobs(p))
 		return -1;
-	if (pm)
+	if (pm) {
 		find_own_records(p, pm);
+		find_killed_jobs(p, pm);
+	}
 
 	for (i = 0; i < p->n; i++) {
 		struct job *j = &p->jobs[i];
 
 		if (j->pre_status != JOB_PENDING) {
-			free(j->mime);
-			j->mime = NULL;
-			continue;
-		}
-		/* the run before died while this one ran alone, over the
-		 * budget: again, it would kill this run too, and every run
-		 * after it would start with it */
-		if (pm && manifest_killed(pm, j->src_path)) {
-			job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
-				   "converting it alone, over the memory budget: out of memory?");
 			free(j->mime);
 			j->mime = NULL;
 			continue;
@@ -1673,6 +1685,12 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		}
 		if (same && find_reusable(j, prev, o))
 			return -1;
+		/* the run before died while this one ran alone, over the
+		 * budget: again, it would kill this run too, and every run
+		 * after it would start with it */
+		if (j->pre_status == JOB_PENDING && j->killed)
+			job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
+				   "converting it alone, over the memory budget: out of memory?");
 	}
 	/* which records of sources not in this run are kept */
 	if (pm)

@@ -316,10 +316,49 @@ if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $?
 	like "$err" "cannot convert 'oom/src/big.png': the last run was killed while converting it alone" \
 		"... and says why"
 	is "$(leftovers oom/out oom/out/imgbake-manifest.json)" "" "... leaving nothing behind"
-	run -j2 -M 16M -f avif -o oom/out2 oom/src/s1.png
-	is "$rc" 0 "a run after it starts afresh" || show_run
+	run -n -j2 -M 16M -f avif -o oom/out oom/src
+	like "$err" "would convert 1, up to date 2" "the run after it tries the source anew" || show_run
 else
 	for _ in 1 2 3 4 5; do skip "the run ended before it could be killed"; done
+fi
+# ... known under another name of it (./oom/src), as records are; and
+# a source up to date by then stays so
+mkdir -p oom2/src
+vips gaussnoise oom2/src/big.png 3000 3000
+mkimg oom2/src/s1.png 40x30
+run -j2 -M 16M -f webp -o oom2/out oom2/src/s1.png
+"$IMGBAKE" -j2 -M 16M -f avif -o oom2/out oom2/src >"$OUT" 2>"$ERR" &
+if kill_when $! '[ -n "$(find oom2/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	run -j2 -M 16M -f avif -o oom2/out ./oom2/src
+	is "$(json_get oom2/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"./oom2/src/big.png:failed:limit ./oom2/src/s1.png:converted:" \
+		"killed while converting alone, resumed under another name: failed as limit"
+else
+	skip "the run ended before it could be killed"
+fi
+# a run stopped at once by a second signal while such a source runs
+# blames nothing on it: the next converts it
+mkdir -p oom3/src
+vips gaussnoise oom3/src/big.png 3000 3000
+perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die' \
+	"$IMGBAKE" -j2 -M 16M -f avif -o oom3/out oom3/src >"$OUT" 2>"$ERR" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && [ -z "$(find oom3/out -name ".big.avif.*" 2>/dev/null)" ] &&
+	kill -0 $pid 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 2	# into libaom's encode, which a first signal cannot stop
+kill -INT $pid
+sleep 0.5
+kill -INT $pid 2>/dev/null
+wait $pid
+if [ -f oom3/out/imgbake-manifest.json.journal ]; then
+	run -j2 -M 16M -f webp -o oom3/out oom3/src
+	is "$rc" 0 "stopped at once by a second ^C: the next run converts the source" || show_run
+else
+	skip "the run ended before the second signal"
 fi
 
 done_testing
