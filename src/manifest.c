@@ -1185,6 +1185,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				pm->n = k + (pm->n - i);
 				goto oom;
 			}
+			pm->sources[i + 1].own_too |= !pm->sources[i].from_shared ||
+						      pm->sources[i].own_too;
 			prev_source_release(&pm->sources[i]);
 			continue;
 		}
@@ -1457,17 +1459,12 @@ manifest_carry(struct prev_manifest *pm, const struct plan *p)
 		/* no source of this run: one task, the same for all, keeps
 		 * its record or prunes its outputs; a job of another that
 		 * writes one of them takes it over all the same */
-		if (ps->from_shared && shard_of(ps->path, pm->shares) != pm->share) {
+		if (ps->from_shared && shard_of(ps->path, pm->shares) != pm->share &&
+		    !(ps->bare && ps->own_too)) {
 			ps->foreign = 1;
 			ps->carried_elsewhere = kept;
 			continue;
 		}
-		/* one with no output, from this task's own manifest too: a
-		 * task run again after the merge reads only its own, where
-		 * the record was by its output name's share, and another
-		 * the merge's; by the path both ways, no two tasks keep it */
-		if (ps->bare && shard_of(ps->path, pm->shares) != pm->share)
-			continue;
 		ps->carried = kept;
 	}
 	for (i = 0; i < n_missing; i++)

@@ -46,6 +46,9 @@ struct prev_source {
 	int other_share;		/* a source of another task's share */
 	int from_shared;		/* read from a manifest no task wrote
 					 * (the shared one, see manifest_load) */
+	int own_too;			/* ... and from this task's own: one
+					 * with no output is kept here too, the
+					 * merge taking two that agree as one */
 	int foreign;			/* from_shared, and another task's:
 					 * neither carried nor pruned here */
 	int carried_elsewhere;		/* foreign, and carried by that task:

@@ -67,6 +67,18 @@ comparable_options(json_t *m)
 	return o;
 }
 
+/* Whether two shards' records of one source say the same and list no
+ * output (a failure, a file skipped): a task run again after the merge
+ * (a retried job) reads only its own manifest and keeps such a record
+ * of a source no task converts, which another keeps from the merge.
+ * Records with outputs must be in one shard: two are shards that
+ * overlap. */
+static int
+records_agree(json_t *a, json_t *b)
+{
+	return !json_array_size(json_object_get(a, "outputs")) && json_equal(a, b);
+}
+
 static int
 collect(json_t *arr, int from, struct entry **all, size_t *n, size_t *cap)
 {
@@ -378,13 +390,23 @@ manifest_merge(const char *out, char *const *in, int n_in, char *warn, size_t wa
 
 	if (!(sources = json_array()) || !(stale = json_array()))
 		goto oom;
-	for (i = 1; i < n_src; i++)
-		if (!strcmp(src[i].key, src[i - 1].key)) {
-			snprintf(err, errlen, "'%s' is in both '%s' and '%s': shards overlap",
-				 json_string_value(json_object_get(src[i].rec, "path")),
-				 in[src[i - 1].from], in[src[i].from]);
-			goto out;
+	for (i = 0, c = 0; i < n_src; i++) {
+		if (c && !strcmp(src[i].key, src[c - 1].key)) {
+			if (!records_agree(src[c - 1].rec, src[i].rec)) {
+				snprintf(err, errlen, "'%s' is in both '%s' and '%s': shards overlap",
+					 json_string_value(json_object_get(src[i].rec, "path")),
+					 in[src[c - 1].from], in[src[i].from]);
+				/* whole again, for the keys to be freed */
+				memmove(&src[c], &src[i], (n_src - i) * sizeof(*src));
+				n_src = c + (n_src - i);
+				goto out;
+			}
+			free(src[i].key);
+			continue;
 		}
+		src[c++] = src[i];
+	}
+	n_src = c;
 	if (made_outputs(src, n_src, &made, &n_made, &dups, dup))
 		goto oom;
 	if (dups)

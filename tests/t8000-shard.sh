@@ -649,5 +649,34 @@ run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-o
 is "$rc" 0 "a task run again after the merge: the next merge succeeds" || show_run
 is "$(json_get h10/out/imgbake-manifest.json 'my %n; $n{$_->{path}}++ for @{$j->{sources}}; scalar grep { $_ > 1 } values %n')" 0 \
 	"... with no source twice"
+is "$(json_get h10/out/imgbake-manifest.json 'scalar grep { $_->{path} =~ m{^h10/a/} } @{$j->{sources}}')" 12 \
+	"... and none lost"
+# ... and tasks that keep their own manifests, merged only at the end
+rm -rf h10/out
+for d in a b; do
+	for k in 0 1; do
+		run -q --shard $k/2 -o h10/out h10/$d
+	done
+done
+run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
+is "$(json_get h10/out/imgbake-manifest.json 'scalar grep { $_->{path} =~ m{^h10/a/} } @{$j->{sources}}')" 12 \
+	"tasks merged only at the end keep the other directory's records"
+# a task run again: its records and the merge's agree, with a converted
+# source up to date in one and converted in the other
+rm -rf h10/out
+mkimg h10/a/good.png 40x30
+for k in 0 1; do
+	run -q --shard $k/2 -o h10/out h10/a
+done
+run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
+for k in 0 1; do
+	run -q --shard $k/2 -o h10/out h10/a
+done
+for k in 0 1; do
+	run -q --shard $k/2 -o h10/out h10/b
+done
+run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "all tasks run again after the merge, then over another directory: the merge succeeds" ||
+	show_run
 
 done_testing
