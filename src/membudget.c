@@ -50,8 +50,8 @@ static const double encode_fixed[FMT_COUNT] = {
 	[FMT_PNG] = 1 * MB,
 };
 
-/* Without an alpha channel libwebp needs half that worst case or
- * less: the worst rows are pictures with alpha, whose plane libwebp
+/* Without an alpha channel libwebp needs a third of that worst case
+ * or less: the worst rows are pictures with alpha, whose plane libwebp
  * compresses with its lossless encoder, a full encoder of its own (up
  * to 19 B/px on a 21 MP translucent PNG).  Opaque sources took 9.6 B/px
  * at most, all included, over the calibration inputs (JPEG photos,

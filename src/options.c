@@ -606,9 +606,9 @@ options_parse(struct options *o, int argc, char **argv)
 			if (parse_count(optarg, &o->memory_budget))
 				return usage_error("invalid memory size '%s' (e.g. 512M, 2G)", optarg);
 			/* bytes meant as MB: a number no budget would be in
-			 * bytes (1024), not one just under 16M */
+			 * bytes (1024), not one over 64G as MB (500000) */
 			if (o->memory_budget < (16u << 20) &&
-			    (optarg[strspn(optarg, "0123456789")] || o->memory_budget >= (1u << 20)))
+			    (optarg[strspn(optarg, "0123456789")] || o->memory_budget > 65536))
 				return usage_error("memory budget '%s' is under 16M", optarg);
 			if (o->memory_budget < (16u << 20))
 				return usage_error("memory budget '%s' is under 16M (did you mean %sM?)",
