@@ -342,21 +342,6 @@ stop_if_full(const struct result *res)
 	}
 }
 
-static void
-job_finished(void *ctx, size_t i)
-{
-	struct run *r = ctx;
-
-	stop_if_full(&r->results[i]);
-	if (r->alone[i])
-		manifest_journal_mark(r->journal, &r->plan->jobs[i], 0);
-	if (r->plan->jobs[i].dup_of >= 0)
-		return;
-	progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
-	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
-		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
-}
-
 /* A job that runs alone, its estimate over the budget, is marked in
  * the journal as it starts and as it ends: should the run be killed
  * while it runs (the out-of-memory killer, most likely), the next run
@@ -370,6 +355,29 @@ job_dispatched(void *ctx, size_t i, int alone)
 		r->alone[i] = 1;
 		manifest_journal_mark(r->journal, &r->plan->jobs[i], 1);
 	}
+}
+
+static void
+mark_ended(struct run *r, size_t i)
+{
+	if (r->alone[i]) {
+		r->alone[i] = 0;
+		manifest_journal_mark(r->journal, &r->plan->jobs[i], 0);
+	}
+}
+
+static void
+job_finished(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+
+	stop_if_full(&r->results[i]);
+	mark_ended(r, i);
+	if (r->plan->jobs[i].dup_of >= 0)
+		return;
+	progress_add(&r->progress, &r->plan->jobs[i], &r->results[i]);
+	if (r->results[i].status == JOB_CONVERTED && r->journal >= 0)
+		manifest_journal_append(r->journal, &r->plan->jobs[i], &r->results[i]);
 }
 
 static void
@@ -475,6 +483,22 @@ retry_cost(void *ctx, size_t k)
 	return job_cost(t->r, t->map[k]);
 }
 
+static void
+retry_dispatched(void *ctx, size_t k, int alone)
+{
+	struct retries *t = ctx;
+
+	job_dispatched(t->r, t->map[k], alone);
+}
+
+static void
+retry_finished(void *ctx, size_t k)
+{
+	struct retries *t = ctx;
+
+	mark_ended(t->r, t->map[k]);
+}
+
 /* The number of jobs reported, or -1 (out of memory, no threads). */
 static long
 run_retries(struct run *r)
@@ -490,7 +514,8 @@ run_retries(struct run *r)
 			t.map[n++] = i;
 	ret = sched_run(n, NULL, r->o->jobs, r->o->memory_budget,
 			&(struct sched_ops){ .run = retry_run, .done = retry_done,
-					     .tick = retry_tick, .cost = retry_cost },
+					     .finished = retry_finished, .tick = retry_tick,
+					     .cost = retry_cost, .dispatched = retry_dispatched },
 			&t, &stop_signal);
 	free(t.map);
 	return ret;

@@ -1589,6 +1589,35 @@ find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
 	}
 }
 
+/* The run before died while a source ran alone, over the budget (see
+ * find_killed_jobs): converting it again would kill this run too, and
+ * every run after it would start with it.  Its copies (the same bytes,
+ * hashed as files of one size are) would do the same.  Those still to
+ * convert fail; up to date, they stay so. */
+static void
+refuse_killed(struct plan *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+
+		if (!j->killed || j->pre_status != JOB_PENDING)
+			continue;
+		for (k = 0; j->hash[0] && k < p->n; k++) {
+			struct job *copy = &p->jobs[k];
+
+			if (k != i && copy->pre_status == JOB_PENDING && !copy->killed &&
+			    !strcmp(copy->hash, j->hash))
+				job_refuse(copy, JOB_FAILED, REASON_LIMIT, "a copy of '%s', which "
+					   "the last run was killed converting alone, over the "
+					   "memory budget: out of memory?", j->src_path);
+		}
+		job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
+			   "converting it alone, over the memory budget: out of memory?");
+	}
+}
+
 static int collect_source_ids(struct plan *p);
 
 int
@@ -1685,18 +1714,15 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		}
 		if (same && find_reusable(j, prev, o))
 			return -1;
-		/* the run before died while this one ran alone, over the
-		 * budget: again, it would kill this run too, and every run
-		 * after it would start with it */
-		if (j->pre_status == JOB_PENDING && j->killed)
-			job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
-				   "converting it alone, over the memory budget: out of memory?");
 	}
 	/* which records of sources not in this run are kept */
 	if (pm)
 		manifest_carry(pm, p);
 	/* a source refused for a collision is no one's original */
-	if (hash_same_sizes(p, o) || find_collisions(p, o, pm) || find_duplicates(p))
+	if (hash_same_sizes(p, o))
+		return -1;
+	refuse_killed(p);
+	if (find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
 }

@@ -336,6 +336,34 @@ if kill_when $! '[ -n "$(find oom2/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $
 else
 	skip "the run ended before it could be killed"
 fi
+# ... with its copies (the same bytes under other names), which would
+# be converted in its place
+mkdir -p oom4/src
+vips gaussnoise oom4/src/big.png 3000 3000
+cp oom4/src/big.png oom4/src/big2.png
+mkimg oom4/src/s1.png 40x30
+"$IMGBAKE" -j2 -M 16M -f avif -o oom4/out oom4/src >"$OUT" 2>"$ERR" &
+if kill_when $! '[ -n "$(find oom4/out -name ".big*.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	run -j2 -M 16M -f avif -o oom4/out oom4/src
+	is "$(json_get oom4/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"oom4/src/big.png:failed:limit oom4/src/big2.png:failed:limit oom4/src/s1.png:converted:" \
+		"killed while converting a picture alone: its copy fails with it"
+else
+	skip "the run ended before it could be killed"
+fi
+# ... also a copy converted by itself, its original failing for its own
+# output (a directory where the file would go)
+mkdir -p oom5/src oom5/out/big.avif
+vips gaussnoise oom5/src/big.png 3000 3000
+cp oom5/src/big.png oom5/src/big2.png
+"$IMGBAKE" -j2 -M 16M -f avif -o oom5/out oom5/src >"$OUT" 2>"$ERR" &
+if kill_when $! '[ -n "$(find oom5/out -name ".big2.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	run -j2 -M 16M -f avif -o oom5/out oom5/src
+	is "$(json_get oom5/out/imgbake-manifest.json 'src("oom5/src/big2.png")->{reason}')" limit \
+		"killed while converting alone a copy whose original failed: failed as limit"
+else
+	skip "the run ended before it could be killed"
+fi
 # a run stopped at once by a second signal while such a source runs
 # blames nothing on it: the next converts it
 mkdir -p oom3/src
