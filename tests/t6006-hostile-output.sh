@@ -240,12 +240,20 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 		sleep 0.05
 		i=$((i + 1))
 	done
-	sleep 0.3
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid"
-	is "$?" 2 "full disk, then a signal: exit 2" || diag "$(cat "$ERR")"
-	json_ok full3.json
-	ok $? "... and the manifest is written"
+	if grep -q "device is full" "$ERR"; then
+		sleep 0.3
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		is "$?" 2 "full disk, then a signal: exit 2" || diag "$(cat "$ERR")"
+		json_ok full3.json
+		ok $? "... and the manifest is written"
+	else
+		# not full in time (a slow build): nothing to test
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid"
+		skip "the disk did not fill in time"
+		skip "the disk did not fill in time"
+	fi
 	umount disk
 else
 	skip "cannot mount a tmpfs here (not root?)"
