@@ -59,7 +59,8 @@
  * for a handler but not between threads. */
 static atomic_int stop_signal;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a lock-free atomic");
-/* ... or set by the main thread when the output device fills up. */
+/* ... or set by the worker whose job found the output device full
+ * (and by the main thread, should it see the result first). */
 #define STOP_DISK_FULL (-1)
 /* The journal while jobs run, for the handler to say a second signal
  * stopped them; -1 otherwise. */
@@ -175,6 +176,13 @@ run_job(void *ctx, size_t i, int worker)
 	    (r->plan->jobs[i].dup_of < 0 || r->retry[i]))
 		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
 			    r->estimate[i], &stop_signal);
+	/* a full disk stops the run here, before this worker takes the
+	 * job already handed to it; the main thread says so (stop_if_full) */
+	if (r->results[i].disk_full) {
+		int none = 0;
+
+		atomic_compare_exchange_strong(&stop_signal, &none, STOP_DISK_FULL);
+	}
 }
 
 /* Claim the names of the outputs job j makes of a source width wide,
@@ -336,8 +344,15 @@ print_written(const struct options *o, const struct job *j, const struct result 
 static void
 stop_if_full(const struct result *res)
 {
-	if (res->disk_full && !stop_signal) {
-		stop_signal = STOP_DISK_FULL;
+	static int said;
+	int none = 0;
+
+	if (!res->disk_full || said)
+		return;
+	/* the worker set it, unless a signal came first */
+	atomic_compare_exchange_strong(&stop_signal, &none, STOP_DISK_FULL);
+	if (stop_signal == STOP_DISK_FULL) {
+		said = 1;
 		report_error("the output device is full: stopping");
 	}
 }
