@@ -12,6 +12,7 @@
  * the buffer set aside until it returns: its failure's text is its
  * own, and what others wrote before is theirs still.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -30,7 +31,8 @@ static char *aside;		/* the outermost hold's, under lock */
  * which the job is tried again for); and what libvips logs of a failed
  * write to an output, whose cause the job that wrote keeps itself (its
  * errno, see sink_write in convert.c), with the "unix error: ..." line
- * that follows.  Given the line before: is `line` noise? */
+ * that follows, and such a line of an error only writes meet wherever
+ * it lands.  Given the line before: is `line` noise? */
 static int
 is_noise_after(const char *line, int prev_noise)
 {
@@ -44,6 +46,12 @@ is_noise_after(const char *line, int prev_noise)
 	size_t i;
 
 	if (prev_noise && !strncmp(line, "unix error: ", 12))
+		return 1;
+	/* errors only a write meets: the job that wrote keeps its errno,
+	 * and the line may land apart from its noise (seen under load) */
+	if (!strncmp(line, "unix error: ", 12) &&
+	    (strstr(line, strerror(ENOSPC)) || strstr(line, strerror(EDQUOT)) ||
+	     strstr(line, strerror(EFBIG))))
 		return 1;
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(line, prefixes[i], strlen(prefixes[i])))

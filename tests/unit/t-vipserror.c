@@ -108,6 +108,19 @@ main(int argc, char **argv)
 		g_free(text);
 	}
 
+	/* a full disk's system line, landed away from its write's lines
+	 * (between another job's): still noise */
+	vips_error("vipspng", "libpng read error");
+	vips_error("unix error", "No space left on device");
+	{
+		static const char *const png[] = { "vipspng", "pngload", NULL };
+
+		text = vipserror_take(png);
+		is_str(text, "vipspng: libpng read error",
+		       "a full disk's line apart from its write is noise too");
+		g_free(text);
+	}
+
 	/* a held call: what was there is set aside, and comes back */
 	vipserror_hold();
 	vips_error("heif", "Invalid input: No 'meta' box");
