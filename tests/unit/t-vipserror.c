@@ -109,13 +109,13 @@ main(int argc, char **argv)
 	}
 
 	/* a full disk's system line, landed away from its write's lines
-	 * (between another job's): still noise */
+	 * (after another job's failure): still noise */
 	vips_error("vipspng", "libpng read error");
 	vips_error("unix error", "No space left on device");
 	{
-		static const char *const png[] = { "vipspng", "pngload", NULL };
+		static const char *const jpeg[] = { "VipsJpeg", "jpegload", NULL };
 
-		text = vipserror_take(png);
+		text = vipserror_take(jpeg);
 		is_str(text, "vipspng: libpng read error",
 		       "a full disk's line apart from its write is noise too");
 		g_free(text);
