@@ -563,25 +563,25 @@ format_from_json(json_t *j)
 	return -1;
 }
 
-/* The record's path as this run names it, from prefix (NULL: as it is).
- * 0 or -1 (out of memory). */
+/* *path as this run names it, from prefix (NULL: as it is): a record's
+ * or a journal mark's.  0 or -1 (out of memory). */
 static int
-rebase(struct prev_source *ps, const char *prefix)
+rebase_path(char **path, const char *prefix)
 {
 	char *rebased;
 	struct stat st;
 
-	if (!prefix || ps->path[0] == '/')
+	if (!prefix || (*path)[0] == '/')
 		return 0;
-	if (!(rebased = path_rebase(prefix, ps->path)))
+	if (!(rebased = path_rebase(prefix, *path)))
 		return -1;
 	/* "cwd" is relative to the output root: an output root moved away
 	 * from its sources makes it name a directory that is not where the
-	 * run started.  A record whose file is found as it is, and not
+	 * run started.  A path whose file is found as it is, and not
 	 * through "cwd", is read as it is. */
-	if (!lstat(rebased, &st) || lstat(ps->path, &st)) {
-		free(ps->path);
-		ps->path = rebased;
+	if (!lstat(rebased, &st) || lstat(*path, &st)) {
+		free(*path);
+		*path = rebased;
 	} else {
 		free(rebased);
 	}
@@ -615,7 +615,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 			memcpy(ps->hash, hash, strlen(hash) + 1);
 		ps->failed = ps->bare = 1;
 		ps->raw = json_incref(src);
-		if (rebase(ps, prefix)) {
+		if (rebase_path(&ps->path, prefix)) {
 			prev_source_release(ps);
 			return -1;
 		}
@@ -641,7 +641,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 			break;
 		}
 	}
-	if (rebase(ps, prefix))
+	if (rebase_path(&ps->path, prefix))
 		goto oom;
 	if (hash && strlen(hash) < sizeof(ps->hash))
 		memcpy(ps->hash, hash, strlen(hash) + 1);
@@ -986,26 +986,15 @@ static int
 add_mark(json_t *rec, const char *key, const char *prefix, char ***v, size_t *n)
 {
 	json_t *val = json_object_get(rec, key);
-	char *path, *rebased, **grown;
+	char *path, **grown;
 
 	if (!val || json_object_get(rec, "path"))
 		return 1;
 	if (!(path = manifest_path_value(val)))
 		return json_is_string(val) ? -1 : 0;
-	if (prefix && path[0] != '/') {
-		struct stat st;
-
-		if (!(rebased = path_rebase(prefix, path))) {
-			free(path);
-			return -1;
-		}
-		/* as a record's: as it is when found so, not through "cwd" */
-		if (!lstat(rebased, &st) || lstat(path, &st)) {
-			free(path);
-			path = rebased;
-		} else {
-			free(rebased);
-		}
+	if (rebase_path(&path, prefix)) {
+		free(path);
+		return -1;
 	}
 	if (!(grown = realloc(*v, (*n + 1) * sizeof(*grown)))) {
 		free(path);
