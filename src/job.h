@@ -77,6 +77,8 @@ struct job {
 	off_t bytes;
 	int named;		/* named on the command line or listed, not walked */
 	int killed;		/* a killed run was converting it alone */
+	uint64_t killed_budget;	/* ... and that run's memory budget, or that
+				 * of its record's (refuse_killed in plan.c) */
 	int ext_mismatch;	/* extension says another type than the content */
 	int may_skip;		/* no image it converts would be skipped, not
 				 * failed (see refused_status in plan.c) */
@@ -109,6 +111,9 @@ struct job {
 	 * of its directory entry (./a.png for a.png), or NULL.  Owned by
 	 * the prev_manifest, which outlives the plan's use of it. */
 	const struct prev_source *prev;
+	/* The newest record that failed it for a killed run (see
+	 * refuse_killed in plan.c), or NULL.  Also the prev_manifest's. */
+	const struct prev_source *killed_rec;
 
 	/* An output an earlier run recorded for another source, still
 	 * there, that this job writes instead (the first such), and that

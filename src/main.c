@@ -368,7 +368,7 @@ job_dispatched(void *ctx, size_t i, int alone)
 
 	if (alone && r->journal >= 0) {
 		r->alone[i] = 1;
-		manifest_journal_mark(r->journal, &r->plan->jobs[i], 1);
+		manifest_journal_mark(r->journal, &r->plan->jobs[i], 1, r->o->memory_budget);
 	}
 }
 
@@ -377,7 +377,7 @@ mark_ended(struct run *r, size_t i)
 {
 	if (r->alone[i]) {
 		r->alone[i] = 0;
-		manifest_journal_mark(r->journal, &r->plan->jobs[i], 0);
+		manifest_journal_mark(r->journal, &r->plan->jobs[i], 0, 0);
 	}
 }
 
@@ -1054,6 +1054,9 @@ main(int argc, char **argv)
 	}
 	walk_exclude_finish(&ex);
 
+	/* the plan needs it: see refuse_killed in plan.c */
+	if (!o.memory_budget)
+		o.memory_budget = mem_default_budget();
 	*err = '\0';
 	if (inputs_collect(&o, &ex, &plan, err, sizeof(err)) ||
 	    plan_finish(&plan, &o, sniff, &pm)) {
@@ -1091,8 +1094,6 @@ main(int argc, char **argv)
 	}
 	if (root_lock < 0)
 		root_lock = output_lock_root(o.output_dir, NULL);
-	if (!o.memory_budget)
-		o.memory_budget = mem_default_budget();
 	if (o.verbose)
 		report_error("%zu source%s, at most %d job%s x %d libvips thread%s, "
 			     "memory budget %.0f MB, huge pages: %s",
@@ -1118,6 +1119,9 @@ main(int argc, char **argv)
 		results[i].reason = j->pre_reason;
 		if (j->pre_error)
 			results[i].error = strdup(j->pre_error);
+		/* refused for a killed run: known again by its content */
+		if (j->pre_status == JOB_FAILED && j->killed_budget)
+			memcpy(results[i].hash, j->hash, sizeof(results[i].hash));
 		if (j->pre_status == JOB_UP_TO_DATE && result_reuse(&results[i], j)) {
 			report_error("out of memory");
 			goto out_vips;

@@ -238,6 +238,9 @@ source_json(const struct job *job, const struct result *res,
 		json_object_set_new(src, "reason", json_string(reason_name(res->reason)));
 	if (res->error && res->status == JOB_FAILED)
 		json_object_set_new(src, "error", manifest_path_json(res->error));
+	/* refused for it: refused again while the budget is no larger */
+	if (res->status == JOB_FAILED && res->reason == REASON_LIMIT && job->killed_budget)
+		json_object_set_new(src, "killed_budget", json_integer((json_int_t)job->killed_budget));
 	if ((job->ext_mismatch && job->type >= SRC_OTHER) || res->warning) {
 		json_t *w = json_array();
 
@@ -588,6 +591,16 @@ rebase_path(char **path, const char *prefix)
 	return 0;
 }
 
+/* A failed record's "killed_budget" (see source_json), or 0. */
+static uint64_t
+killed_budget(json_t *src)
+{
+	const char *reason = json_string_value(json_object_get(src, "reason"));
+	json_int_t b = json_integer_value(json_object_get(src, "killed_budget"));
+
+	return reason && !strcmp(reason, "limit") && b > 0 ? (uint64_t)b : 0;
+}
+
 /* Read one source record, its path rebased with prefix (if not NULL);
  * 1 when it is not usable, -1 out of memory. */
 static int
@@ -614,6 +627,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 		if (hash && strlen(hash) < sizeof(ps->hash))
 			memcpy(ps->hash, hash, strlen(hash) + 1);
 		ps->failed = ps->bare = 1;
+		ps->killed_budget = killed_budget(src);
 		ps->raw = json_incref(src);
 		if (rebase_path(&ps->path, prefix)) {
 			prev_source_release(ps);
@@ -625,6 +639,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 		return 1;
 	/* a failure is kept for the outputs an earlier run left in place */
 	ps->failed = !strcmp(status, "failed");
+	ps->killed_budget = ps->failed ? killed_budget(src) : 0;
 	if (!ps->failed &&
 	    (!hash || !mime || strlen(hash) >= sizeof(ps->hash) ||
 	     (strcmp(status, "converted") && strcmp(status, "up-to-date"))))
@@ -983,10 +998,13 @@ load_records(const struct options *o, struct prev_manifest *pm, size_t *cap, jso
  * rebased as a record's: added to *v.  0, 1 when rec is no mark, -1
  * out of memory. */
 static int
-add_mark(json_t *rec, const char *key, const char *prefix, char ***v, size_t *n)
+add_mark(json_t *rec, const char *key, const char *prefix,
+	struct killed_mark **v, size_t *n)
 {
 	json_t *val = json_object_get(rec, key);
-	char *path, **grown;
+	json_int_t budget = json_integer_value(json_object_get(rec, "budget"));
+	struct killed_mark *grown;
+	char *path;
 
 	if (!val || json_object_get(rec, "path"))
 		return 1;
@@ -1001,15 +1019,26 @@ add_mark(json_t *rec, const char *key, const char *prefix, char ***v, size_t *n)
 		return -1;
 	}
 	*v = grown;
-	(*v)[(*n)++] = path;
+	(*v)[*n].path = path;
+	(*v)[(*n)++].budget = budget > 0 ? (uint64_t)budget : 0;
 	return 0;
 }
 
-/* pm->killed: the paths started and not ended, once each.  Takes both
- * lists over. */
 static void
-find_killed(struct prev_manifest *pm, char **started, size_t n_started,
-	char **ended, size_t n_ended)
+marks_release(struct killed_mark *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* pm->killed: the paths started and not ended, once each, with the
+ * largest budget they were started under.  Takes both lists over. */
+static void
+find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_started,
+	struct killed_mark *ended, size_t n_ended)
 {
 	size_t i, k;
 
@@ -1018,17 +1047,20 @@ find_killed(struct prev_manifest *pm, char **started, size_t n_started,
 	if (n_ended)
 		qsort(ended, n_ended, sizeof(*ended), path_cmp_ptrs);
 	for (i = k = 0; i < n_started; i++) {
-		if ((k && !strcmp(started[k - 1], started[i])) ||
-		    (n_ended && bsearch(&started[i], ended, n_ended, sizeof(*ended),
-					path_cmp_ptrs))) {
-			free(started[i]);
+		if (k && !strcmp(started[k - 1].path, started[i].path)) {
+			if (started[k - 1].budget < started[i].budget)
+				started[k - 1].budget = started[i].budget;
+			free(started[i].path);
+			continue;
+		}
+		if (n_ended && bsearch(&started[i], ended, n_ended, sizeof(*ended),
+				       path_cmp_ptrs)) {
+			free(started[i].path);
 			continue;
 		}
 		started[k++] = started[i];
 	}
-	for (i = 0; i < n_ended; i++)
-		free(ended[i]);
-	free(ended);
+	marks_release(ended, n_ended);
 	pm->killed = started;
 	pm->n_killed = k;
 }
@@ -1043,7 +1075,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	const char *path = o->manifest_path;
 	size_t cap = 0, i, k, d, m, linecap = 0;
 	char scratch[PATH_MSG_MAX];
-	char **started = NULL, **ended = NULL;	/* the journal's marks */
+	struct killed_mark *started = NULL, *ended = NULL;	/* the journal's marks */
 	size_t n_started = 0, n_ended = 0;
 	int own_shared = 0, r;
 	FILE *f;
@@ -1116,7 +1148,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 			 * was the user's doing, no picture's */
 			if (json_object_get(rec, "stopped") && !json_object_get(rec, "path")) {
 				for (i = 0; i < n_started; i++)
-					free(started[i]);
+					free(started[i].path);
 				n_started = 0;
 				json_decref(rec);
 				continue;
@@ -1190,12 +1222,8 @@ oom:
 	free(prefix);
 	free(line);
 	free(jpath);
-	for (i = 0; i < n_started; i++)
-		free(started[i]);
-	for (i = 0; i < n_ended; i++)
-		free(ended[i]);
-	free(started);
-	free(ended);
+	marks_release(started, n_started);
+	marks_release(ended, n_ended);
 	return -1;
 }
 
@@ -1227,11 +1255,9 @@ manifest_prev_release(struct prev_manifest *pm)
 		prev_source_release(&pm->sources[i]);
 	for (i = 0; i < pm->n_stale; i++)
 		free(pm->stale[i].path);
-	for (i = 0; i < pm->n_killed; i++)
-		free(pm->killed[i]);
+	marks_release(pm->killed, pm->n_killed);
 	free(pm->sources);
 	free(pm->stale);
-	free(pm->killed);
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -1344,10 +1370,14 @@ manifest_journal_append(int fd, const struct job *job, const struct result *res)
 }
 
 int
-manifest_journal_mark(int fd, const struct job *job, int started)
+manifest_journal_mark(int fd, const struct job *job, int started, uint64_t budget)
 {
-	return journal_write(fd, json_pack("{s:o}", started ? "started" : "ended",
-					   manifest_path_json(job->src_path)));
+	if (!started)
+		return journal_write(fd, json_pack("{s:o}", "ended",
+						   manifest_path_json(job->src_path)));
+	return journal_write(fd, json_pack("{s:o, s:I}", "started",
+					   manifest_path_json(job->src_path),
+					   "budget", (json_int_t)budget));
 }
 
 void

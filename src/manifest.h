@@ -36,6 +36,9 @@ struct prev_source {
 					 * job's record */
 	char *warning;			/* what a --lenient run converted it
 					 * despite, or NULL */
+	uint64_t killed_budget;		/* failed: a run with this memory
+					 * budget was killed converting it
+					 * alone (see refuse_killed in plan.c) */
 	size_t seq;			/* load order: later records win */
 	void *raw;			/* the record as read (json_t), to carry over */
 	int carried;			/* not in this run, but its source still exists */
@@ -56,6 +59,13 @@ struct prev_source {
 					 * outputs */
 };
 
+/* A source a killed run was converting alone, and that run's memory
+ * budget (0: not known). */
+struct killed_mark {
+	char *path;		/* first: sorted as the paths are */
+	uint64_t budget;
+};
+
 /* An output recorded by an earlier run that this run does not make. */
 struct stale {
 	char *path;		/* relative to the output root */
@@ -73,8 +83,8 @@ struct prev_manifest {
 	int resumed;			/* a killed run left its journal, not empty */
 	/* what a killed run was converting alone, over the budget, when it
 	 * died (the journal marks such a job's start and end): most likely
-	 * what the out-of-memory killer stopped it for.  Sorted. */
-	char **killed;
+	 * what the out-of-memory killer stopped it for.  Sorted by path. */
+	struct killed_mark *killed;
 	size_t n_killed;
 	/* --shard K/N: K and N, to take only this task's share of the
 	 * records from_shared that are no source of this run. */
@@ -123,9 +133,11 @@ int manifest_journal_lock(const struct options *o, int wait, int *created,
  * appended and written at once, so a killed run can be resumed. */
 void manifest_journal_start(const struct options *o, int fd);
 int manifest_journal_append(int fd, const struct job *job, const struct result *res);
-/* Mark in the journal that job starts (started) or has ended running
- * alone, its estimate over the budget: see prev_manifest.killed. */
-int manifest_journal_mark(int fd, const struct job *job, int started);
+/* Mark in the journal that job starts (started, with the run's memory
+ * budget) or has ended running alone, its estimate over the budget:
+ * see prev_manifest.killed. */
+int manifest_journal_mark(int fd, const struct job *job, int started,
+	uint64_t budget);
 /* The journal line a run stopped at once by a second signal appends
  * (from its signal handler, with write(2)): the jobs it was running
  * were stopped, not killed for memory. */

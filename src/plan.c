@@ -1532,6 +1532,13 @@ better_record(const struct job *j, const struct prev_source *a, const struct pre
  * sources, are marked renamed: that run records them, and they are not
  * carried. */
 static void
+newer_killed(struct job *j, const struct prev_source *ps)
+{
+	if (!j->killed_rec || j->killed_rec->seq < ps->seq)
+		j->killed_rec = ps;
+}
+
+static void
 find_own_records(struct plan *p, struct prev_manifest *pm)
 {
 	size_t i, m, n, first;
@@ -1546,6 +1553,13 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 			continue;
 		}
 		n = jobs_of_entry(p, ps->path, &first);
+		if (ps->killed_budget) {
+			/* failed for a killed run: see refuse_killed */
+			if (own && !n)
+				newer_killed(own, ps);
+			for (m = first; m < first + n; m++)
+				newer_killed(&p->jobs[p->by_entry[m]], ps);
+		}
 		if (ps->bare) {
 			/* recorded anew by this run, under either name */
 			ps->renamed = n && !own;
@@ -1569,6 +1583,14 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 	}
 }
 
+static void
+kill_mark(struct job *j, uint64_t budget)
+{
+	j->killed = 1;
+	if (j->killed_budget < budget)
+		j->killed_budget = budget;
+}
+
 /* Mark the jobs a killed run was converting alone (pm->killed): under
  * the path it named or another name of the same entry, as records. */
 static void
@@ -1577,44 +1599,60 @@ find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
 	size_t i, m, n, first;
 
 	for (i = 0; i < pm->n_killed; i++) {
-		const char *path = pm->killed[i];
-		struct job *own = p->n ? bsearch(path, p->jobs, p->n, sizeof(*p->jobs),
+		const struct killed_mark *mark = &pm->killed[i];
+		struct job *own = p->n ? bsearch(mark->path, p->jobs, p->n, sizeof(*p->jobs),
 						 cmp_job_path) : NULL;
 
 		if (own)
-			own->killed = 1;
-		n = jobs_of_entry(p, path, &first);
+			kill_mark(own, mark->budget);
+		n = jobs_of_entry(p, mark->path, &first);
 		for (m = first; m < first + n; m++)
-			p->jobs[p->by_entry[m]].killed = 1;
+			kill_mark(&p->jobs[p->by_entry[m]], mark->budget);
 	}
 }
 
 /* The run before died while a source ran alone, over the budget (see
- * find_killed_jobs): converting it again would kill this run too, and
- * every run after it would start with it.  Its copies (the same bytes,
- * hashed as files of one size are) would do the same.  Those still to
- * convert fail; up to date, they stay so. */
+ * find_killed_jobs), or an earlier one did and the source has failed
+ * for it since, unchanged: converting it again would most likely kill
+ * this run too, and every other run after it.  Its copies (the same
+ * bytes, hashed as files of one size are) would do the same.  Those
+ * still to convert fail, until the file changes, the budget grows past
+ * that run's, or --force; up to date, they stay so. */
 static void
-refuse_killed(struct plan *p)
+refuse_killed(struct plan *p, const struct options *o)
 {
 	size_t i, k;
 
 	for (i = 0; i < p->n; i++) {
 		struct job *j = &p->jobs[i];
+		char budget[32];
 
 		if (!j->killed || j->pre_status != JOB_PENDING)
 			continue;
+		/* a budget not known: an older journal's, taken as this one */
+		if (!j->killed_budget)
+			j->killed_budget = o->memory_budget;
+		if (o->force || o->memory_budget > j->killed_budget) {
+			j->killed = 0;
+			j->killed_budget = 0;
+			continue;
+		}
+		snprintf(budget, sizeof(budget), "%.0f MB", j->killed_budget / 1e6);
 		for (k = 0; j->hash[0] && k < p->n; k++) {
 			struct job *copy = &p->jobs[k];
 
 			if (k != i && copy->pre_status == JOB_PENDING && !copy->killed &&
-			    !strcmp(copy->hash, j->hash))
+			    !strcmp(copy->hash, j->hash)) {
+				copy->killed_budget = j->killed_budget;
 				job_refuse(copy, JOB_FAILED, REASON_LIMIT, "a copy of '%s', which "
-					   "the last run was killed converting alone, over the "
-					   "memory budget: out of memory?", j->src_path);
+					   "a run with a memory budget of %s was killed converting "
+					   "alone: out of memory? (--force, or a larger -M, tries "
+					   "it again)", j->src_path, budget);
+			}
 		}
-		job_refuse(j, JOB_FAILED, REASON_LIMIT, "the last run was killed while "
-			   "converting it alone, over the memory budget: out of memory?");
+		job_refuse(j, JOB_FAILED, REASON_LIMIT, "a run with a memory budget of %s "
+			   "was killed while converting it alone: out of memory? (--force, "
+			   "or a larger -M, tries it again)", budget);
 	}
 }
 
@@ -1630,7 +1668,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	int need_hash = strstr(options_template(o), "{hash}") != NULL;
 	const struct prev_source *prev;
 	size_t i, k;
-	int same, err = 0;
+	int same, killed, err = 0;
 
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
@@ -1703,12 +1741,18 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		}
 		/* the record of a failure: only its kept outputs count */
 		prev = o->force || !j->prev || j->prev->failed ? NULL : j->prev;
+		/* failed for a killed run, unchanged since, and not
+		 * converted since under another name: see refuse_killed */
+		killed = !o->force && j->killed_rec && j->killed_rec->hash[0] &&
+			 !(j->prev && j->prev->seq > j->killed_rec->seq);
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
 			return -1;
 		if (!same) {
 			/* touched or freshly cloned: the content decides */
-			if (sniff_job(o, j, s, need_hash || prev))
+			if (sniff_job(o, j, s, need_hash || prev || killed || j->killed))
 				return -1;
+			if (killed && j->hash[0] && !strcmp(j->hash, j->killed_rec->hash))
+				kill_mark(j, j->killed_rec->killed_budget);
 			same = prev && j->pre_status == JOB_PENDING && j->hash[0] &&
 			       !strcmp(j->hash, prev->hash);
 		}
@@ -1721,7 +1765,7 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	/* a source refused for a collision is no one's original */
 	if (hash_same_sizes(p, o))
 		return -1;
-	refuse_killed(p);
+	refuse_killed(p, o);
 	if (find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);

@@ -313,14 +313,45 @@ if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $?
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom/src/big.png:failed:limit oom/src/s1.png:converted: oom/src/s2.png:converted:" \
 		"... failing that source as limit, converting the rest"
-	like "$err" "cannot convert 'oom/src/big.png': the last run was killed while converting it alone" \
-		"... and says why"
+	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 17 MB was killed while converting it alone: out of memory\\? \\(--force, or a larger -M, tries it again\\)" \
+		"... and says why, and how to try it again"
 	is "$(leftovers oom/out oom/out/imgbake-manifest.json)" "" "... leaving nothing behind"
+	is "$(json_get oom/out/imgbake-manifest.json 'src("oom/src/big.png")->{killed_budget}')" 16777216 \
+		"... its record naming the budget of the run killed"
+	# every run after it would be killed in turn: it stays failed
+	run -j2 -M 16M -f avif -o oom/out oom/src
+	is "$rc" 1 "the run after it, with the same budget, exits 1 again" || show_run
+	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"oom/src/big.png:failed:limit oom/src/s1.png:up-to-date: oom/src/s2.png:up-to-date:" \
+		"... failing the source again, without converting it"
+	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 17 MB was killed" \
+		"... and says why again"
+	run -n -j2 -M 32M -f avif -o oom/out oom/src
+	like "$err" "would convert 1, up to date 2" "a larger budget tries it again" || show_run
+	run -n -j2 -M 16M --force -f avif -o oom/out oom/src
+	like "$err" "would convert 3," "--force tries it again" || show_run
+	vips gaussnoise oom/src/big.png 3000 3000 --mean 100
 	run -n -j2 -M 16M -f avif -o oom/out oom/src
-	like "$err" "would convert 1, up to date 2" "the run after it tries the source anew" || show_run
+	like "$err" "would convert 1, up to date 2" "a changed file is tried again" || show_run
 else
-	for _ in 1 2 3 4 5; do skip "the run ended before it could be killed"; done
+	for _ in $(seq 11); do skip "the run ended before it could be killed"; done
 fi
+# a journal of an older run: a start with no budget is taken as made
+# under this run's
+mkdir -p oom6/src oom6/out
+mkimg oom6/src/a.png 40x30
+mkimg oom6/src/b.png 30x40
+printf '{"cwd":"%s"}\n{"started":"oom6/src/a.png"}\n' "$PWD" >oom6/out/imgbake-manifest.json.journal
+run -n -M 64M -f webp -o oom6/out oom6/src
+like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 67 MB was killed" \
+	"a start mark with no budget: taken as this run's" || show_run
+run -n -M 128M -f webp -o oom6/out oom6/src
+like "$err" "would convert 1," "... a larger one is not" || show_run
+printf '{"cwd":"%s"}\n{"started":"oom6/src/a.png","budget":1000000000}\n{"started":"oom6/src/a.png","budget":100000000}\n' "$PWD" \
+	>oom6/out/imgbake-manifest.json.journal
+run -n -M 500M -f webp -o oom6/out oom6/src
+like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 1000 MB was killed" \
+	"two starts: the larger budget counts" || show_run
 # ... known under another name of it (./oom/src), as records are; and
 # a source up to date by then stays so
 mkdir -p oom2/src
@@ -348,7 +379,12 @@ if kill_when $! '[ -n "$(find oom4/out -name ".big*.avif.*" 2>/dev/null)" ]'; [ 
 	is "$(json_get oom4/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom4/src/big.png:failed:limit oom4/src/big2.png:failed:limit oom4/src/s1.png:converted:" \
 		"killed while converting a picture alone: its copy fails with it"
+	run -j2 -M 16M -f avif -o oom4/out oom4/src
+	is "$(json_get oom4/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"oom4/src/big.png:failed:limit oom4/src/big2.png:failed:limit oom4/src/s1.png:up-to-date:" \
+		"... and in the run after it"
 else
+	skip "the run ended before it could be killed"
 	skip "the run ended before it could be killed"
 fi
 # ... also a copy converted by itself, its original failing for its own
