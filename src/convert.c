@@ -998,6 +998,10 @@ detach_metadata(struct conv *c, VipsImage *img, int turned)
 			xmp_upright(copy, len);
 		vips_image_set_blob(img, blobs[i], free_blob, copy, len);
 	}
+	/* setting the EXIF block parses it again, orientation and all:
+	 * the smaller widths, made from img, were turned a second time */
+	if (c->o->keep_metadata && vips_image_get_typeof(img, VIPS_META_EXIF_NAME))
+		vips_image_set_int(img, VIPS_META_ORIENTATION, 1);
 	return 0;
 }
 

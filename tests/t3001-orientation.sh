@@ -39,6 +39,16 @@ is "$(size "$kept")" 200x300 "--keep-metadata: rotated too"
 o=$(hdr "$kept" orientation)
 [ -z "$o" ] || [ "$o" = 1 ]
 ok $? "--keep-metadata: the kept orientation is reset (got '$o')"
+# every width is turned once: the smaller ones are made from the largest,
+# already upright, whose kept EXIF must not turn them again
+run --keep-metadata -f png -w 100,150 -o kw o6.jpg o3.jpg
+is "$rc" 0 "--keep-metadata, two widths: exit 0" || show_run
+for w in 100 150; do
+	pixel_near kw/o6-$w.png $((w / 2)) 10 "$white" 12 "--keep-metadata, orientation 6 at width $w: white at the top"
+	pixel_near kw/o6-$w.png $((w / 2)) $((w * 3 / 2 - 10)) "$black" 12 "... black at the bottom"
+	pixel_near kw/o3-$w.png $((w - 10)) $((w / 3)) "$white" 12 "--keep-metadata, orientation 3 at width $w: white on the right"
+	pixel_near kw/o3-$w.png 10 $((w / 3)) "$black" 12 "... black on the left"
+done
 
 # AVIF goes through libheif with the EXIF rewritten; heifload hides the
 # EXIF orientation, so read it from the TIFF structure in the file
