@@ -100,6 +100,7 @@ struct conv {
 	int text_lost;		/* failed with no text from libvips */
 	int vector;		/* the loader draws at any scale (SVG, PDF) */
 	int unit_grey;		/* float grey whose values go from 0 to 1 */
+	int float_srgb;		/* float RGB whose values go from 0 to 255 */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -899,10 +900,11 @@ to_8bit(struct conv *c, VipsImage *in)
 		fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
 		return NULL;
 	}
-	if (c->unit_grey && vips_band_format_isfloat(out->BandFmt)) {
+	/* a cast truncates: 254.99 would be 254 */
+	if (vips_band_format_isfloat(out->BandFmt)) {
 		VipsImage *scaled;
 
-		if (vips_linear1(out, &scaled, 255.0, 0.0, NULL)) {
+		if (vips_linear1(out, &scaled, c->unit_grey ? 255.0 : 1.0, 0.5, NULL)) {
 			g_object_unref(out);
 			fail(c, REASON_CORRUPT, "convert to 8 bits", 1);
 			return NULL;
@@ -1032,10 +1034,13 @@ decode(struct conv *c, int fd, int largest)
 		largest = width;
 	/* Float grey holds values from 0 to 1 (as TIFF and PFM writers
 	 * mean them) or from 0 to 255 (as libvips writes them), and is
-	 * cast to 8 bits as it is: the first came out black.  Only the
+	 * cast to 8 bits as it is: the first came out black.  Float RGB
+	 * libvips reads as linear light from 0 to 1 (scRGB): the values
+	 * it writes itself, sRGB from 0 to 255, came out white.  Only the
 	 * pixels tell which: read them all once, then open again. */
-	c->unit_grey = 0;
-	if (vips_band_format_isfloat(img->BandFmt) && img->Bands <= 2) {
+	c->unit_grey = c->float_srgb = 0;
+	if (vips_band_format_isfloat(img->BandFmt) &&
+	    (img->Bands <= 2 || img->Type == VIPS_INTERPRETATION_scRGB)) {
 		double max;
 
 		watch(c, img);
@@ -1043,7 +1048,8 @@ decode(struct conv *c, int fd, int largest)
 			fail(c, REASON_CORRUPT, "decode", 1);
 			goto out;
 		}
-		c->unit_grey = max <= 1.0;
+		c->unit_grey = img->Bands <= 2 && max <= 1.0;
+		c->float_srgb = img->Bands > 2 && max > 1.0;
 		reopen = 1;
 	}
 
@@ -1073,6 +1079,15 @@ decode(struct conv *c, int fd, int largest)
 			goto out;
 	}
 
+	if (c->float_srgb) {
+		if (vips_copy(img, &tmp, "interpretation", VIPS_INTERPRETATION_sRGB, NULL)) {
+			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		g_object_unref(img);
+		img = tmp;
+		tmp = NULL;
+	}
 	drop_unfit_profile(img);
 	/* 8.14's colourspace ignores an embedded CMYK profile: import it
 	 * ourselves before anything else touches the pixels */

@@ -131,4 +131,21 @@ for f in float-unit-32.png float-unit-64.webp float-255-32.png float-255-64.webp
 	ok $? "float grey: $f is a ramp of mean grey" || diag "mean $m"
 done
 
+# float RGB as libvips writes it (sRGB, 0 to 255), which it reads back
+# as linear light from 0 to 1: the same picture, not white
+mkimg rgb8.png 60x40
+vips cast rgb8.png float-rgb.tif float
+run -f png -o ofr float-rgb.tif
+is "$rc" 0 "float RGB TIFF from 0 to 255: exit 0" || show_run
+vips subtract ofr/float-rgb.png rgb8.png fr-d.v && vips abs fr-d.v fr-a.v
+is "$(vips max fr-a.v 2>/dev/null)" 0.000000 "... the 8-bit picture it was made from"
+
+# float grey a hair under whole levels (the nearest float to n / 255 is
+# often under it) comes out at those levels: rounded, not truncated
+vips grey g.v 255 4 --uchar && vips linear g.v g01.v 0.0039215686 0 &&
+	vips copy g01.v float-under.tif
+run -f png -o ofu float-under.tif
+vips subtract ofu/float-under.png g.v fu-d.v && vips abs fu-d.v fu-a.v
+is "$(vips max fu-a.v 2>/dev/null)" 0.000000 "float grey is rounded to 8 bits"
+
 done_testing
