@@ -147,8 +147,43 @@ add_source(struct inputs_ctx *c, const char *path)
 	return ret;
 }
 
+/* The names of a list, read before any is looked at: see inputs_collect. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
 static int
-add_list(struct inputs_ctx *c, FILE *f, int sep)
+names_add(struct names *ns, const char *name, size_t len)
+{
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? 2 * ns->cap : 64;
+		char **grown = realloc(ns->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		ns->v = grown;
+		ns->cap = cap;
+	}
+	if (!(ns->v[ns->n] = malloc(len + 1)))
+		return -1;
+	memcpy(ns->v[ns->n], name, len + 1);
+	ns->n++;
+	return 0;
+}
+
+static void
+names_release(struct names *ns)
+{
+	size_t i;
+
+	for (i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+}
+
+static int
+add_list(struct names *ns, FILE *f, int sep)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -163,7 +198,7 @@ add_list(struct inputs_ctx *c, FILE *f, int sep)
 		if (sep != '\0' && memchr(line, '\0', len))
 			ret = -2;
 		else if (len)
-			ret = add_source(c, line);
+			ret = names_add(ns, line, (size_t)len);
 	}
 	if (ferror(f))
 		ret = -1;
@@ -192,7 +227,7 @@ names_held_stdin(const char *name)
 }
 
 static int
-read_list(struct inputs_ctx *c, const char *name, int sep, char *err, size_t errlen)
+read_list(struct names *ns, const char *name, int sep, char *err, size_t errlen)
 {
 	FILE *f;
 	int ret;
@@ -207,7 +242,8 @@ read_list(struct inputs_ctx *c, const char *name, int sep, char *err, size_t err
 		snprintf(err, errlen, "cannot open list '%s': %s", name, strerror(errno));
 		return -1;
 	}
-	ret = add_list(c, f, sep);
+	errno = 0;
+	ret = add_list(ns, f, sep);
 	if (ret == -2)
 		snprintf(err, errlen, "list '%s' holds NUL bytes: a list of names "
 			 "ended by NULs (find -print0) needs -0", name);
@@ -228,6 +264,7 @@ inputs_collect(const struct options *o, const struct walk_exclude *ex,
 		p, ex, cwd, base, { o->follow_symlinks, o->allow_outside, NULL, 0 }
 	};
 	int sep = o->null_separated ? '\0' : '\n';
+	struct names listed = { NULL, 0, 0 };
 	struct stat st;
 	size_t k;
 	int i, ret = -1;
@@ -241,23 +278,32 @@ inputs_collect(const struct options *o, const struct walk_exclude *ex,
 			 o->base_dir ? o->base_dir : ".", strerror(errno));
 		return -1;
 	}
-	/* every source directory is a root before any walk starts */
+	if (o->files_from && read_list(&listed, o->files_from, sep, err, errlen))
+		goto out;
+	if (o->read_stdin && read_list(&listed, "-", sep, err, errlen))
+		goto out;
+	/* every source directory, named or listed, is a root before any
+	 * walk starts: -L follows a link into any of them alike */
 	for (i = 0; i < o->n_sources; i++)
 		if (!stat(o->sources[i], &st) && S_ISDIR(st.st_mode) &&
 		    add_root(&c, o->sources[i]))
 			goto oom;
+	for (k = 0; k < listed.n; k++)
+		if (!stat(listed.v[k], &st) && S_ISDIR(st.st_mode) &&
+		    add_root(&c, listed.v[k]))
+			goto oom;
 	for (i = 0; i < o->n_sources; i++)
 		if (add_source(&c, o->sources[i]))
 			goto oom;
-	if (o->files_from && read_list(&c, o->files_from, sep, err, errlen))
-		goto out;
-	if (o->read_stdin && read_list(&c, "-", sep, err, errlen))
-		goto out;
+	for (k = 0; k < listed.n; k++)
+		if (add_source(&c, listed.v[k]))
+			goto oom;
 	ret = 0;
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
+	names_release(&listed);
 	for (k = 0; k < c.links.n_roots; k++)
 		free(c.links.roots[k]);
 	free(c.links.roots);

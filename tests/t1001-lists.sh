@@ -123,4 +123,15 @@ run -o o8 -T no-such-list.txt
 is "$rc" 2 "unreadable -T list: exit 2" || show_run
 like "$err" '^imgbake: ' "unreadable -T list: an imgbake: message"
 
+# -L follows a link from one source directory into another whether the
+# directories are named or listed, in any order
+mkdir -p la/a la/b
+mkimg la/b/x.png 40x30
+ln -s ../b/x.png la/a/l.png
+for order in 'la/a la/b' 'la/b la/a'; do
+	printf '%s\n' $order | run -L -f webp -o "lo-${order%% *}" -
+	is "$(json_get "lo-${order%% *}/imgbake-manifest.json" 'src("la/a/l.png")->{status}')" converted \
+		"-L, directories listed ($order): a link into the other is followed" || show_run
+done
+
 done_testing
