@@ -1200,6 +1200,53 @@ refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *own
 	}
 }
 
+static int
+may_collide(const struct job *j)
+{
+	return may_write(j) || j->pre_reason == REASON_COLLISION;
+}
+
+/* An output where another's directory would be (a.webp, and
+ * a.webp/b.webp from a directory named a.webp): whichever job wrote
+ * first would win, so both fail.  outs is sorted.  0, or -1 out of
+ * memory. */
+static int
+find_file_dir_collisions(struct plan *p, const struct outputs *outs)
+{
+	size_t i, m, n, first;
+
+	for (i = 0; i < outs->n; i++) {
+		const char *path = outs->v[i].path, *slash;
+		struct job *inner = &p->jobs[outs->v[i].job];
+
+		if (loader_decides(inner))
+			continue;
+		for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+			char *dir = strndup(path, (size_t)(slash - path));
+
+			if (!dir)
+				return -1;
+			n = writers_of(outs, dir, &first);
+			for (m = first; m < first + n; m++) {
+				struct job *j = &p->jobs[outs->v[m].job];
+
+				if (loader_decides(j))
+					continue;
+				if (may_collide(j))
+					job_refuse(j, JOB_FAILED, REASON_COLLISION, "'%s' would be "
+						   "a directory too: another source writes '%s'",
+						   dir, path);
+				if (may_collide(inner))
+					job_refuse(inner, JOB_FAILED, REASON_COLLISION, "another "
+						   "source writes '%s', a file where this output's "
+						   "directory would be", dir);
+			}
+			free(dir);
+		}
+	}
+	return 0;
+}
+
 /* Fail every job that shares an output path with another, whose output
  * would replace its own source, or that would write an output a source
  * refused before it was read keeps.  A job that writes an output an
@@ -1230,12 +1277,13 @@ find_collisions(struct plan *p, const struct options *o,
 
 			if (loader_decides(j))
 				continue;
-			if (j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE ||
-			    j->pre_reason == REASON_COLLISION)
+			if (may_collide(j))
 				job_refuse(j, JOB_FAILED, REASON_COLLISION,
 					   "another source also writes '%s'", outs.v[i].path);
 		}
 	}
+	if (find_file_dir_collisions(p, &outs))
+		goto out;
 	if (!pm)
 		goto done;
 	/* a source of this run refused before it was read keeps its

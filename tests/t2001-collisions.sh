@@ -438,4 +438,23 @@ run --base ln2/d -o ln2/out ./ln2/d ln2/d/l.png
 is "$rc" 0 "a walked link, and the same link named: exit 0" || show_run
 is "$(files ln2/out | grep -v manifest)" "l.webp" "the named link is converted"
 
+# an output where another's directory would be: a.png writes a.webp, a
+# directory named a.webp holds b.png; whichever wrote first won
+mkimg fd/src/a.png 60x40
+mkimg fd/src/a.webp/b.png 60x40
+mkimg fd/src/c.png 60x40
+for j in 1 2; do
+	run -j$j -o fd/out$j fd/src
+	is "$rc" 1 "a file where another output's directory would be, -j$j: exit 1" || show_run
+	is "$(json_get fd/out$j/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+		"fd/src/a.png:failed:collision fd/src/a.webp/b.png:failed:collision fd/src/c.png:converted:" \
+		"... both fail as a collision, the rest converts"
+done
+like "$err" "cannot convert 'fd/src/a.png': 'a.webp' would be a directory too: another source writes 'a.webp/b.webp'" \
+	"... saying why, for the file"
+like "$err" "cannot convert 'fd/src/a.webp/b.png': another source writes 'a.webp', a file where" \
+	"... and for the directory"
+run -n -o fd/out3 fd/src
+like "$err" "would convert 1, .*would fail 2" "... as a dry run says" || show_run
+
 done_testing
