@@ -279,8 +279,11 @@ path_expand(const char *tmpl, const char *dir, const char *stem,
 	}
 	out[len] = '\0';
 
-	/* "{dir}/x" with an empty dir gives "/x": it means "x" */
-	norm = path_normalize(out[0] == '/' ? out + 1 : out);
+	/* "{dir}/x" (or "{dir}//x") with an empty dir gives "/x": it means
+	 * "x"; a name that starts with "/" itself leads out, below */
+	for (p = out; *tmpl != '/' && *p == '/'; p++)
+		;
+	norm = path_normalize(p);
 	free(out);
 	if (norm && (!strcmp(norm, ".") || norm[0] == '/' || path_has_dotdot(norm))) {
 		free(norm);

@@ -132,6 +132,9 @@ main(void)
 	check_expand("{dir}/{stem}-{w}.{ext}", "a", "b", 480, "a/b-480.webp");
 	check_expand("{dir}/{stem}.{hash}.{ext}", "a", "b", 0, "a/b.0123456789.webp");
 	check_expand("flat/{stem}_{w}.{ext}", "deep/er", "b", 96, "flat/b_96.webp");
+	check_expand("{dir}//{stem}.{ext}", "", "b", 0, "b.webp");
+	check_expand("{dir}//{stem}.{ext}", "a", "b", 0, "a/b.webp");
+	check_expand("/{stem}.{ext}", "", "b", 0, NULL);
 	check_expand("{dir}/{stem}.{ext}", "", "..", 0, "...webp");
 	check_expand("../{stem}.{ext}", "", "b", 0, NULL);
 	check_expand("{dir}/{stem}", "", ".", 0, NULL);
