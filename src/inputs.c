@@ -255,6 +255,18 @@ read_list(struct names *ns, const char *name, int sep, char *err, size_t errlen)
 	return ret;
 }
 
+/* 1 for a directory; else 0, errno set */
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	errno = ENOTDIR;
+	return S_ISDIR(st.st_mode);
+}
+
 int
 inputs_collect(const struct options *o, const struct walk_exclude *ex,
 	struct plan *p, char *err, size_t errlen)
@@ -273,7 +285,7 @@ inputs_collect(const struct options *o, const struct walk_exclude *ex,
 		snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
 		return -1;
 	}
-	if (!realpath(o->base_dir ? o->base_dir : ".", base)) {
+	if (!realpath(o->base_dir ? o->base_dir : ".", base) || !is_dir(base)) {
 		snprintf(err, errlen, "cannot use base directory '%s': %s",
 			 o->base_dir ? o->base_dir : ".", strerror(errno));
 		return -1;

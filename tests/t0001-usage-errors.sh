@@ -94,4 +94,10 @@ is "$out" "out/a.webp" "--shard auto then --shard 0/1: the whole tree, not PARAL
 PARALLEL_SEQ=0 run -n --shards 3 --shard auto -o out a.jpg
 like "$err" "PARALLEL_SEQ=0 is outside 1\.\.3" "an engine counting from 1: the range says so"
 
+run -o out --base a.jpg a.jpg
+is "$rc" 2 "--base naming a file: exit 2" || show_run
+like "$err" "cannot use base directory 'a.jpg': Not a directory" "... saying so"
+[ ! -e out ]
+ok $? "... making nothing"
+
 done_testing
