@@ -1174,27 +1174,26 @@ main(int argc, char **argv)
 	run.summary.budget = o.memory_budget;
 	if (manifest_write(&o, &plan, results, run.reported, &pm, stale, n_stale,
 			   &run.summary, err, sizeof(err))) {
-		report_error("%s", err);
-		if (stop_signal) {
-			output_remove_temps(1);
-			_exit(EXIT_USAGE);
-		}
-		goto out_vips;
-	}
-	/* removed while still locked: a run waiting for the lock must not
-	 * take it on a file about to go */
-	journal_for_signal = -1;
-	manifest_journal_remove(&o);
-	close(run.journal);
-	run.journal = -1;
-	/* checked again now that the manifest exists: a link to it that
-	 * dangled at the start is the manifest now */
-	if (o.report_path &&
-	    (html_report_replaceable(o.report_path, err, sizeof(err)) ||
-	     html_report_write(&o, &plan, results, run.reported,
-			       &run.summary, now() - t0, err, sizeof(err)))) {
+		/* the journal stays, for the next run to resume from; the
+		 * summary still says what this one did */
 		report_error("%s", err);
 		report_failed = 1;
+	} else {
+		/* removed while still locked: a run waiting for the lock
+		 * must not take it on a file about to go */
+		journal_for_signal = -1;
+		manifest_journal_remove(&o);
+		close(run.journal);
+		run.journal = -1;
+		/* checked again now that the manifest exists: a link to it
+		 * that dangled at the start is the manifest now */
+		if (o.report_path &&
+		    (html_report_replaceable(o.report_path, err, sizeof(err)) ||
+		     html_report_write(&o, &plan, results, run.reported,
+				       &run.summary, now() - t0, err, sizeof(err)))) {
+			report_error("%s", err);
+			report_failed = 1;
+		}
 	}
 	progress_finish(&run.progress, now());
 	if (o.verbose)
@@ -1214,7 +1213,7 @@ main(int argc, char **argv)
 		output_remove_temps(1);
 		stdout_check(EXIT_ALL_DONE);
 		fflush(NULL);
-		_exit(stop_signal > 0 ? 128 + stop_signal : EXIT_USAGE);
+		_exit(stop_signal > 0 && !report_failed ? 128 + stop_signal : EXIT_USAGE);
 	}
 	ret = report_failed ? EXIT_USAGE :
 	      run.summary.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;

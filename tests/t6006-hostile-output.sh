@@ -8,7 +8,7 @@
 . "$TOP/tests/hostile/common.sh"
 
 # the tmpfs of the full-disk case is unmounted whatever happens
-trap 'umount "$T/disk" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T" "$_L"' EXIT
+trap 'umount "$T/disk" "$T/ino" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T" "$_L"' EXIT
 
 mkimg src/a/b/c.jpg 40x30
 mkimg src/sub/s.jpg 40x30
@@ -257,6 +257,24 @@ if mount -t tmpfs -o size=640k tmpfs disk 2>/dev/null; then
 	umount disk
 else
 	skip "cannot mount a tmpfs here (not root?)"
+fi
+
+# no inode left for the manifest: the summary still says what the run
+# did, and the journal keeps it for the next run
+mkdir ino
+if mount -t tmpfs -o size=4m,nr_inodes=12 tmpfs ino 2>/dev/null; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		mkimg "ino-src/a$i.png" 20x20
+	done
+	run -j1 -f webp -o ino ino-src
+	is "$rc" 2 "no inode left: exit 2" || show_run
+	like "$err" "cannot create '[^']*imgbake-manifest.json'" "... the manifest cannot be written"
+	like "$err" "[0-9]+ converted, 0 skipped, 1 failed" "... and the summary says what the run did"
+	[ -s ino/imgbake-manifest.json.journal ]
+	ok $? "... its journal stays, for the next run"
+	umount ino
+else
+	for _ in 1 2 3 4; do skip "cannot mount a tmpfs here (not root?)"; done
 fi
 
 # a full disk under a name with an apostrophe is still a full disk, for
