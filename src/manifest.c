@@ -937,7 +937,8 @@ other_task(const struct options *o, json_t *root, const char *path, char *err, s
  * on top of its own when it is the newer (or the task has none): after an
  * unsharded run, or the merge of another number of tasks, it knows what
  * was made, to keep and to prune; after an unsharded run over other
- * sources, its own records are still there beneath. */
+ * sources, its own records are still there beneath.  The older, it is
+ * read beneath its own. */
 static int
 shared_is_newer(const struct options *o)
 {
@@ -1070,14 +1071,14 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	char *warn, size_t warnlen)
 {
 	json_error_t jerr;
-	json_t *root = NULL;
+	json_t *root = NULL, *shared = NULL;
 	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
 	const char *path = o->manifest_path;
 	size_t cap = 0, i, k, d, m, linecap = 0;
 	char scratch[PATH_MSG_MAX];
 	struct killed_mark *started = NULL, *ended = NULL;	/* the journal's marks */
 	size_t n_started = 0, n_ended = 0;
-	int own_shared = 0, r;
+	int own_shared = 0, shared_newer, r;
 	FILE *f;
 
 	memset(pm, 0, sizeof(*pm));
@@ -1111,21 +1112,29 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		/* one no task wrote: an unsharded run's, with the same -m */
 		own_shared = !json_object_get(json_object_get(root, "options"), "shard");
 	}
+	/* the shared manifest: its records win when it is the newer; the
+	 * older, its records still decide which task keeps a record (see
+	 * manifest_carry), for every task reads them, whether its own
+	 * manifest is the newer (a task retried after a merge) or not */
+	if (o->shard_count > 1 && o->shared_manifest &&
+	    !read_own(o->shared_manifest, &shared, &jerr, scratch, sizeof(scratch)) && shared &&
+	    (!json_is_object(shared) || !json_is_array(json_object_get(shared, "sources")))) {
+		json_decref(shared);
+		shared = NULL;
+	}
+	shared_newer = shared && shared_is_newer(o);
+	if (shared && !shared_newer && load_records(o, pm, &cap, shared, 1))
+		goto oom;
 	if (root) {
 		if (load_records(o, pm, &cap, root, own_shared))
 			goto oom;
 		json_decref(root);
 		root = NULL;
 	}
-	/* the shared manifest, when the newer: its records win */
-	if (o->shard_count > 1 && shared_is_newer(o) &&
-	    !read_own(o->shared_manifest, &root, &jerr, scratch, sizeof(scratch)) && root &&
-	    json_is_object(root) && json_is_array(json_object_get(root, "sources"))) {
-		if (load_records(o, pm, &cap, root, 1))
-			goto oom;
-	}
-	json_decref(root);
-	root = NULL;
+	if (shared && shared_newer && load_records(o, pm, &cap, shared, 1))
+		goto oom;
+	json_decref(shared);
+	shared = NULL;
 
 	/* a killed run's journal: later lines describe later work */
 	if ((f = fopen(jpath, "r"))) {
@@ -1185,15 +1194,23 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	if (pm->n)
 		qsort(pm->sources, pm->n, sizeof(*pm->sources), cmp_prev);
 	for (i = d = 0; i < pm->n; i = k) {
-		int outputs = 0;
+		int outputs = 0, shared_too = 0, own = 0;
 
-		for (k = i; k < pm->n && !strcmp(pm->sources[k].path, pm->sources[i].path); k++)
+		for (k = i; k < pm->n && !strcmp(pm->sources[k].path, pm->sources[i].path); k++) {
 			outputs |= !pm->sources[k].bare;
+			shared_too |= pm->sources[k].from_shared;
+			own |= !pm->sources[k].from_shared;
+		}
 		for (m = i; m < k; m++) {
-			if (outputs && pm->sources[m].bare)
+			if (outputs && pm->sources[m].bare) {
 				prev_source_release(&pm->sources[m]);
-			else
-				pm->sources[d++] = pm->sources[m];
+				continue;
+			}
+			/* in the shared manifest: kept by the task all of
+			 * them pick, whichever record is the newer */
+			pm->sources[m].own_too = shared_too && own;
+			pm->sources[m].from_shared = shared_too;
+			pm->sources[d++] = pm->sources[m];
 		}
 	}
 	pm->n = d;
@@ -1206,8 +1223,6 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				pm->n = k + (pm->n - i);
 				goto oom;
 			}
-			pm->sources[i + 1].own_too |= !pm->sources[i].from_shared ||
-						      pm->sources[i].own_too;
 			prev_source_release(&pm->sources[i]);
 			continue;
 		}
@@ -1219,6 +1234,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	return 0;
 oom:
 	json_decref(root);
+	json_decref(shared);
 	free(prefix);
 	free(line);
 	free(jpath);

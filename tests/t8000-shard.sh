@@ -678,5 +678,33 @@ done
 run --merge-manifests h10/out/imgbake-manifest.json h10/out/imgbake-manifest.*-of-2.json
 is "$rc" 0 "all tasks run again after the merge, then over another directory: the merge succeeds" ||
 	show_run
+# ... and one task alone run again after the merge (a retried job), its
+# manifest newer than the merge, the other's older: the records of the
+# converted sources go each to one task, none lost, none twice
+rm -rf h11
+for i in 1 2 3 4 5 6; do
+	mkimg "h11/a/x$i.png" 40x30
+done
+mkimg h11/b/y.png 40x30
+for k in 0 1; do
+	run -q --shard $k/2 -o h11/out h11/a
+done
+run --merge-manifests h11/out/imgbake-manifest.json h11/out/imgbake-manifest.*-of-2.json
+sleep 1	# the retried task's manifest newer by the second too
+run -q --shard 0/2 -o h11/out h11/a
+for k in 0 1; do
+	run -q --shard $k/2 -o h11/out h11/b
+done
+run --merge-manifests h11/out/imgbake-manifest.json h11/out/imgbake-manifest.*-of-2.json
+is "$rc" 0 "one task retried after the merge, then all over another directory: the merge succeeds" ||
+	show_run
+is "$(json_get h11/out/imgbake-manifest.json 'join " ", map { $_->{path} } @{$j->{sources}}')" \
+	"h11/a/x1.png h11/a/x2.png h11/a/x3.png h11/a/x4.png h11/a/x5.png h11/a/x6.png h11/b/y.png" \
+	"... with every source's record once"
+for k in 0 1; do
+	run -q --shard $k/2 -o h11/out h11/a
+	is "$(json_get h11/out/imgbake-manifest.$k-of-2.json '$j->{summary}{converted}')" 0 \
+		"... and task $k, run over the first directory again, converts nothing"
+done
 
 done_testing
