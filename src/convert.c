@@ -1009,6 +1009,33 @@ detach_metadata(struct conv *c, VipsImage *img, int turned)
 
 static void watch(struct conv *c, VipsImage *img);
 
+/* The largest and the mean sample of img's colour bands, in one pass. */
+static int
+float_range(struct conv *c, VipsImage *img, double *max, double *mean)
+{
+	VipsImage *colour = NULL, *stats = NULL;
+	int n = vips_image_hasalpha(img) ? img->Bands - 1 : img->Bands;
+	int r = -1;
+
+	if (!vips_extract_band(img, &colour, 0, "n", n, NULL)) {
+		watch(c, colour);
+		if (!vips_stats(colour, &stats, NULL) && !vips_image_wio_input(stats)) {
+			/* row 0 is all bands: min, max, sum, sum of
+			 * squares, mean, ... */
+			*max = *VIPS_MATRIX(stats, 1, 0);
+			*mean = *VIPS_MATRIX(stats, 4, 0);
+			r = 0;
+		}
+	}
+	if (r)
+		fail(c, REASON_CORRUPT, "decode", 1);
+	if (stats)
+		g_object_unref(stats);
+	if (colour)
+		g_object_unref(colour);
+	return r;
+}
+
 /* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
 static VipsImage *
 decode(struct conv *c, int fd, int largest)
@@ -1035,21 +1062,21 @@ decode(struct conv *c, int fd, int largest)
 	/* Float grey holds values from 0 to 1 (as TIFF and PFM writers
 	 * mean them) or from 0 to 255 (as libvips writes them), and is
 	 * cast to 8 bits as it is: the first came out black.  Float RGB
-	 * libvips reads as linear light from 0 to 1 (scRGB): the values
-	 * it writes itself, sRGB from 0 to 255, came out white.  Only the
-	 * pixels tell which: read them all once, then open again. */
+	 * libvips reads as linear light from 0 to 1 (scRGB), highlights
+	 * over it: the values it writes itself, sRGB from 0 to 255, came
+	 * out white.  Only the pixels tell which, alpha aside (libvips'
+	 * goes to 255 in both): read them all once, then open again. */
 	c->unit_grey = c->float_srgb = 0;
 	if (vips_band_format_isfloat(img->BandFmt) &&
 	    (img->Bands <= 2 || img->Type == VIPS_INTERPRETATION_scRGB)) {
-		double max;
+		double max, mean;
 
-		watch(c, img);
-		if (vips_max(img, &max, NULL)) {
-			fail(c, REASON_CORRUPT, "decode", 1);
+		if (float_range(c, img, &max, &mean))
 			goto out;
-		}
 		c->unit_grey = img->Bands <= 2 && max <= 1.0;
-		c->float_srgb = img->Bands > 2 && max > 1.0;
+		/* mean and max over 1: no HDR picture, but for a
+		 * highlight or two, is that bright */
+		c->float_srgb = img->Bands > 2 && max > 1.0 && mean > 1.0;
 		reopen = 1;
 	}
 

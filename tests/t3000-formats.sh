@@ -139,6 +139,20 @@ run -f png -o ofr float-rgb.tif
 is "$rc" 0 "float RGB TIFF from 0 to 255: exit 0" || show_run
 vips subtract ofr/float-rgb.png rgb8.png fr-d.v && vips abs fr-d.v fr-a.v
 is "$(vips max fr-a.v 2>/dev/null)" 0.000000 "... the 8-bit picture it was made from"
+# ... but linear light with alpha (libvips' goes to 255), or with a
+# highlight over 1, stays linear light: mid grey, not black
+vips black gb.v 60 40 --bands 3 && vips linear gb.v grey.v 1 128 && vips cast grey.v grey8.v uchar
+vips colourspace grey8.v scrgb.tif scrgb
+vips bandjoin_const grey8.v g8a.v 255 && vips colourspace g8a.v scrgba.tif scrgb
+vips colourspace grey8.v lin.v scrgb && vips draw_rect lin.v 1.5 0 0 2 2 --fill &&
+	vips copy lin.v hdr.tif
+run -f png -o ofs scrgb.tif scrgba.tif hdr.tif
+is "$rc" 0 "float RGB in linear light: exit 0" || show_run
+for f in scrgb scrgba hdr; do
+	m=$(vips extract_band "ofs/$f.png" fs-$f.v 0 --n 3 2>/dev/null && vips avg fs-$f.v 2>/dev/null)
+	near "$m" 128 3
+	ok $? "float RGB in linear light ($f): mid grey" || diag "mean $m"
+done
 
 # float grey a hair under whole levels (the nearest float to n / 255 is
 # often under it) comes out at those levels: rounded, not truncated
