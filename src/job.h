@@ -111,9 +111,6 @@ struct job {
 	 * of its directory entry (./a.png for a.png), or NULL.  Owned by
 	 * the prev_manifest, which outlives the plan's use of it. */
 	const struct prev_source *prev;
-	/* The newest record that failed it for a killed run (see
-	 * refuse_killed in plan.c), or NULL.  Also the prev_manifest's. */
-	const struct prev_source *killed_rec;
 
 	/* An output an earlier run recorded for another source, still
 	 * there, that this job writes instead (the first such), and that

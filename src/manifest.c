@@ -628,6 +628,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 			memcpy(ps->hash, hash, strlen(hash) + 1);
 		ps->failed = ps->bare = 1;
 		ps->killed_budget = killed_budget(src);
+		ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
 		ps->raw = json_incref(src);
 		if (rebase_path(&ps->path, prefix)) {
 			prev_source_release(ps);

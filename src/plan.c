@@ -11,6 +11,7 @@
 #include <fnmatch.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -885,6 +886,27 @@ cmp_by_bytes(const void *a, const void *b)
 	return (x->bytes > y->bytes) - (x->bytes < y->bytes);
 }
 
+/* Hash a pending job not hashed yet; one that cannot be read fails. */
+static void
+hash_job(struct job *j, const struct options *o)
+{
+	struct stat st;
+	int fd;
+
+	if (j->hash[0] || j->pre_status != JOB_PENDING)
+		return;
+	fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		  (j->named || o->follow_symlinks ? 0 : O_NOFOLLOW));
+	if (fd < 0 || fstat(fd, &st) || (S_ISREG(st.st_mode) && hash_fd(fd, j->hash))) {
+		j->hash[0] = '\0';
+		job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		job_refuse(j, JOB_FAILED, REASON_NOT_REGULAR, "%s", "not a regular file");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Only sources of the same size can be identical: hash those, now, so
  * that duplicates are found before anything is converted.  The others
  * are hashed by their worker, from the page cache, just before their
@@ -906,24 +928,8 @@ hash_same_sizes(struct plan *p, const struct options *o)
 	for (i = 0; i < n; i = k) {
 		for (k = i + 1; k < n && v[k]->bytes == v[i]->bytes; k++)
 			;
-		for (m = i; k - i > 1 && m < k; m++) {
-			struct job *j = v[m];
-			struct stat st;
-			int fd;
-
-			if (j->hash[0] || j->pre_status != JOB_PENDING)
-				continue;
-			fd = open(j->src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
-				  (j->named || o->follow_symlinks ? 0 : O_NOFOLLOW));
-			if (fd < 0 || fstat(fd, &st) || (S_ISREG(st.st_mode) && hash_fd(fd, j->hash))) {
-				j->hash[0] = '\0';
-				job_refuse(j, JOB_FAILED, REASON_IO, "%s", strerror(errno));
-			} else if (!S_ISREG(st.st_mode)) {
-				job_refuse(j, JOB_FAILED, REASON_NOT_REGULAR, "%s", "not a regular file");
-			}
-			if (fd >= 0)
-				close(fd);
-		}
+		for (m = i; k - i > 1 && m < k; m++)
+			hash_job(v[m], o);
 	}
 	free(v);
 	return 0;
@@ -1580,13 +1586,6 @@ better_record(const struct job *j, const struct prev_source *a, const struct pre
  * sources, are marked renamed: that run records them, and they are not
  * carried. */
 static void
-newer_killed(struct job *j, const struct prev_source *ps)
-{
-	if (!j->killed_rec || j->killed_rec->seq < ps->seq)
-		j->killed_rec = ps;
-}
-
-static void
 find_own_records(struct plan *p, struct prev_manifest *pm)
 {
 	size_t i, m, n, first;
@@ -1601,13 +1600,6 @@ find_own_records(struct plan *p, struct prev_manifest *pm)
 			continue;
 		}
 		n = jobs_of_entry(p, ps->path, &first);
-		if (ps->killed_budget) {
-			/* failed for a killed run: see refuse_killed */
-			if (own && !n)
-				newer_killed(own, ps);
-			for (m = first; m < first + n; m++)
-				newer_killed(&p->jobs[p->by_entry[m]], ps);
-		}
 		if (ps->bare) {
 			/* recorded anew by this run, under either name */
 			ps->renamed = n && !own;
@@ -1659,6 +1651,24 @@ find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
 	}
 }
 
+/* A budget as -M takes it: "16M" for 16 MiB. */
+static void
+budget_text(char *buf, size_t len, uint64_t b)
+{
+	static const char units[] = "GMK";
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t unit = 1ULL << (10 * (3 - i));
+
+		if (b >= unit && b % unit == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", b / unit, units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64 " bytes", b);
+}
+
 /* The run before died while a source ran alone, over the budget (see
  * find_killed_jobs), or an earlier one did and the source has failed
  * for it since, unchanged: converting it again would most likely kill
@@ -1685,7 +1695,7 @@ refuse_killed(struct plan *p, const struct options *o)
 			j->killed_budget = 0;
 			continue;
 		}
-		snprintf(budget, sizeof(budget), "%.0f MB", j->killed_budget / 1e6);
+		budget_text(budget, sizeof(budget), j->killed_budget);
 		for (k = 0; j->hash[0] && k < p->n; k++) {
 			struct job *copy = &p->jobs[k];
 
@@ -1704,6 +1714,58 @@ refuse_killed(struct plan *p, const struct options *o)
 	}
 }
 
+/* The records of sources failed for a killed run (killed_budget), in
+ * an array; NULL only when out of memory. */
+static const struct prev_source **
+killed_records(const struct prev_manifest *pm, size_t *n)
+{
+	const struct prev_source **v = malloc(sizeof(*v));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; v && i < pm->n; i++) {
+		const struct prev_source **grown;
+
+		if (!pm->sources[i].killed_budget || !pm->sources[i].hash[0])
+			continue;
+		if (!(grown = realloc(v, (*n + 1) * sizeof(*v)))) {
+			free(v);
+			return NULL;
+		}
+		v = grown;
+		v[(*n)++] = &pm->sources[i];
+	}
+	return v;
+}
+
+static int
+killed_size(const struct prev_source **v, size_t n, off_t bytes)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->bytes == (uint64_t)bytes)
+			return 1;
+	return 0;
+}
+
+/* The record j matches by content, the newest, unless j was converted
+ * since, under another of its names. */
+static const struct prev_source *
+killed_match(const struct prev_source **v, size_t n, const struct job *j)
+{
+	const struct prev_source *best = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->bytes == (uint64_t)j->bytes && !strcmp(v[i]->hash, j->hash) &&
+		    (!best || best->seq < v[i]->seq))
+			best = v[i];
+	if (best && j->prev && !j->prev->failed && j->prev->seq > best->seq)
+		return NULL;
+	return best;
+}
+
 static int collect_source_ids(struct plan *p);
 
 int
@@ -1714,9 +1776,9 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	 * stat changed since the manifest recorded it (the content decides
 	 * then); the others only if they may be duplicates, below */
 	int need_hash = strstr(options_template(o), "{hash}") != NULL;
-	const struct prev_source *prev;
-	size_t i, k;
-	int same, killed, err = 0;
+	const struct prev_source *prev, *rec, **killed_recs = NULL;
+	size_t i, k, n_killed_recs = 0;
+	int same, err = 0;
 
 	if (p->n)
 		qsort(p->jobs, p->n, sizeof(*p->jobs), cmp_job);
@@ -1777,6 +1839,8 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 	if (pm) {
 		find_own_records(p, pm);
 		find_killed_jobs(p, pm);
+		if (!(killed_recs = killed_records(pm, &n_killed_recs)))
+			goto fail;
 	}
 
 	for (i = 0; i < p->n; i++) {
@@ -1789,34 +1853,45 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 		}
 		/* the record of a failure: only its kept outputs count */
 		prev = o->force || !j->prev || j->prev->failed ? NULL : j->prev;
-		/* failed for a killed run, unchanged since, and not
-		 * converted since under another name: see refuse_killed */
-		killed = !o->force && j->killed_rec && j->killed_rec->hash[0] &&
-			 !(j->prev && j->prev->seq > j->killed_rec->seq);
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
-			return -1;
+			goto fail;
 		if (!same) {
 			/* touched or freshly cloned: the content decides */
-			if (sniff_job(o, j, s, need_hash || prev || killed || j->killed))
-				return -1;
-			if (killed && j->hash[0] && !strcmp(j->hash, j->killed_rec->hash))
-				kill_mark(j, j->killed_rec->killed_budget);
+			if (sniff_job(o, j, s, need_hash || prev || j->killed))
+				goto fail;
 			same = prev && j->pre_status == JOB_PENDING && j->hash[0] &&
 			       !strcmp(j->hash, prev->hash);
 		}
 		if (same && find_reusable(j, prev, o))
-			return -1;
+			goto fail;
 	}
 	/* which records of sources not in this run are kept */
 	if (pm)
 		manifest_carry(pm, p);
 	/* a source refused for a collision is no one's original */
 	if (hash_same_sizes(p, o))
-		return -1;
+		goto fail;
+	/* a picture failed for a killed run, under this name or another,
+	 * unchanged: see refuse_killed */
+	for (i = 0; !o->force && n_killed_recs && i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+
+		if (j->pre_status != JOB_PENDING ||
+		    !killed_size(killed_recs, n_killed_recs, j->bytes))
+			continue;
+		hash_job(j, o);
+		if (j->hash[0] && (rec = killed_match(killed_recs, n_killed_recs, j)))
+			kill_mark(j, rec->killed_budget);
+	}
+	free(killed_recs);
+	killed_recs = NULL;
 	refuse_killed(p, o);
 	if (find_collisions(p, o, pm) || find_duplicates(p))
 		return -1;
 	return collect_source_ids(p);
+fail:
+	free(killed_recs);
+	return -1;
 }
 
 /* The identity of every source that stays: outputs are named after

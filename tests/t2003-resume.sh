@@ -313,7 +313,7 @@ if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $?
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom/src/big.png:failed:limit oom/src/s1.png:converted: oom/src/s2.png:converted:" \
 		"... failing that source as limit, converting the rest"
-	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 17 MB was killed while converting it alone: out of memory\\? \\(--force, or a larger -M, tries it again\\)" \
+	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 16M was killed while converting it alone: out of memory\\? \\(--force, or a larger -M, tries it again\\)" \
 		"... and says why, and how to try it again"
 	is "$(leftovers oom/out oom/out/imgbake-manifest.json)" "" "... leaving nothing behind"
 	is "$(json_get oom/out/imgbake-manifest.json 'src("oom/src/big.png")->{killed_budget}')" 16777216 \
@@ -324,7 +324,7 @@ if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $?
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom/src/big.png:failed:limit oom/src/s1.png:up-to-date: oom/src/s2.png:up-to-date:" \
 		"... failing the source again, without converting it"
-	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 17 MB was killed" \
+	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 16M was killed" \
 		"... and says why again"
 	run -n -j2 -M 32M -f avif -o oom/out oom/src
 	like "$err" "would convert 1, up to date 2" "a larger budget tries it again" || show_run
@@ -343,15 +343,23 @@ mkimg oom6/src/a.png 40x30
 mkimg oom6/src/b.png 30x40
 printf '{"cwd":"%s"}\n{"started":"oom6/src/a.png"}\n' "$PWD" >oom6/out/imgbake-manifest.json.journal
 run -n -M 64M -f webp -o oom6/out oom6/src
-like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 67 MB was killed" \
+like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 64M was killed" \
 	"a start mark with no budget: taken as this run's" || show_run
 run -n -M 128M -f webp -o oom6/out oom6/src
 like "$err" "would convert 1," "... a larger one is not" || show_run
 printf '{"cwd":"%s"}\n{"started":"oom6/src/a.png","budget":1000000000}\n{"started":"oom6/src/a.png","budget":100000000}\n' "$PWD" \
 	>oom6/out/imgbake-manifest.json.journal
 run -n -M 500M -f webp -o oom6/out oom6/src
-like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 1000 MB was killed" \
+like "$err" "cannot convert 'oom6/src/a.png': a run with a memory budget of 1000000000 bytes was killed" \
 	"two starts: the larger budget counts" || show_run
+run -M 500M -f webp -o oom6/out oom6/src
+is "$(json_get oom6/out/imgbake-manifest.json 'src("oom6/src/a.png")->{killed_budget}')" 1000000000 \
+	"... which its record keeps" || show_run
+mkdir oom6/src/sub
+mv oom6/src/a.png oom6/src/sub/a.png
+run -n -M 500M -f webp -o oom6/out oom6/src
+like "$err" "cannot convert 'oom6/src/sub/a.png': a run with a memory budget of 1000000000 bytes was killed" \
+	"the picture moved: known by its content, it fails still" || show_run
 # ... known under another name of it (./oom/src), as records are; and
 # a source up to date by then stays so
 mkdir -p oom2/src
