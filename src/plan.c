@@ -1094,6 +1094,36 @@ writers_of(const struct outputs *outs, const char *path, size_t *first)
 	return n - m;
 }
 
+/* Whether path is below the directory dir. */
+static int
+is_under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return !strncmp(path, dir, len) && path[len] == '/';
+}
+
+/* The first of outs (sorted) below the directory dir, or outs->n. */
+static size_t
+writers_under(const struct outputs *outs, const char *dir)
+{
+	size_t lo = 0, hi = outs->n, len = strlen(dir);
+
+	/* "dir/..." sorts after "dir" and whatever starts "dir" and a
+	 * byte below '/' ("dir-2", "dir.x"), before the rest */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *path = outs->v[mid].path;
+		int c = strncmp(path, dir, len);
+
+		if (c < 0 || (c == 0 && (unsigned char)path[len] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Whether job j is converted or skipped is known only as it starts: a
  * type only an --allow-loader loader may take.  Its names are claimed
  * then (output_claim), when a walked one no allowed loader takes is
@@ -1109,6 +1139,12 @@ static int
 may_write(const struct job *j)
 {
 	return j->pre_status == JOB_PENDING || j->pre_status == JOB_UP_TO_DATE;
+}
+
+static int
+may_collide(const struct job *j)
+{
+	return may_write(j) || j->pre_reason == REASON_COLLISION;
 }
 
 /* The outputs of ps, the record of a source this run (or, --shard,
@@ -1185,14 +1221,42 @@ shard_owner(struct plan *p, const struct options *o, struct prev_source *ps)
  * source of this run refused before it was read, which keeps what it
  * had: as two sources of one run writing one output, it is a collision.
  * The same source under another name, with that record, may write. */
-static void
+static int
 refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *owner)
 {
 	const struct prev_source *ps = owner->prev;
 	size_t k, m, n, first;
 
 	for (k = 0; k < ps->n_outputs; k++) {
-		n = writers_of(outs, ps->outputs[k].path, &first);
+		const char *kept = ps->outputs[k].path, *slash;
+
+		/* a file where its directory would be, or the other way */
+		for (m = writers_under(outs, kept); m < outs->n &&
+		     is_under(outs->v[m].path, kept); m++) {
+			struct job *j = &p->jobs[outs->v[m].job];
+
+			if (may_collide(j) && !loader_decides(j))
+				job_refuse(j, JOB_FAILED, REASON_COLLISION, "'%s', where this "
+					   "output's directory would be, is the output of '%s', "
+					   "which keeps it", kept, owner->src_path);
+		}
+		for (slash = strchr(kept, '/'); slash; slash = strchr(slash + 1, '/')) {
+			char *dir = strndup(kept, (size_t)(slash - kept));
+
+			if (!dir)
+				return -1;
+			n = writers_of(outs, dir, &first);
+			for (m = first; m < first + n; m++) {
+				struct job *j = &p->jobs[outs->v[m].job];
+
+				if (may_collide(j) && !loader_decides(j))
+					job_refuse(j, JOB_FAILED, REASON_COLLISION, "'%s' would "
+						   "be a directory too: '%s', which keeps it, has "
+						   "'%s'", dir, owner->src_path, kept);
+			}
+			free(dir);
+		}
+		n = writers_of(outs, kept, &first);
 		for (m = first; m < first + n; m++) {
 			struct job *j = &p->jobs[outs->v[m].job];
 
@@ -1204,12 +1268,7 @@ refuse_claimed(struct plan *p, const struct outputs *outs, const struct job *own
 				   ps->outputs[k].path, owner->src_path);
 		}
 	}
-}
-
-static int
-may_collide(const struct job *j)
-{
-	return may_write(j) || j->pre_reason == REASON_COLLISION;
+	return 0;
 }
 
 /* An output where another's directory would be (a.webp, and
@@ -1297,8 +1356,9 @@ find_collisions(struct plan *p, const struct options *o,
 	for (i = 0; outs.n && i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
 
-		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION)
-			refuse_claimed(p, &outs, j);
+		if (j->prev && j->pre_status == JOB_FAILED && j->pre_reason != REASON_COLLISION &&
+		    refuse_claimed(p, &outs, j))
+			goto out;
 	}
 	/* one this run does not convert gives them up, with a warning */
 	for (i = 0; i < pm->n; i++) {

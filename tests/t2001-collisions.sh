@@ -456,5 +456,16 @@ like "$err" "cannot convert 'fd/src/a.webp/b.png': another source writes 'a.webp
 	"... and for the directory"
 run -n -o fd/out3 fd/src
 like "$err" "would convert 1, .*would fail 2" "... as a dry run says" || show_run
+# ... also where a source refused before it is read keeps that file
+mkimg fk/src/a.png 60x40
+run -o fk/out fk/src
+vips gaussnoise fk/src/a.png 200 200
+mkimg fk/src/a.webp/b.png 60x40
+run --max-file-size 20000 -o fk/out fk/src
+is "$(json_get fk/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
+	"fk/src/a.png:failed:limit fk/src/a.webp/b.png:failed:collision" \
+	"a directory where a refused source keeps its output: a collision" || show_run
+like "$err" "cannot convert 'fk/src/a.webp/b.png': 'a.webp', where this output's directory would be, is the output of 'fk/src/a.png', which keeps it" \
+	"... saying why"
 
 done_testing
