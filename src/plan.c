@@ -1769,7 +1769,7 @@ refuse_killed(struct plan *p, const struct options *o)
 			}
 		}
 		job_refuse(j, JOB_FAILED, REASON_LIMIT, "a run with a memory budget of %s "
-			   "was killed while converting it alone: out of memory? (--force, "
+			   "was killed while converting this picture alone: out of memory? (--force, "
 			   "or a larger -M, tries it again)", budget);
 	}
 }

@@ -313,7 +313,7 @@ if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $?
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom/src/big.png:failed:limit oom/src/s1.png:converted: oom/src/s2.png:converted:" \
 		"... failing that source as limit, converting the rest"
-	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 16M was killed while converting it alone: out of memory\\? \\(--force, or a larger -M, tries it again\\)" \
+	like "$err" "cannot convert 'oom/src/big.png': a run with a memory budget of 16M was killed while converting this picture alone: out of memory\\? \\(--force, or a larger -M, tries it again\\)" \
 		"... and says why, and how to try it again"
 	is "$(leftovers oom/out oom/out/imgbake-manifest.json)" "" "... leaving nothing behind"
 	is "$(json_get oom/out/imgbake-manifest.json 'src("oom/src/big.png")->{killed_budget}')" 16777216 \
