@@ -940,12 +940,23 @@ other_task(const struct options *o, json_t *root, const char *path, char *err, s
  * was made, to keep and to prune; after an unsharded run over other
  * sources, its own records are still there beneath.  The older, it is
  * read beneath its own. */
+static const char *
+shared_path(const struct options *o)
+{
+	struct stat st;
+
+	if (o->shared_manifest && !stat(o->shared_manifest, &st) && S_ISREG(st.st_mode))
+		return o->shared_manifest;
+	return o->shared_manifest_alt;
+}
+
 static int
 shared_is_newer(const struct options *o)
 {
 	struct stat own, shared;
+	const char *path = shared_path(o);
 
-	if (!o->shared_manifest || stat(o->shared_manifest, &shared) || !S_ISREG(shared.st_mode))
+	if (!path || stat(path, &shared) || !S_ISREG(shared.st_mode))
 		return 0;
 	if (stat(o->manifest_path, &own))
 		return errno == ENOENT;
@@ -1117,8 +1128,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	 * older, its records still decide which task keeps a record (see
 	 * manifest_carry), for every task reads them, whether its own
 	 * manifest is the newer (a task retried after a merge) or not */
-	if (o->shard_count > 1 && o->shared_manifest &&
-	    !read_own(o->shared_manifest, &shared, &jerr, scratch, sizeof(scratch)) && shared &&
+	if (o->shard_count > 1 && shared_path(o) &&
+	    !read_own(shared_path(o), &shared, &jerr, scratch, sizeof(scratch)) && shared &&
 	    (!json_is_object(shared) || !json_is_array(json_object_get(shared, "sources")))) {
 		json_decref(shared);
 		shared = NULL;

@@ -482,7 +482,7 @@ options_defaults(struct options *o)
  * gives every task of a job array a manifest or report of its own.
  * 0, or -1 when out of memory. */
 static int
-expand_shard(char **path, const struct options *o)
+expand_shard(char **path, int index, int count)
 {
 	static const char key[] = "{shard}";
 	char share[32], *out, *w;
@@ -491,8 +491,7 @@ expand_shard(char **path, const struct options *o)
 
 	if (!*path || !strstr(*path, key))
 		return 0;
-	snprintf(share, sizeof(share), "%d-of-%d", o->shard_count > 1 ? o->shard_index : 0,
-		 o->shard_count > 1 ? o->shard_count : 1);
+	snprintf(share, sizeof(share), "%d-of-%d", count > 1 ? index : 0, count > 1 ? count : 1);
 	for (p = *path; (hit = strstr(p, key)); p = hit + sizeof(key) - 1)
 		n++;
 	if (!(out = malloc(strlen(*path) + n * strlen(share) + 1)))
@@ -794,7 +793,21 @@ options_parse(struct options *o, int argc, char **argv)
 		return usage_error("%s", "no SOURCE given");
 	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))
 		return usage_error("%s", err);
-	if (expand_shard(&o->manifest_path, o) || expand_shard(&o->report_path, o))
+	/* a task of -m 'dir/{shard}.json' reads, as its shared manifest,
+	 * what an unsharded run with the same -m writes, or else the
+	 * output root's (a merge's, as the default names it) */
+	if (o->shard_count > 1 && o->manifest_path && strstr(o->manifest_path, "{shard}")) {
+		if (!(o->shared_manifest = strdup(o->manifest_path)) ||
+		    expand_shard(&o->shared_manifest, 0, 1))
+			return usage_error("%s", "out of memory");
+		if (asprintf(&o->shared_manifest_alt, "%s/imgbake-manifest.json",
+			     o->output_dir) < 0) {
+			o->shared_manifest_alt = NULL;
+			return usage_error("%s", "out of memory");
+		}
+	}
+	if (expand_shard(&o->manifest_path, o->shard_index, o->shard_count) ||
+	    expand_shard(&o->report_path, o->shard_index, o->shard_count))
 		return usage_error("%s", "out of memory");
 	if (!o->manifest_path && o->shard_count > 1) {
 		/* one manifest per shard, side by side */
@@ -805,6 +818,7 @@ options_parse(struct options *o, int argc, char **argv)
 		}
 		if (asprintf(&o->shared_manifest, "%s/imgbake-manifest.json", o->output_dir) < 0) {
 			o->shared_manifest = NULL;
+	o->shared_manifest_alt = NULL;
 			return usage_error("%s", "out of memory");
 		}
 	}
@@ -824,9 +838,11 @@ options_release(struct options *o)
 	free(o->widths);
 	free(o->manifest_path);
 	free(o->shared_manifest);
+	free(o->shared_manifest_alt);
 	free(o->report_path);
 	o->widths = NULL;
 	o->manifest_path = NULL;
 	o->shared_manifest = NULL;
+	o->shared_manifest_alt = NULL;
 	o->report_path = NULL;
 }

@@ -706,5 +706,32 @@ for k in 0 1; do
 	is "$(json_get h11/out/imgbake-manifest.$k-of-2.json '$j->{summary}{converted}')" 0 \
 		"... and task $k, run over the first directory again, converts nothing"
 done
+# manifests kept elsewhere (-m 'm/{shard}.json'), merged into the output
+# root: after the number of tasks changes, the new tasks read the merge,
+# convert nothing unchanged and prune what a source gone made
+rm -rf h12
+for i in 1 2 3 4 5 6; do
+	mkimg "h12/src/p$i.png" 40x30
+done
+for k in 0 1; do
+	run -q -m 'h12/m/{shard}.json' --shard $k/2 -o h12/out h12/src
+done
+run --merge-manifests h12/out/imgbake-manifest.json h12/m/0-of-2.json h12/m/1-of-2.json
+rm h12/src/p2.png
+for k in 0 1 2; do
+	run -q --prune -m 'h12/m/{shard}.json' --shard $k/3 -o h12/out h12/src
+	is "$(json_get h12/m/$k-of-3.json '$j->{summary}{converted}')" 0 \
+		"-m with {shard}, 2 tasks then 3: task $k converts nothing unchanged" || show_run
+done
+[ ! -e h12/out/p2.webp ]
+ok $? "... and what the source gone made is pruned"
+# ... or into what an unsharded run with the same -m writes
+rm -rf h12/out h12/m
+run -q -m 'h12/m/{shard}.json' -o h12/out h12/src
+for k in 0 1; do
+	run -q -m 'h12/m/{shard}.json' --shard $k/2 -o h12/out h12/src
+	is "$(json_get h12/m/$k-of-2.json '$j->{summary}{converted}')" 0 \
+		"-m with {shard}, unsharded then 2 tasks: task $k converts nothing" || show_run
+done
 
 done_testing
