@@ -13,7 +13,8 @@
  *
  * "cwd" is the directory the run was started in, relative to the output
  * root, since source paths are as that run was given them: a run started
- * elsewhere reads them from there (rebase_prefix).
+ * elsewhere reads them from there (rebase_new).  "root", written when
+ * a source was named by its full path, is where the output root was.
  *
  * Fields that are unknown for a source are left out rather than null.
  * The next run reads it back: size, mtime and inode say a source is
@@ -66,25 +67,64 @@ run_dir(const struct options *o)
 	return rel;
 }
 
-/* How to reach, from the current directory, the one a run whose "cwd"
- * was cwd_rel started in: NULL when it is this one, or cannot be found
- * (then source paths are read as they are, from here). */
-static char *
-rebase_prefix(const struct options *o, json_t *cwd)
+/* How a run reads the paths an earlier one recorded: relative ones,
+ * named from its "cwd", through prefix, the way from this directory to
+ * that one (NULL: this one, or it cannot be found); absolute ones, for
+ * a project moved with its output root, from old_root, the output root
+ * then (its "root"), to new_root, the output root now (NULL: the same,
+ * or not known). */
+struct rebase {
+	char *prefix;
+	char *old_root, *new_root;
+};
+
+static void
+rebase_release(struct rebase *rb)
+{
+	if (rb) {
+		free(rb->prefix);
+		free(rb->old_root);
+		free(rb->new_root);
+		free(rb);
+	}
+}
+
+/* The rebase of a manifest or journal whose "cwd" and "root" are given
+ * (either may be NULL); NULL when paths are read as they are, or out of
+ * memory (then too: a record not found is converted again). */
+static struct rebase *
+rebase_new(const struct options *o, json_t *cwd, json_t *root)
 {
 	char *cwd_rel = manifest_path_value(cwd), *then = NULL, *real_then = NULL;
-	char *here = NULL, *prefix = NULL;
+	char *here = NULL, *prefix = NULL, *old_root = NULL, *new_root = NULL;
+	struct rebase *rb = NULL;
 
 	if (cwd_rel && *cwd_rel && cwd_rel[0] != '/' &&
 	    (then = path_join(o->output_dir, cwd_rel)) &&
 	    (real_then = realpath(then, NULL)) && (here = realpath(".", NULL)) &&
 	    strcmp(here, real_then))
 		prefix = path_between(here, real_then);
+	if ((old_root = manifest_path_value(root)) &&
+	    (old_root[0] != '/' || !(new_root = realpath(o->output_dir, NULL)) ||
+	     !strcmp(old_root, new_root))) {
+		free(old_root);
+		free(new_root);
+		old_root = new_root = NULL;
+	}
+	if ((prefix || old_root) && (rb = malloc(sizeof(*rb)))) {
+		rb->prefix = prefix;
+		rb->old_root = old_root;
+		rb->new_root = new_root;
+		prefix = old_root = new_root = NULL;
+	}
+	free(prefix);
+	free(old_root);
+	free(new_root);
 	free(cwd_rel);
 	free(then);
 	free(real_then);
 	free(here);
-	return prefix;
+	return rb;
 }
 
 /* Whether s has "\xNN" text in it, which manifest_path_json must escape. */
@@ -379,6 +419,22 @@ written_outputs(const struct plan *p, const struct result *results,
 	return 0;
 }
 
+/* Whether a record of sources names its source by its full path. */
+static int
+names_absolute(json_t *sources)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(sources, i, rec) {
+		const char *path = json_string_value(json_object_get(rec, "path"));
+
+		if (path && path[0] == '/')
+			return 1;
+	}
+	return 0;
+}
+
 int
 manifest_write(
 const struct options *o, const struct plan *p,
@@ -389,7 +445,7 @@ const struct options *o, const struct plan *p,
 	const struct prev_source *prev;
 	json_t *root, *sources = json_array(), *stale_arr = json_array(), *rec;
 	struct tempfile t;
-	char *text = NULL, **written = NULL, *cwd = NULL;
+	char *text = NULL, **written = NULL, *cwd = NULL, *real = NULL;
 	size_t i, c, n_written = 0;
 	struct taken taken;
 	int ret = -1;
@@ -431,6 +487,11 @@ const struct options *o, const struct plan *p,
 		"imgbake", IMGBAKE_VERSION, "libvips", vips_version_string());
 	if (root && (cwd = run_dir(o)))
 		json_object_set_new(root, "cwd", manifest_path_json(cwd));
+	/* sources named by their full paths: where the output root was,
+	 * for a project moved with it (see rebase_new) */
+	if (root && names_absolute(sources) && (real = realpath(o->output_dir, NULL)))
+		json_object_set_new(root, "root", manifest_path_json(real));
+	free(real);
 	if (root && (json_object_set_new(root, "options", options_json(o)) ||
 		     json_object_set_new(root, "summary", summary_json(sum)) ||
 		     json_object_set_new(root, "sources", sources) ||
@@ -566,22 +627,37 @@ format_from_json(json_t *j)
 	return -1;
 }
 
-/* *path as this run names it, from prefix (NULL: as it is): a record's
+/* *path as this run names it, through rb (NULL: as it is): a record's
  * or a journal mark's.  0 or -1 (out of memory). */
 static int
-rebase_path(char **path, const char *prefix)
+rebase_path(char **path, const struct rebase *rb)
 {
-	char *rebased;
+	char *rebased, *rel;
 	struct stat st;
 
-	if (!prefix || (*path)[0] == '/')
+	if (!rb)
 		return 0;
-	if (!(rebased = path_rebase(prefix, *path)))
-		return -1;
-	/* "cwd" is relative to the output root: an output root moved away
-	 * from its sources makes it name a directory that is not where the
-	 * run started.  A path whose file is found as it is, and not
-	 * through "cwd", is read as it is. */
+	if ((*path)[0] != '/') {
+		if (!rb->prefix)
+			return 0;
+		if (!(rebased = path_rebase(rb->prefix, *path)))
+			return -1;
+	} else {
+		/* named by its full path: where it is from the output
+		 * root then, from the output root now */
+		if (!rb->old_root)
+			return 0;
+		if (!(rel = path_between(rb->old_root, *path)))
+			return -1;
+		rebased = path_join(rb->new_root, rel);
+		free(rel);
+		if (!rebased)
+			return -1;
+	}
+	/* "cwd" and "root" go with the output root: an output root moved
+	 * away from its sources makes them name a directory that is not
+	 * where the run started.  A path whose file is found as it is,
+	 * and not through them, is read as it is. */
 	if (!lstat(rebased, &st) || lstat(*path, &st)) {
 		free(*path);
 		*path = rebased;
@@ -601,10 +677,10 @@ killed_budget(json_t *src)
 	return reason && !strcmp(reason, "limit") && b > 0 ? (uint64_t)b : 0;
 }
 
-/* Read one source record, its path rebased with prefix (if not NULL);
+/* Read one source record, its path rebased through rb (if not NULL);
  * 1 when it is not usable, -1 out of memory. */
 static int
-prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
+prev_source_read(json_t *src, const struct rebase *rb, struct prev_source *ps)
 {
 	const char *path = json_string_value(json_object_get(src, "path"));
 	const char *status = json_string_value(json_object_get(src, "status"));
@@ -630,7 +706,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 		ps->killed_budget = killed_budget(src);
 		ps->bytes = (uint64_t)json_integer_value(json_object_get(src, "bytes"));
 		ps->raw = json_incref(src);
-		if (rebase_path(&ps->path, prefix)) {
+		if (rebase_path(&ps->path, rb)) {
 			prev_source_release(ps);
 			return -1;
 		}
@@ -657,7 +733,7 @@ prev_source_read(json_t *src, const char *prefix, struct prev_source *ps)
 			break;
 		}
 	}
-	if (rebase_path(&ps->path, prefix))
+	if (rebase_path(&ps->path, rb))
 		goto oom;
 	if (hash && strlen(hash) < sizeof(ps->hash))
 		memcpy(ps->hash, hash, strlen(hash) + 1);
@@ -776,11 +852,11 @@ journal_owns(struct prev_manifest *pm)
 
 /* Add or replace (journal over manifest) one record. */
 static int
-prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, const char *prefix,
+prev_add(struct prev_manifest *pm, size_t *cap, json_t *src, const struct rebase *rb,
 	int journal)
 {
 	struct prev_source ps;
-	int r = prev_source_read(src, prefix, &ps);
+	int r = prev_source_read(src, rb, &ps);
 
 	if (r)
 		return r < 0 ? -1 : 0;
@@ -973,16 +1049,17 @@ load_records(const struct options *o, struct prev_manifest *pm, size_t *cap, jso
 	int shared)
 {
 	json_t *src, *stale = json_object_get(root, "stale");
-	char *prefix = rebase_prefix(o, json_object_get(root, "cwd"));
+	struct rebase *rb = rebase_new(o, json_object_get(root, "cwd"),
+				       json_object_get(root, "root"));
 	size_t i, first = pm->n;
 	struct stale *grown;
 
 	json_array_foreach(json_object_get(root, "sources"), i, src)
-		if (prev_add(pm, cap, src, prefix, 0)) {
-			free(prefix);
+		if (prev_add(pm, cap, src, rb, 0)) {
+			rebase_release(rb);
 			return -1;
 		}
-	free(prefix);
+	rebase_release(rb);
 	for (i = first; i < pm->n; i++)
 		pm->sources[i].from_shared = shared;
 	if (!json_is_array(stale) || !json_array_size(stale))
@@ -1011,7 +1088,7 @@ load_records(const struct options *o, struct prev_manifest *pm, size_t *cap, jso
  * rebased as a record's: added to *v.  0, 1 when rec is no mark, -1
  * out of memory. */
 static int
-add_mark(json_t *rec, const char *key, const char *prefix,
+add_mark(json_t *rec, const char *key, const struct rebase *rb,
 	struct killed_mark **v, size_t *n)
 {
 	json_t *val = json_object_get(rec, key);
@@ -1023,7 +1100,7 @@ add_mark(json_t *rec, const char *key, const char *prefix,
 		return 1;
 	if (!(path = manifest_path_value(val)))
 		return json_is_string(val) ? -1 : 0;
-	if (rebase_path(&path, prefix)) {
+	if (rebase_path(&path, rb)) {
 		free(path);
 		return -1;
 	}
@@ -1084,7 +1161,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 {
 	json_error_t jerr;
 	json_t *root = NULL, *shared = NULL;
-	char *jpath = journal_path(o), *line = NULL, *prefix = NULL;
+	char *jpath = journal_path(o), *line = NULL;
+	struct rebase *rb = NULL;
 	const char *path = o->manifest_path;
 	size_t cap = 0, i, k, d, m, linecap = 0;
 	char scratch[PATH_MSG_MAX];
@@ -1160,8 +1238,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 
 			/* where the run that wrote the next lines started */
 			if (cwd && !json_object_get(rec, "path")) {
-				free(prefix);
-				prefix = rebase_prefix(o, cwd);
+				rebase_release(rb);
+				rb = rebase_new(o, cwd, json_object_get(rec, "root"));
 				json_decref(rec);
 				continue;
 			}
@@ -1174,8 +1252,8 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				json_decref(rec);
 				continue;
 			}
-			if ((r = add_mark(rec, "started", prefix, &started, &n_started)) != 1 ||
-			    (r = add_mark(rec, "ended", prefix, &ended, &n_ended)) != 1) {
+			if ((r = add_mark(rec, "started", rb, &started, &n_started)) != 1 ||
+			    (r = add_mark(rec, "ended", rb, &ended, &n_ended)) != 1) {
 				json_decref(rec);
 				if (r < 0) {
 					fclose(f);
@@ -1183,7 +1261,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 				}
 				continue;
 			}
-			if (rec && prev_add(pm, &cap, rec, prefix, 1)) {
+			if (rec && prev_add(pm, &cap, rec, rb, 1)) {
 				json_decref(rec);
 				fclose(f);
 				goto oom;
@@ -1192,10 +1270,11 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 		}
 		fclose(f);
 	}
-	free(prefix);
-	prefix = NULL;
+	rebase_release(rb);
+	rb = NULL;
 	free(line);
 	free(jpath);
+	line = jpath = NULL;
 	find_killed(pm, started, n_started, ended, n_ended);
 	started = ended = NULL;
 	n_started = n_ended = 0;
@@ -1247,7 +1326,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 oom:
 	json_decref(root);
 	json_decref(shared);
-	free(prefix);
+	rebase_release(rb);
 	free(line);
 	free(jpath);
 	marks_release(started, n_started);
@@ -1382,12 +1461,16 @@ out:
 void
 manifest_journal_start(const struct options *o, int fd)
 {
-	char *cwd;
+	char *cwd, *real = NULL;
 
 	/* where the records that follow were named from; without it, the
 	 * next run reads them as named from its own directory */
-	if ((cwd = run_dir(o)))
+	if ((cwd = run_dir(o)) && (real = realpath(o->output_dir, NULL)))
+		(void)journal_write(fd, json_pack("{s:o, s:o}", "cwd", manifest_path_json(cwd),
+						  "root", manifest_path_json(real)));
+	else if (cwd)
 		(void)journal_write(fd, json_pack("{s:o}", "cwd", manifest_path_json(cwd)));
+	free(real);
 	free(cwd);
 }
 

@@ -109,8 +109,8 @@ M=o1/imgbake-manifest.json
 if killed o1 $M -j2 -f webp,avif; then
 	cp $M.journal j1
 	cmp_ok "$jl" -ge 1 "cold run killed: the journal holds a finished source"
-	is "$(head -n 1 j1)" '{"cwd":".."}' \
-		"cold run killed: the journal starts with where the run started"
+	is "$(head -n 1 j1)" "{\"cwd\":\"..\",\"root\":\"$(cd o1 && pwd -P)\"}" \
+		"cold run killed: the journal starts with where the run started, and its output root"
 	[ ! -e $M ]
 	ok $? "cold run killed: no manifest yet"
 	run -j2 -f webp,avif -o o1 big

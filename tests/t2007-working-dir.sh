@@ -105,6 +105,36 @@ is "$(json_get mv/srv/img/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 
 is "$(json_get mv/srv/img/imgbake-manifest.json '$j->{summary}{pruned}')" 0 \
 	"an output root moved: nothing pruned"
 ok "$([ -f mv/srv/img/c.webp ] && echo 0 || echo 1)" "an output root moved: the other tree's output stays"
+# ... and with the sources named by their full paths
+mkimg mva/p/src/a.png 30x20
+mkimg mva/p/other/c.png 30x20
+cd mva/p || exit 1
+run -o out "$PWD/src" "$PWD/other"
+mkdir ../srv
+mv out ../srv/img
+run --prune -o ../srv/img "$PWD/src"
+cd ../.. || exit 1
+is "$(json_get mva/srv/img/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 \
+	"an output root moved, sources named by full path: its source up to date" || show_run
+ok "$([ -f mva/srv/img/c.webp ] && echo 0 || echo 1)" "... the other tree's output stays"
+
+# ---- a project moved with its output tree, sources named by full path ----------
+# (CI naming $CI_PROJECT_DIR/src, checked out elsewhere each time)
+mkimg pm/a/src/p1.png 30x20
+mkimg pm/a/src/p2.png 30x20
+cd pm/a || exit 1
+run -o public "$PWD/src"
+cd .. && mv a b && cd b || exit 1
+run -o public "$PWD/src"
+is "$(json_get public/imgbake-manifest.json '$j->{summary}{up_to_date}')" 2 \
+	"a project moved, sources named by full path: both up to date" || show_run
+is "$(json_get public/imgbake-manifest.json '$j->{sources}[0]{path}')" "$PWD/src/p1.png" \
+	"... recorded where they are now"
+cd .. && mv b c && cd c || exit 1
+run -o public src
+is "$(json_get public/imgbake-manifest.json '$j->{summary}{up_to_date}')" 2 \
+	"... moved again and named from here: up to date" || show_run
+cd ../.. || exit 1
 
 # ---- most sources gone: the one left is still found ----------------------------
 mkdir -p gone/p/src gone/p/zz
