@@ -44,19 +44,21 @@ shard_parse(const char *s, int *k, int *n)
 }
 
 /* The engines imgbake knows, by the variables they set for each task.
- * `base` is the first index (1 for GitLab, Slurm's is in a variable). */
+ * `base` is the first index (1 for GitLab, Slurm's is in a variable);
+ * Slurm's may also step (--array=0-7:2 runs 0, 2, 4 and 6). */
 static const struct engine {
-	const char *index, *count, *min;
+	const char *index, *count, *min, *step;
 	int base;
 } engines[] = {
-	{ "JOB_COMPLETION_INDEX", NULL, NULL, 0 },		/* Kubernetes Indexed Job */
-	{ "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", 0 },
-	{ "CI_NODE_INDEX", "CI_NODE_TOTAL", NULL, 1 },		/* GitLab parallel */
-	{ "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", NULL, 0 },	/* CircleCI */
-	{ "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", NULL, 0 },
-	{ "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT", NULL, 0 },
-	{ "AWS_BATCH_JOB_ARRAY_INDEX", NULL, NULL, 0 },
-	{ "PARALLEL_SEQ", NULL, NULL, 1 },			/* GNU parallel */
+	{ "JOB_COMPLETION_INDEX", NULL, NULL, NULL, 0 },	/* Kubernetes Indexed Job */
+	{ "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+	  "SLURM_ARRAY_TASK_STEP", 0 },
+	{ "CI_NODE_INDEX", "CI_NODE_TOTAL", NULL, NULL, 1 },	/* GitLab parallel */
+	{ "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", NULL, NULL, 0 },	/* CircleCI */
+	{ "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", NULL, NULL, 0 },
+	{ "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT", NULL, NULL, 0 },
+	{ "AWS_BATCH_JOB_ARRAY_INDEX", NULL, NULL, NULL, 0 },
+	{ "PARALLEL_SEQ", NULL, NULL, NULL, 1 },		/* GNU parallel */
 };
 
 static int
@@ -74,7 +76,7 @@ shard_from_env(int count, int *k, int *n, const char **from, char *err, size_t e
 
 	for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
 		const struct engine *e = &engines[i];
-		long index, total = count, min = e->base;
+		long index, total = count, min = e->base, step = 1;
 
 		if (!getenv(e->index))
 			continue;
@@ -85,17 +87,30 @@ shard_from_env(int count, int *k, int *n, const char **from, char *err, size_t e
 		}
 		if (e->min && env_num(e->min, &min))
 			min = 0;
+		if (!e->step || env_num(e->step, &step) || step < 1)
+			step = 1;
 		if (!count && (!e->count || env_num(e->count, &total))) {
 			snprintf(err, errlen, "--shard auto: %s is set but not the number of "
 				 "tasks: give it with --shards N", e->index);
 			return -1;
 		}
-		if (index < min || index - min >= total || total < 1) {
-			snprintf(err, errlen, "--shard auto: %s=%ld is outside %ld..%ld",
-				 e->index, index, min, total - 1 + min);
+		if (index >= min && (index - min) % step) {
+			snprintf(err, errlen, "--shard auto: %s=%ld is not %s plus a multiple "
+				 "of %s=%ld (an array of a list?): give --shard K/N",
+				 e->index, index, e->min, e->step, step);
 			return -1;
 		}
-		*k = (int)(index - min);
+		if (index < min || (index - min) / step >= total || total < 1) {
+			if (step > 1)
+				snprintf(err, errlen, "--shard auto: %s=%ld is outside %ld..%ld "
+					 "in steps of %ld", e->index, index, min,
+					 (total - 1) * step + min, step);
+			else
+				snprintf(err, errlen, "--shard auto: %s=%ld is outside %ld..%ld",
+					 e->index, index, min, total - 1 + min);
+			return -1;
+		}
+		*k = (int)((index - min) / step);
 		*n = (int)total;
 		*from = e->index;
 		return 0;

@@ -12,7 +12,7 @@ clear_env(void)
 {
 	static const char *const vars[] = {
 		"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT",
-		"SLURM_ARRAY_TASK_MIN", "CI_NODE_INDEX", "CI_NODE_TOTAL",
+		"SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "CI_NODE_INDEX", "CI_NODE_TOTAL",
 		"CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", "BUILDKITE_PARALLEL_JOB",
 		"BUILDKITE_PARALLEL_JOB_COUNT", "CLOUD_RUN_TASK_INDEX",
 		"CLOUD_RUN_TASK_COUNT", "AWS_BATCH_JOB_ARRAY_INDEX", "PARALLEL_SEQ",
@@ -68,6 +68,18 @@ main(void)
 	setenv("SLURM_ARRAY_TASK_COUNT", "4", 1);
 	ok(shard_from_env(0, &k, &n, &from, err, sizeof(err)) == 0 && k == 2 && n == 4 &&
 	   !strcmp(from, "SLURM_ARRAY_TASK_ID"), "Slurm: task 7 of 5..8 is 2/4");
+	/* --array=0-7:2 runs 0, 2, 4 and 6 */
+	setenv("SLURM_ARRAY_TASK_ID", "6", 1);
+	setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+	setenv("SLURM_ARRAY_TASK_STEP", "2", 1);
+	ok(shard_from_env(0, &k, &n, &from, err, sizeof(err)) == 0 && k == 3 && n == 4,
+	   "Slurm: task 6 of 0..6 in steps of 2 is 3/4");
+	setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+	ok(shard_from_env(0, &k, &n, &from, err, sizeof(err)) == -1 && strstr(err, "--shard K/N"),
+	   "Slurm: task 3 of 0..6 in steps of 2: an error");
+	setenv("SLURM_ARRAY_TASK_ID", "8", 1);
+	ok(shard_from_env(0, &k, &n, &from, err, sizeof(err)) == -1 &&
+	   strstr(err, "outside 0..6 in steps of 2"), "Slurm: task 8 of 0..6 in steps of 2: out of range");
 	clear_env();
 	setenv("CI_NODE_INDEX", "4", 1);
 	setenv("CI_NODE_TOTAL", "4", 1);
