@@ -36,6 +36,9 @@ progress_start(struct progress *p, const struct options *o, uint64_t total,
 void
 progress_add(struct progress *p, const struct job *job, const struct result *res)
 {
+	/* cut short by a stop: not finished, for the next run */
+	if (res->status == JOB_FAILED && res->reason == REASON_INTERRUPTED)
+		return;
 	p->done++;
 	if (res->status == JOB_FAILED)
 		p->failed++;

@@ -19,8 +19,8 @@ done
 interrupt() {
 	# A shell starts background jobs with SIGINT ignored; perl puts the
 	# default disposition back before running imgbake.
-	perl -e '$SIG{INT} = $SIG{HUP} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
-		"$IMGBAKE" -j2 -f avif -o "$2" big >"$OUT" 2>"$ERR" &
+	IMGBAKE_PROGRESS_INTERVAL=0.2 perl -e '$SIG{INT} = $SIG{HUP} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
+		"$IMGBAKE" -j2 --progress=plain -f avif -o "$2" big >"$OUT" 2>"$ERR" &
 	pid=$!
 	perl -e 'sleep 60; kill "KILL", $ARGV[0]' "$pid" </dev/null >/dev/null 2>&1 &
 	watchdog=$!
@@ -70,6 +70,13 @@ done=$(json_get term/imgbake-manifest.json '$j->{summary}{sources}')
 like "$err" "stopped: $((8 - done)) sources* not finished" "SIGTERM: says how many sources were not finished"
 is "$(json_get term/imgbake-manifest.json '$j->{summary}{unfinished}')" $((8 - done)) \
 	"SIGTERM: the manifest counts them"
+failed=$(printf '%s\n' "$err" | sed -n 's/.* done, \([0-9]*\) failed.*/\1/p' | tail -n 1)
+if [ -n "$failed" ]; then
+	is "$failed" 0 "SIGTERM: the last progress line counts none cut short as failed" ||
+		diag "stderr: $err"
+else
+	skip "no progress line before the stop"
+fi
 
 interrupt HUP hup
 is "$rc" 129 "SIGHUP: exit 129" || diag "stderr: $err"
