@@ -486,10 +486,14 @@ put_head(FILE *f, const struct options *o, const struct summary *sum)
 		"img-src 'self' file:; style-src 'sha256-%s'; script-src 'sha256-%s'; "
 		"base-uri 'none'; form-action 'none'\">\n"
 		"<meta name=\"referrer\" content=\"no-referrer\">\n"
-		"<meta name=\"generator\" content=\"imgbake %s\">\n"
-		"<title>imgbake report: %llu sources</title>\n"
+		"<meta name=\"generator\" content=\"imgbake %s\">\n",
+		style_hash, script_hash, IMGBAKE_VERSION);
+	/* which task wrote it: no other writes over it */
+	if (o->shard_count > 1)
+		fprintf(f, "<meta name=\"imgbake-shard\" content=\"%d/%d\">\n",
+			o->shard_index, o->shard_count);
+	fprintf(f, "<title>imgbake report: %llu sources</title>\n"
 		"<style>%s</style>\n</head>\n<body>\n",
-		style_hash, script_hash, IMGBAKE_VERSION,
 		(unsigned long long)sum->sources, page_style);
 	fprintf(f, "<h1>imgbake report</h1>\n<p class=\"meta\">imgbake %s, libvips ",
 		IMGBAKE_VERSION);
@@ -856,10 +860,12 @@ out:
 }
 
 int
-html_report_replaceable(const char *path, char *err, size_t errlen)
+html_report_replaceable(const struct options *o, const char *path, char *err, size_t errlen)
 {
 	static const char generator[] = "<meta name=\"generator\" content=\"imgbake ";
-	char head[2048];
+	static const char shard[] = "<meta name=\"imgbake-shard\" content=\"";
+	char head[2048], own[32];
+	const char *at;
 	ssize_t n;
 	int fd;
 
@@ -867,10 +873,23 @@ html_report_replaceable(const char *path, char *err, size_t errlen)
 		return -1;
 	if (fd < 0)
 		return 0;
-	n = read(fd, head, sizeof(head));
+	n = read(fd, head, sizeof(head) - 1);
 	close(fd);
-	if (n == 0 || (n > 0 && memmem(head, (size_t)n, generator, sizeof(generator) - 1)))
+	if (n == 0)
 		return 0;
-	snprintf(err, errlen, "'%s' is not a report imgbake wrote: not writing over it", path);
-	return -1;
+	if (n < 0 || !memmem(head, (size_t)n, generator, sizeof(generator) - 1)) {
+		snprintf(err, errlen, "'%s' is not a report imgbake wrote: not writing over it",
+			 path);
+		return -1;
+	}
+	/* another task's, with --shard: each needs its own */
+	head[n] = '\0';
+	snprintf(own, sizeof(own), "%d/%d\"", o->shard_index, o->shard_count);
+	if (o->shard_count > 1 && (at = strstr(head, shard)) &&
+	    strncmp(at + sizeof(shard) - 1, own, strlen(own))) {
+		snprintf(err, errlen, "'%s' is the report of another task of --shard: give "
+			 "each its own, with {shard} in the name", path);
+		return -1;
+	}
+	return 0;
 }

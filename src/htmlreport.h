@@ -14,9 +14,11 @@
 #include "report.h"
 
 /* Whether the report may be written over the file at path: missing,
- * empty, unreadable (writing will say why) or a report imgbake wrote.
- * 0, or -1 with a message in err. */
-int html_report_replaceable(const char *path, char *err, size_t errlen);
+ * empty, unreadable (writing will say why) or a report imgbake wrote
+ * (with --shard, by this task or a run not sharded).  0, or -1 with a
+ * message in err. */
+int html_report_replaceable(const struct options *o, const char *path, char *err,
+	size_t errlen);
 
 /* Write the page to o->report_path.  `include` marks the results that
  * finished (as for the manifest); `seconds` is the wall time shown.

@@ -1004,7 +1004,7 @@ main(int argc, char **argv)
 			     o.manifest_path);
 		goto out;
 	}
-	if (o.report_path && html_report_replaceable(o.report_path, err, sizeof(err))) {
+	if (o.report_path && html_report_replaceable(&o, o.report_path, err, sizeof(err))) {
 		report_error("%s", err);
 		goto out;
 	}
@@ -1188,7 +1188,7 @@ main(int argc, char **argv)
 		/* checked again now that the manifest exists: a link to it
 		 * that dangled at the start is the manifest now */
 		if (o.report_path &&
-		    (html_report_replaceable(o.report_path, err, sizeof(err)) ||
+		    (html_report_replaceable(&o, o.report_path, err, sizeof(err)) ||
 		     html_report_write(&o, &plan, results, run.reported,
 				       &run.summary, now() - t0, err, sizeof(err)))) {
 			report_error("%s", err);

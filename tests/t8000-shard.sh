@@ -197,6 +197,14 @@ is "$(ls brace-m)" "0-of-3.json
 2-of-3.json" "{shard} in -m: a manifest per task"
 [ -f brace-0-of-3.html ] && [ -f brace-1-of-3.html ] && [ -f brace-2-of-3.html ]
 ok $? "{shard} in --report: a page per task"
+# one --report for every task: the second refuses the first's page
+run -q --shard 0/3 -m 'brace-m/{shard}.json' --report brace-one.html -f webp -o brace brace-src
+is "$rc" 0 "one --report without {shard}: the first task writes it" || show_run
+run -q --shard 1/3 -m 'brace-m/{shard}.json' --report brace-one.html -f webp -o brace brace-src
+is "$rc" 2 "... another task refuses to write over it: exit 2" || show_run
+like "$err" "'brace-one.html' is the report of another task of --shard" "... saying why"
+run -q --shard 0/3 -m 'brace-m/{shard}.json' --report brace-one.html -f webp -o brace brace-src
+is "$rc" 0 "... the same task writes it again" || show_run
 run --merge-manifests brace-all.json brace-m/0-of-3.json brace-m/1-of-3.json \
 	brace-m/2-of-3.json
 is "$rc" 0 "{shard}: the manifests merge" || show_run
