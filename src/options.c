@@ -789,6 +789,8 @@ options_parse(struct options *o, int argc, char **argv)
 	}
 	if (o->read_stdin && o->files_from && !strcmp(o->files_from, "-"))
 		return usage_error("%s", "standard input given twice");
+	if (o->allow_outside && !o->follow_symlinks)
+		return usage_error("%s", "--allow-outside needs -L: without it no link is followed");
 	if (!o->n_sources && !o->read_stdin && !o->files_from)
 		return usage_error("%s", "no SOURCE given");
 	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))

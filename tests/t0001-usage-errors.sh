@@ -28,6 +28,7 @@ usage_error() {
 
 usage_error "unknown long option" --bogus -o out a.jpg
 usage_error "unknown short option" -Z -o out a.jpg
+usage_error "--allow-outside without -L" --allow-outside -o out a.jpg
 usage_error "missing -o" a.jpg
 usage_error "-o without its argument" a.jpg -o
 usage_error "no SOURCE" -o out
