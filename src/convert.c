@@ -20,10 +20,11 @@
 #include <dlfcn.h>
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1009,17 +1010,28 @@ detach_metadata(struct conv *c, VipsImage *img, int turned)
 
 static void watch(struct conv *c, VipsImage *img);
 
-/* The largest and the mean sample of img's colour bands, in one pass. */
+/* The largest and the mean sample of img's colour bands, in one pass,
+ * of the finite ones (a depth map's "no depth" is often +Inf): the
+ * others count as 0. */
 static int
 float_range(struct conv *c, VipsImage *img, double *max, double *mean)
 {
-	VipsImage *colour = NULL, *stats = NULL;
+	VipsImage *colour = NULL, *below = NULL, *above = NULL, *finite_mask = NULL;
+	VipsImage *zero = NULL, *finite = NULL, *stats = NULL;
 	int n = vips_image_hasalpha(img) ? img->Bands - 1 : img->Bands;
 	int r = -1;
 
-	if (!vips_extract_band(img, &colour, 0, "n", n, NULL)) {
-		watch(c, colour);
-		if (!vips_stats(colour, &stats, NULL) && !vips_image_wio_input(stats)) {
+	/* NaN is neither: every comparison with it is false */
+	if (!vips_extract_band(img, &colour, 0, "n", n, NULL) &&
+	    !vips_relational_const1(colour, &below, VIPS_OPERATION_RELATIONAL_LESSEQ,
+				    FLT_MAX, NULL) &&
+	    !vips_relational_const1(colour, &above, VIPS_OPERATION_RELATIONAL_MOREEQ,
+				    -FLT_MAX, NULL) &&
+	    !vips_andimage(below, above, &finite_mask, NULL) &&
+	    (zero = vips_image_new_from_image1(colour, 0.0)) &&
+	    !vips_ifthenelse(finite_mask, colour, zero, &finite, NULL)) {
+		watch(c, finite);
+		if (!vips_stats(finite, &stats, NULL) && !vips_image_wio_input(stats)) {
 			/* row 0 is all bands: min, max, sum, sum of
 			 * squares, mean, ... */
 			*max = *VIPS_MATRIX(stats, 1, 0);
@@ -1029,10 +1041,13 @@ float_range(struct conv *c, VipsImage *img, double *max, double *mean)
 	}
 	if (r)
 		fail(c, REASON_CORRUPT, "decode", 1);
-	if (stats)
-		g_object_unref(stats);
-	if (colour)
-		g_object_unref(colour);
+	VIPS_UNREF(stats);
+	VIPS_UNREF(finite);
+	VIPS_UNREF(zero);
+	VIPS_UNREF(finite_mask);
+	VIPS_UNREF(above);
+	VIPS_UNREF(below);
+	VIPS_UNREF(colour);
 	return r;
 }
 

@@ -154,6 +154,19 @@ for f in scrgb scrgba hdr; do
 	ok $? "float RGB in linear light ($f): mid grey" || diag "mean $m"
 done
 
+# float grey from 0 to 1 with "no data" as +Inf (a depth map): a ramp,
+# the infinite samples white, not a black picture
+perl -e 'my ($w, $h) = (64, 48); print "Pf\n$w $h\n-1.0\n";
+	for my $y (0 .. $h - 1) { for my $x (0 .. $w - 1) {
+		print pack("f<", $y < 8 && $x < 8 ? 9**9**9 : $x / ($w - 1)) } }' >inf.pfm
+vips copy inf.pfm float-inf.tif
+run -f png -o ofi float-inf.tif
+is "$rc" 0 "float grey with +Inf: exit 0" || show_run
+is "$(vips getpoint ofi/float-inf.png 40 30 2>/dev/null | tr -d ' ')" 162 \
+	"... a ramp from 0 to 1, read so"
+like "$(vips getpoint ofi/float-inf.png 2 2 2>/dev/null) $(vips getpoint ofi/float-inf.png 2 45 2>/dev/null)" \
+	'(^| )255( |$)' "... its infinite samples white"
+
 # float grey a hair under whole levels (the nearest float to n / 255 is
 # often under it) comes out at those levels: rounded, not truncated
 vips grey g.v 255 4 --uchar && vips linear g.v g01.v 0.0039215686 0 &&
