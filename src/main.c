@@ -365,7 +365,13 @@ static void
 job_dispatched(void *ctx, size_t i, int alone)
 {
 	struct run *r = ctx;
+	char path[1024];
 
+	if (alone && r->o->verbose)
+		report_error("'%s' runs alone: its estimate, %.0f MB, is over the memory "
+			     "budget, %.0f MB", path_quote(r->plan->jobs[i].src_path, path,
+							   sizeof(path)),
+			     r->estimate[i] / 1e6, r->o->memory_budget / 1e6);
 	if (alone && r->journal >= 0) {
 		r->alone[i] = 1;
 		manifest_journal_mark(r->journal, &r->plan->jobs[i], 1, r->o->memory_budget);

@@ -88,4 +88,12 @@ else
 	skip "no cgroup memory controller to make a group in"
 fi
 
+# -v says which source runs alone, its estimate over the budget
+mkdir -p alone && vips gaussnoise alone/big.png 2000 2000
+mkimg alone/s.png 20x20
+run -v -M 16M -f webp -o alone/out alone
+like "$err" "'alone/big\.png' runs alone: its estimate, [0-9]+ MB, is over the memory budget, 17 MB" \
+	"-v: a source over the budget is said to run alone" || show_run
+unlike "$err" "'alone/s\.png' runs alone" "... not one under it"
+
 done_testing
