@@ -1010,44 +1010,51 @@ detach_metadata(struct conv *c, VipsImage *img, int turned)
 
 static void watch(struct conv *c, VipsImage *img);
 
-/* The largest and the mean sample of img's colour bands, in one pass,
- * of the finite ones (a depth map's "no depth" is often +Inf): the
- * others count as 0. */
+/* Of img's colour bands, in one pass: the largest sample, and how many
+ * of those over 0 are over 1 as well (*over, from 0 to 1).  Only the
+ * finite samples count (a depth map's "no depth" is often +Inf). */
 static int
-float_range(struct conv *c, VipsImage *img, double *max, double *mean)
+float_range(struct conv *c, VipsImage *img, double *max, double *over)
 {
-	VipsImage *colour = NULL, *below = NULL, *above = NULL, *finite_mask = NULL;
-	VipsImage *zero = NULL, *finite = NULL, *stats = NULL;
+	VipsImage *t[9] = { NULL };
+	VipsImage *stats = NULL;
 	int n = vips_image_hasalpha(img) ? img->Bands - 1 : img->Bands;
-	int r = -1;
+	int r = -1, b;
 
-	/* NaN is neither: every comparison with it is false */
-	if (!vips_extract_band(img, &colour, 0, "n", n, NULL) &&
-	    !vips_relational_const1(colour, &below, VIPS_OPERATION_RELATIONAL_LESSEQ,
+	/* t[4]: the finite samples, the others 0 (NaN is neither: every
+	 * comparison with it is false); t[5], t[6]: 255 where over 1, over
+	 * 0; t[8]: the three side by side, for vips_stats */
+	if (!vips_extract_band(img, &t[0], 0, "n", n, NULL) &&
+	    !vips_relational_const1(t[0], &t[1], VIPS_OPERATION_RELATIONAL_LESSEQ,
 				    FLT_MAX, NULL) &&
-	    !vips_relational_const1(colour, &above, VIPS_OPERATION_RELATIONAL_MOREEQ,
+	    !vips_relational_const1(t[0], &t[2], VIPS_OPERATION_RELATIONAL_MOREEQ,
 				    -FLT_MAX, NULL) &&
-	    !vips_andimage(below, above, &finite_mask, NULL) &&
-	    (zero = vips_image_new_from_image1(colour, 0.0)) &&
-	    !vips_ifthenelse(finite_mask, colour, zero, &finite, NULL)) {
-		watch(c, finite);
-		if (!vips_stats(finite, &stats, NULL) && !vips_image_wio_input(stats)) {
-			/* row 0 is all bands: min, max, sum, sum of
-			 * squares, mean, ... */
-			*max = *VIPS_MATRIX(stats, 1, 0);
-			*mean = *VIPS_MATRIX(stats, 4, 0);
+	    !vips_andimage(t[1], t[2], &t[3], NULL) &&
+	    (t[7] = vips_image_new_from_image1(t[0], 0.0)) &&
+	    !vips_ifthenelse(t[3], t[0], t[7], &t[4], NULL) &&
+	    !vips_more_const1(t[4], &t[5], 1.0, NULL) &&
+	    !vips_more_const1(t[4], &t[6], 0.0, NULL) &&
+	    !vips_bandjoin((VipsImage *[]){ t[4], t[5], t[6] }, &t[8], 3, NULL)) {
+		watch(c, t[8]);
+		if (!vips_stats(t[8], &stats, NULL) && !vips_image_wio_input(stats)) {
+			double above = 0, positive = 0;
+
+			/* row 1 + b is band b: min, max, sum, ... */
+			*max = -DBL_MAX;
+			for (b = 0; b < n; b++) {
+				*max = VIPS_MAX(*max, *VIPS_MATRIX(stats, 1, 1 + b));
+				above += *VIPS_MATRIX(stats, 2, 1 + n + b);
+				positive += *VIPS_MATRIX(stats, 2, 1 + 2 * n + b);
+			}
+			*over = positive > 0 ? above / positive : 0;
 			r = 0;
 		}
 	}
 	if (r)
 		fail(c, REASON_CORRUPT, "decode", 1);
 	VIPS_UNREF(stats);
-	VIPS_UNREF(finite);
-	VIPS_UNREF(zero);
-	VIPS_UNREF(finite_mask);
-	VIPS_UNREF(above);
-	VIPS_UNREF(below);
-	VIPS_UNREF(colour);
+	for (b = 0; b < 9; b++)
+		VIPS_UNREF(t[b]);
 	return r;
 }
 
@@ -1084,14 +1091,14 @@ decode(struct conv *c, int fd, int largest)
 	c->unit_grey = c->float_srgb = 0;
 	if (vips_band_format_isfloat(img->BandFmt) &&
 	    (img->Bands <= 2 || img->Type == VIPS_INTERPRETATION_scRGB)) {
-		double max, mean;
+		double max, over;
 
-		if (float_range(c, img, &max, &mean))
+		if (float_range(c, img, &max, &over))
 			goto out;
 		c->unit_grey = img->Bands <= 2 && max <= 1.0;
-		/* mean and max over 1: no HDR picture, but for a
-		 * highlight or two, is that bright */
-		c->float_srgb = img->Bands > 2 && max > 1.0 && mean > 1.0;
+		/* linear light goes over 1 in its highlights, if at all;
+		 * sRGB from 0 to 255 mostly, where it is not black */
+		c->float_srgb = img->Bands > 2 && max > 1.0 && over > 0.5;
 		reopen = 1;
 	}
 

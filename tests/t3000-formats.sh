@@ -139,6 +139,12 @@ run -f png -o ofr float-rgb.tif
 is "$rc" 0 "float RGB TIFF from 0 to 255: exit 0" || show_run
 vips subtract ofr/float-rgb.png rgb8.png fr-d.v && vips abs fr-d.v fr-a.v
 is "$(vips max fr-a.v 2>/dev/null)" 0.000000 "... the 8-bit picture it was made from"
+# ... also a dark one, black but for one row at 20
+vips black dk.v 60 40 --bands 3 && vips draw_rect dk.v 20 0 0 60 1 --fill &&
+	vips cast dk.v dk8.v uchar && vips cast dk8.v dkf.v float && vips copy dkf.v float-dark.tif
+run -f png -o ofd float-dark.tif
+is "$(vips getpoint ofd/float-dark.png 5 0 2>/dev/null)" "20 20 20 " \
+	"float RGB from 0 to 255, dark: its one row as it was" || show_run
 # ... but linear light with alpha (libvips' goes to 255), or with a
 # highlight over 1, stays linear light: mid grey, not black
 vips black gb.v 60 40 --bands 3 && vips linear gb.v grey.v 1 128 && vips cast grey.v grey8.v uchar
