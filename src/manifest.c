@@ -1016,14 +1016,20 @@ other_task(const struct options *o, json_t *root, const char *path, char *err, s
  * was made, to keep and to prune; after an unsharded run over other
  * sources, its own records are still there beneath.  The older, it is
  * read beneath its own. */
+/* Of the shared manifests a task may read (see shared_manifest in
+ * options.h), the newer: an unsharded run's or a merge's. */
 static const char *
 shared_path(const struct options *o)
 {
-	struct stat st;
+	struct stat a, b;
 
-	if (o->shared_manifest && !stat(o->shared_manifest, &st) && S_ISREG(st.st_mode))
+	if (!o->shared_manifest || stat(o->shared_manifest, &a) || !S_ISREG(a.st_mode))
+		return o->shared_manifest_alt;
+	if (!o->shared_manifest_alt || stat(o->shared_manifest_alt, &b) || !S_ISREG(b.st_mode))
 		return o->shared_manifest;
-	return o->shared_manifest_alt;
+	return b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
+	       (b.st_mtim.tv_sec == a.st_mtim.tv_sec && b.st_mtim.tv_nsec > a.st_mtim.tv_nsec) ?
+	       o->shared_manifest_alt : o->shared_manifest;
 }
 
 static int

@@ -29,7 +29,7 @@ struct options {
 	char *shared_manifest;		/* owned; with --shard and no -m, the unsharded
 					 * or merged one, output_dir/imgbake-manifest.json;
 					 * with -m 'x/{shard}.json', x/0-of-1.json ... */
-	char *shared_manifest_alt;	/* ... or, missing, the output root's */
+	char *shared_manifest_alt;	/* ... or the output root's, the newer */
 	const char *base_dir;		/* NULL: the current directory */
 	const char *name_template;	/* NULL: the default for the widths given */
 	const char *files_from;

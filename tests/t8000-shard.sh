@@ -741,5 +741,18 @@ for k in 0 1; do
 	is "$(json_get h12/m/$k-of-2.json '$j->{summary}{converted}')" 0 \
 		"-m with {shard}, unsharded then 2 tasks: task $k converts nothing" || show_run
 done
+# ... the newer of the two: an unsharded run's older than the merge
+mkimg h12/src/new.png 40x30
+sleep 1
+for k in 0 1; do
+	run -q -m 'h12/m/{shard}.json' --shard $k/2 -o h12/out h12/src
+done
+run --merge-manifests h12/out/imgbake-manifest.json h12/m/0-of-2.json h12/m/1-of-2.json
+for k in 0 1 2; do
+	run -q -m 'h12/m/{shard}.json' --shard $k/3 -o h12/out h12/src
+	is "$(json_get h12/m/$k-of-3.json '$j->{summary}{converted}')" 0 \
+		"-m with {shard}, the merge newer than the unsharded run's: task $k/3 converts nothing" ||
+		show_run
+done
 
 done_testing
