@@ -1809,8 +1809,9 @@ killed_size(const struct prev_source **v, size_t n, off_t bytes)
 	return 0;
 }
 
-/* The record j matches by content, the newest, unless j was converted
- * since, under another of its names. */
+/* The record j matches by content, the newest.  (One converted since
+ * under another name of j is gone: a run drops the record of a source
+ * it converts under another name.) */
 static const struct prev_source *
 killed_match(const struct prev_source **v, size_t n, const struct job *j)
 {
@@ -1821,8 +1822,6 @@ killed_match(const struct prev_source **v, size_t n, const struct job *j)
 		if (v[i]->bytes == (uint64_t)j->bytes && !strcmp(v[i]->hash, j->hash) &&
 		    (!best || best->seq < v[i]->seq))
 			best = v[i];
-	if (best && j->prev && !j->prev->failed && j->prev->seq > best->seq)
-		return NULL;
 	return best;
 }
 

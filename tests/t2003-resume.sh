@@ -360,6 +360,13 @@ mv oom6/src/a.png oom6/src/sub/a.png
 run -n -M 500M -f webp -o oom6/out oom6/src
 like "$err" "cannot convert 'oom6/src/sub/a.png': a run with a memory budget of 1000000000 bytes was killed" \
 	"the picture moved: known by its content, it fails still" || show_run
+# ... moved over a source converted before, whatever their names
+mkimg oom6/src/z.png 30x20
+run -M 500M -f webp -o oom6/out oom6/src
+mv oom6/src/sub/a.png oom6/src/z.png
+run -n -M 500M -f webp -o oom6/out oom6/src
+like "$err" "cannot convert 'oom6/src/z.png': a run with a memory budget of 1000000000 bytes was killed" \
+	"the picture moved over a source converted before: it fails still" || show_run
 # ... known under another name of it (./oom/src), as records are; and
 # a source up to date by then stays so
 mkdir -p oom2/src
