@@ -645,9 +645,17 @@ rebase_path(char **path, const struct rebase *rb)
 	} else {
 		/* named by its full path: where it is from the output
 		 * root then, from the output root now */
+		char *resolved;
+
 		if (!rb->old_root)
 			return 0;
-		if (!(rel = path_between(rb->old_root, *path)))
+		/* "root" is resolved: so is what exists of the path (a
+		 * link on the way, as to a home directory) */
+		if (!(resolved = output_resolved(*path)))
+			return -1;
+		rel = path_between(rb->old_root, resolved);
+		free(resolved);
+		if (!rel)
 			return -1;
 		rebased = path_join(rb->new_root, rel);
 		free(rel);

@@ -135,6 +135,17 @@ run -o public src
 is "$(json_get public/imgbake-manifest.json '$j->{summary}{up_to_date}')" 2 \
 	"... moved again and named from here: up to date" || show_run
 cd ../.. || exit 1
+# ... and named through a symbolic link on the way (a home directory)
+mkdir -p pl/real
+ln -s real pl/link
+mkimg pl/real/a/src/p1.png 30x20
+cd pl/link/a || exit 1
+run -o public "$PWD/src"
+cd .. && mv a b && cd b || exit 1
+run -o public "$PWD/src"
+is "$(json_get public/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 \
+	"a project moved, named by full path through a link: up to date" || show_run
+cd ../../.. || exit 1
 
 # ---- most sources gone: the one left is still found ----------------------------
 mkdir -p gone/p/src gone/p/zz
