@@ -2502,6 +2502,15 @@ out:
 	return est;
 }
 
+/* hash_fd_while's question: neither stopped nor out of time. */
+static int
+go_on(void *arg)
+{
+	struct conv *c = arg;
+
+	return !*c->stop && !late(c);
+}
+
 /* One try at the whole job, strict or lenient. */
 static void
 convert_once(struct conv *c)
@@ -2516,7 +2525,8 @@ convert_once(struct conv *c)
 		goto out;
 	if (c->job->hash[0]) {
 		memcpy(res->hash, c->job->hash, sizeof(res->hash));
-	} else if (hash_fd(fd, res->hash) || lseek(fd, 0, SEEK_SET)) {
+	} else if (hash_fd_while(fd, res->hash, go_on, c) || lseek(fd, 0, SEEK_SET)) {
+		/* stopped or out of time: fail_as says which */
 		fail_text(c, REASON_IO, "read", strerror(errno));
 		goto out;
 	}

@@ -14,6 +14,12 @@
 int
 hash_fd(int fd, char out[HASH_TEXT_LEN])
 {
+	return hash_fd_while(fd, out, NULL, NULL);
+}
+
+int
+hash_fd_while(int fd, char out[HASH_TEXT_LEN], int (*go_on)(void *), void *arg)
+{
 	unsigned char block[HASH_BLOCK];
 	XXH3_state_t *state = XXH3_createState();
 	XXH128_canonical_t canon;
@@ -25,8 +31,15 @@ hash_fd(int fd, char out[HASH_TEXT_LEN])
 		return -1;
 	}
 	XXH3_128bits_reset(state);
-	for (;;) {
-		ssize_t n = read(fd, block, sizeof(block));
+	for (i = 0;; i++) {
+		ssize_t n;
+
+		/* every 1 MB */
+		if (go_on && i % 16 == 0 && !go_on(arg)) {
+			errno = ECANCELED;
+			goto out;
+		}
+		n = read(fd, block, sizeof(block));
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -11,5 +11,8 @@
  * write "xxh128:<32 hex>" to out.  Returns 0, or -1 with errno set.
  * Thread-safe. */
 int hash_fd(int fd, char out[HASH_TEXT_LEN]);
+/* ... asking go_on(arg) every megabyte whether to go on: -1 with errno
+ * ECANCELED when it says no. */
+int hash_fd_while(int fd, char out[HASH_TEXT_LEN], int (*go_on)(void *), void *arg);
 
 #endif

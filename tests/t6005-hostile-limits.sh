@@ -179,6 +179,17 @@ else
 	skip "this libvips cannot write AVIF"
 fi
 
+# a small PNG followed by 64 GB of nothing (a sparse file): reading it
+# for its hash takes far longer than --timeout 1, which stops it
+mkdir -p sparse
+vips black sparse/big.png 64 64 && truncate -s 64G sparse/big.png
+run_within 120 --timeout 1 --max-file-size 0 -f webp -o osp sparse
+is "$(sr osp/imgbake-manifest.json sparse/big.png)" "failed timeout" \
+	"--timeout 1 over a 64 GB file: it fails, timeout" || show_run
+like "$(json_get osp/imgbake-manifest.json 'src("sparse/big.png")->{error}')" "^read: over the 1 s limit" \
+	"... while it is read, not once read"
+rm -f sparse/big.png
+
 # a PNG 70000 pixels wide: JPEG holds 65500 a side, and says so as the
 # header is read, where libjpeg's own text was lost as a decoder's
 vips black wide.v 70000 8 --bands 3 && mkdir wj && vips copy wide.v wj/wide.png
