@@ -385,12 +385,27 @@ names_unsupported(const char *text)
 			strstr(text, "Unsupported feature"));	/* libheif */
 }
 
+/* Whether the text says the process ran out of descriptors or
+ * threads (ulimit -n, -u, -v): the file is not at fault.  libvips dups
+ * the descriptor it reads from without checking, and the read then
+ * fails with EBADF. */
+static int
+names_resources(const char *text)
+{
+	return text && (strstr(text, "Too many open files") ||
+			strstr(text, "Bad file descriptor") ||
+			strstr(text, "Error creating thread"));
+}
+
 /* fail_as with a text that names no path (see says_disk_full); one
- * that says the kind is not decoded is unsupported. */
+ * that says the kind is not decoded is unsupported, one that says the
+ * process ran short of descriptors or threads is io. */
 static void
 fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
 {
-	if (reason == REASON_CORRUPT && names_unsupported(text))
+	if (reason == REASON_CORRUPT && names_resources(text))
+		reason = REASON_IO;
+	else if (reason == REASON_CORRUPT && names_unsupported(text))
 		reason = REASON_UNSUPPORTED;
 	fail_as(c, reason, stage, text, says_disk_full(text));
 }

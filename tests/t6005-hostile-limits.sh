@@ -190,6 +190,20 @@ like "$(json_get osp/imgbake-manifest.json 'src("sparse/big.png")->{error}')" "^
 	"... while it is read, not once read"
 rm -f sparse/big.png
 
+# out of descriptors (ulimit -n), a good picture that cannot be read is
+# an io failure, not a corrupt file
+mkimg emf/good.jpg 64x48
+(
+	for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done
+	ulimit -n 6 && exec "$IMGBAKE" -q -j1 --progress=none -f webp -o oemf emf/good.jpg
+) 2>"$ERR"
+if [ -f oemf/imgbake-manifest.json ] && [ "$(sr oemf/imgbake-manifest.json emf/good.jpg)" != converted ]; then
+	is "$(sr oemf/imgbake-manifest.json emf/good.jpg)" "failed io" \
+		"out of descriptors: a good picture fails as io" || diag "$(cat "$ERR")"
+else
+	skip "no descriptor ran short here"
+fi
+
 # a PNG 70000 pixels wide: JPEG holds 65500 a side, and says so as the
 # header is read, where libjpeg's own text was lost as a decoder's
 vips black wide.v 70000 8 --bands 3 && mkdir wj && vips copy wide.v wj/wide.png
