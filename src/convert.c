@@ -708,8 +708,13 @@ over_format_edge(struct conv *c)
 	return 0;
 }
 
+static double webp_scale_for(int width, int height, int target_w, int target_h);
+static double vector_scale_for(int width, int height, double least);
+static int height_for(const struct conv *c, int w);
+
 /* Limits judged from the header of img, opened from fd, before any
- * pixel is decoded. */
+ * pixel is decoded.  A picture drawn at a scale (SVG, PDF) counts as
+ * drawn for the largest width (see decode). */
 static int
 check_header(struct conv *c, VipsImage *img, int fd)
 {
@@ -717,6 +722,18 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
 	double per_byte;
 	int pages = vips_image_get_n_pages(img);
+
+	if (c->vector) {
+		int w = c->res->width, largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
+		double scale;
+
+		if (largest <= 0 || largest > w)
+			largest = w;
+		scale = vector_scale_for(img->Xsize, img->Ysize,
+			webp_scale_for(w, c->res->height, largest, height_for(c, largest)));
+		if (scale < 1)
+			px = (uint64_t)ceil(img->Xsize * scale) * (uint64_t)ceil(img->Ysize * scale);
+	}
 
 	if (px > o->max_pixels)
 		say_over_pixels(c, img, px);

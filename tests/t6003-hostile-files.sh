@@ -248,6 +248,16 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 		"... the source's width is the one it declares"
 	peak=$(printf '%s\n' "$err" | sed -n 's/.*libvips tracked peak \([0-9]*\) MB.*/\1/p')
 	cmp_ok "${peak:-999}" -lt 100 "... drawn at 960 wide: libvips' pixels peak under 100 MB"
+	# the pixel limit applies to the size drawn: 20000x20000 declared
+	# is 381 MP, drawn at 480 a side 0.2 MP
+	mkdir svgmp
+	printf '%s\n' '<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="20000" viewBox="0 0 20 20">' \
+		'<rect width="20" height="20" fill="#369"/></svg>' >svgmp/mp.svg
+	run --allow-loader svgload -w 480 -o d3m svgmp
+	is "$rc $(size d3m/mp-480.webp)" "0 480x480" \
+		"... an SVG declaring 381 MP, drawn at 480: under the pixel limit" || show_run
+	run --allow-loader svgload -o d3m2 svgmp
+	like "$err" "mp.svg': limit: 20000x20000 is 381.5 MP" "... drawn at its size: over it"
 	# drawn at a scale that makes both sides whole pixels: a full-bleed
 	# picture of 1001x777 keeps opaque edges
 	mkdir svgodd
