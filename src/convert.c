@@ -1769,6 +1769,33 @@ webp_meta_add(const WebPMemoryWriter *w, const struct webp_meta *m, WebPData *ou
 	return ok ? 0 : -1;
 }
 
+/* What libwebp's WebPEncode error code means. */
+static const char *
+webp_error_text(WebPEncodingError e)
+{
+	switch (e) {
+	case VP8_ENC_ERROR_OUT_OF_MEMORY:
+	case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY:
+		return "out of memory";
+	case VP8_ENC_ERROR_NULL_PARAMETER:
+	case VP8_ENC_ERROR_INVALID_CONFIGURATION:
+		return "invalid configuration";
+	case VP8_ENC_ERROR_BAD_DIMENSION:
+		return "picture dimensions out of range";
+	case VP8_ENC_ERROR_PARTITION0_OVERFLOW:
+	case VP8_ENC_ERROR_PARTITION_OVERFLOW:
+		return "a partition is over 512 kB (a lower quality may fit)";
+	case VP8_ENC_ERROR_BAD_WRITE:
+		return "cannot write the output";
+	case VP8_ENC_ERROR_FILE_TOO_BIG:
+		return "output over 4 GB";
+	case VP8_ENC_OK:	/* failed and said nothing: an allocation */
+		return "failed with no reason given (out of memory?)";
+	default:
+		return "unknown error";
+	}
+}
+
 /* WebP through libwebp itself rather than webpsave: its progress hook
  * makes the encode interruptible (--timeout, ^C), and thread_level lets
  * a large picture use a second core; with --keep-metadata, libwebpmux
@@ -1830,7 +1857,7 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	pic.user_data = c;
 	if (!WebPEncode(&config, &pic)) {
 		if (pic.error_code != VP8_ENC_ERROR_USER_ABORT)
-			snprintf(c->err, sizeof(c->err), "libwebp error %d", pic.error_code);
+			snprintf(c->err, sizeof(c->err), "libwebp: %s", webp_error_text(pic.error_code));
 		/* an abort is a stop or a timeout, which fail() tells apart */
 		fail(c, REASON_ENCODE, stage, 0);
 		goto out;
