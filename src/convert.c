@@ -397,14 +397,27 @@ names_resources(const char *text)
 			strstr(text, "Error creating thread"));
 }
 
+/* Whether a loader's text says it stopped at a limit of its own: a
+ * picture too big for libheif, an SVG of too many references for
+ * librsvg (nested <use>, a "billion laughs"). */
+static int
+names_limit(const char *text)
+{
+	return text && (strstr(text, "Security limit exceeded") ||	/* libheif */
+			strstr(text, "referenced elements"));	/* librsvg */
+}
+
 /* fail_as with a text that names no path (see says_disk_full); one
  * that says the kind is not decoded is unsupported, one that says the
- * process ran short of descriptors or threads is io. */
+ * process ran short of descriptors or threads is io, one that names a
+ * decoder's own limit is limit. */
 static void
 fail_text(struct conv *c, enum job_reason reason, const char *stage, const char *text)
 {
 	if (reason == REASON_CORRUPT && names_resources(text))
 		reason = REASON_IO;
+	else if (reason == REASON_CORRUPT && names_limit(text))
+		reason = REASON_LIMIT;
 	else if (reason == REASON_CORRUPT && names_unsupported(text))
 		reason = REASON_UNSUPPORTED;
 	fail_as(c, reason, stage, text, says_disk_full(text));

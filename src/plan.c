@@ -595,11 +595,11 @@ sniff_job(const struct options *o, struct job *j, struct sniff *s, int need_hash
 		snprintf(limit, sizeof(limit), "%.1f", o->max_file_size / 1e6);
 		if (o->max_file_size < 100000 || !strcmp(size, limit))
 			job_refuse(j, JOB_FAILED, REASON_LIMIT,
-				   "%jd bytes, over the %ju byte limit (--max-file-size)",
+				   "limit: %jd bytes, over the %ju byte limit (--max-file-size)",
 				   (intmax_t)st.st_size, (uintmax_t)o->max_file_size);
 		else
 			job_refuse(j, JOB_FAILED, REASON_LIMIT,
-				   "%s MB, over the %s MB limit (--max-file-size)",
+				   "limit: %s MB, over the %s MB limit (--max-file-size)",
 				   size, limit);
 		goto out;
 	}

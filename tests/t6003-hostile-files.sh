@@ -248,6 +248,15 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 		"... the source's width is the one it declares"
 	peak=$(printf '%s\n' "$err" | sed -n 's/.*libvips tracked peak \([0-9]*\) MB.*/\1/p')
 	cmp_ok "${peak:-999}" -lt 100 "... drawn at 960 wide: libvips' pixels peak under 100 MB"
+	# nested references ("billion laughs"): librsvg stops at its own
+	# limit, and so is it reported
+	mkdir svglaugh
+	perl -e 'print q{<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100"><defs><rect id="a0" width="1" height="1"/>};
+		for my $i (1 .. 7) { print qq{<g id="a$i">}, qq{<use xlink:href="#a@{[$i - 1]}"/>} x 10, "</g>" }
+		print q{</defs><use xlink:href="#a7"/></svg>}' >svglaugh/laughs.svg
+	run --allow-loader svgload -o d3l svglaugh
+	is "$(json_get d3l/imgbake-manifest.json 'src("svglaugh/laughs.svg")->{reason}')" limit \
+		"... an SVG of 10^7 nested references fails as limit" || show_run
 	# the pixel limit applies to the size drawn: 20000x20000 declared
 	# is 381 MP, drawn at 480 a side 0.2 MP
 	mkdir svgmp

@@ -138,7 +138,7 @@ cmp_ok "$(wc -c <sizes/small.jpg)" -lt $((n - 1)) "precondition: small.jpg is sm
 run --max-file-size $((n - 1)) -o os1 sizes
 is "$rc" 1 "--max-file-size one byte under: exit 1" || show_run
 is "$(sr os1/imgbake-manifest.json sizes/big.jpg)" "failed limit" "--max-file-size $((n - 1)): a $n-byte file fails, limit"
-like "$err" "'sizes/big\.jpg': $n bytes, over the $((n - 1)) byte limit" \
+like "$err" "'sizes/big\.jpg': limit: $n bytes, over the $((n - 1)) byte limit" \
 	"--max-file-size under 0.1 MB: the message counts bytes"
 is "$(json_get os1/imgbake-manifest.json 'src("sizes/big.jpg")->{bytes}')" "$n" \
 	"--max-file-size: the failed record keeps the file's size"
