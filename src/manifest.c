@@ -645,13 +645,24 @@ rebase_path(char **path, const struct rebase *rb)
 	} else {
 		/* named by its full path: where it is from the output
 		 * root then, from the output root now */
-		char *resolved;
+		char *dir, *resolved;
+		const char *base = strrchr(*path, '/') + 1;
 
 		if (!rb->old_root)
 			return 0;
-		/* "root" is resolved: so is what exists of the path (a
-		 * link on the way, as to a home directory) */
-		if (!(resolved = output_resolved(*path)))
+		/* "root" is resolved: so is what exists of the path's
+		 * directory (a link on the way, as to a home directory),
+		 * not the file, which may be a link itself */
+		if (!(dir = strndup(*path, (size_t)(base - *path))))
+			return -1;
+		resolved = output_resolved(dir);
+		free(dir);
+		if (!resolved)
+			return -1;
+		dir = resolved;
+		resolved = path_join(dir, base);
+		free(dir);
+		if (!resolved)
 			return -1;
 		rel = path_between(rb->old_root, resolved);
 		free(resolved);

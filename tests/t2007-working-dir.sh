@@ -146,6 +146,16 @@ run -o public "$PWD/src"
 is "$(json_get public/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 \
 	"a project moved, named by full path through a link: up to date" || show_run
 cd ../../.. || exit 1
+# ... a source that is a link itself, named by full path, the output
+# root moved: the link is not resolved
+mkdir -p fl/in fl/store
+mkimg fl/store/x.png 30x20
+ln -s ../store/x.png fl/in/a.png
+run -o "$PWD/fl/out" "$PWD/fl/in/a.png"
+mv fl/out fl/out2
+run -o "$PWD/fl/out2" "$PWD/fl/in/a.png"
+is "$(json_get fl/out2/imgbake-manifest.json '$j->{summary}{up_to_date}')" 1 \
+	"an output root moved, the source a link named by full path: up to date" || show_run
 
 # ---- most sources gone: the one left is still found ----------------------------
 mkdir -p gone/p/src gone/p/zz
