@@ -681,21 +681,24 @@ max_px_per_byte(enum src_type type, int fd)
 /* "WxH is N MP, over the M MP limit" in c->err: in pixels where MP would
  * show both as one number, or the limit as 0.0. */
 static void
-say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px)
+say_over_pixels(struct conv *c, const VipsImage *img, uint64_t px, int w, int h)
 {
 	uint64_t max = c->o->max_pixels;
-	char mp[32], limit[32];
+	char mp[32], limit[32], drawn[48] = "";
 
+	/* a picture drawn at a scale: the size it is drawn at */
+	if (w != img->Xsize || h != img->Ysize)
+		snprintf(drawn, sizeof(drawn), " drawn at %dx%d", w, h);
 	snprintf(mp, sizeof(mp), "%.1f", px / 1048576.0);
 	snprintf(limit, sizeof(limit), "%.1f", max / 1048576.0);
 	if (!strcmp(mp, limit) || !strcmp(limit, "0.0"))
 		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %ju pixels, over the %ju pixel limit (--max-pixels)",
-			 img->Xsize, img->Ysize, (uintmax_t)px, (uintmax_t)max);
+			 "%dx%d%s is %ju pixels, over the %ju pixel limit (--max-pixels)",
+			 img->Xsize, img->Ysize, drawn, (uintmax_t)px, (uintmax_t)max);
 	else
 		snprintf(c->err, sizeof(c->err),
-			 "%dx%d is %s MP, over the %s MP limit (--max-pixels)",
-			 img->Xsize, img->Ysize, mp, limit);
+			 "%dx%d%s is %s MP, over the %s MP limit (--max-pixels)",
+			 img->Xsize, img->Ysize, drawn, mp, limit);
 }
 
 static int height_for(const struct conv *c, int w);
@@ -734,22 +737,26 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	const struct options *o = c->o;
 	uint64_t px = (uint64_t)img->Xsize * (uint64_t)img->Ysize;
 	double per_byte;
-	int pages = vips_image_get_n_pages(img);
+	int pages = vips_image_get_n_pages(img), w = img->Xsize, h = img->Ysize;
 
 	if (c->vector) {
-		int w = c->res->width, largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
+		int upright = c->res->width;
+		int largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
 		double scale;
 
-		if (largest <= 0 || largest > w)
-			largest = w;
+		if (largest <= 0 || largest > upright)
+			largest = upright;
 		scale = vector_scale_for(img->Xsize, img->Ysize,
-			webp_scale_for(w, c->res->height, largest, height_for(c, largest)));
-		if (scale < 1)
-			px = (uint64_t)ceil(img->Xsize * scale) * (uint64_t)ceil(img->Ysize * scale);
+			webp_scale_for(upright, c->res->height, largest, height_for(c, largest)));
+		if (scale < 1) {
+			w = (int)ceil(img->Xsize * scale);
+			h = (int)ceil(img->Ysize * scale);
+			px = (uint64_t)w * (uint64_t)h;
+		}
 	}
 
 	if (px > o->max_pixels)
-		say_over_pixels(c, img, px);
+		say_over_pixels(c, img, px, w, h);
 	else if (o->max_frames && pages > o->max_frames)
 		snprintf(c->err, sizeof(c->err),
 			 "%d frames, over the %d frame limit (--max-frames)",

@@ -267,6 +267,9 @@ pic.webp" "--allow-loader svgload: the PDF still is not converted"
 		"... an SVG declaring 381 MP, drawn at 480: under the pixel limit" || show_run
 	run --allow-loader svgload -o d3m2 svgmp
 	like "$err" "mp.svg': limit: 20000x20000 is 381.5 MP" "... drawn at its size: over it"
+	run --allow-loader svgload -w 4000 --max-pixels 1M -o d3m3 svgmp
+	like "$err" "mp.svg': limit: 20000x20000 drawn at 4000x4000 is 15.3 MP, over the 1.0 MP limit" \
+		"... over it drawn smaller: the message gives the size drawn"
 	# drawn at a scale that makes both sides whole pixels: a full-bleed
 	# picture of 1001x777 keeps opaque edges
 	mkdir svgodd
