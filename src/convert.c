@@ -724,9 +724,7 @@ over_format_edge(struct conv *c)
 	return 0;
 }
 
-static double webp_scale_for(int width, int height, int target_w, int target_h);
-static double vector_scale_for(int width, int height, double least);
-static int height_for(const struct conv *c, int w);
+static double drawn_scale(const struct conv *c, const VipsImage *img, int largest);
 
 /* Limits judged from the header of img, opened from fd, before any
  * pixel is decoded.  A picture drawn at a scale (SVG, PDF) counts as
@@ -740,15 +738,12 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	int pages = vips_image_get_n_pages(img), w = img->Xsize, h = img->Ysize;
 
 	if (c->vector) {
-		int upright = c->res->width;
 		int largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
 		double scale;
 
-		if (largest <= 0 || largest > upright)
-			largest = upright;
-		scale = vector_scale_for(img->Xsize, img->Ysize,
-			webp_scale_for(upright, c->res->height, largest, height_for(c, largest)));
-		if (scale < 1) {
+		if (largest <= 0 || largest > c->res->width)
+			largest = c->res->width;
+		if ((scale = drawn_scale(c, img, largest)) < 1) {
 			w = (int)ceil(img->Xsize * scale);
 			h = (int)ceil(img->Ysize * scale);
 			px = (uint64_t)w * (uint64_t)h;
@@ -924,6 +919,16 @@ vector_scale_for(int width, int height, double least)
 		return 1;
 	t = (int)ceil(least * a - 1e-9);
 	return t >= a ? 1 : (double)t / a;
+}
+
+/* The scale decode draws a vector picture img at (SVG, PDF), for an
+ * output `largest` pixels wide, no wider than the picture; check_header
+ * counts its pixels so. */
+static double
+drawn_scale(const struct conv *c, const VipsImage *img, int largest)
+{
+	return vector_scale_for(img->Xsize, img->Ysize,
+		webp_scale_for(c->res->width, c->res->height, largest, height_for(c, largest)));
 }
 
 /* The height of an output w pixels wide, rounded from the upright
@@ -1159,8 +1164,7 @@ decode(struct conv *c, int fd, int largest)
 	else if (c->job->type == SRC_WEBP)
 		scale = webp_scale_for(width, c->res->height, largest, height_for(c, largest));
 	else if (c->job->type == SRC_OTHER && c->vector)
-		scale = vector_scale_for(img->Xsize, img->Ysize,
-			webp_scale_for(width, c->res->height, largest, height_for(c, largest)));
+		scale = drawn_scale(c, img, largest);
 	if (reopen || shrink > 1 || scale < 1) {
 		/* a fresh source for the second open: the first one has
 		 * already read the header */

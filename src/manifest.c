@@ -1052,10 +1052,9 @@ shared_path(const struct options *o)
 }
 
 static int
-shared_is_newer(const struct options *o)
+shared_is_newer(const struct options *o, const char *path)
 {
 	struct stat own, shared;
-	const char *path = shared_path(o);
 
 	if (!path || stat(path, &shared) || !S_ISREG(shared.st_mode))
 		return 0;
@@ -1188,7 +1187,7 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	json_t *root = NULL, *shared = NULL;
 	char *jpath = journal_path(o), *line = NULL;
 	struct rebase *rb = NULL;
-	const char *path = o->manifest_path;
+	const char *path = o->manifest_path, *shared_name = NULL;
 	size_t cap = 0, i, k, d, m, linecap = 0;
 	char scratch[PATH_MSG_MAX];
 	struct killed_mark *started = NULL, *ended = NULL;	/* the journal's marks */
@@ -1231,13 +1230,13 @@ manifest_load(const struct options *o, struct prev_manifest *pm,
 	 * older, its records still decide which task keeps a record (see
 	 * manifest_carry), for every task reads them, whether its own
 	 * manifest is the newer (a task retried after a merge) or not */
-	if (o->shard_count > 1 && shared_path(o) &&
-	    !read_own(shared_path(o), &shared, &jerr, scratch, sizeof(scratch)) && shared &&
+	if (o->shard_count > 1 && (shared_name = shared_path(o)) &&
+	    !read_own(shared_name, &shared, &jerr, scratch, sizeof(scratch)) && shared &&
 	    (!json_is_object(shared) || !json_is_array(json_object_get(shared, "sources")))) {
 		json_decref(shared);
 		shared = NULL;
 	}
-	shared_newer = shared && shared_is_newer(o);
+	shared_newer = shared && shared_is_newer(o, shared_name);
 	if (shared && !shared_newer && load_records(o, pm, &cap, shared, 1))
 		goto oom;
 	if (root) {
