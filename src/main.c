@@ -1219,6 +1219,12 @@ main(int argc, char **argv)
 		output_remove_temps(1);
 		stdout_check(EXIT_ALL_DONE);
 		fflush(NULL);
+		if (stop_signal > 0 && !report_failed) {
+			/* die of it, the status a shell loop or make(1)
+			 * stops on: exit(130) would read as handled */
+			signal(stop_signal, SIG_DFL);
+			raise(stop_signal);
+		}
 		_exit(stop_signal > 0 && !report_failed ? 128 + stop_signal : EXIT_USAGE);
 	}
 	ret = report_failed ? EXIT_USAGE :

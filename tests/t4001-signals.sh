@@ -101,6 +101,24 @@ interrupt INT int
 is "$rc" 130 "SIGINT: exit 130" || diag "stderr: $err"
 check_left int SIGINT
 
+# a stopped run dies of the signal, after its clean-up: a shell loop or
+# make(1) that sees exit(130) takes the ^C as handled and goes on
+how=$(perl -e '
+	my $pid = fork // die "fork: $!\n";
+	if (!$pid) {
+		$SIG{INT} = "DEFAULT";
+		open STDOUT, ">", "/dev/null"; open STDERR, ">", "/dev/null";
+		exec @ARGV or die "exec: $!\n";
+	}
+	for (1 .. 300) { last if -d "died"; select undef, undef, undef, 0.1 }
+	select undef, undef, undef, 0.5;
+	kill "INT", $pid;
+	waitpid $pid, 0;
+	print $? & 127 ? "signal " . ($? & 127) : "exit " . ($? >> 8);
+' "$IMGBAKE" -j2 -f avif -o died big)
+is "$how" "signal 2" "SIGINT: the run dies of SIGINT once it has cleaned up"
+check_left died "SIGINT, waited for by another program"
+
 # the same signal twice at once (timeout(1) signals its child, then its
 # process group) is one stop, with the manifest and the line
 interrupt TERM twice 0
