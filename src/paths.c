@@ -300,10 +300,19 @@ path_quote(const char *s, char *buf, size_t len)
 
 	if (!len)
 		return buf;
-	for (; *s && o + 5 < len; s++) {
+	for (; *s && o + 9 < len; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c < 0x20 || c == 0x7f) {
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+			/* a C1 control in UTF-8: CSI, U+009B, is an escape
+			 * sequence to many terminals */
+			o += (size_t)snprintf(buf + o, len - o, "\\xc2\\x%02x",
+					      (unsigned char)s[1]);
+			s++;
+		} else if (c == '\\') {
+			/* so that the name "a\\n" reads apart from "a<LF>" */
+			o += (size_t)snprintf(buf + o, len - o, "\\\\");
+		} else if (c < 0x20 || c == 0x7f) {
 			switch (c) {
 			case '\n':
 				o += (size_t)snprintf(buf + o, len - o, "\\n");

@@ -60,7 +60,8 @@ char *path_expand(const char *tmpl, const char *dir, const char *stem,
 	int w, const char *ext, const char *hash);
 
 /* Copy s into buf (size len) with control characters escaped
- * (\n, \t, \xNN), for messages.  Returns buf. */
+ * (\n, \t, \xNN; C1 controls in UTF-8 too) and a backslash doubled,
+ * for messages.  Returns buf. */
 char *path_quote(const char *s, char *buf, size_t len);
 
 #endif

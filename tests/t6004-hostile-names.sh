@@ -76,7 +76,7 @@ name/inner.jpg"
 cp pic.jpg names/-d/inner.jpg
 printf 'dir\nname/inner.jpg\0-d/inner.jpg\0' >>"$_L/names"
 n_names=$(tr -cd '\0' <"$_L/names" | wc -c)
-is "$n_names" 12 "precondition: twelve hostile names made"
+is "$n_names" 13 "precondition: thirteen hostile names made"
 
 # ---- walked ------------------------------------------------------------------
 
@@ -152,6 +152,10 @@ like "$err" "^imgbake: cannot convert 'bad-names/new.+line\\.txt': " \
 	"errors: the name with a newline is on one line, escaped"
 like "$err" "^imgbake: cannot convert 'bad-names/esc.+\\[31mred\\.txt': " \
 	"errors: the escape sequence is shown, escaped"
+like "$err" "^imgbake: cannot convert 'bad-names/csi\\\\xc2\\\\x9b31mred\\.txt': " \
+	"errors: CSI as UTF-8 is shown, escaped"
+like "$err" "^imgbake: cannot convert 'bad-names/back\\\\\\\\slash\\.txt': " \
+	"errors: a backslash is shown doubled, apart from an escape"
 
 # "\xe9" as text in a UTF-8 name, beside the Latin-1 byte 0xe9: two
 # sources, recorded apart, each up to date on the next run

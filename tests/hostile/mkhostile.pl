@@ -314,6 +314,7 @@ my @hostile_stems = (
 	"back\\slash",		# a backslash
 	"bad\xff\xfeutf8",	# bytes that are not UTF-8
 	"esc\e[31mred",		# a terminal escape sequence
+	"csi\xc2\x9b31mred",	# the same with CSI, a C1 control in UTF-8
 	"tab\there",		# a tab
 	" space ",		# leading and trailing spaces
 	"caf\xc3\xa9",		# valid UTF-8, not ASCII

@@ -142,6 +142,11 @@ main(void)
 
 	is_str(path_quote("a\nb\tc\x01", buf, sizeof(buf)), "a\\nb\\tc\\x01",
 	       "control characters are escaped");
+	is_str(path_quote("a\\nb", buf, sizeof(buf)), "a\\\\nb",
+	       "a backslash is doubled: the name a\\nb reads apart from a<LF>b");
+	is_str(path_quote("x\xc2\x9b" "31my\xc2\xa0.jpg", buf, sizeof(buf)),
+	       "x\\xc2\\x9b31my\xc2\xa0.jpg",
+	       "a C1 control in UTF-8 (CSI) is escaped, a no-break space is not");
 	is_str(path_quote("plain 'q'.jpg", buf, sizeof(buf)), "plain 'q'.jpg",
 	       "printable text is kept");
 	path_quote("0123456789012345678901234567890123456789", buf, 16);
