@@ -758,13 +758,13 @@ journal_empty(int fd)
 static int
 lock_journal(const struct options *o, int *created)
 {
-	char err[PATH_MSG_MAX];
+	char err[PATH_MSG_MAX], q[PATH_MSG_MAX];
 	int fd = manifest_journal_lock(o, 0, created, err, sizeof(err));
 
 	if (fd == -2) {
 		if (!o->quiet)
 			report_error("waiting for the run that writes '%s' to finish",
-				     o->manifest_path);
+				     path_quote(o->manifest_path, q, sizeof(q)));
 		fd = manifest_journal_lock(o, 1, created, err, sizeof(err));
 	}
 	if (fd < 0)
@@ -873,15 +873,19 @@ manifest_dir_missing(const char *path)
 static int
 mkdirs_for(const char *path)
 {
-	char *dir = manifest_dir(path);
+	char *dir = manifest_dir(path), q[PATH_MSG_MAX];
 	int r = 0;
 
 	if (!dir && strrchr(path, '/') > path) {
 		report_error("out of memory");
 		return -1;
 	}
-	if (dir && (r = make_dir(dir)))
-		report_error("cannot create directory '%s': %m", dir);
+	if (dir && (r = make_dir(dir))) {
+		const char *why = strerror(errno);
+
+		report_error("cannot create directory '%s': %s",
+			     path_quote(dir, q, sizeof(q)), why);
+	}
 	free(dir);
 	return r;
 }
@@ -893,7 +897,7 @@ static int
 merge(const struct options *o)
 {
 	struct options out = { .manifest_path = o->sources[0], .quiet = o->quiet };
-	char err[PATH_MSG_MAX], warn[PATH_MSG_MAX];
+	char err[PATH_MSG_MAX], warn[PATH_MSG_MAX], q[PATH_MSG_MAX];
 	struct stat st;
 	int fd, created, ret = EXIT_USAGE;
 
@@ -903,9 +907,9 @@ merge(const struct options *o)
 		;
 	} else if ((fd = lock_journal(&out, &created)) >= 0) {
 		if (!fstat(fd, &st) && st.st_size > 0)
-			report_error("'%s.journal' is there: the run that writes '%s' was "
+			report_error("'%s.journal' is there: the run that writes it was "
 				     "killed; run it again before merging into it",
-				     out.manifest_path, out.manifest_path);
+				     path_quote(out.manifest_path, q, sizeof(q)));
 		else if (manifest_merge(o->sources[0], o->sources + 1, o->n_sources - 1,
 					warn, sizeof(warn), err, sizeof(err)))
 			report_error("%s", err);
@@ -950,7 +954,7 @@ main(int argc, char **argv)
 	struct stale *stale = NULL;
 	size_t n_stale = 0;
 	struct run run = { .journal = -1 };
-	char err[PATH_MSG_MAX];
+	char err[PATH_MSG_MAX], q[PATH_MSG_MAX];
 	double t0 = now();
 	int ret = EXIT_USAGE, cpus, threads, r, report_failed = 0;
 	int root_lock = -1;		/* the shared lock on the output root */
@@ -1023,7 +1027,10 @@ main(int argc, char **argv)
 		}
 		root_top = topmost_missing(o.output_dir);
 		if (make_dir(o.output_dir)) {
-			report_error("cannot create output directory '%s': %m", o.output_dir);
+			const char *why = strerror(errno);
+
+			report_error("cannot create output directory '%s': %s",
+				     path_quote(o.output_dir, q, sizeof(q)), why);
 			goto out;
 		}
 		manifest_top = manifest_dir_missing(o.manifest_path);
@@ -1095,7 +1102,10 @@ main(int argc, char **argv)
 		goto out_vips;
 	}
 	if (output_mkdirs(o.output_dir)) {
-		report_error("cannot create output directory '%s': %m", o.output_dir);
+		const char *why = strerror(errno);
+
+		report_error("cannot create output directory '%s': %s",
+			     path_quote(o.output_dir, q, sizeof(q)), why);
 		goto out_vips;
 	}
 	if (root_lock < 0)

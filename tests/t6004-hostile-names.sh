@@ -179,4 +179,14 @@ is "$rc" 0 "a 255-byte output name: exit 0" || show_run
 is "$(size "long-out/$long.webp")" 20x20 "a 255-byte output name: written"
 is "$(temps long-out)" "" "a 255-byte output name: no temporary file left"
 
+# an output root named with a newline, blocked by a file: the message
+# says so on one line
+printf x >'blocked
+root'
+run -o 'blocked
+root/out' names/plain.jpg
+is "$rc" 2 "an output root that cannot be made: exit 2" || show_run
+is "$err" "imgbake: cannot create output directory 'blocked\\nroot/out': Not a directory" \
+	"an output root that cannot be made: named escaped, on one line"
+
 done_testing
