@@ -1216,7 +1216,8 @@ main(int argc, char **argv)
 		report_error("memory: budget %.0f MB, peak RSS %.0f MB, libvips tracked peak %.0f MB",
 			     o.memory_budget / 1e6, run.summary.peak_rss / 1e6,
 			     vips_tracked_get_mem_highwater() / 1e6);
-	if (stop_signal && !o.quiet && run.summary.unfinished)
+	/* an error too, under -q: cron mails it */
+	if (stop_signal && run.summary.unfinished)
 		report_error("stopped: %" PRIu64 " source%s not finished, for the next run to convert",
 			     run.summary.unfinished, run.summary.unfinished == 1 ? "" : "s");
 	report_summary(&o, &run.summary, now() - t0);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "options.h"
 #include "shard.h"
@@ -55,7 +56,7 @@ static const struct opt_desc opt_table[] = {
 	{ "width", 'w', "LIST", "output widths, e.g. 480,960,1920; never upscales" },
 	{ "quality", 'Q', "SPEC", "quality, e.g. 80 or webp=80,avif=50,jpeg=82" },
 	{ "jobs", 'j', "N", "parallel jobs at most (default: CPUs available)" },
-	{ "memory", 'M', "SIZE", "memory budget, e.g. 512M or 2G (default: RAM/4, at most 1G)" },
+	{ "memory", 'M', "SIZE", "memory budget, e.g. 512M (default: 1/4 of RAM or cgroup limit, at most 1G)" },
 	{ "manifest", 'm', "FILE", "manifest path ({shard}: K-of-N; default DIR/imgbake-manifest.json)" },
 	{ "files-from", 'T', "FILE", "read source paths from FILE, one per line" },
 	{ "null", '0', NULL, "lists from -T and - are NUL-separated" },
@@ -362,11 +363,11 @@ parse_color(const char *s, unsigned char rgb[3])
 	size_t len = strlen(s), i;
 	int digits[6];
 
-	if (!strcmp(s, "white")) {
+	if (!strcasecmp(s, "white")) {
 		rgb[0] = rgb[1] = rgb[2] = 255;
 		return 0;
 	}
-	if (!strcmp(s, "black")) {
+	if (!strcasecmp(s, "black")) {
 		rgb[0] = rgb[1] = rgb[2] = 0;
 		return 0;
 	}
@@ -437,6 +438,31 @@ check_template(const char *tmpl, int n_widths, int n_formats,
 		return -1;
 	}
 	return 0;
+}
+
+int
+check_template_ext(const char *tmpl, enum out_format f, char *err, size_t errlen)
+{
+	static const char *const image_exts[] = {
+		"webp", "avif", "jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff",
+		"heic", "heif", "jxl", "bmp",
+	};
+	const char *base = strrchr(tmpl, '/'), *dot;
+	size_t i;
+
+	base = base ? base + 1 : tmpl;
+	if (strstr(tmpl, "{ext}") || !(dot = strrchr(base, '.')) || strchr(dot, '}'))
+		return 0;
+	for (i = 0; i < sizeof(image_exts) / sizeof(image_exts[0]); i++)
+		if (!strcasecmp(dot + 1, image_exts[i]))
+			break;
+	if (i == sizeof(image_exts) / sizeof(image_exts[0]) ||
+	    !strcasecmp(dot + 1, format_exts[f]) ||
+	    (f == FMT_JPEG && (!strcasecmp(dot + 1, "jpeg") || !strcasecmp(dot + 1, "jpe"))))
+		return 0;
+	snprintf(err, errlen, "name template ends in '%s', but the output is %s: use {ext}",
+		 dot, format_names[f]);
+	return -1;
 }
 
 const char *
@@ -643,7 +669,7 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_BACKGROUND:
 			if (parse_color(optarg, o->background))
-				return usage_error("invalid colour '%s' (#rrggbb)", optarg);
+				return usage_error("invalid colour '%s' (#rrggbb, #rgb, white or black)", optarg);
 			break;
 		case OPT_MAX_PIXELS:
 			if (parse_count(optarg, &o->max_pixels))
@@ -793,7 +819,9 @@ options_parse(struct options *o, int argc, char **argv)
 		return usage_error("%s", "--allow-outside needs -L: without it no link is followed");
 	if (!o->n_sources && !o->read_stdin && !o->files_from)
 		return usage_error("%s", "no SOURCE given");
-	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)))
+	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)) ||
+	    (o->n_formats == 1 &&
+	     check_template_ext(options_template(o), o->formats[0], err, sizeof(err))))
 		return usage_error("%s", err);
 	/* a task of -m 'dir/{shard}.json' reads, as its shared manifest,
 	 * what an unsharded run with the same -m writes, or else the

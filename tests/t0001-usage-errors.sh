@@ -52,6 +52,8 @@ usage_error "non-numeric --max-pixels" --max-pixels lots -o out a.jpg
 usage_error "-T twice" -T a.txt -T b.txt -o out
 usage_error "empty --report" --report '' -o out a.jpg
 usage_error "{w} without -w" --name '{stem}-{w}.{ext}' -o out a.jpg
+usage_error "AVIF into names ending .webp" -f avif --name '{dir}/{stem}.webp' -o out a.jpg
+like "$err" "ends in '\\.webp', but the output is avif" "AVIF into .webp: the message says why"
 usage_error "-M under 16M" -M 15M -o out a.jpg
 unlike "$err" "did you mean" "-M 15M: no suffix suggested over its own"
 usage_error "-M in bytes under 16M" -M 1024 -o out a.jpg

@@ -107,7 +107,7 @@ how=$(perl -e '
 	my $pid = fork // die "fork: $!\n";
 	if (!$pid) {
 		$SIG{INT} = "DEFAULT";
-		open STDOUT, ">", "/dev/null"; open STDERR, ">", "/dev/null";
+		open STDOUT, ">", "/dev/null"; open STDERR, ">", "died.err";
 		exec @ARGV or die "exec: $!\n";
 	}
 	for (1 .. 300) { last if -d "died"; select undef, undef, undef, 0.1 }
@@ -115,8 +115,10 @@ how=$(perl -e '
 	kill "INT", $pid;
 	waitpid $pid, 0;
 	print $? & 127 ? "signal " . ($? & 127) : "exit " . ($? >> 8);
-' "$IMGBAKE" -j2 -f avif -o died big)
+' "$IMGBAKE" -q -j2 -f avif -o died big)
 is "$how" "signal 2" "SIGINT: the run dies of SIGINT once it has cleaned up"
+like "$(cat died.err)" "^imgbake: stopped: [0-9]+ sources* not finished" \
+	"SIGINT under -q: the stopped line is still written"
 check_left died "SIGINT, waited for by another program"
 
 # the same signal twice at once (timeout(1) signals its child, then its

@@ -95,6 +95,14 @@ CONF
 	is "$(ctype /img/a.jpg 'image/avif;q=0.5,*/*')" image/avif "nginx: AVIF at q=0.5"
 	is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/img-opt/imgbake-manifest.json")" 403 \
 		"nginx: the manifest is refused"
+	# a killed run's journal, a shard's manifest and a manifest being
+	# written list source paths too
+	for f in imgbake-manifest.json.journal imgbake-manifest.0-of-2.json \
+	    .imgbake-manifest.json.imgbake-Ab12Cd; do
+		printf '{}' >"www/img-opt/$f"
+		is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/img-opt/$f")" 403 \
+			"nginx: $f is refused"
+	done
 	kill "$ngpid" 2>/dev/null
 	wait "$ngpid" 2>/dev/null
 else

@@ -62,6 +62,8 @@ main(void)
 	   rgb[2] == 0, "#ff8000");
 	ok(parse_color("#f80", rgb) == 0 && rgb[1] == 0x88, "#f80 short form");
 	ok(parse_color("black", rgb) == 0 && rgb[0] == 0, "black");
+	ok(parse_color("BLACK", rgb) == 0 && rgb[0] == 0 && parse_color("White", rgb) == 0 &&
+	   rgb[2] == 255, "colour names in any letter case");
 	ok(parse_color("#12345", rgb) < 0, "five digits refused");
 	ok(parse_color("#gggggg", rgb) < 0, "non-hex refused");
 
@@ -90,6 +92,18 @@ main(void)
 	ok(check_template("{hash}.{ext}", 0, 1, err, sizeof(err)) == 0, "{hash} alone names a file");
 	ok(check_template("{dir}/{size}.{ext}", 0, 1, err, sizeof(err)) < 0, "unknown field");
 	ok(check_template("/abs/{stem}.{ext}", 0, 1, err, sizeof(err)) < 0, "absolute template");
+	ok(check_template_ext("{dir}/{stem}.webp", FMT_AVIF, err, sizeof(err)) < 0 &&
+	   strstr(err, "'.webp'") && strstr(err, "avif"),
+	   "AVIF into a name ending .webp is refused, and the message says so");
+	ok(check_template_ext("{stem}.JPEG", FMT_JPEG, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.jpe", FMT_JPEG, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.webp", FMT_WEBP, err, sizeof(err)) == 0,
+	   "a template naming the output's own extension, in any case, is taken");
+	ok(check_template_ext("{stem}.{ext}", FMT_PNG, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.bin", FMT_PNG, err, sizeof(err)) == 0 &&
+	   check_template_ext("img.png/{stem}", FMT_WEBP, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.{w}", FMT_PNG, err, sizeof(err)) == 0,
+	   "{ext}, an extension of no image format, or a directory's, is taken");
 	ok(check_template("{stem.{ext}", 0, 1, err, sizeof(err)) < 0, "unbalanced brace");
 
 	{
