@@ -1910,8 +1910,11 @@ plan_finish(struct plan *p, const struct options *o, struct sniff *s,
 			j->mime = NULL;
 			continue;
 		}
-		/* the record of a failure: only its kept outputs count */
-		prev = o->force || !j->prev || j->prev->failed ? NULL : j->prev;
+		/* the record of a failure: only its kept outputs count; a
+		 * source --lenient recovered is damaged, and fails again in
+		 * a strict run (its outputs stay, as for any failure) */
+		prev = o->force || !j->prev || j->prev->failed ||
+		       (j->prev->warning && !o->lenient) ? NULL : j->prev;
 		if ((same = prev ? stat_unchanged(j, prev) : 0) < 0)
 			goto fail;
 		if (!same) {
