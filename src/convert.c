@@ -102,6 +102,7 @@ struct conv {
 	int vector;		/* the loader draws at any scale (SVG, PDF) */
 	int unit_grey;		/* float grey whose values go from 0 to 1 */
 	int float_srgb;		/* float RGB whose values go from 0 to 255 */
+	int unit_alpha;		/* float alpha that goes from 0 to 1 */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -1071,16 +1072,18 @@ static void watch(struct conv *c, VipsImage *img);
  * of those over 0 are over 1 as well (*over, from 0 to 1).  Only the
  * finite samples count (a depth map's "no depth" is often +Inf). */
 static int
-float_range(struct conv *c, VipsImage *img, double *max, double *over)
+float_range(struct conv *c, VipsImage *img, double *max, double *over,
+	double *alpha_max)
 {
-	VipsImage *t[9] = { NULL };
+	VipsImage *t[10] = { NULL };
 	VipsImage *stats = NULL;
-	int n = vips_image_hasalpha(img) ? img->Bands - 1 : img->Bands;
+	int alpha = vips_image_hasalpha(img);
+	int n = alpha ? img->Bands - 1 : img->Bands;
 	int r = -1, b;
 
 	/* t[4]: the finite samples, the others 0 (NaN is neither: every
 	 * comparison with it is false); t[5], t[6]: 255 where over 1, over
-	 * 0; t[8]: the three side by side, for vips_stats */
+	 * 0; t[9]: alpha as it is; t[8]: all side by side, for vips_stats */
 	if (!vips_extract_band(img, &t[0], 0, "n", n, NULL) &&
 	    !vips_relational_const1(t[0], &t[1], VIPS_OPERATION_RELATIONAL_LESSEQ,
 				    FLT_MAX, NULL) &&
@@ -1091,7 +1094,9 @@ float_range(struct conv *c, VipsImage *img, double *max, double *over)
 	    !vips_ifthenelse(t[3], t[0], t[7], &t[4], NULL) &&
 	    !vips_more_const1(t[4], &t[5], 1.0, NULL) &&
 	    !vips_more_const1(t[4], &t[6], 0.0, NULL) &&
-	    !vips_bandjoin((VipsImage *[]){ t[4], t[5], t[6] }, &t[8], 3, NULL)) {
+	    (!alpha || !vips_extract_band(img, &t[9], n, NULL)) &&
+	    !vips_bandjoin((VipsImage *[]){ t[4], t[5], t[6], t[9] }, &t[8],
+			   alpha ? 4 : 3, NULL)) {
 		watch(c, t[8]);
 		if (!vips_stats(t[8], &stats, NULL) && !vips_image_wio_input(stats)) {
 			double above = 0, positive = 0;
@@ -1104,13 +1109,14 @@ float_range(struct conv *c, VipsImage *img, double *max, double *over)
 				positive += *VIPS_MATRIX(stats, 2, 1 + 2 * n + b);
 			}
 			*over = positive > 0 ? above / positive : 0;
+			*alpha_max = alpha ? *VIPS_MATRIX(stats, 1, 1 + 3 * n) : 0;
 			r = 0;
 		}
 	}
 	if (r)
 		fail(c, REASON_CORRUPT, "decode", 1);
 	VIPS_UNREF(stats);
-	for (b = 0; b < 9; b++)
+	for (b = 0; b < 10; b++)
 		VIPS_UNREF(t[b]);
 	return r;
 }
@@ -1145,17 +1151,20 @@ decode(struct conv *c, int fd, int largest)
 	 * over it: the values it writes itself, sRGB from 0 to 255, came
 	 * out white.  Only the pixels tell which, alpha aside (libvips'
 	 * goes to 255 in both): read them all once, then open again. */
-	c->unit_grey = c->float_srgb = 0;
+	c->unit_grey = c->float_srgb = c->unit_alpha = 0;
 	if (vips_band_format_isfloat(img->BandFmt) &&
 	    (img->Bands <= 2 || img->Type == VIPS_INTERPRETATION_scRGB)) {
-		double max, over;
+		double max, over, alpha_max;
 
-		if (float_range(c, img, &max, &over))
+		if (float_range(c, img, &max, &over, &alpha_max))
 			goto out;
 		c->unit_grey = img->Bands <= 2 && max <= 1.0;
 		/* linear light goes over 1 in its highlights, if at all;
 		 * sRGB from 0 to 255 mostly, where it is not black */
 		c->float_srgb = img->Bands > 2 && max > 1.0 && over > 0.5;
+		/* alpha from 0 to 1, as most float writers have it; libvips
+		 * casts it to 8 bits as it is */
+		c->unit_alpha = vips_image_hasalpha(img) && alpha_max <= 1.0;
 		reopen = 1;
 	}
 
@@ -1186,6 +1195,23 @@ decode(struct conv *c, int fd, int largest)
 
 	if (c->float_srgb) {
 		if (vips_copy(img, &tmp, "interpretation", VIPS_INTERPRETATION_sRGB, NULL)) {
+			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		g_object_unref(img);
+		img = tmp;
+		tmp = NULL;
+	}
+	/* Float alpha from 0 to 1, beside colour (unit grey is scaled
+	 * whole in to_8bit), to 0..255: libvips casts it to 8 bits as it
+	 * is.  scRGB's conversion to sRGB truncates: the half is added
+	 * here; on the sRGB path to_8bit adds it. */
+	if (c->unit_alpha && !c->unit_grey && img->Bands <= 4) {
+		double a[4] = { 1, 1, 1, 1 }, b[4] = { 0, 0, 0, 0 };
+
+		a[img->Bands - 1] = 255.0;
+		b[img->Bands - 1] = img->Type == VIPS_INTERPRETATION_scRGB ? 0.5 : 0;
+		if (vips_linear(img, &tmp, a, b, img->Bands, NULL)) {
 			fail(c, REASON_CORRUPT, "decode", 1);
 			goto out;
 		}

@@ -160,6 +160,23 @@ for f in scrgb scrgba hdr; do
 	ok $? "float RGB in linear light ($f): mid grey" || diag "mean $m"
 done
 
+# float RGBA with alpha from 0 to 1, as ImageMagick, GIMP and Krita
+# write it: opaque on the left, half transparent on the right, not all
+# but transparent; flattened for JPEG onto white
+vips black ua.v 60 40 && vips draw_rect ua.v 255 0 0 30 40 --fill &&
+	vips draw_rect ua.v 128 30 0 30 40 --fill && vips linear ua.v ua01.v 0.0039215686 0 &&
+	vips colourspace grey8.v lin3.v scrgb && vips bandjoin "lin3.v ua01.v" lina.v &&
+	vips copy lina.v unit-alpha.tif --interpretation scrgb
+run -f png,jpeg -w 30,60 -o oua unit-alpha.tif
+is "$rc" 0 "float RGBA, alpha from 0 to 1: exit 0" || show_run
+is "$(vips getpoint oua/unit-alpha-60.png 10 10 2>/dev/null) | $(vips getpoint oua/unit-alpha-60.png 50 10 2>/dev/null)" \
+	"128 128 128 255  | 128 128 128 128 " "float RGBA, alpha from 0 to 1: opaque and half transparent"
+is "$(vips getpoint oua/unit-alpha-30.png 3 5 2>/dev/null) | $(vips getpoint oua/unit-alpha-30.png 27 5 2>/dev/null)" \
+	"128 128 128 255  | 128 128 128 128 " "... at a smaller width too"
+m=$(vips crop oua/unit-alpha-60.jpg uaj.v 40 5 15 30 2>/dev/null && vips avg uaj.v 2>/dev/null)
+near "$m" 191 3
+ok $? "... flattened onto white for JPEG, half and half" || diag "mean $m"
+
 # float grey from 0 to 1 with "no data" as +Inf (a depth map): a ramp,
 # the infinite samples white, not a black picture
 perl -e 'my ($w, $h) = (64, 48); print "Pf\n$w $h\n-1.0\n";
