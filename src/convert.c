@@ -103,6 +103,7 @@ struct conv {
 	int unit_grey;		/* float grey whose values go from 0 to 1 */
 	int float_srgb;		/* float RGB whose values go from 0 to 255 */
 	int unit_alpha;		/* float alpha that goes from 0 to 1 */
+	int uint_bits;		/* 32-bit samples hold 8, 16 or 32 bits */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -769,6 +770,37 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	return -1;
 }
 
+/* Samples are brought to 8 bits from unsigned integers and floats.
+ * Signed integers have no agreed reading as light (ImageMagick stores
+ * unsigned values in them, elevation data its own range), nor have
+ * complex numbers: refused, rather than converted to noise. */
+static int
+check_sample_format(struct conv *c, const VipsImage *img)
+{
+	const char *what;
+	char text[96];
+
+	switch (img->BandFmt) {
+	case VIPS_FORMAT_CHAR:
+		what = "signed 8-bit";
+		break;
+	case VIPS_FORMAT_SHORT:
+		what = "signed 16-bit";
+		break;
+	case VIPS_FORMAT_INT:
+		what = "signed 32-bit";
+		break;
+	case VIPS_FORMAT_COMPLEX:
+	case VIPS_FORMAT_DPCOMPLEX:
+		what = "complex";
+		break;
+	default:
+		return 0;
+	}
+	snprintf(text, sizeof(text), "%s samples, which have no agreed reading as light", what);
+	fail_text(c, REASON_UNSUPPORTED, "decode", text);
+	return -1;
+}
 
 static int
 orientation_of(VipsImage *img)
@@ -1140,7 +1172,7 @@ decode(struct conv *c, int fd, int largest)
 	width = upright_swapped(img) ? img->Ysize : img->Xsize;
 	c->res->width = width;
 	c->res->height = upright_swapped(img) ? img->Xsize : img->Ysize;
-	if (check_header(c, img, fd))
+	if (check_header(c, img, fd) || check_sample_format(c, img))
 		goto out;
 	if (largest <= 0 || largest > width)
 		largest = width;
@@ -1165,6 +1197,20 @@ decode(struct conv *c, int fd, int largest)
 		/* alpha from 0 to 1, as most float writers have it; libvips
 		 * casts it to 8 bits as it is */
 		c->unit_alpha = vips_image_hasalpha(img) && alpha_max <= 1.0;
+		reopen = 1;
+	}
+	/* 32-bit unsigned samples: the whole range (ImageMagick's, a
+	 * camera's), or values to 255 (libvips writes them so) or 65535 */
+	c->uint_bits = 0;
+	if (img->BandFmt == VIPS_FORMAT_UINT) {
+		double max;
+
+		watch(c, img);
+		if (vips_max(img, &max, NULL)) {
+			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		c->uint_bits = max > 65535 ? 32 : max > 255 ? 16 : 8;
 		reopen = 1;
 	}
 
@@ -1195,6 +1241,28 @@ decode(struct conv *c, int fd, int largest)
 
 	if (c->float_srgb) {
 		if (vips_copy(img, &tmp, "interpretation", VIPS_INTERPRETATION_sRGB, NULL)) {
+			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		g_object_unref(img);
+		img = tmp;
+		tmp = NULL;
+	}
+	/* ... go on as 16-bit or 8-bit pictures: libvips would clip them
+	 * to 255 */
+	if (img->BandFmt == VIPS_FORMAT_UINT && c->uint_bits) {
+		VipsImage *t[2] = { NULL, NULL };
+		int wide = c->uint_bits > 8, ok;
+
+		ok = !vips_rshift_const1(img, &t[0], c->uint_bits == 32 ? 16 : 0, NULL) &&
+		     !vips_cast(t[0], &t[1], wide ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL) &&
+		     !vips_copy(t[1], &tmp, "interpretation",
+				img->Type == VIPS_INTERPRETATION_CMYK ? VIPS_INTERPRETATION_CMYK :
+				img->Bands <= 2 ? (wide ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W) :
+				wide ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB, NULL);
+		VIPS_UNREF(t[0]);
+		VIPS_UNREF(t[1]);
+		if (!ok) {
 			fail(c, REASON_CORRUPT, "decode", 1);
 			goto out;
 		}

@@ -177,6 +177,28 @@ m=$(vips crop oua/unit-alpha-60.jpg uaj.v 40 5 15 30 2>/dev/null && vips avg uaj
 near "$m" 191 3
 ok $? "... flattened onto white for JPEG, half and half" || diag "mean $m"
 
+# 32-bit unsigned samples over the whole range (ImageMagick's -depth 32,
+# a camera's), to 65535, or to 255 (as libvips writes them): a ramp each,
+# not clipped to black and white; signed samples, which no two writers
+# read alike, fail as unsupported
+vips grey u8.v 256 8 --uchar && vips cast u8.v u8-in-32.tif uint
+vips linear u8.v u16.v 257 0 && vips cast u16.v u16-in-32.tif uint
+vips linear u8.v u32.v 16843009 0 && vips cast u32.v u32.tif uint
+vips bandjoin "u32.v u32.v u32.v" u32rgb.v && vips cast u32rgb.v u32-rgb.tif uint
+vips linear u8.v s16.v 100 0 && vips cast s16.v s16.tif short
+run -f png -w 128,256 -o ou u8-in-32.tif u16-in-32.tif u32.tif u32-rgb.tif s16.tif
+is "$rc" 1 "32-bit and signed TIFFs: exit 1, for the signed one" || show_run
+for f in u8-in-32-256:200 u16-in-32-256:200 u32-256:200 u32-rgb-256:200 u32-128:100; do
+	x=${f#*:}
+	f=${f%:*}
+	got="$(pixel ou/$f.png 0 2 | cut -d' ' -f1) $(pixel ou/$f.png "$x" 2 | cut -d' ' -f1)"
+	near "$got" "0 200" 2
+	ok $? "32-bit unsigned samples ($f): the ramp they hold" || diag "got $got"
+done
+is "$(json_get ou/imgbake-manifest.json 'src("s16.tif")->{reason}')" unsupported \
+	"signed 16-bit samples: unsupported"
+like "$err" "cannot convert 's16.tif': decode: signed 16-bit samples" "... and says so"
+
 # float grey from 0 to 1 with "no data" as +Inf (a depth map): a ramp,
 # the infinite samples white, not a black picture
 perl -e 'my ($w, $h) = (64, 48); print "Pf\n$w $h\n-1.0\n";
