@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "options.h"
 #include "shard.h"
@@ -574,6 +575,31 @@ bad_option(int c, const char *arg, char *buf, size_t len)
 	return usage_error("unknown option '--%.*s'", (int)n, name);
 }
 
+/* Whether arg, a source, is one of imgbake's options that no file is
+ * named after: '-w', '-j4', '--base', '--base=x'.  An option after the
+ * first source would be a source, its argument another: '... src
+ * --base /' would convert every picture under /. */
+static int
+stray_option(const char *arg)
+{
+	size_t i, n;
+
+	if (arg[0] != '-' || !arg[1] || !access(arg, F_OK) || errno != ENOENT)
+		return 0;
+	if (arg[1] != '-') {
+		for (i = 0; i < N_OPTS; i++)
+			if (opt_table[i].val == (unsigned char)arg[1])
+				return 1;
+		return 0;
+	}
+	n = strcspn(arg + 2, "=");
+	for (i = 0; i < N_OPTS; i++)
+		if (strlen(opt_table[i].long_name) == n &&
+		    !strncmp(opt_table[i].long_name, arg + 2, n))
+			return 1;
+	return 0;
+}
+
 int
 options_parse(struct options *o, int argc, char **argv)
 {
@@ -808,6 +834,10 @@ options_parse(struct options *o, int argc, char **argv)
 	o->sources = argv + optind;
 	o->n_sources = 0;
 	for (j = optind; j < argc; j++) {
+		/* after '--', a name is a name */
+		if (strcmp(argv[optind - 1], "--") && stray_option(argv[j]))
+			return usage_error("option '%s' after the first source: options go "
+					   "before it (a file so named goes after '--')", argv[j]);
 		if (strcmp(argv[j], "-"))
 			o->sources[o->n_sources++] = argv[j];
 		else if (o->read_stdin++)

@@ -52,6 +52,15 @@ usage_error "non-numeric --max-pixels" --max-pixels lots -o out a.jpg
 usage_error "-T twice" -T a.txt -T b.txt -o out
 usage_error "empty --report" --report '' -o out a.jpg
 usage_error "{w} without -w" --name '{stem}-{w}.{ext}' -o out a.jpg
+usage_error "an option after the first source" -o out a.jpg --base /
+like "$err" "option '--base' after the first source" "an option after the first source: named"
+usage_error "a short option after the first source" -o out a.jpg -w480
+run -n -o out -- a.jpg -w
+like "$err" "cannot convert '-w'" "after --, '-w' is a source like any other name" || show_run
+cp a.jpg ./-j
+run -n -o out a.jpg -j
+is "$rc" 0 "a file named like an option is a source" || show_run
+rm -f ./-j
 usage_error "AVIF into names ending .webp" -f avif --name '{dir}/{stem}.webp' -o out a.jpg
 like "$err" "ends in '\\.webp', but the output is avif" "AVIF into .webp: the message says why"
 usage_error "-M under 16M" -M 15M -o out a.jpg
@@ -83,9 +92,9 @@ message "standard input named twice" "standard input given twice" -o out - -
 message "standard input as a list and as -T" "standard input given twice" -o out -T - -
 
 # 0 is no limit where the man page says so
-run -n -o out a.jpg -v
-is "$rc" 1 "an option after a source is a source: exit 1" || show_run
-like "$err" "cannot convert '-v': .*an option\\? options go before the first source" \
+run -n -o out a.jpg -Z
+is "$rc" 1 "a name like no option after a source is a source: exit 1" || show_run
+like "$err" "cannot convert '-Z': .*an option\\? options go before the first source" \
 	"... and the failure says options go first"
 run -n --max-file-size 0 -o out a.jpg
 is "$rc" 0 "--max-file-size 0: no limit, exit 0" || show_run
