@@ -906,6 +906,17 @@ merge(const struct options *o)
 	} else if (mkdirs_for(out.manifest_path)) {
 		;
 	} else if ((fd = lock_journal(&out, &created)) >= 0) {
+		sigset_t stops, old;
+
+		/* a merge killed while it wrote (SIGKILL) left its copy */
+		output_sweep_beside(out.manifest_path);
+		/* ^C now ends the merge once OUT is written, not in the
+		 * middle, leaving a temporary copy */
+		sigemptyset(&stops);
+		sigaddset(&stops, SIGINT);
+		sigaddset(&stops, SIGTERM);
+		sigaddset(&stops, SIGHUP);
+		sigprocmask(SIG_BLOCK, &stops, &old);
 		if (!fstat(fd, &st) && st.st_size > 0)
 			report_error("'%s.journal' is there: the run that writes it was "
 				     "killed; run it again before merging into it",
@@ -920,6 +931,8 @@ merge(const struct options *o)
 		if (created || journal_empty(fd))
 			manifest_journal_remove(&out);
 		close(fd);
+		fflush(NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);	/* a signal held ends it here */
 	}
 	return ret;
 }
@@ -1048,9 +1061,15 @@ main(int argc, char **argv)
 	if (*err)
 		report_error("%s", err);
 	if (!o.dry_run) {
-		size_t swept;
+		size_t swept = 0;
 
 		root_lock = output_lock_root(o.output_dir, pm.resumed ? &swept : NULL);
+		/* where the sweep of the tree does not look, or only after a
+		 * killed run: a manifest elsewhere, a report written after
+		 * the journal went */
+		swept += output_sweep_beside(o.manifest_path);
+		if (o.report_path)
+			swept += output_sweep_beside(o.report_path);
 		if (pm.resumed && o.verbose)
 			report_error("resuming an interrupted run: %zu temporary file%s removed",
 				     swept, swept == 1 ? "" : "s");

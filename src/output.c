@@ -555,6 +555,46 @@ output_sweep_temps(const char *dir, int others)
 	return sweep(dir, others);
 }
 
+size_t
+output_sweep_beside(const char *final_path)
+{
+	const char *slash = strrchr(final_path, '/');
+	const char *base = slash ? slash + 1 : final_path;
+	char *dir = !slash ? strdup(".") : slash == final_path ? strdup("/") :
+		    strndup(final_path, (size_t)(slash - final_path));
+	char *prefix = NULL;
+	struct dirent *de;
+	size_t count = 0, plen;
+	DIR *d = NULL;
+
+	/* the name output_open gives final_path's temporary files */
+	if (dir && asprintf(&prefix, ".%.*s.imgbake-",
+			    NAME_MAX - (int)sizeof(".imgbake-XXXXXX"), base) < 0)
+		prefix = NULL;
+	if (!prefix || !(d = opendir(dir))) {
+		free(prefix);
+		free(dir);
+		return 0;
+	}
+	plen = strlen(prefix);
+	while ((de = readdir(d))) {
+		char *path;
+
+		if (strncmp(de->d_name, prefix, plen) || strlen(de->d_name) != plen + 6 ||
+		    !is_temp_name(de->d_name) ||
+		    asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		/* held by a live run (another writing the same file waits
+		 * for the lock first; this is for safety): left */
+		count += remove_dead_temp(path, 1);
+		free(path);
+	}
+	closedir(d);
+	free(prefix);
+	free(dir);
+	return count;
+}
+
 int
 output_lock_root(const char *root, size_t *swept)
 {

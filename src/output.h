@@ -96,6 +96,12 @@ int output_copy(const char *src, const char *dst, int slot, int hard_link,
  * many. */
 size_t output_sweep_temps(const char *dir, int others);
 
+/* Remove the temporary files of final_path (a manifest, a report) that
+ * dead runs left beside it, where no sweep of the output tree looks:
+ * a manifest given by -m elsewhere, a report written after the journal
+ * went.  Returns how many. */
+size_t output_sweep_beside(const char *final_path);
+
 /* Runs that share an output root (the shards of a job array, or two
  * runs started by mistake) each hold a shared lock on its directory for
  * as long as they run.  With `swept`, the temporary files of dead runs

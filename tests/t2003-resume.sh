@@ -440,4 +440,39 @@ else
 	skip "the run ended before the second signal"
 fi
 
+# A run killed while it wrote a manifest given by -m elsewhere, or a
+# report after the journal went, left their temporary copies where no
+# sweep of the output tree looks; the next run removes them, and leaves
+# one a live run holds.  So does a merge, for its own.
+mkdir -p beside/src beside/meta
+mkimg beside/src/a.jpg 40x30
+run -o beside/out -m beside/meta/m.json --report beside/out/r.html beside/src
+printf x >beside/meta/.m.json.imgbake-Dead01
+printf x >beside/out/.r.html.imgbake-Dead02
+printf x >beside/meta/.m.json.imgbake-Live03
+printf x >beside/meta/.other.json.imgbake-Dead04
+flock beside/meta/.m.json.imgbake-Live03 sleep 30 &
+holder=$!
+i=0
+while [ $i -lt 100 ] && ! perl -e 'use Fcntl ":flock"; open my $f, "<", $ARGV[0] or exit 1;
+	exit(flock($f, LOCK_EX | LOCK_NB) ? 1 : 0)' beside/meta/.m.json.imgbake-Live03; do
+	sleep 0.05
+	i=$((i + 1))
+done
+run -o beside/out -m beside/meta/m.json --report beside/out/r.html beside/src
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+is "$rc" 0 "dead temporary files beside the manifest and report: exit 0" || show_run
+is "$(cd beside && find . -name '.*.imgbake-*' | sort)" "./meta/.m.json.imgbake-Live03
+./meta/.other.json.imgbake-Dead04" \
+	"... removed, but for one a live run holds and another file's"
+mkdir -p mg
+run --shard 0/2 -o mg/out beside/src
+run --shard 1/2 -o mg/out beside/src
+printf x >mg/out/.imgbake-manifest.json.imgbake-Dead05
+run --merge-manifests mg/out/imgbake-manifest.json mg/out/imgbake-manifest.0-of-2.json \
+	mg/out/imgbake-manifest.1-of-2.json
+is "$rc" 0 "a merge: exit 0" || show_run
+is "$(temps mg/out)" "" "a merge removes what a killed merge left of its manifest"
+
 done_testing
