@@ -94,7 +94,7 @@ struct conv {
 	struct result *res;
 	int slot;
 	atomic_int *stop;
-	double deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
+	double deadline;	/* run_clock() seconds; 0: none */
 	atomic_int timed_out;	/* set by libvips threads through on_eval */
 	int lenient;		/* this pass decodes with fail_on none */
 	int opaque;		/* the picture in memory has an alpha of 255 */
@@ -120,6 +120,24 @@ mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Nanoseconds the process spent stopped, which CLOCK_MONOTONIC counts. */
+static atomic_llong paused_ns;
+
+void
+convert_add_pause(double seconds)
+{
+	if (seconds > 0)
+		atomic_fetch_add(&paused_ns, (long long)(seconds * 1e9));
+}
+
+/* The clock --timeout runs on: the monotonic one, less the time the
+ * process was stopped. */
+static double
+run_clock(void)
+{
+	return mono_now() - (double)atomic_load(&paused_ns) / 1e9;
 }
 
 /* Set when GObject refused a width or height in this thread: a
@@ -1345,7 +1363,7 @@ on_eval(VipsImage *image, VipsProgress *progress, void *data)
 	(void)progress;
 	if (*c->stop)
 		vips_image_set_kill(image, TRUE);
-	else if (c->deadline > 0 && mono_now() > c->deadline) {
+	else if (c->deadline > 0 && run_clock() > c->deadline) {
 		atomic_store(&c->timed_out, 1);
 		vips_image_set_kill(image, TRUE);
 	}
@@ -1362,7 +1380,7 @@ watch(struct conv *c, VipsImage *img)
 static int
 late(struct conv *c)
 {
-	if (c->deadline > 0 && mono_now() > c->deadline)
+	if (c->deadline > 0 && run_clock() > c->deadline)
 		atomic_store(&c->timed_out, 1);
 	return atomic_load(&c->timed_out);
 }
@@ -2751,7 +2769,7 @@ convert_job(const struct options *o, const struct plan *plan, const struct job *
 	memset(res, 0, sizeof(*res));
 	res->status = JOB_PENDING;
 	if (o->timeout)
-		c.deadline = mono_now() + o->timeout;
+		c.deadline = run_clock() + o->timeout;
 	convert_once(&c);
 	if (again_for_text(&c)) {
 		res->status = JOB_PENDING;

@@ -36,6 +36,10 @@ int convert_init(const char *argv0, int threads, const struct options *o,
 	char *err, size_t errlen);
 void convert_shutdown(void);
 
+/* The process was stopped (SIGSTOP, ^Z) for `seconds`, which count
+ * toward no job's --timeout.  Any thread. */
+void convert_add_pause(double seconds);
+
 /* --list-formats, on stdout, after convert_init. */
 int convert_list_formats(const struct options *o);
 

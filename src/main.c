@@ -65,6 +65,10 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only to a 
 /* The journal while jobs run, for the handler to say a second signal
  * stopped them; -1 otherwise. */
 static atomic_int journal_for_signal = -1;
+/* now() at the last tick of the scheduler in nanoseconds, 0 before the
+ * first: read by the SIGCONT handler. */
+static atomic_llong last_tick_ns;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the SIGCONT handler adds to a long long");
 
 static double
 now(void)
@@ -113,6 +117,23 @@ on_signal(int sig)
 	errno = saved_errno;
 }
 
+/* Continued after a stop (^Z, SIGSTOP): the time since the last tick,
+ * which comes every tenth of a second or so while jobs run, was spent
+ * stopped, and counts toward no --timeout.  Workers may look at their
+ * deadline a moment before this runs: the stop has to outlast their
+ * time left by that much. */
+static void
+on_cont(int sig)
+{
+	long long t = (long long)(now() * 1e9), last = atomic_exchange(&last_tick_ns, 0);
+
+	(void)sig;
+	if (last > 0) {
+		convert_add_pause((double)(t - last) / 1e9);
+		atomic_store(&last_tick_ns, t);
+	}
+}
+
 /* --json, --print0, -n, --help and --version write on stdout: a full
  * disk or a failing device there is a fatal error, not a success.  A
  * pipe whose reader stopped reading (into head(1)) is not: the batch
@@ -150,6 +171,12 @@ install_signals(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
+	/* a stop (^Z, SIGSTOP) does not count toward --timeout */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cont;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCONT, &sa, NULL);
 }
 
 struct run {
@@ -405,8 +432,10 @@ static void
 job_tick(void *ctx)
 {
 	struct run *r = ctx;
+	double t = now();
 
-	progress_tick(&r->progress, now());
+	atomic_store(&last_tick_ns, (long long)(t * 1e9));
+	progress_tick(&r->progress, t);
 }
 
 /* An output this job wrote that an earlier run made of another source,

@@ -133,4 +133,26 @@ interrupt INT again 0.4
 is "$rc" 130 "a second SIGINT later: exit 130" || diag "stderr: $err"
 is "$(temps again)" "" "a second SIGINT later: no temporary file left"
 
+# a stop (^Z, SIGSTOP) longer than --timeout counts toward no timeout:
+# the run goes on where it was when continued
+perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
+	"$IMGBAKE" -j2 --timeout 6 -f avif -o paused big >"$OUT" 2>"$ERR" &
+pid=$!
+i=0
+while [ -z "$(temps paused)" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+if kill -STOP "$pid" 2>/dev/null; then
+	sleep 8
+	kill -CONT "$pid"
+	wait "$pid"
+	rc=$?
+	is "$rc" 0 "stopped for longer than --timeout, then continued: exit 0" || diag "$(cat "$ERR")"
+	unlike "$(cat "$ERR")" "timeout" "... no source timed out"
+else
+	wait "$pid"
+	skip "the run ended before it could be stopped"
+fi
+
 done_testing
