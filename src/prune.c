@@ -43,12 +43,14 @@ add(struct stale **v, size_t *n, size_t *cap, const char *path, uint64_t bytes, 
 
 /* A source that failed this run leaves the outputs an earlier run made
  * of it in place, and they are kept: a file being uploaded, a decoder
- * out of memory or a timeout under load must not cost the old image. */
+ * out of memory or a timeout under load must not cost the old image.
+ * So does one a stop left unfinished, whose earlier record the manifest
+ * keeps as it was. */
 static const struct prev_source *
 kept_of(const struct plan *p, const struct result *results,
 	const unsigned char *include, size_t i)
 {
-	if (!include[i] || results[i].status != JOB_FAILED)
+	if (include[i] && results[i].status != JOB_FAILED)
 		return NULL;
 	return p->jobs[i].prev;
 }

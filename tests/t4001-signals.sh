@@ -155,4 +155,27 @@ else
 	skip "the run ended before it could be stopped"
 fi
 
+# a --force run stopped half-way: the sources it did not finish keep
+# their records, outputs and all, and none of those is listed as stale
+run -j2 -f avif -o forced big
+perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!\n"' \
+	"$IMGBAKE" -j2 --force -f avif -o forced big >"$OUT" 2>"$ERR" &
+pid=$!
+i=0
+while [ -z "$(temps forced)" ] && [ "$i" -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+M=forced/imgbake-manifest.json
+if [ "$(json_get $M '$j->{summary}{unfinished}')" -gt 0 ]; then
+	is "$(json_get $M 'scalar @{$j->{stale}}')" 0 \
+		"a --force run stopped: the unfinished sources' outputs are not stale"
+	is "$(json_get $M 'scalar map { @{$_->{outputs} || []} } @{$j->{sources}}')" 8 \
+		"... and every source still lists its output"
+else
+	skip "the run ended before it could be stopped"
+fi
+
 done_testing
