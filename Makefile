@@ -116,7 +116,7 @@ tests/fuzz/fuzz-manifest tests/fuzz/fuzz-journal tests/fuzz/fuzz-manifest-path: 
 	tests/fuzz/obj/manifest.o \
 	tests/fuzz/obj/plan.o tests/fuzz/obj/options.o tests/fuzz/obj/shard.o \
 	tests/fuzz/obj/paths.o tests/fuzz/obj/output.o tests/fuzz/obj/walk.o \
-	tests/fuzz/obj/sniff.o tests/fuzz/obj/hash.o
+	tests/fuzz/obj/sniff.o tests/fuzz/obj/hash.o tests/fuzz/obj/cgroup.o
 $(FUZZ_BIN): tests/fuzz/%: tests/fuzz/%.o
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 

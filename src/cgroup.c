@@ -246,3 +246,28 @@ cgroup_cpu_limit(const char *root)
 	/* a quota of 1.5 CPUs still keeps two threads busy part of the time */
 	return (int)limit + (limit > (int)limit);
 }
+
+int
+oom_count_read(const char *root, struct oom_count *c)
+{
+	char file[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	unsigned long long n = 0;
+	int found = 0;
+	FILE *f;
+
+	if (!root)
+		root = "";
+	snprintf(file, sizeof(file), "%s/proc/sys/kernel/random", root);
+	if (read_line(file, "boot_id", c->boot, sizeof(c->boot)) || !*c->boot)
+		return -1;
+	snprintf(file, sizeof(file), "%s/proc/vmstat", root);
+	if (!(f = fopen(file, "r")))
+		return -1;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = sscanf(line, "oom_kill %llu", &n) == 1;
+	free(line);
+	fclose(f);
+	c->kills = n;
+	return found ? 0 : -1;
+}

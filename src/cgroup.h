@@ -22,4 +22,14 @@ uint64_t cgroup_memory_limit(const char *root);
  * over cpu.cfs_period_us); 0 when there is none or it cannot be read. */
 int cgroup_cpu_limit(const char *root);
 
+/* What tells a kill by the out-of-memory killer from any other: the
+ * kernel's count of its kills (/proc/vmstat oom_kill, which counts
+ * those of a cgroup's limit too), and this boot's id, since the count
+ * starts again at each boot.  0, or -1 when either cannot be read. */
+struct oom_count {
+	uint64_t kills;
+	char boot[40];
+};
+int oom_count_read(const char *root, struct oom_count *c);
+
 #endif

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "cgroup.h"
 #include "convert.h"
 #include "manifest.h"
 #include "output.h"
@@ -1117,6 +1118,8 @@ add_mark(json_t *rec, const char *key, const struct rebase *rb,
 {
 	json_t *val = json_object_get(rec, key);
 	json_int_t budget = json_integer_value(json_object_get(rec, "budget"));
+	json_int_t kills = json_integer_value(json_object_get(rec, "oom_kills"));
+	const char *boot = json_string_value(json_object_get(rec, "boot"));
 	struct killed_mark *grown;
 	char *path;
 
@@ -1134,7 +1137,12 @@ add_mark(json_t *rec, const char *key, const struct rebase *rb,
 	}
 	*v = grown;
 	(*v)[*n].path = path;
-	(*v)[(*n)++].budget = budget > 0 ? (uint64_t)budget : 0;
+	(*v)[*n].budget = budget > 0 ? (uint64_t)budget : 0;
+	(*v)[*n].oom_kills = kills > 0 ? (uint64_t)kills : 0;
+	snprintf((*v)[*n].boot, sizeof((*v)[*n].boot), "%s",
+		 boot && json_is_integer(json_object_get(rec, "oom_kills")) &&
+		 strlen(boot) < sizeof((*v)[*n].boot) ? boot : "");
+	(*n)++;
 	return 0;
 }
 
@@ -1148,12 +1156,25 @@ marks_release(struct killed_mark *v, size_t n)
 	free(v);
 }
 
+/* Whether the out-of-memory killer has killed nothing since mark
+ * started, in this boot: the run was killed by another hand (kill -9,
+ * a CI job cancelled), and the picture is not to blame. */
+static int
+killed_by_hand(const struct killed_mark *mark, const struct oom_count *now, int known)
+{
+	return known && *mark->boot && !strcmp(mark->boot, now->boot) &&
+	       now->kills == mark->oom_kills;
+}
+
 /* pm->killed: the paths started and not ended, once each, with the
- * largest budget they were started under.  Takes both lists over. */
+ * largest budget they were started under, but for those no
+ * out-of-memory kill can be blamed for.  Takes both lists over. */
 static void
 find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_started,
 	struct killed_mark *ended, size_t n_ended)
 {
+	struct oom_count now;
+	int known = !oom_count_read(NULL, &now);
 	size_t i, k;
 
 	if (n_started)
@@ -1162,8 +1183,15 @@ find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_star
 		qsort(ended, n_ended, sizeof(*ended), path_cmp_ptrs);
 	for (i = k = 0; i < n_started; i++) {
 		if (k && !strcmp(started[k - 1].path, started[i].path)) {
-			if (started[k - 1].budget < started[i].budget)
-				started[k - 1].budget = started[i].budget;
+			struct killed_mark *first = &started[k - 1];
+
+			if (first->budget < started[i].budget)
+				first->budget = started[i].budget;
+			/* killed twice: by hand only if both were */
+			if (strcmp(first->boot, started[i].boot))
+				*first->boot = '\0';
+			else if (first->oom_kills > started[i].oom_kills)
+				first->oom_kills = started[i].oom_kills;
 			free(started[i].path);
 			continue;
 		}
@@ -1174,9 +1202,15 @@ find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_star
 		}
 		started[k++] = started[i];
 	}
+	for (i = n_started = 0; i < k; i++) {
+		if (killed_by_hand(&started[i], &now, known))
+			free(started[i].path);
+		else
+			started[n_started++] = started[i];
+	}
 	marks_release(ended, n_ended);
 	pm->killed = started;
-	pm->n_killed = k;
+	pm->n_killed = n_started;
 }
 
 int
@@ -1507,9 +1541,18 @@ manifest_journal_append(int fd, const struct job *job, const struct result *res)
 int
 manifest_journal_mark(int fd, const struct job *job, int started, uint64_t budget)
 {
+	struct oom_count now;
+
 	if (!started)
 		return journal_write(fd, json_pack("{s:o}", "ended",
 						   manifest_path_json(job->src_path)));
+	/* for the next run to tell an out-of-memory kill from another */
+	if (!oom_count_read(NULL, &now))
+		return journal_write(fd, json_pack("{s:o, s:I, s:I, s:s}", "started",
+						   manifest_path_json(job->src_path),
+						   "budget", (json_int_t)budget,
+						   "oom_kills", (json_int_t)now.kills,
+						   "boot", now.boot));
 	return journal_write(fd, json_pack("{s:o, s:I}", "started",
 					   manifest_path_json(job->src_path),
 					   "budget", (json_int_t)budget));

@@ -64,6 +64,10 @@ struct prev_source {
 struct killed_mark {
 	char *path;		/* first: sorted as the paths are */
 	uint64_t budget;
+	/* the kernel's count of out-of-memory kills as it started, and
+	 * the boot it counted in; boot "" when not known */
+	uint64_t oom_kills;
+	char boot[40];
 };
 
 /* An output recorded by an earlier run that this run does not make. */

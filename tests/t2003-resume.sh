@@ -42,6 +42,15 @@ kill_when() {
 	{ wait "$_pid"; } 2>/dev/null
 }
 
+# as_oom_killed JOURNAL: make a kill -9 look like the out-of-memory
+# killer's, whose count the start marks keep to tell one from the other:
+# the marks lose it, and with no count a kill is blamed on memory.
+as_oom_killed() {
+	perl -i -MJSON::PP -ne 'my $j = eval { decode_json($_) };
+		if ($j && exists $j->{started}) { delete @$j{qw(oom_kills boot)};
+			print JSON::PP->new->canonical->encode($j), "\n" } else { print }' "$1"
+}
+
 # killed OUTDIR MANIFEST ARG...: start `imgbake ARG... -o OUTDIR big` in
 # the background, wait (at most 30 s) until its journal holds a line, and
 # SIGKILL it.  Sets jl, the lines in the journal once it is dead; returns 1
@@ -308,6 +317,7 @@ mkimg oom/src/s1.png 40x30
 mkimg oom/src/s2.png 30x40
 "$IMGBAKE" -j2 -M 16M -f avif -o oom/out oom/src >"$OUT" 2>"$ERR" &
 if kill_when $! '[ -n "$(find oom/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	as_oom_killed oom/out/imgbake-manifest.json.journal
 	run -j2 -M 16M -f avif -o oom/out oom/src
 	is "$rc" 1 "killed while converting alone: the next run exits 1" || show_run
 	is "$(json_get oom/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
@@ -367,6 +377,43 @@ mv oom6/src/sub/a.png oom6/src/z.png
 run -n -M 500M -f webp -o oom6/out oom6/src
 like "$err" "cannot convert 'oom6/src/z.png': a run with a memory budget of 1000000000 bytes was killed" \
 	"the picture moved over a source converted before: it fails still" || show_run
+# a kill by another hand (kill -9, a CI job cancelled): the kernel's
+# count of out-of-memory kills has not moved since the picture started,
+# so it is not blamed, and the next run converts it
+mkdir -p oom7/src
+vips gaussnoise oom7/src/big.png 3000 3000
+mkimg oom7/src/s1.png 40x30
+"$IMGBAKE" -j2 -M 16M -f avif -o oom7/out oom7/src >"$OUT" 2>"$ERR" &
+if kill_when $! '[ -n "$(find oom7/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	like "$(cat oom7/out/imgbake-manifest.json.journal)" '"oom_kills": *[0-9]+' \
+		"the start mark keeps the kernel's count of out-of-memory kills"
+	run -n -j2 -M 16M -f avif -o oom7/out oom7/src
+	like "$err" "would convert [12], .*would fail 0" \
+		"killed by hand while converting alone: the next run converts the picture" || show_run
+else
+	skip "the run ended before it could be killed"
+	skip "the run ended before it could be killed"
+fi
+# ... crafted: the count as it is now, in this boot, is a kill by hand;
+# in another boot, or counted lower, it may have been memory
+boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+kills=$(sed -n 's/^oom_kill //p' /proc/vmstat 2>/dev/null)
+mkdir -p oom8/src oom8/out
+mkimg oom8/src/a.png 40x30
+if [ -n "$boot" ] && [ -n "$kills" ]; then
+	printf '{"cwd":"%s"}\n{"started":"oom8/src/a.png","budget":1000000000,"oom_kills":%s,"boot":"%s"}\n' \
+		"$PWD" "$kills" "$boot" >oom8/out/imgbake-manifest.json.journal
+	run -n -M 500M -f webp -o oom8/out oom8/src
+	like "$err" "would convert 1," "a start mark with today's count: not blamed" || show_run
+	printf '{"cwd":"%s"}\n{"started":"oom8/src/a.png","budget":1000000000,"oom_kills":%s,"boot":"another-boot"}\n' \
+		"$PWD" "$kills" >oom8/out/imgbake-manifest.json.journal
+	run -n -M 500M -f webp -o oom8/out oom8/src
+	like "$err" "cannot convert 'oom8/src/a.png': a run with a memory budget" \
+		"... of another boot: blamed" || show_run
+else
+	skip "no /proc/vmstat oom_kill or boot_id here"
+	skip "no /proc/vmstat oom_kill or boot_id here"
+fi
 # ... known under another name of it (./oom/src), as records are; and
 # a source up to date by then stays so
 mkdir -p oom2/src
@@ -375,6 +422,7 @@ mkimg oom2/src/s1.png 40x30
 run -j2 -M 16M -f webp -o oom2/out oom2/src/s1.png
 "$IMGBAKE" -j2 -M 16M -f avif -o oom2/out oom2/src >"$OUT" 2>"$ERR" &
 if kill_when $! '[ -n "$(find oom2/out -name ".big.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	as_oom_killed oom2/out/imgbake-manifest.json.journal
 	run -j2 -M 16M -f avif -o oom2/out ./oom2/src
 	is "$(json_get oom2/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"./oom2/src/big.png:failed:limit ./oom2/src/s1.png:converted:" \
@@ -390,6 +438,7 @@ cp oom4/src/big.png oom4/src/big2.png
 mkimg oom4/src/s1.png 40x30
 "$IMGBAKE" -j2 -M 16M -f avif -o oom4/out oom4/src >"$OUT" 2>"$ERR" &
 if kill_when $! '[ -n "$(find oom4/out -name ".big*.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	as_oom_killed oom4/out/imgbake-manifest.json.journal
 	run -j2 -M 16M -f avif -o oom4/out oom4/src
 	is "$(json_get oom4/out/imgbake-manifest.json 'join " ", map { "$_->{path}:$_->{status}:" . ($_->{reason} // "") } @{$j->{sources}}')" \
 		"oom4/src/big.png:failed:limit oom4/src/big2.png:failed:limit oom4/src/s1.png:converted:" \
@@ -409,6 +458,7 @@ vips gaussnoise oom5/src/big.png 3000 3000
 cp oom5/src/big.png oom5/src/big2.png
 "$IMGBAKE" -j2 -M 16M -f avif -o oom5/out oom5/src >"$OUT" 2>"$ERR" &
 if kill_when $! '[ -n "$(find oom5/out -name ".big2.avif.*" 2>/dev/null)" ]'; [ $? -eq 137 ]; then
+	as_oom_killed oom5/out/imgbake-manifest.json.journal
 	run -j2 -M 16M -f avif -o oom5/out oom5/src
 	is "$(json_get oom5/out/imgbake-manifest.json 'src("oom5/src/big2.png")->{reason}')" limit \
 		"killed while converting alone a copy whose original failed: failed as limit"
