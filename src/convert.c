@@ -1437,6 +1437,13 @@ prepare(struct conv *c, VipsImage *in, enum out_format f)
 			fail(c, REASON_ENCODE, "alpha", 1);
 			return NULL;
 		}
+	} else if (f == FMT_WEBP && !c->o->keep_metadata && vips_concurrency_get() == 1) {
+		/* webp_encode computes the strips itself on this thread
+		 * (render_strips): no "eval" to watch, no metadata to set,
+		 * and a copy would only be one more stage every strip goes
+		 * through, with a fresh, zeroed buffer each time */
+		g_object_ref(in);
+		return in;
 	} else if (vips_copy(in, &out, NULL)) {
 		fail(c, REASON_ENCODE, "copy", 1);
 		return NULL;
