@@ -10,7 +10,7 @@ pkgs="build-essential pkg-config clang libclang-rt-dev
 libvips-dev libvips-tools libmagic-dev libwebp-dev libjpeg62-turbo-dev
 libjansson-dev libxxhash-dev libheif-dev libexif-dev liblcms2-dev
 perl time mandoc webp file bsdextrautils zsh parallel git jq curl nginx-light
-libxml2-utils chromium strace"
+libxml2-utils chromium strace libavif-bin"
 
 # npm is left out: Debian packages it apart from nodejs, while NodeSource's
 # nodejs bundles it and conflicts with Debian's; scripts/bench.sh installs

@@ -1171,6 +1171,37 @@ float_range(struct conv *c, VipsImage *img, double *max, double *over,
 	return r;
 }
 
+/* An AVIF or HEIF may give its colours by CICP code points alone (its
+ * nclx box), which libvips 8.14 ignores ("ignoring nclx profile"): Display
+ * P3 came out washed out, as if sRGB.  Give img the ICC profile those
+ * code points stand for, where there is one (icc_for_cicp), for the
+ * pipeline to convert through as through any embedded profile. */
+static void
+cicp_profile(struct conv *c, VipsImage *img)
+{
+	struct heif_context *ctx;
+	struct heif_image_handle *handle = NULL;
+	struct heif_color_profile_nclx *nclx = NULL;
+	void *icc;
+	size_t len;
+
+	if (c->job->type != SRC_HEIF || vips_image_get_typeof(img, VIPS_META_ICC_NAME) ||
+	    img->Bands < 3 || !(ctx = heif_context_alloc()))
+		return;
+	if (!heif_context_read_from_file(ctx, c->job->src_path, NULL).code &&
+	    !heif_context_get_primary_image_handle(ctx, &handle).code &&
+	    !heif_image_handle_get_nclx_color_profile(handle, &nclx).code &&
+	    (icc = icc_for_cicp(nclx->color_primaries, nclx->transfer_characteristics, &len))) {
+		vips_image_set_blob_copy(img, VIPS_META_ICC_NAME, icc, len);
+		free(icc);
+	}
+	if (nclx)
+		heif_nclx_color_profile_free(nclx);
+	if (handle)
+		heif_image_handle_release(handle);
+	heif_context_free(ctx);
+}
+
 /* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
 static VipsImage *
 decode(struct conv *c, int fd, int largest)
@@ -1306,6 +1337,7 @@ decode(struct conv *c, int fd, int largest)
 		tmp = NULL;
 	}
 	drop_unfit_profile(img);
+	cicp_profile(c, img);
 	/* 8.14's colourspace ignores an embedded CMYK profile: import it
 	 * ourselves before anything else touches the pixels */
 	if (img->Type == VIPS_INTERPRETATION_CMYK) {

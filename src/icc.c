@@ -8,6 +8,7 @@
  * are inverted every time.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include <lcms2.h>
 
@@ -110,4 +111,47 @@ icc_is_srgb(const void *data, size_t len)
 		cmsCloseProfile(ref);
 	cmsDeleteContext(ctx);
 	return yes;
+}
+
+void *
+icc_for_cicp(int primaries, int transfer, size_t *len)
+{
+	/* H.273's primaries, and D65 for both */
+	static const cmsCIExyYTRIPLE p3 = {
+		{ 0.680, 0.320, 1 }, { 0.265, 0.690, 1 }, { 0.150, 0.060, 1 },
+	};
+	static const cmsCIExyYTRIPLE bt2020 = {
+		{ 0.708, 0.292, 1 }, { 0.170, 0.797, 1 }, { 0.131, 0.046, 1 },
+	};
+	static const cmsCIExyY d65 = { 0.3127, 0.3290, 1 };
+	/* the sRGB curve, as lcms' type 4 parametric curve */
+	static const cmsFloat64Number srgb[5] = {
+		2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045,
+	};
+	const cmsCIExyYTRIPLE *prim = primaries == 12 ? &p3 : primaries == 9 ? &bt2020 : NULL;
+	cmsToneCurve *curve[3] = { NULL, NULL, NULL };
+	cmsHPROFILE profile = NULL;
+	cmsUInt32Number size = 0;
+	cmsContext ctx;
+	void *data = NULL;
+
+	if (!prim || transfer != 13 || !(ctx = cmsCreateContext(NULL, NULL)))
+		return NULL;
+	cmsSetLogErrorHandlerTHR(ctx, quiet);
+	if ((curve[0] = cmsBuildParametricToneCurve(ctx, 4, srgb))) {
+		curve[1] = curve[2] = curve[0];
+		profile = cmsCreateRGBProfileTHR(ctx, &d65, prim, curve);
+	}
+	if (profile && cmsSaveProfileToMem(profile, NULL, &size) && size &&
+	    (data = malloc(size)) && !cmsSaveProfileToMem(profile, data, &size)) {
+		free(data);
+		data = NULL;
+	}
+	*len = data ? size : 0;
+	if (profile)
+		cmsCloseProfile(profile);
+	if (curve[0])
+		cmsFreeToneCurve(curve[0]);
+	cmsDeleteContext(ctx);
+	return data;
 }

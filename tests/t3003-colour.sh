@@ -112,4 +112,23 @@ is "$rc" 0 "grey+alpha on a red background: exit 0" || show_run
 pixel_near "$(find bg -name 'clear.jp*g')" 8 8 "255 0 0" 3 \
 	"grey+alpha on a red background: red"
 
+# An AVIF tagged Display P3 by its CICP code points alone (no ICC
+# profile; libvips 8.14 reads none of them): converted from P3, more
+# saturated than its numbers read as sRGB; tagged sRGB so, as they are
+if command -v avifenc >/dev/null; then
+	vips black cb.v 64 64 --bands 3 && vips linear cb.v cc.v "0 0 0" "200 100 50" &&
+		vips cast cc.v cicp.png uchar
+	avifenc -y 444 --min 0 --max 0 --cicp 12/13/6 cicp.png p3-cicp.avif >/dev/null 2>&1
+	avifenc -y 444 --min 0 --max 0 --cicp 1/13/6 cicp.png srgb-cicp.avif >/dev/null 2>&1
+	run -f png -w 32,64 -o ocicp p3-cicp.avif srgb-cicp.avif
+	is "$rc" 0 "AVIFs tagged by CICP alone: exit 0" || show_run
+	# P3 (200,100,50) is sRGB (217,93,31) by H.273's primaries
+	pixel_near ocicp/p3-cicp-64.png 10 10 "217 93 31" 4 \
+		"Display P3 by CICP: converted from P3 to sRGB"
+	pixel_near ocicp/p3-cicp-32.png 10 10 "217 93 31" 4 "... at a smaller width too"
+	pixel_near ocicp/srgb-cicp-64.png 10 10 "200 100 50" 2 "sRGB by CICP: as it is"
+else
+	for _ in 1 2 3 4; do skip "avifenc not installed"; done
+fi
+
 done_testing
