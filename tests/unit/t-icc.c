@@ -128,5 +128,25 @@ main(void)
 	ok(!icc_is_srgb(junk, sizeof(junk)), "junk is not sRGB");
 	ok(!icc_is_srgb(NULL, 0), "no profile is not sRGB");
 
+	icc = icc_for_cicp(12, 13, &len);
+	ok(icc && len > 128 && !icc_is_srgb(icc, len), "Display P3 by CICP: a profile, not sRGB's");
+	if (icc) {
+		cmsHPROFILE p = cmsOpenProfileFromMem(icc, (cmsUInt32Number)len);
+		cmsCIEXYZ *red = p ? cmsReadTag(p, cmsSigRedColorantTag) : NULL;
+
+		/* P3's red, adapted to D50: X 0.5151, Y 0.2412 */
+		ok(red && fabs(red->X - 0.5151) < 0.002 && fabs(red->Y - 0.2412) < 0.002,
+		   "... with Display P3's red colorant");
+		if (p)
+			cmsCloseProfile(p);
+	}
+	free(icc);
+	icc = icc_for_cicp(9, 13, &len);
+	ok(icc && !icc_is_srgb(icc, len), "BT.2020 with the sRGB curve: a profile");
+	free(icc);
+	ok(!icc_for_cicp(1, 13, &len), "sRGB by CICP needs no profile");
+	ok(!icc_for_cicp(9, 16, &len) && !icc_for_cicp(9, 18, &len),
+	   "PQ and HLG get none: they would need tone mapping");
+
 	return done_testing();
 }
