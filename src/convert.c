@@ -2437,6 +2437,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 
 		if (!strcmp(r->path, rel) && !strcmp(r->recipe, recipe)) {
 			ret = add_output(c, rel, f, r->width, r->height, r->bytes, recipe);
+			c->res->n_kept += !ret;
 			rel = NULL;
 			goto out;
 		}

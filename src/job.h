@@ -133,6 +133,7 @@ struct result {
 	char hash[40];
 	struct out_record *outputs;
 	size_t n_outputs;
+	size_t n_kept;		/* of them, made by an earlier run and kept */
 	uint64_t bytes_out;
 	char *warning;		/* --lenient: what the strict decode refused */
 	int disk_full;		/* ENOSPC or EDQUOT: the run must stop */

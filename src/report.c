@@ -72,7 +72,7 @@ void
 report_result(const struct options *o, const struct job *job,
 	const struct result *res, uint64_t estimate)
 {
-	char path[1024], est[48] = "";
+	char path[1024], est[48] = "", kept[48] = "";
 
 	path_quote(job->src_path, path, sizeof(path));
 	switch (res->status) {
@@ -94,10 +94,13 @@ report_result(const struct options *o, const struct job *job,
 		/* no estimate: the outputs were copied from an identical source */
 		if (estimate)
 			snprintf(est, sizeof(est), ", estimate %.1f MB", mb(estimate));
+		/* a width or format added: the others were kept */
+		if (res->n_kept)
+			snprintf(kept, sizeof(kept), " (%zu kept)", res->n_kept);
 		if (o->verbose)
-			report_error("converted '%s': %dx%d, %zu output%s, %.2f MB -> %.2f MB%s",
+			report_error("converted '%s': %dx%d, %zu output%s%s, %.2f MB -> %.2f MB%s",
 				     path, res->width, res->height, res->n_outputs,
-				     res->n_outputs == 1 ? "" : "s",
+				     res->n_outputs == 1 ? "" : "s", kept,
 				     mb((uint64_t)job->bytes), mb(res->bytes_out), est);
 		break;
 	default:

@@ -118,8 +118,10 @@ before=$(snap '*.webp')
 # ---- a format added -----------------------------------------------------------
 
 if have_saver avif; then
-	run -f webp,avif -o out src
+	run -v -f webp,avif -o out src
 	is "$rc" 0 "-f webp,avif: exit 0" || show_run
+	like "$err" "converted 'src/a\\.jpg': [0-9]+x[0-9]+, 2 outputs \\(1 kept\\)" \
+		"-f webp,avif -v: says the WebP output was kept"
 	is "$(count converted)" $N "-f webp,avif: every source converted (each gains an output)"
 	is "$(summary outputs)" $((N * 2)) "-f webp,avif: summary.outputs counts both formats"
 	is "$(snap '*.webp')" "$before" "-f webp,avif: the webp outputs keep their bytes, mtime and inode"
