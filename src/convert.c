@@ -1202,6 +1202,33 @@ cicp_profile(struct conv *c, VipsImage *img)
 	heif_context_free(ctx);
 }
 
+/* A grey picture with a grey ICC profile comes out of the thumbnail
+ * as sRGB, R = G = B: grey again, in a third of the bytes, untagged as
+ * the pipeline takes grey.  0, or -1 after fail(). */
+static int
+grey_again(struct conv *c, VipsImage **thumb)
+{
+	VipsImage *in = *thumb, *t[3] = { NULL, NULL, NULL }, *grey = NULL;
+	int ok;
+
+	ok = !vips_extract_band(in, &t[0], 0, NULL) &&
+	     (in->Bands < 4 || (!vips_extract_band(in, &t[1], 3, NULL) &&
+				!vips_bandjoin2(t[0], t[1], &t[2], NULL))) &&
+	     !vips_copy(t[2] ? t[2] : t[0], &grey, "interpretation",
+			in->BandFmt == VIPS_FORMAT_USHORT ? VIPS_INTERPRETATION_GREY16
+							  : VIPS_INTERPRETATION_B_W, NULL);
+	for (int i = 0; i < 3; i++)
+		VIPS_UNREF(t[i]);
+	if (!ok) {
+		fail(c, REASON_CORRUPT, "colour", 1);
+		return -1;
+	}
+	vips_image_remove(grey, VIPS_META_ICC_NAME);
+	g_object_unref(in);
+	*thumb = grey;
+	return 0;
+}
+
 /* Decode to the largest width wanted: shrink-on-load, sRGB, rotated. */
 static VipsImage *
 decode(struct conv *c, int fd, int largest)
@@ -1370,6 +1397,8 @@ decode(struct conv *c, int fd, int largest)
 		fail(c, REASON_CORRUPT, "resize", 1);
 		goto out;
 	}
+	if (img->Bands <= 2 && thumb->Bands >= 3 && grey_again(c, &thumb))
+		goto out;
 	out = to_8bit(c, thumb);
 	if (out && detach_metadata(c, out, turned)) {
 		g_object_unref(out);

@@ -103,6 +103,13 @@ done
 is "$(info mis/rgb-greyicc-50.webp)" "50x40 uchar 3 srgb webpload" \
 	"RGB pixels, a grey profile: 3 bands, no alpha made of a colour band"
 like "$(info mis/grey-greyicc-50.png)" '^50x40 uchar ' "a grey profile on grey pixels still applies"
+# ... and the output stays grey: one band, not R = G = B in three
+for f in mis/grey-greyicc-50.png mis/grey-greyicc-100.png mis/grey-greyicc-100.jpg; do
+	like "$(info $f)" '^[0-9]+x[0-9]+ uchar 1 b-w ' "a grey profile on grey pixels: $f is grey"
+done
+vips bandjoin_const grey.png grey-a.v 200 && vips copy grey-a.v "grey-a-greyicc.png[profile=grey.icc]"
+run -f png -o misa grey-a-greyicc.png
+like "$(info misa/grey-a-greyicc.png)" '^100x80 uchar 2 b-w ' "... grey and alpha too" || show_run
 
 # grey with alpha on a coloured --background: red, not grey
 vips black clear.v 16 16 --bands 2
