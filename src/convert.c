@@ -1843,8 +1843,14 @@ exif_for_output(const void *data, size_t len, int width, int height,
 	for (int i = 0; i < 2; i++) {
 		unsigned v = i ? (unsigned)height : (unsigned)width;
 
-		if (!(e = exif_content_get_entry(ed->ifd[EXIF_IFD_EXIF], dims[i])) ||
-		    e->components != 1)
+		/* added where missing, as libvips' savers add them */
+		if (!(e = exif_content_get_entry(ed->ifd[EXIF_IFD_EXIF], dims[i])) &&
+		    (e = exif_entry_new())) {
+			exif_content_add_entry(ed->ifd[EXIF_IFD_EXIF], e);
+			exif_entry_initialize(e, dims[i]);
+			exif_entry_unref(e);
+		}
+		if (!e || e->components != 1)
 			continue;
 		if (e->format == EXIF_FORMAT_SHORT && e->size >= 2 && v <= 0xffff)
 			exif_set_short(e->data, order, (ExifShort)v);

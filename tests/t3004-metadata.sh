@@ -125,4 +125,25 @@ like "$(cat kx/xmp6s.xmp)" "tiff:Orientation = '1'.*<tiff:Orientation> 1 <" "...
 like "$(cat kx/xmp6s.xmp)" 'mytiff:Orientation="6"' "... not another namespace's"
 like "$(cat kx/xmp6n.xmp)" 'tiff:Orientation="6"' "... nor the XMP of pixels not turned (no EXIF)"
 
+# an EXIF block without the pixel dimensions (a PNG's eXIf of IFD0
+# alone): the WebP and AVIF outputs get the output's, as libvips' savers
+# give JPEG and PNG outputs theirs
+mkimg nodims.png 120x80
+perl -MCompress::Zlib -e '
+	local $/; open my $f, "<:raw", $ARGV[0] or die; my $png = <$f>;
+	my $tiff = "MM\0\x2a\0\0\0\x08" . pack("n", 1) .
+		pack("nnNnn", 0x112, 3, 1, 1, 0) . pack("N", 0);
+	my $chunk = pack("N", length $tiff) . "eXIf" . $tiff . pack("N", crc32("eXIf" . $tiff));
+	substr($png, 33, 0) = $chunk;	# after the signature and IHDR
+	open $f, ">:raw", $ARGV[0] or die; print $f $png' nodims.png
+like "$(vipsheader -a nodims.png)" 'exif-data' "precondition: a PNG with EXIF"
+unlike "$(vipsheader -a nodims.png)" 'PixelXDimension' "precondition: ... without the pixel dimensions"
+fmts=webp
+have_saver avif && fmts=webp,avif
+run --keep-metadata -f $fmts -w 60 -o kd nodims.png
+is "$rc" 0 "EXIF without pixel dimensions: exit 0" || show_run
+for f in kd/nodims-60.webp $(have_saver avif && echo kd/nodims-60.avif); do
+	like "$(vipsheader -a $f 2>/dev/null)" 'PixelXDimension: 60 ' "$f: the EXIF has the output's width"
+done
+
 done_testing
