@@ -78,6 +78,9 @@ over_edge(char *err, size_t errlen, enum out_format f, int width, int height)
  * and CPU time, the same files), and a picture left alone at the end
  * of a batch still gets a second core. */
 #define AVIF_THREADS 2
+/* libnsgif (libvips 8.14's) stops counting a GIF's frames past this
+ * many, and reports one more */
+#define GIF_FRAMES_COUNTED 4096
 /* pictures from which libwebp gets a second thread */
 #define WEBP_THREAD_MIN_PX 1000000
 /* pictures up to this size are computed on the job's own thread */
@@ -773,8 +776,10 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	if (px > o->max_pixels)
 		say_over_pixels(c, img, px, w, h);
 	else if (o->max_frames && pages > o->max_frames)
+		/* libnsgif stops counting a GIF's frames past 4096 */
 		snprintf(c->err, sizeof(c->err),
-			 "%d frames, over the %d frame limit (--max-frames)",
+			 "%s%d frames, over the %d frame limit (--max-frames)",
+			 c->job->type == SRC_GIF && pages > GIF_FRAMES_COUNTED ? "at least " : "",
 			 pages, o->max_frames);
 	else if ((per_byte = max_px_per_byte(c->job->type, fd)) > 0 && c->bytes > 0 &&
 		 px > per_byte * (double)c->bytes)

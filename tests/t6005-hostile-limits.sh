@@ -213,4 +213,13 @@ like "$err" "'wj/wide\\.png': limit: 70000x8 is over JPEG's 65500 pixel edge" ".
 run -f jpeg -w 480 -o wjo2 wj
 is "$rc" 0 "... and at -w 480, converted" || show_run
 
+# a GIF of 5,000 frames: libnsgif stops counting past 4,096, and the
+# message does not claim the count it stopped at
+perl -e 'print "GIF89a", pack("vvCCC", 1, 1, 0x80, 0, 0), "\0\0\0\xff\xff\xff";
+	for (1 .. 5000) { print "\x21\xf9\x04\0\x01\0\0\0\x2c", pack("vvvvC", 0, 0, 1, 1, 0),
+		"\x02\x02\x44\x01\0" } print "\x3b"' >many-frames.gif
+run -o mf many-frames.gif
+like "$err" "cannot convert 'many-frames.gif': limit: at least 4097 frames, over the 1000 frame limit" \
+	"a GIF of 5,000 frames: 'at least', as libnsgif stops counting" || show_run
+
 done_testing
