@@ -1,6 +1,6 @@
 /*
  * parse_color (--background): "#rrggbb", "#rgb" (each digit doubled),
- * "white", "black"; hex digits in either case.  Compared with an
+ * "white", "black"; names and hex digits in either case.  Compared with an
  * independent reading of the same text.
  */
 #include "fuzz.h"
@@ -15,14 +15,25 @@ ref_hex(char c)
 	return p ? (int)((p - digits) % 16) : -1;
 }
 
+/* s is name, lower-case, in any letter case: a letter and its other
+ * case differ in bit 0x20 alone */
+static int
+ref_name(const char *s, const char *name)
+{
+	for (; *s && *name; s++, name++)
+		if ((*s | 0x20) != *name)
+			return 0;
+	return !*s && !*name;
+}
+
 static int
 ref_color(const char *s, unsigned char rgb[3])
 {
 	size_t len = strlen(s), i;
 	int d[6];
 
-	if (!strcmp(s, "white") || !strcmp(s, "black")) {
-		rgb[0] = rgb[1] = rgb[2] = s[0] == 'w' ? 255 : 0;
+	if (ref_name(s, "white") || ref_name(s, "black")) {
+		rgb[0] = rgb[1] = rgb[2] = (s[0] | 0x20) == 'w' ? 255 : 0;
 		return 0;
 	}
 	if (s[0] != '#' || (len != 4 && len != 7))
