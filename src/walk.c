@@ -167,6 +167,10 @@ walk_dir(const struct walk *w, const char *path, const char *rel,
 {
 	struct ancestor self;
 	char **names = NULL;
+	struct entry_stat {
+		struct stat st;
+		int err;	/* errno of the stat, or 0 */
+	} *sts = NULL;
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
 	struct stat dst;
@@ -221,29 +225,39 @@ walk_dir(const struct walk *w, const char *path, const char *rel,
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);
+	/* each entry stat'ed through the directory, which is then closed
+	 * before any is walked: one descriptor open, not one a level */
+	if (n && !(sts = malloc(n * sizeof(*sts)))) {
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		sts[i].err = fstatat(dirfd(dir), names[i], &sts[i].st, AT_SYMLINK_NOFOLLOW) ? errno : 0;
+	closedir(dir);
+	dir = NULL;
 
 	for (i = 0; i < n && ret == 0; i++) {
 		char *child = path_join(path, names[i]);
 		char *child_rel = path_join(rel, names[i]);
-		struct stat st;
+		const struct stat *st = &sts[i].st;
 
 		if (!child || !child_rel) {
 			ret = -1;
-		} else if (fstatat(dirfd(dir), names[i], &st, AT_SYMLINK_NOFOLLOW)) {
+		} else if (sts[i].err) {
 			char msg[256];
 
-			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(sts[i].err));
 			ret = w->fn(w->arg, child, child_rel, JOB_FAILED, REASON_IO, msg);
-		} else if (walk_excluded(w->ex, &st)) {
+		} else if (walk_excluded(w->ex, st)) {
 			/* the output root, the manifest, our own outputs */
-		} else if (S_ISDIR(st.st_mode)) {
+		} else if (S_ISDIR(st->st_mode)) {
 			ret = walk_dir(w, child, child_rel, &self);
-		} else if (S_ISLNK(st.st_mode) && w->links && w->links->follow) {
+		} else if (S_ISLNK(st->st_mode) && w->links && w->links->follow) {
 			ret = follow_link(w, child, child_rel, &self);
-		} else if (S_ISLNK(st.st_mode)) {
+		} else if (S_ISLNK(st->st_mode)) {
 			ret = w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_SYMLINK,
 				    "symbolic link not followed (see -L)");
-		} else if (!S_ISREG(st.st_mode)) {
+		} else if (!S_ISREG(st->st_mode)) {
 			ret = w->fn(w->arg, child, child_rel, JOB_SKIPPED, REASON_NOT_REGULAR,
 				    "not a regular file");
 		} else {
@@ -256,7 +270,9 @@ out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	closedir(dir);
+	free(sts);
+	if (dir)
+		closedir(dir);
 	return ret;
 }
 

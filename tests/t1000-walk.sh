@@ -57,4 +57,19 @@ run -o out5 --base "$T/src" "$T/src/a.jpg"
 is "$rc" 0 "absolute path inside --base: exit 0" || show_run
 is "$(size out5/a.webp)" 300x200 "absolute path inside --base: mirrored"
 
+# a tree deeper than the descriptors a process may open: the walk
+# holds one directory open at a time, not one a level
+d=deepfd
+i=0
+while [ $i -lt 80 ]; do
+	d=$d/l
+	i=$((i + 1))
+done
+mkdir -p "$d"
+mkimg "$d/a.png" 20x20
+(ulimit -n 40 && exec "$IMGBAKE" -q -j1 -f webp -o deepfd-out deepfd) >"$OUT" 2>"$ERR"
+is "$?" 0 "80 levels deep under ulimit -n 40: exit 0" || diag "$(cat "$ERR")"
+[ -f "deepfd-out/${d#deepfd/}/a.webp" ]
+ok $? "... and the picture at the bottom converted"
+
 done_testing
