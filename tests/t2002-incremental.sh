@@ -359,4 +359,21 @@ is "$(json_get reuse/out/imgbake-manifest.json 'src("reuse/b/x.png")->{status}')
 	"a file with another record's inode, size and mtime is converted"
 is "$(vipsheader -f bands reuse/out/x.webp)" 4 "... into its own image"
 
+# a run that changes nothing leaves the manifest as it is: inode and
+# mtime (two runs, the first of which may still change the summary)
+mkdir -p same/src
+mkimg same/src/a.jpg 40x30
+run -o same/out same/src
+run -o same/out same/src
+before=$(stat -c '%i %Y %s' same/out/imgbake-manifest.json)
+sleep 1
+run -o same/out same/src
+is "$rc" 0 "a run that changes nothing: exit 0" || show_run
+is "$(stat -c '%i %Y %s' same/out/imgbake-manifest.json)" "$before" \
+	"... leaves the manifest's file as it was"
+mkimg same/src/b.jpg 40x30
+run -o same/out same/src
+isnt "$(stat -c '%i %Y %s' same/out/imgbake-manifest.json)" "$before" \
+	"a run that converts a new source writes it"
+
 done_testing
