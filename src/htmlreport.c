@@ -480,7 +480,7 @@ put_head(FILE *f, const struct options *o, const struct summary *sum)
 
 	csp_hash(page_style, style_hash);
 	csp_hash(page_script, script_hash);
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	fprintf(f, HTML_REPORT_START "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 		"img-src 'self' file:; style-src 'sha256-%s'; script-src 'sha256-%s'; "

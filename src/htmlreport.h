@@ -34,4 +34,7 @@ int html_report_write(const struct options *o, const struct plan *p,
 	const struct result *results, const unsigned char *include,
 	const struct summary *sum, double seconds, char *err, size_t errlen);
 
+/* How a report's text starts, as html_report_write writes it. */
+#define HTML_REPORT_START "<!DOCTYPE html>\n"
+
 #endif

@@ -938,7 +938,7 @@ merge(const struct options *o)
 		sigset_t stops, old;
 
 		/* a merge killed while it wrote (SIGKILL) left its copy */
-		output_sweep_beside(out.manifest_path);
+		output_sweep_beside(out.manifest_path, MANIFEST_START);
 		/* ^C now ends the merge once OUT is written, not in the
 		 * middle, leaving a temporary copy */
 		sigemptyset(&stops);
@@ -1096,9 +1096,9 @@ main(int argc, char **argv)
 		/* where the sweep of the tree does not look, or only after a
 		 * killed run: a manifest elsewhere, a report written after
 		 * the journal went */
-		swept += output_sweep_beside(o.manifest_path);
+		swept += output_sweep_beside(o.manifest_path, MANIFEST_START);
 		if (o.report_path)
-			swept += output_sweep_beside(o.report_path);
+			swept += output_sweep_beside(o.report_path, HTML_REPORT_START);
 		if (pm.resumed && o.verbose)
 			report_error("resuming an interrupted run: %zu temporary file%s removed",
 				     swept, swept == 1 ? "" : "s");

@@ -146,6 +146,9 @@ int manifest_journal_mark(int fd, const struct job *job, int started,
  * (from its signal handler, with write(2)): the jobs it was running
  * were stopped, not killed for memory. */
 #define MANIFEST_JOURNAL_STOPPED "{\"stopped\":true}\n"
+
+/* How a manifest's text starts, as manifest_write and merges write it. */
+#define MANIFEST_START "{\n  \"imgbake\": "
 void manifest_journal_remove(const struct options *o);
 
 /* Write the manifest of the jobs marked in `include`; a job that did

@@ -555,8 +555,30 @@ output_sweep_temps(const char *dir, int others)
 	return sweep(dir, others);
 }
 
+/* Whether the file at path is empty or starts with `start`: what a
+ * temporary copy of a manifest or report holds, not a user's file that
+ * happens to be named like one. */
+static int
+starts_so(const char *path, const char *start)
+{
+	size_t len = strlen(start);
+	char buf[64];
+	struct stat st;
+	ssize_t n;
+	int fd, yes;
+
+	if (len > sizeof(buf) ||
+	    (fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	yes = !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	      (st.st_size == 0 ||
+	       ((n = pread(fd, buf, len, 0)) == (ssize_t)len && !memcmp(buf, start, len)));
+	close(fd);
+	return yes;
+}
+
 size_t
-output_sweep_beside(const char *final_path)
+output_sweep_beside(const char *final_path, const char *start)
 {
 	const char *slash = strrchr(final_path, '/');
 	const char *base = slash ? slash + 1 : final_path;
@@ -585,8 +607,9 @@ output_sweep_beside(const char *final_path)
 		    asprintf(&path, "%s/%s", dir, de->d_name) < 0)
 			continue;
 		/* held by a live run (another writing the same file waits
-		 * for the lock first; this is for safety): left */
-		count += remove_dead_temp(path, 1);
+		 * for the lock first; this is for safety), or not ours: left */
+		if (starts_so(path, start))
+			count += remove_dead_temp(path, 1);
 		free(path);
 	}
 	closedir(d);

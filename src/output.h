@@ -99,8 +99,9 @@ size_t output_sweep_temps(const char *dir, int others);
 /* Remove the temporary files of final_path (a manifest, a report) that
  * dead runs left beside it, where no sweep of the output tree looks:
  * a manifest given by -m elsewhere, a report written after the journal
- * went.  Returns how many. */
-size_t output_sweep_beside(const char *final_path);
+ * went.  Only those empty or starting with `start` (what such a file
+ * begins with), lest a user's file named so go.  Returns how many. */
+size_t output_sweep_beside(const char *final_path, const char *start);
 
 /* Runs that share an output root (the shards of a job array, or two
  * runs started by mistake) each hold a shared lock on its directory for

@@ -497,10 +497,11 @@ fi
 mkdir -p beside/src beside/meta
 mkimg beside/src/a.jpg 40x30
 run -o beside/out -m beside/meta/m.json --report beside/out/r.html beside/src
-printf x >beside/meta/.m.json.imgbake-Dead01
-printf x >beside/out/.r.html.imgbake-Dead02
-printf x >beside/meta/.m.json.imgbake-Live03
-printf x >beside/meta/.other.json.imgbake-Dead04
+: >beside/meta/.m.json.imgbake-Dead01
+printf '<!DOCTYPE html>\n<html' >beside/out/.r.html.imgbake-Dead02
+printf '{\n  "imgbake": "0' >beside/meta/.m.json.imgbake-Live03
+printf '{\n  "imgbake": "0' >beside/meta/.other.json.imgbake-Dead04
+printf 'my notes' >beside/meta/.m.json.imgbake-backup
 flock beside/meta/.m.json.imgbake-Live03 sleep 30 &
 holder=$!
 i=0
@@ -514,12 +515,13 @@ kill $holder 2>/dev/null
 wait $holder 2>/dev/null
 is "$rc" 0 "dead temporary files beside the manifest and report: exit 0" || show_run
 is "$(cd beside && find . -name '.*.imgbake-*' | sort)" "./meta/.m.json.imgbake-Live03
+./meta/.m.json.imgbake-backup
 ./meta/.other.json.imgbake-Dead04" \
-	"... removed, but for one a live run holds and another file's"
+	"... removed, but for one a live run holds, another file's, and a user's file named so"
 mkdir -p mg
 run --shard 0/2 -o mg/out beside/src
 run --shard 1/2 -o mg/out beside/src
-printf x >mg/out/.imgbake-manifest.json.imgbake-Dead05
+printf '{\n  "imgbake": "0' >mg/out/.imgbake-manifest.json.imgbake-Dead05
 run --merge-manifests mg/out/imgbake-manifest.json mg/out/imgbake-manifest.0-of-2.json \
 	mg/out/imgbake-manifest.1-of-2.json
 is "$rc" 0 "a merge: exit 0" || show_run
