@@ -576,9 +576,10 @@ bad_option(int c, const char *arg, char *buf, size_t len)
 }
 
 /* Whether arg, a source, is one of imgbake's options that no file is
- * named after: '-w', '-j4', '--base', '--base=x'.  An option after the
- * first source would be a source, its argument another: '... src
- * --base /' would convert every picture under /. */
+ * named after: '-w', '-j4', '--base', '--base=x', or a long option cut
+ * short as getopt_long takes it ('--bas').  An option after the first
+ * source would be a source, its argument another: '... src --base /'
+ * would convert every picture under /. */
 static int
 stray_option(const char *arg)
 {
@@ -593,8 +594,8 @@ stray_option(const char *arg)
 		return 0;
 	}
 	n = strcspn(arg + 2, "=");
-	for (i = 0; i < N_OPTS; i++)
-		if (strlen(opt_table[i].long_name) == n &&
+	for (i = 0; n && i < N_OPTS; i++)
+		if (strlen(opt_table[i].long_name) >= n &&
 		    !strncmp(opt_table[i].long_name, arg + 2, n))
 			return 1;
 	return 0;
@@ -609,6 +610,7 @@ options_parse(struct options *o, int argc, char **argv)
 	char err[128];
 	size_t i;
 	int c, j, before;
+	const char *last_arg = NULL;	/* the argument of the last option */
 
 	options_defaults(o);
 	*sp++ = '+';	/* stop at the first non-option, as POSIX asks */
@@ -631,6 +633,7 @@ options_parse(struct options *o, int argc, char **argv)
 	optind = 1;
 	before = optind;	/* the argument getopt_long works on */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		last_arg = optarg;
 		switch (c) {
 		case 'o':
 			o->output_dir = optarg;
@@ -834,8 +837,9 @@ options_parse(struct options *o, int argc, char **argv)
 	o->sources = argv + optind;
 	o->n_sources = 0;
 	for (j = optind; j < argc; j++) {
-		/* after '--', a name is a name */
-		if (strcmp(argv[optind - 1], "--") && stray_option(argv[j]))
+		/* after '--' (not an option's argument), a name is a name */
+		if (!(optind > 1 && !strcmp(argv[optind - 1], "--") &&
+		      argv[optind - 1] != last_arg) && stray_option(argv[j]))
 			return usage_error("option '%s' after the first source: options go "
 					   "before it (a file so named goes after '--')", argv[j]);
 		if (strcmp(argv[j], "-"))

@@ -55,6 +55,10 @@ usage_error "{w} without -w" --name '{stem}-{w}.{ext}' -o out a.jpg
 usage_error "an option after the first source" -o out a.jpg --base /
 like "$err" "option '--base' after the first source" "an option after the first source: named"
 usage_error "a short option after the first source" -o out a.jpg -w480
+usage_error "a long option cut short after the first source" -o out a.jpg --bas /
+run -n -o -- a.jpg --base /
+is "$rc" 2 "an output directory named '--' is no '--': an option after it is refused" || show_run
+rm -rf ./--
 run -n -o out -- a.jpg -w
 like "$err" "cannot convert '-w'" "after --, '-w' is a source like any other name" || show_run
 cp a.jpg ./-j
