@@ -442,28 +442,36 @@ check_template(const char *tmpl, int n_widths, int n_formats,
 }
 
 int
-check_template_ext(const char *tmpl, enum out_format f, char *err, size_t errlen)
+check_template_ext(const char *tmpl, const enum out_format *f, int n, char *err,
+	size_t errlen)
 {
 	static const char *const image_exts[] = {
-		"webp", "avif", "jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff",
-		"heic", "heif", "jxl", "bmp",
+		"webp", "avif", "jpg", "jpeg", "jpe", "jfif", "png", "gif", "tif",
+		"tiff", "heic", "heif", "jxl", "bmp",
 	};
 	const char *base = strrchr(tmpl, '/'), *dot;
 	size_t i;
+	int k;
 
+	/* the file name's own: {ext} in a directory's name is no help */
 	base = base ? base + 1 : tmpl;
-	if (strstr(tmpl, "{ext}") || !(dot = strrchr(base, '.')) || strchr(dot, '}'))
+	if (strstr(base, "{ext}") || !(dot = strrchr(base, '.')) || strchr(dot, '}'))
 		return 0;
 	for (i = 0; i < sizeof(image_exts) / sizeof(image_exts[0]); i++)
 		if (!strcasecmp(dot + 1, image_exts[i]))
 			break;
-	if (i == sizeof(image_exts) / sizeof(image_exts[0]) ||
-	    !strcasecmp(dot + 1, format_exts[f]) ||
-	    (f == FMT_JPEG && (!strcasecmp(dot + 1, "jpeg") || !strcasecmp(dot + 1, "jpe"))))
+	if (i == sizeof(image_exts) / sizeof(image_exts[0]))
 		return 0;
-	snprintf(err, errlen, "name template ends in '%s', but the output is %s: use {ext}",
-		 dot, format_names[f]);
-	return -1;
+	for (k = 0; k < n; k++)
+		if (strcasecmp(dot + 1, format_exts[f[k]]) &&
+		    !(f[k] == FMT_JPEG && (!strcasecmp(dot + 1, "jpeg") ||
+					   !strcasecmp(dot + 1, "jpe") ||
+					   !strcasecmp(dot + 1, "jfif")))) {
+			snprintf(err, errlen, "name template ends in '%s', but an output is %s: "
+				 "use {ext}", dot, format_names[f[k]]);
+			return -1;
+		}
+	return 0;
 }
 
 const char *
@@ -854,8 +862,7 @@ options_parse(struct options *o, int argc, char **argv)
 	if (!o->n_sources && !o->read_stdin && !o->files_from)
 		return usage_error("%s", "no SOURCE given");
 	if (check_template(options_template(o), o->n_widths, o->n_formats, err, sizeof(err)) ||
-	    (o->n_formats == 1 &&
-	     check_template_ext(options_template(o), o->formats[0], err, sizeof(err))))
+	    check_template_ext(options_template(o), o->formats, o->n_formats, err, sizeof(err)))
 		return usage_error("%s", err);
 	/* a task of -m 'dir/{shard}.json' reads, as its shared manifest,
 	 * what an unsharded run with the same -m writes, or else the

@@ -105,9 +105,11 @@ int parse_quality(const char *s, int quality[FMT_COUNT]);
 int parse_width_list(const char *s, int **widths, int *n);
 int parse_color(const char *s, unsigned char rgb[3]);
 int parse_count(const char *s, uint64_t *out);	/* 1000, 64k, 256M, 1G */
-/* A template without {ext} whose own extension is another image
- * format's than f's (AVIF written into "x.webp"): -1 and a message. */
-int check_template_ext(const char *tmpl, enum out_format f, char *err, size_t errlen);
+/* A template whose file name, without {ext}, ends in the extension of
+ * another image format than one of the n formats f (AVIF written into
+ * "x.webp"): -1 and a message. */
+int check_template_ext(const char *tmpl, const enum out_format *f, int n, char *err,
+	size_t errlen);
 int check_template(const char *tmpl, int n_widths, int n_formats,
 	char *err, size_t errlen);
 

@@ -66,7 +66,8 @@ run -n -o out a.jpg -j
 is "$rc" 0 "a file named like an option is a source" || show_run
 rm -f ./-j
 usage_error "AVIF into names ending .webp" -f avif --name '{dir}/{stem}.webp' -o out a.jpg
-like "$err" "ends in '\\.webp', but the output is avif" "AVIF into .webp: the message says why"
+like "$err" "ends in '\\.webp', but an output is avif" "AVIF into .webp: the message says why"
+usage_error "AVIF into .webp, {ext} only in a directory" -f avif,webp --name '{ext}/{stem}.webp' -o out a.jpg
 usage_error "-M under 16M" -M 15M -o out a.jpg
 unlike "$err" "did you mean" "-M 15M: no suffix suggested over its own"
 usage_error "-M in bytes under 16M" -M 1024 -o out a.jpg

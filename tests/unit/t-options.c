@@ -92,18 +92,24 @@ main(void)
 	ok(check_template("{hash}.{ext}", 0, 1, err, sizeof(err)) == 0, "{hash} alone names a file");
 	ok(check_template("{dir}/{size}.{ext}", 0, 1, err, sizeof(err)) < 0, "unknown field");
 	ok(check_template("/abs/{stem}.{ext}", 0, 1, err, sizeof(err)) < 0, "absolute template");
-	ok(check_template_ext("{dir}/{stem}.webp", FMT_AVIF, err, sizeof(err)) < 0 &&
+	ok(check_template_ext("{dir}/{stem}.webp", (enum out_format[]){ FMT_AVIF }, 1, err, sizeof(err)) < 0 &&
 	   strstr(err, "'.webp'") && strstr(err, "avif"),
 	   "AVIF into a name ending .webp is refused, and the message says so");
-	ok(check_template_ext("{stem}.JPEG", FMT_JPEG, err, sizeof(err)) == 0 &&
-	   check_template_ext("{stem}.jpe", FMT_JPEG, err, sizeof(err)) == 0 &&
-	   check_template_ext("{stem}.webp", FMT_WEBP, err, sizeof(err)) == 0,
+	ok(check_template_ext("{stem}.JPEG", (enum out_format[]){ FMT_JPEG }, 1, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.jpe", (enum out_format[]){ FMT_JPEG }, 1, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.webp", (enum out_format[]){ FMT_WEBP }, 1, err, sizeof(err)) == 0,
 	   "a template naming the output's own extension, in any case, is taken");
-	ok(check_template_ext("{stem}.{ext}", FMT_PNG, err, sizeof(err)) == 0 &&
-	   check_template_ext("{stem}.bin", FMT_PNG, err, sizeof(err)) == 0 &&
-	   check_template_ext("img.png/{stem}", FMT_WEBP, err, sizeof(err)) == 0 &&
-	   check_template_ext("{stem}.{w}", FMT_PNG, err, sizeof(err)) == 0,
+	ok(check_template_ext("{stem}.{ext}", (enum out_format[]){ FMT_PNG }, 1, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.bin", (enum out_format[]){ FMT_PNG }, 1, err, sizeof(err)) == 0 &&
+	   check_template_ext("img.png/{stem}", (enum out_format[]){ FMT_WEBP }, 1, err, sizeof(err)) == 0 &&
+	   check_template_ext("{stem}.{w}", (enum out_format[]){ FMT_PNG }, 1, err, sizeof(err)) == 0,
 	   "{ext}, an extension of no image format, or a directory's, is taken");
+	ok(check_template_ext("{ext}/{stem}.webp", (enum out_format[]){ FMT_AVIF, FMT_WEBP }, 2,
+			      err, sizeof(err)) < 0 && strstr(err, "avif"),
+	   "{ext} in a directory's name: the file's own extension still counts");
+	ok(check_template_ext("{stem}.jfif", (enum out_format[]){ FMT_AVIF }, 1, err, sizeof(err)) < 0 &&
+	   check_template_ext("{stem}.jfif", (enum out_format[]){ FMT_JPEG }, 1, err, sizeof(err)) == 0,
+	   ".jfif is JPEG's");
 	ok(check_template("{stem.{ext}", 0, 1, err, sizeof(err)) < 0, "unbalanced brace");
 
 	{
