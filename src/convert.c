@@ -143,6 +143,20 @@ run_clock(void)
 	return mono_now() - (double)atomic_load(&paused_ns) / 1e9;
 }
 
+/* Whether c is out of time.  A job continued after a stop runs again
+ * the moment the SIGCONT handler does, on another thread, and may look
+ * before the stop is counted: it looks again a moment later. */
+static int
+past_deadline(const struct conv *c)
+{
+	struct timespec moment = { 0, 50 * 1000 * 1000 };
+
+	if (c->deadline <= 0 || run_clock() <= c->deadline)
+		return 0;
+	nanosleep(&moment, NULL);
+	return run_clock() > c->deadline;
+}
+
 /* Set when GObject refused a width or height in this thread: a
  * loader's header giving a size libvips cannot hold (over
  * VIPS_MAX_COORD a side) leaves the image 1x1, with only this warning
@@ -1429,7 +1443,7 @@ on_eval(VipsImage *image, VipsProgress *progress, void *data)
 	(void)progress;
 	if (*c->stop)
 		vips_image_set_kill(image, TRUE);
-	else if (c->deadline > 0 && run_clock() > c->deadline) {
+	else if (past_deadline(c)) {
 		atomic_store(&c->timed_out, 1);
 		vips_image_set_kill(image, TRUE);
 	}
@@ -1446,7 +1460,7 @@ watch(struct conv *c, VipsImage *img)
 static int
 late(struct conv *c)
 {
-	if (c->deadline > 0 && run_clock() > c->deadline)
+	if (past_deadline(c))
 		atomic_store(&c->timed_out, 1);
 	return atomic_load(&c->timed_out);
 }

@@ -68,6 +68,8 @@ static atomic_int journal_for_signal = -1;
 /* now() at the last tick of the scheduler in nanoseconds, 0 before the
  * first: read by the SIGCONT handler. */
 static atomic_llong last_tick_ns;
+/* a gap since it shorter than this, a few ticks, is no stop */
+#define PAUSE_MIN_NS 500000000LL
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the SIGCONT handler adds to a long long");
 
 static double
@@ -128,10 +130,12 @@ on_cont(int sig)
 	long long t = (long long)(now() * 1e9), last = atomic_exchange(&last_tick_ns, 0);
 
 	(void)sig;
-	if (last > 0) {
+	/* a SIGCONT with no stop before it (timeout(1) sends one after its
+	 * signal) finds the last tick a moment ago, and adds nothing */
+	if (last > 0 && t - last > PAUSE_MIN_NS)
 		convert_add_pause((double)(t - last) / 1e9);
+	if (last > 0)
 		atomic_store(&last_tick_ns, t);
-	}
 }
 
 /* --json, --print0, -n, --help and --version write on stdout: a full
