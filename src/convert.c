@@ -807,35 +807,31 @@ check_header(struct conv *c, VipsImage *img, int fd)
 	return -1;
 }
 
-/* Samples are brought to 8 bits from unsigned integers and floats.
- * Signed integers have no agreed reading as light (ImageMagick stores
- * unsigned values in them, elevation data its own range), nor have
- * complex numbers: refused, rather than converted to noise. */
+/* A source imgbake will not convert, for what its samples are: failed,
+ * or skipped when met in a walk, as a type no loader reads. */
+static void
+refuse_samples(struct conv *c, const char *what)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%s samples, which have no agreed reading as light", what);
+	if (c->job->may_skip) {
+		c->res->status = JOB_SKIPPED;
+		c->res->reason = REASON_UNSUPPORTED;
+		c->res->error = g_strdup_printf("unsupported image type (%s)", text);
+		return;
+	}
+	fail_text(c, REASON_UNSUPPORTED, "decode", text);
+}
+
+/* Complex numbers are no light: refused before any pixel is read.
+ * (Negative integer samples are, once read: see decode.) */
 static int
 check_sample_format(struct conv *c, const VipsImage *img)
 {
-	const char *what;
-	char text[96];
-
-	switch (img->BandFmt) {
-	case VIPS_FORMAT_CHAR:
-		what = "signed 8-bit";
-		break;
-	case VIPS_FORMAT_SHORT:
-		what = "signed 16-bit";
-		break;
-	case VIPS_FORMAT_INT:
-		what = "signed 32-bit";
-		break;
-	case VIPS_FORMAT_COMPLEX:
-	case VIPS_FORMAT_DPCOMPLEX:
-		what = "complex";
-		break;
-	default:
+	if (img->BandFmt != VIPS_FORMAT_COMPLEX && img->BandFmt != VIPS_FORMAT_DPCOMPLEX)
 		return 0;
-	}
-	snprintf(text, sizeof(text), "%s samples, which have no agreed reading as light", what);
-	fail_text(c, REASON_UNSUPPORTED, "decode", text);
+	refuse_samples(c, "complex");
 	return -1;
 }
 
@@ -1294,15 +1290,28 @@ decode(struct conv *c, int fd, int largest)
 		c->unit_alpha = vips_image_hasalpha(img) && alpha_max <= 1.0;
 		reopen = 1;
 	}
-	/* 32-bit unsigned samples: the whole range (ImageMagick's, a
-	 * camera's), or values to 255 (libvips writes them so) or 65535 */
+	/* Integer samples other than 8- and 16-bit unsigned: 32-bit ones
+	 * over the whole range (ImageMagick's, a camera's), or values to
+	 * 255 (libvips writes any format so) or to 65535.  Signed ones
+	 * below 0 have no agreed reading as light (ImageMagick stores
+	 * unsigned values in them, elevation data its own range). */
 	c->uint_bits = 0;
-	if (img->BandFmt == VIPS_FORMAT_UINT) {
-		double max;
+	if (img->BandFmt == VIPS_FORMAT_UINT || img->BandFmt == VIPS_FORMAT_INT ||
+	    img->BandFmt == VIPS_FORMAT_SHORT || img->BandFmt == VIPS_FORMAT_CHAR) {
+		VipsImage *stats = NULL;
+		double min, max;
 
 		watch(c, img);
-		if (vips_max(img, &max, NULL)) {
+		if (vips_stats(img, &stats, NULL) || vips_image_wio_input(stats)) {
+			VIPS_UNREF(stats);
 			fail(c, REASON_CORRUPT, "decode", 1);
+			goto out;
+		}
+		min = *VIPS_MATRIX(stats, 0, 0);
+		max = *VIPS_MATRIX(stats, 1, 0);
+		g_object_unref(stats);
+		if (min < 0) {
+			refuse_samples(c, "negative");
 			goto out;
 		}
 		c->uint_bits = max > 65535 ? 32 : max > 255 ? 16 : 8;
@@ -1345,7 +1354,8 @@ decode(struct conv *c, int fd, int largest)
 	}
 	/* ... go on as 16-bit or 8-bit pictures: libvips would clip them
 	 * to 255 */
-	if (img->BandFmt == VIPS_FORMAT_UINT && c->uint_bits) {
+	if (c->uint_bits && img->BandFmt != VIPS_FORMAT_UCHAR &&
+	    img->BandFmt != VIPS_FORMAT_USHORT) {
 		VipsImage *t[2] = { NULL, NULL };
 		int wide = c->uint_bits > 8, ok;
 

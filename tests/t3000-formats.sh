@@ -185,9 +185,11 @@ vips grey u8.v 256 8 --uchar && vips cast u8.v u8-in-32.tif uint
 vips linear u8.v u16.v 257 0 && vips cast u16.v u16-in-32.tif uint
 vips linear u8.v u32.v 16843009 0 && vips cast u32.v u32.tif uint
 vips bandjoin "u32.v u32.v u32.v" u32rgb.v && vips cast u32rgb.v u32-rgb.tif uint
-vips linear u8.v s16.v 100 0 && vips cast s16.v s16.tif short
-run -f png -w 128,256 -o ou u8-in-32.tif u16-in-32.tif u32.tif u32-rgb.tif s16.tif
-is "$rc" 1 "32-bit and signed TIFFs: exit 1, for the signed one" || show_run
+vips linear u8.v s16.v 100 " -12800" && vips cast s16.v s16.tif short
+vips cast u8.v s8.tif char
+run -f png -w 128,256 -o ou u8-in-32.tif u16-in-32.tif u32.tif u32-rgb.tif s16.tif s8.tif
+is "$rc" 1 "32-bit and signed TIFFs: exit 1, for the negative one" || show_run
+is "$(pixel ou/s8-256.png 10 2)" 10 "signed samples none of which is negative: as they are" 
 for f in u8-in-32-256:200 u16-in-32-256:200 u32-256:200 u32-rgb-256:200 u32-128:100; do
 	x=${f#*:}
 	f=${f%:*}
@@ -196,8 +198,12 @@ for f in u8-in-32-256:200 u16-in-32-256:200 u32-256:200 u32-rgb-256:200 u32-128:
 	ok $? "32-bit unsigned samples ($f): the ramp they hold" || diag "got $got"
 done
 is "$(json_get ou/imgbake-manifest.json 'src("s16.tif")->{reason}')" unsupported \
-	"signed 16-bit samples: unsupported"
-like "$err" "cannot convert 's16.tif': decode: signed 16-bit samples" "... and says so"
+	"negative samples: unsupported"
+like "$err" "cannot convert 's16.tif': decode: negative samples" "... and says so"
+mkdir -p neg && cp s16.tif neg/
+run -o oneg neg
+is "$rc $(json_get oneg/imgbake-manifest.json 'src("neg/s16.tif")->{status}')" "0 skipped" \
+	"negative samples met in a walk: skipped, as a type no loader reads"
 
 # float grey from 0 to 1 with "no data" as +Inf (a depth map): a ramp,
 # the infinite samples white, not a black picture
