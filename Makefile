@@ -107,7 +107,7 @@ tests/fuzz/%.o: tests/fuzz/%.c
 
 tests/fuzz/fuzz-quality tests/fuzz/fuzz-widths tests/fuzz/fuzz-formats \
 tests/fuzz/fuzz-count tests/fuzz/fuzz-color: tests/fuzz/obj/options.o \
-	tests/fuzz/obj/shard.o
+	tests/fuzz/obj/shard.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-template tests/fuzz/fuzz-args: tests/fuzz/obj/options.o \
 	tests/fuzz/obj/shard.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-shard: tests/fuzz/obj/shard.o

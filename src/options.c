@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "paths.h"
 #include "shard.h"
 
 enum {
@@ -150,12 +151,15 @@ static int usage_error(const char *fmt, ...)
 static int
 usage_error(const char *fmt, ...)
 {
+	char line[4096];
 	va_list ap;
 
-	fputs("imgbake: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* one line, whatever an argument quoted in it holds */
+	fputs("imgbake: ", stderr);
+	text_write_safe(stderr, line);
 	fputc('\n', stderr);
 	options_usage();
 	return -1;

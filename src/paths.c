@@ -293,42 +293,96 @@ path_expand(const char *tmpl, const char *dir, const char *stem,
 	return norm;
 }
 
+/* The length of the UTF-8 sequence at s (2 to 4), or 0 if it is none:
+ * a stray byte, an overlong form, a surrogate, or past U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* The escaped form of the character at s into out (9 bytes at the
+ * most, NUL-terminated); *used: how many bytes of s it took.  With
+ * `backslash`, a backslash is doubled. */
+static void
+quote_one(const char *s, char out[10], size_t *used, int backslash)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n;
+
+	*used = 1;
+	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+		/* a C1 control in UTF-8: CSI, U+009B, is an escape sequence
+		 * to many terminals */
+		snprintf(out, 10, "\\xc2\\x%02x", (unsigned char)s[1]);
+		*used = 2;
+	} else if (c >= 0x80 && (n = utf8_len((const unsigned char *)s))) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		*used = n;
+	} else if (c >= 0x80) {
+		/* as the manifest writes it (0x9b alone is CSI to an 8-bit
+		 * terminal) */
+		snprintf(out, 10, "\\x%02x", c);
+	} else if (c == '\\' && backslash) {
+		/* so that the name "a\\n" reads apart from "a<LF>" */
+		snprintf(out, 10, "\\\\");
+	} else if (c == '\n') {
+		snprintf(out, 10, "\\n");
+	} else if (c == '\t') {
+		snprintf(out, 10, "\\t");
+	} else if (c < 0x20 || c == 0x7f) {
+		snprintf(out, 10, "\\x%02x", c);
+	} else {
+		out[0] = (char)c;
+		out[1] = '\0';
+	}
+}
+
 char *
 path_quote(const char *s, char *buf, size_t len)
 {
-	size_t o = 0;
+	size_t o = 0, used, n;
+	char one[10];
 
 	if (!len)
 		return buf;
-	for (; *s && o + 9 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
-			/* a C1 control in UTF-8: CSI, U+009B, is an escape
-			 * sequence to many terminals */
-			o += (size_t)snprintf(buf + o, len - o, "\\xc2\\x%02x",
-					      (unsigned char)s[1]);
-			s++;
-		} else if (c == '\\') {
-			/* so that the name "a\\n" reads apart from "a<LF>" */
-			o += (size_t)snprintf(buf + o, len - o, "\\\\");
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n':
-				o += (size_t)snprintf(buf + o, len - o, "\\n");
-				break;
-			case '\t':
-				o += (size_t)snprintf(buf + o, len - o, "\\t");
-				break;
-			default:
-				o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-			}
-		} else {
-			buf[o++] = (char)c;
-		}
+	for (; *s && o + 9 < len; s += used) {
+		quote_one(s, one, &used, 1);
+		n = strlen(one);
+		memcpy(buf + o, one, n);
+		o += n;
 	}
 	if (*s && o + 4 <= len)
 		o += (size_t)snprintf(buf + o, len - o, "...");
 	buf[o < len ? o : len - 1] = '\0';
 	return buf;
+}
+
+void
+text_write_safe(FILE *f, const char *s)
+{
+	size_t used;
+	char one[10];
+
+	for (; *s; s += used) {
+		quote_one(s, one, &used, 0);
+		fputs(one, f);
+	}
 }

@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Room for a message that names a path of any length and its cause:
  * "cannot create '<path>': <reason>". */
@@ -63,5 +64,12 @@ char *path_expand(const char *tmpl, const char *dir, const char *stem,
  * (\n, \t, \xNN; C1 controls in UTF-8 too) and a backslash doubled,
  * for messages.  Returns buf. */
 char *path_quote(const char *s, char *buf, size_t len);
+
+/* Write the text s to f with control characters, C1 controls in UTF-8
+ * and bytes that are not UTF-8 escaped as path_quote escapes them, but
+ * backslashes as they are: for whole messages, whose paths path_quote
+ * has quoted already, and whatever else they hold comes out on one
+ * line, with nothing a terminal would obey. */
+void text_write_safe(FILE *f, const char *s);
 
 #endif

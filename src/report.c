@@ -51,14 +51,17 @@ report_set_progress(struct progress *p)
 void
 report_error(const char *fmt, ...)
 {
+	char line[8192];
 	va_list ap;
 
 	if (bar)
 		progress_hide(bar);
-	fputs("imgbake: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* one line, whatever a path not quoted on the way holds */
+	fputs("imgbake: ", stderr);
+	text_write_safe(stderr, line);
 	fputc('\n', stderr);
 }
 

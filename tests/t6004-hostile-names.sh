@@ -189,4 +189,15 @@ is "$rc" 2 "an output root that cannot be made: exit 2" || show_run
 is "$err" "imgbake: cannot create output directory 'blocked\\nroot/out': Not a directory" \
 	"an output root that cannot be made: named escaped, on one line"
 
+# every message is one line with nothing a terminal obeys, whatever
+# path it names: a manifest path, a list, a base directory
+nl='q
+x'
+run -n -o oq --report "oq/$nl.json" -m "oq/$nl.json" names/plain.jpg
+is "$rc $(wc -l <"$ERR" | tr -d ' ')" "2 1" "a manifest path with a newline: exit 2, one line" || show_run
+like "$(head -n 1 "$ERR")" "would be one file, 'oq/q\\\\nx\\.json'" "... the newline escaped"
+run -n -o oq -T "$(printf 'l\302\2331m')"
+like "$err" "cannot open list 'l\\\\xc2\\\\x9b1m'" "a list named with CSI: escaped" || show_run
+is "$(tr -cd '\033\233' <"$ERR" | wc -c | tr -d ' ')" 0 "... no raw escape on stderr"
+
 done_testing

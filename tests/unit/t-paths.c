@@ -147,6 +147,9 @@ main(void)
 	is_str(path_quote("x\xc2\x9b" "31my\xc2\xa0.jpg", buf, sizeof(buf)),
 	       "x\\xc2\\x9b31my\xc2\xa0.jpg",
 	       "a C1 control in UTF-8 (CSI) is escaped, a no-break space is not");
+	is_str(path_quote("caf\xe9 \x9b" "31m caf\xc3\xa9 \xed\xa0\x80", buf, sizeof(buf)),
+	       "caf\\xe9 \\x9b31m caf\xc3\xa9 \\xed\\xa0\\x80",
+	       "bytes that are not UTF-8 are escaped (0x9b alone is CSI), UTF-8 is kept");
 	is_str(path_quote("plain 'q'.jpg", buf, sizeof(buf)), "plain 'q'.jpg",
 	       "printable text is kept");
 	path_quote("0123456789012345678901234567890123456789", buf, 16);
