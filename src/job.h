@@ -77,6 +77,8 @@ struct job {
 	off_t bytes;
 	int named;		/* named on the command line or listed, not walked */
 	int killed;		/* a killed run was converting it alone */
+	int hand_killed;	/* ... killed by hand, not blamed (see
+				 * killed_by_hand in manifest.c) */
 	uint64_t killed_budget;	/* ... and that run's memory budget, or that
 				 * of its record's (refuse_killed in plan.c) */
 	int ext_mismatch;	/* extension says another type than the content */

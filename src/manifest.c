@@ -1197,6 +1197,7 @@ add_mark(json_t *rec, const char *key, const struct rebase *rb,
 	(*v)[*n].path = path;
 	(*v)[*n].budget = budget > 0 ? (uint64_t)budget : 0;
 	(*v)[*n].oom_kills = kills > 0 ? (uint64_t)kills : 0;
+	(*v)[*n].again = json_is_true(json_object_get(rec, "again"));
 	snprintf((*v)[*n].boot, sizeof((*v)[*n].boot), "%s",
 		 boot && json_is_integer(json_object_get(rec, "oom_kills")) &&
 		 strlen(boot) < sizeof((*v)[*n].boot) ? boot : "");
@@ -1220,7 +1221,7 @@ marks_release(struct killed_mark *v, size_t n)
 static int
 killed_by_hand(const struct killed_mark *mark, const struct oom_count *now, int known)
 {
-	return known && *mark->boot && !strcmp(mark->boot, now->boot) &&
+	return known && !mark->again && *mark->boot && !strcmp(mark->boot, now->boot) &&
 	       now->kills == mark->oom_kills;
 }
 
@@ -1245,6 +1246,7 @@ find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_star
 
 			if (first->budget < started[i].budget)
 				first->budget = started[i].budget;
+			first->again |= started[i].again;
 			/* killed twice: by hand only if both were */
 			if (strcmp(first->boot, started[i].boot))
 				*first->boot = '\0';
@@ -1260,15 +1262,21 @@ find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_star
 		}
 		started[k++] = started[i];
 	}
+	/* by hand: kept apart, in the array's tail, to mark a second start */
 	for (i = n_started = 0; i < k; i++) {
-		if (killed_by_hand(&started[i], &now, known))
-			free(started[i].path);
-		else
-			started[n_started++] = started[i];
+		if (!killed_by_hand(&started[i], &now, known)) {
+			struct killed_mark blamed = started[i];
+
+			memmove(&started[n_started + 1], &started[n_started],
+				(i - n_started) * sizeof(*started));
+			started[n_started++] = blamed;
+		}
 	}
 	marks_release(ended, n_ended);
 	pm->killed = started;
 	pm->n_killed = n_started;
+	pm->hand_killed = started + n_started;
+	pm->n_hand_killed = k - n_started;
 }
 
 int
@@ -1478,7 +1486,7 @@ manifest_prev_release(struct prev_manifest *pm)
 		prev_source_release(&pm->sources[i]);
 	for (i = 0; i < pm->n_stale; i++)
 		free(pm->stale[i].path);
-	marks_release(pm->killed, pm->n_killed);
+	marks_release(pm->killed, pm->n_killed + pm->n_hand_killed);
 	free(pm->sources);
 	free(pm->stale);
 	memset(pm, 0, sizeof(*pm));
@@ -1604,13 +1612,14 @@ manifest_journal_mark(int fd, const struct job *job, int started, uint64_t budge
 	if (!started)
 		return journal_write(fd, json_pack("{s:o}", "ended",
 						   manifest_path_json(job->src_path)));
-	/* for the next run to tell an out-of-memory kill from another */
+	/* for the next run to tell an out-of-memory kill from another;
+	 * after one by hand, a second kill blames the picture whatever */
 	if (!oom_count_read(NULL, &now))
-		return journal_write(fd, json_pack("{s:o, s:I, s:I, s:s}", "started",
+		return journal_write(fd, json_pack("{s:o, s:I, s:I, s:s, s:b}", "started",
 						   manifest_path_json(job->src_path),
 						   "budget", (json_int_t)budget,
 						   "oom_kills", (json_int_t)now.kills,
-						   "boot", now.boot));
+						   "boot", now.boot, "again", job->hand_killed));
 	return journal_write(fd, json_pack("{s:o, s:I}", "started",
 					   manifest_path_json(job->src_path),
 					   "budget", (json_int_t)budget));

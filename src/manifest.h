@@ -68,6 +68,7 @@ struct killed_mark {
 	 * the boot it counted in; boot "" when not known */
 	uint64_t oom_kills;
 	char boot[40];
+	int again;		/* started again after such a kill by hand */
 };
 
 /* An output recorded by an earlier run that this run does not make. */
@@ -90,6 +91,11 @@ struct prev_manifest {
 	 * what the out-of-memory killer stopped it for.  Sorted by path. */
 	struct killed_mark *killed;
 	size_t n_killed;
+	/* ... and those killed by another hand than the OOM killer's,
+	 * forgiven once (a second kill blames them: a userspace OOM killer,
+	 * systemd-oomd, earlyoom, moves no count) */
+	struct killed_mark *hand_killed;
+	size_t n_hand_killed;
 	/* --shard K/N: K and N, to take only this task's share of the
 	 * records from_shared that are no source of this run. */
 	int share, shares;

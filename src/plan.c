@@ -1709,6 +1709,17 @@ find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
 		for (m = first; m < first + n; m++)
 			kill_mark(&p->jobs[p->by_entry[m]], mark->budget);
 	}
+	for (i = 0; i < pm->n_hand_killed; i++) {
+		const struct killed_mark *mark = &pm->hand_killed[i];
+		struct job *own = p->n ? bsearch(mark->path, p->jobs, p->n, sizeof(*p->jobs),
+						 cmp_job_path) : NULL;
+
+		if (own)
+			own->hand_killed = 1;
+		n = jobs_of_entry(p, mark->path, &first);
+		for (m = first; m < first + n; m++)
+			p->jobs[p->by_entry[m]].hand_killed = 1;
+	}
 }
 
 /* A budget as -M takes it: "16M" for 16 MiB. */
