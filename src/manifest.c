@@ -1275,7 +1275,7 @@ find_killed(struct prev_manifest *pm, struct killed_mark *started, size_t n_star
 	marks_release(ended, n_ended);
 	pm->killed = started;
 	pm->n_killed = n_started;
-	pm->hand_killed = started + n_started;
+	pm->hand_killed = started ? started + n_started : NULL;
 	pm->n_hand_killed = k - n_started;
 }
 
