@@ -88,13 +88,16 @@ now(void)
 static void
 on_signal(int sig)
 {
-	static double first;	/* when the first came, or 0; the handler's own */
+	/* when the first came, in ns, or 0: atomic, as the handler may
+	 * run on any thread, two signals on two at once */
+	static atomic_llong first_ns;
 	int saved_errno = errno;	/* unlink(2) below may change it */
-	double t = now();	/* clock_gettime(2) is async-signal-safe */
+	/* clock_gettime(2) is async-signal-safe */
+	long long t = (long long)(now() * 1e9), first = atomic_load(&first_ns);
 	int none = 0;
 
 	if (first > 0) {
-		if (t - first < SIGNAL_REPEAT_SEC) {
+		if (t - first < (long long)(SIGNAL_REPEAT_SEC * 1e9)) {
 			errno = saved_errno;
 			return;
 		}
@@ -112,7 +115,7 @@ on_signal(int sig)
 		errno = saved_errno;
 		return;
 	}
-	first = t;
+	atomic_store(&first_ns, t);
 	/* a run stopping as the disk filled keeps that status (2) */
 	atomic_compare_exchange_strong(&stop_signal, &none, sig);
 	output_remove_temps(0);
