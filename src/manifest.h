@@ -93,7 +93,8 @@ struct prev_manifest {
 	size_t n_killed;
 	/* ... and those killed by another hand than the OOM killer's,
 	 * forgiven once (a second kill blames them: a userspace OOM killer,
-	 * systemd-oomd, earlyoom, moves no count) */
+	 * systemd-oomd, earlyoom, moves no count): the tail of the array
+	 * killed points to, right after its n_killed */
 	struct killed_mark *hand_killed;
 	size_t n_hand_killed;
 	/* --shard K/N: K and N, to take only this task's share of the

@@ -1691,34 +1691,36 @@ kill_mark(struct job *j, uint64_t budget)
 		j->killed_budget = budget;
 }
 
-/* Mark the jobs a killed run was converting alone (pm->killed): under
- * the path it named or another name of the same entry, as records. */
+/* j was started alone by a run killed since: blamed for it, or killed
+ * by hand (its next start says "again"). */
+static void
+killed_job(struct job *j, const struct killed_mark *mark, int blamed)
+{
+	if (blamed)
+		kill_mark(j, mark->budget);
+	else
+		j->hand_killed = 1;
+}
+
+/* Mark the jobs a killed run was converting alone (pm->killed, then
+ * pm->hand_killed, the tail of the same array): under the path it named
+ * or another name of the same entry, as records. */
 static void
 find_killed_jobs(struct plan *p, const struct prev_manifest *pm)
 {
 	size_t i, m, n, first;
 
-	for (i = 0; i < pm->n_killed; i++) {
+	for (i = 0; i < pm->n_killed + pm->n_hand_killed; i++) {
 		const struct killed_mark *mark = &pm->killed[i];
+		int blamed = i < pm->n_killed;
 		struct job *own = p->n ? bsearch(mark->path, p->jobs, p->n, sizeof(*p->jobs),
 						 cmp_job_path) : NULL;
 
 		if (own)
-			kill_mark(own, mark->budget);
+			killed_job(own, mark, blamed);
 		n = jobs_of_entry(p, mark->path, &first);
 		for (m = first; m < first + n; m++)
-			kill_mark(&p->jobs[p->by_entry[m]], mark->budget);
-	}
-	for (i = 0; i < pm->n_hand_killed; i++) {
-		const struct killed_mark *mark = &pm->hand_killed[i];
-		struct job *own = p->n ? bsearch(mark->path, p->jobs, p->n, sizeof(*p->jobs),
-						 cmp_job_path) : NULL;
-
-		if (own)
-			own->hand_killed = 1;
-		n = jobs_of_entry(p, mark->path, &first);
-		for (m = first; m < first + n; m++)
-			p->jobs[p->by_entry[m]].hand_killed = 1;
+			killed_job(&p->jobs[p->by_entry[m]], mark, blamed);
 	}
 }
 
