@@ -10,7 +10,7 @@ PKG_CONFIG ?= pkg-config
 PROVE ?= prove
 
 VERSION = 0.1.0
-PKGS = vips gmodule-no-export-2.0 libmagic jansson libxxhash libwebpmux libheif libexif lcms2
+PKGS = vips gmodule-no-export-2.0 libmagic jansson libxxhash libwebpmux libheif libexif lcms2 libjpeg
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wwrite-strings -Wvla -Wpointer-arith -Wundef
@@ -27,13 +27,14 @@ SRC = src/main.c src/options.c src/inputs.c src/walk.c src/sniff.c \
 	src/plan.c src/queue.c src/sched.c src/convert.c src/output.c \
 	src/hash.c src/manifest.c src/report.c src/htmlreport.c src/progress.c src/shard.c src/merge.c src/paths.c src/membudget.c \
 	src/cgroup.c src/prune.c src/dedupe.c src/alloc.c src/icc.c \
-	src/vipserror.c
+	src/vipserror.c src/webpdirect.c
 OBJ = $(SRC:.c=.o)
 
 # Unit tests link only the pure modules they test.
 UNIT = tests/unit/t-paths tests/unit/t-options tests/unit/t-queue \
 	tests/unit/t-membudget tests/unit/t-shard tests/unit/t-cgroup \
-	tests/unit/t-icc tests/unit/t-sched tests/unit/t-vipserror
+	tests/unit/t-icc tests/unit/t-sched tests/unit/t-vipserror \
+	tests/unit/t-webpdirect
 
 # Faults preloaded into imgbake by the CLI tests (tests/shim), built
 # without the sanitizers, which will not run beside a preloaded library.
@@ -44,7 +45,7 @@ SHIM = tests/shim/readdir-eio.so
 # the sanitizers under tests/fuzz/obj.  Runs write their corpora and
 # crashes under FUZZ_WORK, never into the tree.
 FUZZ = quality widths formats count color template args shard filelist \
-	manifest journal manifest-path
+	manifest journal manifest-path webpdirect
 FUZZ_BIN = $(FUZZ:%=tests/fuzz/fuzz-%)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -98,6 +99,8 @@ tests/unit/t-icc: tests/unit/t-icc.o src/icc.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs lcms2) $(LIBS)
 tests/unit/t-vipserror: tests/unit/t-vipserror.o src/vipserror.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs vips) $(LIBS)
+tests/unit/t-webpdirect: tests/unit/t-webpdirect.o src/webpdirect.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libjpeg libwebp libexif)
 
 tests/fuzz/obj/%.o: src/%.c
 	@mkdir -p tests/fuzz/obj
@@ -111,6 +114,7 @@ tests/fuzz/fuzz-count tests/fuzz/fuzz-color: tests/fuzz/obj/options.o \
 tests/fuzz/fuzz-template tests/fuzz/fuzz-args: tests/fuzz/obj/options.o \
 	tests/fuzz/obj/shard.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-shard: tests/fuzz/obj/shard.o
+tests/fuzz/fuzz-webpdirect: tests/fuzz/obj/webpdirect.o
 tests/fuzz/fuzz-filelist: tests/fuzz/obj/inputs.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-manifest tests/fuzz/fuzz-journal tests/fuzz/fuzz-manifest-path: \
 	tests/fuzz/obj/manifest.o \

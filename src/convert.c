@@ -49,6 +49,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "vipserror.h"
+#include "webpdirect.h"
 
 /* libaom's encoder, WebP's and libjpeg refuse larger images */
 #define WEBP_MAX_EDGE 16383
@@ -1762,57 +1763,23 @@ webp_progress(int percent, const WebPPicture *pic)
 	return !*c->stop && !late(c);
 }
 
-/* One strip of RGB or RGBA into pic's planes.  libwebp's import turns
- * each pair of rows into a row of chroma by itself, so a strip of even
- * height gives the bytes the whole picture would.  The import of a
- * strip without a transparent pixel makes no alpha plane: its rows of
- * pic's alpha plane are set opaque.  Whether the picture has any
- * transparency at all the encoder finds by itself, and it leaves an
- * alpha plane opaque everywhere out of the file, as it does after a
- * whole-picture import. */
+/* One strip of RGB or RGBA into pic's planes (webpdirect_import_rows):
+ * strips of even height give the bytes the whole picture would. */
 static int
 import_strip(VipsRegion *reg, const VipsRect *strip, void *arg)
 {
-	WebPPicture *pic = arg, part;
-	const uint8_t *rgb = VIPS_REGION_ADDR(reg, 0, strip->top);
-	int stride = (int)VIPS_REGION_LSKIP(reg);
-	int uv_width = (strip->width + 1) / 2, ok, i;
+	WebPPicture *pic = arg;
 
 	if (strip->top & 1) {
 		vips_error("imgbake", "WebP import from an odd row");
 		return -1;
 	}
-	if (!WebPPictureInit(&part))
-		return -1;
-	part.width = strip->width;
-	part.height = strip->height;
-	ok = reg->im->Bands == 4 ? WebPPictureImportRGBA(&part, rgb, stride)
-				 : WebPPictureImportRGB(&part, rgb, stride);
-	if (!ok) {
-		WebPPictureFree(&part);
+	if (webpdirect_import_rows(pic, VIPS_REGION_ADDR(reg, 0, strip->top),
+				   (int)VIPS_REGION_LSKIP(reg), reg->im->Bands,
+				   strip->top, strip->height)) {
 		vips_error("imgbake", "out of memory");
 		return -1;
 	}
-	for (i = 0; i < strip->height; i++) {
-		size_t row = (size_t)(strip->top + i);
-
-		memcpy(pic->y + pic->y_stride * row, part.y + (size_t)part.y_stride * i,
-		       strip->width);
-		if (!pic->a)
-			continue;
-		if (part.a)
-			memcpy(pic->a + pic->a_stride * row,
-			       part.a + (size_t)part.a_stride * i, strip->width);
-		else
-			memset(pic->a + pic->a_stride * row, 0xff, strip->width);
-	}
-	for (i = 0; i < (strip->height + 1) / 2; i++) {
-		size_t at = (size_t)pic->uv_stride * (strip->top / 2 + i);
-
-		memcpy(pic->u + at, part.u + (size_t)part.uv_stride * i, uv_width);
-		memcpy(pic->v + at, part.v + (size_t)part.uv_stride * i, uv_width);
-	}
-	WebPPictureFree(&part);
 	return 0;
 }
 
@@ -2042,21 +2009,70 @@ webp_error_text(WebPEncodingError e)
  * when the source has none, and leaks its pipeline when it fails).  img is
  * 8-bit sRGB with three or four bands; the reference is taken over,
  * and let go once the pixels are in libwebp's planes. */
+/* Encode pic, filled, with quality q and write it to fd with meta's
+ * chunks; pic is freed whatever happens. */
 static int
-webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
+webp_write(struct conv *c, WebPPicture *pic, int q, const struct webp_meta *meta, int fd,
+	const char *stage)
 {
 	WebPConfig config;
-	WebPPicture pic;
 	WebPMemoryWriter w;
 	WebPData with_meta = { NULL, 0 };
-	struct webp_meta meta = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
-	VipsImage *rgb = NULL;
 	const uint8_t *bytes;
 	size_t size;
 	int r = -1;
 
-	memset(&pic, 0, sizeof(pic));	/* WebPPictureFree()d whatever happens */
 	WebPMemoryWriterInit(&w);
+	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q)) {
+		fail_text(c, REASON_ENCODE, stage, "libwebp version mismatch");
+		goto out;
+	}
+	config.method = WEBP_EFFORT;
+	/* a second thread for the analysis pass pays off on large
+	 * pictures; on small ones, creating it costs more than it saves */
+	config.thread_level = (double)pic->width * pic->height >= WEBP_THREAD_MIN_PX;
+	pic->writer = WebPMemoryWrite;
+	pic->custom_ptr = &w;
+	pic->progress_hook = webp_progress;
+	pic->user_data = c;
+	if (!WebPEncode(&config, pic)) {
+		if (pic->error_code != VP8_ENC_ERROR_USER_ABORT)
+			snprintf(c->err, sizeof(c->err), "libwebp: %s", webp_error_text(pic->error_code));
+		/* an abort is a stop or a timeout, which fail() tells apart */
+		fail(c, REASON_ENCODE, stage, 0);
+		goto out;
+	}
+	WebPPictureFree(pic);
+	bytes = w.mem;
+	size = w.size;
+	if (meta && (meta->icc.size || meta->exif.size || meta->xmp.size)) {
+		if (webp_meta_add(&w, meta, &with_meta)) {
+			fail_text(c, REASON_ENCODE, stage, "libwebpmux cannot add the metadata");
+			goto out;
+		}
+		bytes = with_meta.bytes;
+		size = with_meta.size;
+	}
+	if (output_write_all(fd, bytes, size))
+		fail_text(c, REASON_IO, "write", strerror(errno));
+	else
+		r = 0;
+out:
+	WebPDataClear(&with_meta);
+	WebPMemoryWriterClear(&w);
+	WebPPictureFree(pic);
+	return r;
+}
+
+static int
+webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
+{
+	WebPPicture pic;
+	struct webp_meta meta = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	VipsImage *rgb = NULL;
+	int r = -1;
+
+	memset(&pic, 0, sizeof(pic));	/* WebPPictureFree()d whatever happens */
 	if (c->o->keep_metadata && webp_meta_get(img, &meta)) {
 		fail_text(c, REASON_ENCODE, stage, "out of memory");
 		goto out;
@@ -2064,15 +2080,10 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 	if (!(rgb = rgb_or_rgba(c, img)))
 		goto out;
 	VIPS_UNREF(img);
-	if (!WebPConfigPreset(&config, WEBP_PRESET_DEFAULT, (float)q) ||
-	    !WebPPictureInit(&pic)) {
+	if (!WebPPictureInit(&pic)) {
 		fail_text(c, REASON_ENCODE, stage, "libwebp version mismatch");
 		goto out;
 	}
-	config.method = WEBP_EFFORT;
-	/* a second thread for the analysis pass pays off on large
-	 * pictures; on small ones, creating it costs more than it saves */
-	config.thread_level = (double)rgb->Xsize * rgb->Ysize >= WEBP_THREAD_MIN_PX;
 	/* Strip by strip into the YUV(A) planes: no RGB(A) copy of the
 	 * picture, whose fresh pages the kernel would zero and the import
 	 * read back from memory.  With one libvips thread a job, on this
@@ -2090,35 +2101,8 @@ webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 		goto out;
 	}
 	VIPS_UNREF(rgb);
-	pic.writer = WebPMemoryWrite;
-	pic.custom_ptr = &w;
-	pic.progress_hook = webp_progress;
-	pic.user_data = c;
-	if (!WebPEncode(&config, &pic)) {
-		if (pic.error_code != VP8_ENC_ERROR_USER_ABORT)
-			snprintf(c->err, sizeof(c->err), "libwebp: %s", webp_error_text(pic.error_code));
-		/* an abort is a stop or a timeout, which fail() tells apart */
-		fail(c, REASON_ENCODE, stage, 0);
-		goto out;
-	}
-	WebPPictureFree(&pic);
-	bytes = w.mem;
-	size = w.size;
-	if (meta.icc.size || meta.exif.size || meta.xmp.size) {
-		if (webp_meta_add(&w, &meta, &with_meta)) {
-			fail_text(c, REASON_ENCODE, stage, "libwebpmux cannot add the metadata");
-			goto out;
-		}
-		bytes = with_meta.bytes;
-		size = with_meta.size;
-	}
-	if (output_write_all(fd, bytes, size))
-		fail_text(c, REASON_IO, "write", strerror(errno));
-	else
-		r = 0;
+	r = webp_write(c, &pic, q, &meta, fd, stage);
 out:
-	WebPDataClear(&with_meta);
-	WebPMemoryWriterClear(&w);
 	WebPPictureFree(&pic);
 	webp_meta_clear(&meta);
 	VIPS_UNREF(rgb);
@@ -2465,9 +2449,11 @@ add_output(struct conv *c, char *path, enum out_format f, int width, int height,
 }
 
 /* Write one output of `img` in format f, atomically.  The reference to
- * img is taken over. */
+ * img is taken over.  Without img, pic holds the pixels of a WebP
+ * (webpdirect), taken over too. */
 static int
-write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
+write_output(struct conv *c, VipsImage *img, WebPPicture *pic, enum out_format f,
+	int name_width)
 {
 	char *rel = plan_output_path(c->o, c->job, f, name_width);
 	char *full = rel ? path_join(c->o->output_dir, rel) : NULL;
@@ -2477,9 +2463,10 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 	struct stat st;
 	struct stat there;
 	size_t k;
+	int src_width = img ? img->Xsize : pic->width;
 	int width, height, failed, ret = -1;
 
-	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), img->Xsize);
+	snprintf(stage, sizeof(stage), "encode %s %dw", format_name(f), src_width);
 	if (!full) {
 		fail_text(c, REASON_UNSAFE_PATH, "name", "bad output name");
 		goto out;
@@ -2495,7 +2482,7 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		goto out;
 	}
 	/* made by an earlier run from the same source, the same way */
-	plan_recipe(c->o, f, img->Xsize, recipe);
+	plan_recipe(c->o, f, src_width, recipe);
 	for (k = 0; k < c->job->n_reuse; k++) {
 		const struct out_record *r = &c->job->reuse[k];
 
@@ -2522,17 +2509,23 @@ write_output(struct conv *c, VipsImage *img, enum out_format f, int name_width)
 		fail(c, REASON_IO, "write", 0);
 		goto out;
 	}
-	ready = prepare(c, img, f);
-	VIPS_UNREF(img);
-	if (!ready)
-		goto out;
-	width = ready->Xsize;
-	height = ready->Ysize;
+	if (img) {
+		ready = prepare(c, img, f);
+		VIPS_UNREF(img);
+		if (!ready)
+			goto out;
+		width = ready->Xsize;
+		height = ready->Ysize;
+	} else {
+		width = pic->width;
+		height = pic->height;
+	}
 	if (output_open(&t, full, c->slot, c->err, sizeof(c->err))) {
 		fail_io(c, "write", errno);
 		goto out;
 	}
-	failed = save(c, ready, f, t.fd, stage);
+	failed = ready ? save(c, ready, f, t.fd, stage)
+		       : webp_write(c, pic, c->o->quality[f], NULL, t.fd, stage);
 	ready = NULL;
 	if (failed)
 		goto out;
@@ -2573,6 +2566,8 @@ out:
 	output_discard(&t);
 	VIPS_UNREF(ready);
 	VIPS_UNREF(img);
+	if (pic)
+		WebPPictureFree(pic);
 	free(rel);
 	free(full);
 	return ret;
@@ -2666,7 +2661,7 @@ convert_widths(struct conv *c, VipsImage *base, const int *widths, int n_widths,
 		for (f = 0; f < o->n_formats && c->res->status != JOB_FAILED; f++) {
 			if (f < o->n_formats - 1)
 				g_object_ref(img);
-			write_output(c, img, o->formats[f], name_w);
+			write_output(c, img, NULL, o->formats[f], name_w);
 			if (f == o->n_formats - 1)
 				img = NULL;
 		}
@@ -2810,6 +2805,36 @@ go_on(void *arg)
 	return !*c->stop && !late(c);
 }
 
+/* The commonest job, a JPEG to one WebP of its own size, without
+ * libvips when the JPEG is plain (webpdirect.c): 0 when taken, done or
+ * failed; 1 when declined, for decode() to do it.  Strict runs only:
+ * what libjpeg warns of, libvips judges. */
+static int
+convert_direct(struct conv *c, int fd)
+{
+	const struct options *o = c->o;
+	struct webpdirect_want want = { .max_edge = WEBP_MAX_EDGE, .go_on = go_on, .arg = c };
+	struct result *res = c->res;
+	double per_byte;
+	WebPPicture pic;
+
+	if (c->job->type != SRC_JPEG || c->lenient || o->keep_metadata || o->n_widths ||
+	    o->n_formats != 1 || o->formats[0] != FMT_WEBP || c->job->n_reuse)
+		return 1;
+	per_byte = max_px_per_byte(SRC_JPEG, fd) * (double)c->bytes;
+	want.max_px = (double)o->max_pixels < per_byte ? o->max_pixels : (uint64_t)per_byte;
+	if (webpdirect_jpeg(fd, &want, &pic))
+		return 1;
+	res->width = pic.width;
+	res->height = pic.height;
+	write_output(c, NULL, &pic, FMT_WEBP, 0);
+	if (res->status != JOB_FAILED)
+		publish_outputs(c);
+	if (res->status != JOB_FAILED)
+		res->status = JOB_CONVERTED;
+	return 0;
+}
+
 /* One try at the whole job, strict or lenient. */
 static void
 convert_once(struct conv *c)
@@ -2830,6 +2855,8 @@ convert_once(struct conv *c)
 		goto out;
 	}
 
+	if (!convert_direct(c, fd))
+		goto out;
 	largest = o->n_widths ? o->widths[o->n_widths - 1] : 0;
 	if (!(base = decode(c, fd, largest)))
 		goto out;

@@ -6,7 +6,9 @@
 # transparency in some rows only (their strips bring an alpha plane,
 # the others none), RGBA opaque everywhere (the file has no alpha), at
 # odd sizes.  -j1 on two CPUs or more fills the picture from libvips'
-# threads, -j2 on the job's own thread.
+# threads, -j2 on the job's own thread.  JPEGs (4:2:0, progressive,
+# 4:4:4, EXIF orientation 1, odd sizes) go to libwebp without libvips
+# (webpdirect.c): the same again, from libjpeg's own decode, as cwebp's.
 . "$(dirname "$0")/lib.sh"
 
 command -v cwebp >/dev/null || skip_all "no cwebp"
@@ -41,11 +43,23 @@ mkrgba src/part.png 641x483
 mkrgba src/tall.png 37x1001
 mkrgba src/tiny.png 3x3
 mkopaque src/opaque.png 333x257
+mkimg "$_L/j.v" 641x483
+vips jpegsave "$_L/j.v" src/j420.jpg --Q 85 --strip
+vips jpegsave "$_L/j.v" src/jprog.jpg --Q 85 --strip --interlace
+vips jpegsave "$_L/j.v" src/j444.jpg --Q 85 --strip --subsample-mode off
+mkimg "$_L/jt.v" 37x1001
+vips jpegsave "$_L/jt.v" src/jtall.jpg --Q 70 --strip
+mkexif src/jexif1.jpg 99x61 1
+jpegs="j420 jprog j444 jtall jexif1"
 
 mkdir want
 for f in rgb part tall tiny opaque; do
 	cwebp -quiet -q 80 -m 4 "src/$f.png" -o "want/$f.webp" ||
 		diag "cwebp failed on $f.png"
+done
+for f in $jpegs; do
+	cwebp -quiet -q 80 -m 4 "src/$f.jpg" -o "want/$f.webp" ||
+		diag "cwebp failed on $f.jpg"
 done
 webpmux -info want/part.webp 2>/dev/null | grep -q transparency
 ok $? "the partly transparent source makes a WebP with alpha"
@@ -55,10 +69,18 @@ isnt "$?" 0 "the opaque RGBA source makes one without"
 for j in 1 2; do
 	run -j$j -Q 80 -f webp -o o$j --base src src
 	is "$rc" 0 "-j$j: exit 0" || show_run
-	for f in rgb part tall tiny opaque; do
+	for f in rgb part tall tiny opaque $jpegs; do
 		cmp -s "o$j/$f.webp" "want/$f.webp"
 		ok $? "-j$j: $f.webp is cwebp's file"
 	done
+done
+
+# Through libvips, as a width makes them go: the same files.
+run -j2 -Q 80 -f webp -w 20000 --name '{dir}/{stem}.{ext}' -o ov --base src src
+is "$rc" 0 "through libvips: exit 0" || show_run
+for f in $jpegs; do
+	cmp -s "ov/$f.webp" "want/$f.webp"
+	ok $? "through libvips: $f.webp is cwebp's file"
 done
 
 done_testing

@@ -1,0 +1,291 @@
+/*
+ * webpdirect.c: a plain JPEG decoded by libjpeg straight into a WebP
+ * picture (see webpdirect.h).
+ *
+ * "Plain" is what libvips would hand on as it is: three components of
+ * YCbCr at 8 bits, no ICC profile, and an EXIF orientation of 1 or
+ * none.  libjpeg runs with libvips' settings (its defaults: the slow
+ * integer DCT, fancy upsampling), so the pixels are those libvips
+ * decodes, and the WebP the same to the byte.  Everything unexpected
+ * declines, with nothing left behind; a warning from libjpeg too (it
+ * warns of damaged entropy data and goes on), for libvips to fail or
+ * convert as its strictness says.
+ */
+#include <setjmp.h>
+#include <stdio.h>	/* before jpeglib.h, which uses FILE */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <libexif/exif-data.h>
+
+#include "webpdirect.h"
+
+#define READ_CHUNK 65536
+#define STRIP_ROWS 16	/* even, and an MCU's height at most */
+
+/* libjpeg's source, and what has to outlive a longjmp() */
+struct reader {
+	struct jpeg_source_mgr pub;
+	int fd;
+	off_t at;
+	JSAMPLE *strip;		/* STRIP_ROWS rows of RGB */
+	JOCTET buf[READ_CHUNK];
+};
+
+struct err {
+	struct jpeg_error_mgr pub;
+	jmp_buf jump;
+};
+
+struct progress {
+	struct jpeg_progress_mgr pub;
+	const struct webpdirect_want *want;
+};
+
+static void
+src_init(j_decompress_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+/* The end of the file before the end of the picture is damage: out,
+ * as any other. */
+static boolean
+src_fill(j_decompress_ptr cinfo)
+{
+	struct reader *s = (struct reader *)cinfo->src;
+	ssize_t n = pread(s->fd, s->buf, sizeof(s->buf), s->at);
+
+	if (n <= 0)
+		longjmp(((struct err *)cinfo->err)->jump, 1);
+	s->at += n;
+	s->pub.next_input_byte = s->buf;
+	s->pub.bytes_in_buffer = (size_t)n;
+	return TRUE;
+}
+
+static void
+src_skip(j_decompress_ptr cinfo, long n)
+{
+	struct reader *s = (struct reader *)cinfo->src;
+
+	if (n <= 0)
+		return;
+	if ((size_t)n <= s->pub.bytes_in_buffer) {
+		s->pub.next_input_byte += n;
+		s->pub.bytes_in_buffer -= (size_t)n;
+		return;
+	}
+	s->at += n - (long)s->pub.bytes_in_buffer;
+	s->pub.bytes_in_buffer = 0;
+}
+
+static void
+src_term(j_decompress_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+static void
+err_exit(j_common_ptr cinfo)
+{
+	longjmp(((struct err *)cinfo->err)->jump, 1);
+}
+
+/* level -1 is a warning, damage libjpeg decodes through; above, a
+ * trace message */
+static void
+err_emit(j_common_ptr cinfo, int level)
+{
+	if (level < 0)
+		longjmp(((struct err *)cinfo->err)->jump, 1);
+}
+
+static void
+err_output(j_common_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+/* A progressive JPEG is read whole, every scan of it, before its first
+ * row: a stop or a timeout is heard there too. */
+static void
+progress(j_common_ptr cinfo)
+{
+	const struct webpdirect_want *want = ((struct progress *)cinfo->progress)->want;
+
+	if (!want->go_on(want->arg))
+		longjmp(((struct err *)cinfo->err)->jump, 1);
+}
+
+/* Whether an APP1 segment of EXIF leaves the picture as it is: libexif
+ * (libvips' own reader) finds IFD 0, and an orientation, wherever it
+ * is, that is a SHORT of 1 or none.  libvips reads it from IFD 0
+ * only: one elsewhere declines, to be safe. */
+static int
+exif_upright(const JOCTET *data, unsigned len)
+{
+	ExifData *ed = exif_data_new_from_data(data, len);
+	ExifEntry *e;
+	int ok;
+
+	if (!ed)
+		return 0;
+	ok = ed->ifd[EXIF_IFD_0] && ed->ifd[EXIF_IFD_0]->count > 0;
+	if (ok && (e = exif_data_get_entry(ed, EXIF_TAG_ORIENTATION)))
+		ok = e->format == EXIF_FORMAT_SHORT && e->components == 1 && e->size >= 2 &&
+		     exif_get_short(e->data, exif_data_get_byte_order(ed)) == 1;
+	exif_data_unref(ed);
+	return ok;
+}
+
+/* Whether the markers libjpeg kept say "plain": no ICC profile, at
+ * most one EXIF block, upright. */
+static int
+plain_markers(j_decompress_ptr cinfo)
+{
+	jpeg_saved_marker_ptr m;
+	int n_exif = 0;
+
+	for (m = cinfo->marker_list; m; m = m->next) {
+		if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 &&
+		    !memcmp(m->data, "ICC_PROFILE", 12))
+			return 0;
+		/* libvips takes any APP1 that starts so for EXIF */
+		if (m->marker == JPEG_APP0 + 1 && m->data_length >= 4 &&
+		    !memcmp(m->data, "Exif", 4) &&
+		    (++n_exif > 1 || !exif_upright(m->data, m->data_length)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The decode proper, between setjmp and the clean-up of
+ * webpdirect_jpeg. */
+static int
+decode(j_decompress_ptr cinfo, const struct webpdirect_want *want, WebPPicture *pic)
+{
+	struct reader *rd = (struct reader *)cinfo->src;
+	int width, height, top, n;
+	size_t stride;
+
+	jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xffff);
+	jpeg_save_markers(cinfo, JPEG_APP0 + 2, 0xffff);
+	if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK)
+		return 1;
+	width = (int)cinfo->image_width;
+	height = (int)cinfo->image_height;
+	if (cinfo->num_components != 3 || cinfo->jpeg_color_space != JCS_YCbCr ||
+	    cinfo->data_precision != 8 || width < 1 || height < 1 ||
+	    width > want->max_edge || height > want->max_edge ||
+	    (uint64_t)width * (uint64_t)height > want->max_px || !plain_markers(cinfo))
+		return 1;
+	cinfo->out_color_space = JCS_RGB;
+	stride = (size_t)width * 3;
+	if (!(rd->strip = malloc(stride * STRIP_ROWS)))
+		return 1;
+	pic->width = width;
+	pic->height = height;
+	pic->colorspace = WEBP_YUV420;
+	if (!WebPPictureAlloc(pic))
+		return 1;
+	jpeg_start_decompress(cinfo);
+	if (cinfo->output_components != 3)
+		return 1;
+	for (top = 0; top < height; top += n) {
+		if (!want->go_on(want->arg))
+			return 1;
+		for (n = 0; n < STRIP_ROWS && top + n < height;) {
+			JSAMPROW row = rd->strip + stride * (size_t)n;
+
+			n += (int)jpeg_read_scanlines(cinfo, &row, 1);
+		}
+		if (webpdirect_import_rows(pic, rd->strip, (int)stride, 3, top, n))
+			return 1;
+	}
+	jpeg_finish_decompress(cinfo);
+	return 0;
+}
+
+int
+webpdirect_jpeg(int fd, const struct webpdirect_want *want, WebPPicture *pic)
+{
+	struct jpeg_decompress_struct cinfo;
+	struct err err;
+	struct progress prog = { .pub.progress_monitor = progress, .want = want };
+	struct reader *rd;
+	int r = 1;
+
+	if (!WebPPictureInit(pic) || !(rd = calloc(1, sizeof(*rd))))
+		return 1;
+	cinfo.err = jpeg_std_error(&err.pub);
+	err.pub.error_exit = err_exit;
+	err.pub.emit_message = err_emit;
+	err.pub.output_message = err_output;
+	if (setjmp(err.jump)) {
+		r = 1;
+		goto out;
+	}
+	jpeg_create_decompress(&cinfo);
+	rd->fd = fd;
+	rd->pub.init_source = src_init;
+	rd->pub.fill_input_buffer = src_fill;
+	rd->pub.skip_input_data = src_skip;
+	rd->pub.resync_to_restart = jpeg_resync_to_restart;
+	rd->pub.term_source = src_term;
+	cinfo.src = &rd->pub;
+	cinfo.progress = &prog.pub;
+	r = decode(&cinfo, want, pic);
+out:
+	jpeg_destroy_decompress(&cinfo);
+	free(rd->strip);
+	free(rd);
+	if (r)
+		WebPPictureFree(pic);
+	return r;
+}
+
+int
+webpdirect_import_rows(WebPPicture *pic, const uint8_t *rgb, int stride, int bands,
+	int top, int height)
+{
+	WebPPicture part;
+	int uv_width = (pic->width + 1) / 2, ok, i;
+
+	if (!WebPPictureInit(&part))
+		return -1;
+	part.width = pic->width;
+	part.height = height;
+	ok = bands == 4 ? WebPPictureImportRGBA(&part, rgb, stride)
+			: WebPPictureImportRGB(&part, rgb, stride);
+	if (!ok) {
+		WebPPictureFree(&part);
+		return -1;
+	}
+	/* The import of rows without a transparent pixel makes no alpha
+	 * plane: those rows of pic's are set opaque.  Whether the picture
+	 * has any transparency at all the encoder finds by itself. */
+	for (i = 0; i < height; i++) {
+		size_t row = (size_t)(top + i);
+
+		memcpy(pic->y + pic->y_stride * row, part.y + (size_t)part.y_stride * i,
+		       (size_t)pic->width);
+		if (!pic->a)
+			continue;
+		if (part.a)
+			memcpy(pic->a + pic->a_stride * row,
+			       part.a + (size_t)part.a_stride * i, (size_t)pic->width);
+		else
+			memset(pic->a + pic->a_stride * row, 0xff, (size_t)pic->width);
+	}
+	for (i = 0; i < (height + 1) / 2; i++) {
+		size_t at = (size_t)pic->uv_stride * (size_t)(top / 2 + i);
+
+		memcpy(pic->u + at, part.u + (size_t)part.uv_stride * i, (size_t)uv_width);
+		memcpy(pic->v + at, part.v + (size_t)part.uv_stride * i, (size_t)uv_width);
+	}
+	WebPPictureFree(&part);
+	return 0;
+}
