@@ -10,7 +10,8 @@ PKG_CONFIG ?= pkg-config
 PROVE ?= prove
 
 VERSION = 0.1.0
-PKGS = vips gmodule-no-export-2.0 libmagic jansson libxxhash libwebpmux libheif libexif lcms2 libjpeg
+PKGS = vips gmodule-no-export-2.0 libmagic jansson libxxhash libwebpmux libheif libexif lcms2 libjpeg \
+	libpng
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wwrite-strings -Wvla -Wpointer-arith -Wundef
@@ -99,8 +100,9 @@ tests/unit/t-icc: tests/unit/t-icc.o src/icc.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs lcms2) $(LIBS)
 tests/unit/t-vipserror: tests/unit/t-vipserror.o src/vipserror.o
 	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs vips) $(LIBS)
-tests/unit/t-webpdirect: tests/unit/t-webpdirect.o src/webpdirect.o
-	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libjpeg libwebp libexif)
+tests/unit/t-webpdirect: tests/unit/t-webpdirect.o src/webpdirect.o src/icc.o
+	$(CC) $(CFLAGS) -o $@ $^ $$($(PKG_CONFIG) --libs libjpeg libpng libwebp libexif lcms2) \
+		$(LIBS)
 
 tests/fuzz/obj/%.o: src/%.c
 	@mkdir -p tests/fuzz/obj
@@ -114,7 +116,7 @@ tests/fuzz/fuzz-count tests/fuzz/fuzz-color: tests/fuzz/obj/options.o \
 tests/fuzz/fuzz-template tests/fuzz/fuzz-args: tests/fuzz/obj/options.o \
 	tests/fuzz/obj/shard.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-shard: tests/fuzz/obj/shard.o
-tests/fuzz/fuzz-webpdirect: tests/fuzz/obj/webpdirect.o
+tests/fuzz/fuzz-webpdirect: tests/fuzz/obj/webpdirect.o tests/fuzz/obj/icc.o
 tests/fuzz/fuzz-filelist: tests/fuzz/obj/inputs.o tests/fuzz/obj/paths.o
 tests/fuzz/fuzz-manifest tests/fuzz/fuzz-journal tests/fuzz/fuzz-manifest-path: \
 	tests/fuzz/obj/manifest.o \

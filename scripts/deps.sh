@@ -7,7 +7,7 @@
 set -eu
 
 pkgs="build-essential pkg-config clang libclang-rt-dev
-libvips-dev libvips-tools libmagic-dev libwebp-dev libjpeg62-turbo-dev
+libvips-dev libvips-tools libmagic-dev libwebp-dev libjpeg62-turbo-dev libpng-dev
 libjansson-dev libxxhash-dev libheif-dev libexif-dev liblcms2-dev
 perl time mandoc webp file bsdextrautils zsh parallel git jq curl nginx-light
 libxml2-utils chromium strace libavif-bin"

@@ -2805,10 +2805,10 @@ go_on(void *arg)
 	return !*c->stop && !late(c);
 }
 
-/* The commonest job, a JPEG to one WebP of its own size, without
- * libvips when the JPEG is plain (webpdirect.c): 0 when taken, done or
- * failed; 1 when declined, for decode() to do it.  Strict runs only:
- * what libjpeg warns of, libvips judges. */
+/* The commonest job, a JPEG or PNG to one WebP of its own size,
+ * without libvips when the source is plain (webpdirect.c): 0 when
+ * taken, done or failed; 1 when declined, for decode() to do it.
+ * Strict runs only: what a decoder warns of, libvips judges. */
 static int
 convert_direct(struct conv *c, int fd)
 {
@@ -2818,12 +2818,14 @@ convert_direct(struct conv *c, int fd)
 	double per_byte;
 	WebPPicture pic;
 
-	if (c->job->type != SRC_JPEG || c->lenient || o->keep_metadata || o->n_widths ||
-	    o->n_formats != 1 || o->formats[0] != FMT_WEBP || c->job->n_reuse)
+	if ((c->job->type != SRC_JPEG && c->job->type != SRC_PNG) || c->lenient ||
+	    o->keep_metadata || o->n_widths || o->n_formats != 1 || o->formats[0] != FMT_WEBP ||
+	    c->job->n_reuse)
 		return 1;
-	per_byte = max_px_per_byte(SRC_JPEG, fd) * (double)c->bytes;
+	per_byte = max_px_per_byte(c->job->type, fd) * (double)c->bytes;
 	want.max_px = (double)o->max_pixels < per_byte ? o->max_pixels : (uint64_t)per_byte;
-	if (webpdirect_jpeg(fd, &want, &pic))
+	if (c->job->type == SRC_JPEG ? webpdirect_jpeg(fd, &want, &pic)
+				     : webpdirect_png(fd, &want, &pic))
 		return 1;
 	res->width = pic.width;
 	res->height = pic.height;

@@ -2,15 +2,21 @@
  * webpdirect.c: a plain JPEG decoded by libjpeg straight into a WebP
  * picture (see webpdirect.h).
  *
- * "Plain" is what libvips would hand on as it is: three components of
- * YCbCr at 8 bits, no ICC profile, and an EXIF orientation of 1 or
- * none.  libjpeg runs with libvips' settings (its defaults: the slow
+ * "Plain" is what libvips would hand on as it is: YCbCr or grey at 8
+ * bits, no ICC profile or sRGB's (icc_is_srgb, as decode()
+ * asks), and an EXIF orientation of 1 or none.  libjpeg runs with libvips' settings (its defaults: the slow
  * integer DCT, fancy upsampling), so the pixels are those libvips
  * decodes, and the WebP the same to the byte.  Everything unexpected
  * declines, with nothing left behind; a warning from libjpeg too (it
  * warns of damaged entropy data and goes on), for libvips to fail or
  * convert as its strictness says.
+ *
+ * A plain PNG, for libpng, is 8-bit grey, grey and alpha, RGB or RGBA,
+ * not interlaced, without a palette or a tRNS colour, with sRGB's
+ * profile or none and EXIF that leaves it upright.  Grey becomes RGB as libvips makes it, each sample three times.
+ * gAMA, cHRM and sRGB chunks change nothing, for libvips 8.14 as here.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>	/* before jpeglib.h, which uses FILE */
 #include <stdlib.h>
@@ -19,7 +25,9 @@
 
 #include <jpeglib.h>
 #include <libexif/exif-data.h>
+#include <png.h>
 
+#include "icc.h"
 #include "webpdirect.h"
 
 #define READ_CHUNK 65536
@@ -125,12 +133,28 @@ progress(j_common_ptr cinfo)
  * is, that is a SHORT of 1 or none.  libvips reads it from IFD 0
  * only: one elsewhere declines, to be safe. */
 static int
-exif_upright(const JOCTET *data, unsigned len)
+exif_upright(const unsigned char *data, size_t len)
 {
-	ExifData *ed = exif_data_new_from_data(data, len);
+	ExifData *ed;
 	ExifEntry *e;
 	int ok;
 
+	/* PNG's eXIf holds the TIFF structure alone: libexif looks for
+	 * the "Exif\0\0" JPEG puts before it */
+	if (len < 6 || memcmp(data, "Exif\0\0", 6)) {
+		unsigned char *block = malloc(len + 6);
+
+		if (!block || len > UINT_MAX - 6) {
+			free(block);
+			return 0;
+		}
+		memcpy(block, "Exif\0\0", 6);
+		memcpy(block + 6, data, len);
+		ed = exif_data_new_from_data(block, (unsigned)len + 6);
+		free(block);
+	} else {
+		ed = len <= UINT_MAX ? exif_data_new_from_data(data, (unsigned)len) : NULL;
+	}
 	if (!ed)
 		return 0;
 	ok = ed->ifd[EXIF_IFD_0] && ed->ifd[EXIF_IFD_0]->count > 0;
@@ -141,23 +165,34 @@ exif_upright(const JOCTET *data, unsigned len)
 	return ok;
 }
 
-/* Whether the markers libjpeg kept say "plain": no ICC profile, at
- * most one EXIF block, upright. */
+/* Whether the markers libjpeg kept say "plain": no ICC profile or
+ * sRGB's, at most one EXIF block, upright. */
 static int
 plain_markers(j_decompress_ptr cinfo)
 {
 	jpeg_saved_marker_ptr m;
-	int n_exif = 0;
+	JOCTET *icc = NULL;
+	unsigned icc_len = 0;
+	int n_exif = 0, n_icc = 0;
 
 	for (m = cinfo->marker_list; m; m = m->next) {
 		if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 &&
 		    !memcmp(m->data, "ICC_PROFILE", 12))
-			return 0;
+			n_icc++;
 		/* libvips takes any APP1 that starts so for EXIF */
 		if (m->marker == JPEG_APP0 + 1 && m->data_length >= 4 &&
 		    !memcmp(m->data, "Exif", 4) &&
 		    (++n_exif > 1 || !exif_upright(m->data, m->data_length)))
 			return 0;
+	}
+	/* the profile's pieces put together (a warning, for pieces that
+	 * do not fit, declines) */
+	if (n_icc) {
+		int srgb = jpeg_read_icc_profile(cinfo, &icc, &icc_len) &&
+			   icc_is_srgb(icc, icc_len);
+
+		free(icc);
+		return srgb;
 	}
 	return 1;
 }
@@ -177,11 +212,14 @@ decode(j_decompress_ptr cinfo, const struct webpdirect_want *want, WebPPicture *
 		return 1;
 	width = (int)cinfo->image_width;
 	height = (int)cinfo->image_height;
-	if (cinfo->num_components != 3 || cinfo->jpeg_color_space != JCS_YCbCr ||
+	if (!((cinfo->num_components == 3 && cinfo->jpeg_color_space == JCS_YCbCr) ||
+	      (cinfo->num_components == 1 && cinfo->jpeg_color_space == JCS_GRAYSCALE)) ||
 	    cinfo->data_precision != 8 || width < 1 || height < 1 ||
 	    width > want->max_edge || height > want->max_edge ||
 	    (uint64_t)width * (uint64_t)height > want->max_px || !plain_markers(cinfo))
 		return 1;
+	/* grey too: libjpeg gives each sample three times, as libvips'
+	 * sRGB of grey has it */
 	cinfo->out_color_space = JCS_RGB;
 	stride = (size_t)width * 3;
 	if (!(rd->strip = malloc(stride * STRIP_ROWS)))
@@ -240,6 +278,134 @@ webpdirect_jpeg(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 	r = decode(&cinfo, want, pic);
 out:
 	jpeg_destroy_decompress(&cinfo);
+	free(rd->strip);
+	free(rd);
+	if (r)
+		WebPPictureFree(pic);
+	return r;
+}
+
+/* libpng reads through this, with pread; the end of the file is an
+ * error, as any damage. */
+static void
+png_read(png_structp png, png_bytep data, size_t len)
+{
+	struct reader *rd = png_get_io_ptr(png);
+
+	while (len > 0) {
+		ssize_t n = pread(rd->fd, data, len, rd->at);
+
+		if (n <= 0)
+			png_error(png, "short read");
+		rd->at += n;
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+png_fail(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
+/* a warning is damage libpng reads past, or a chunk it throws away */
+static void
+png_warn(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
+/* An ICC profile sRGB's or none, and EXIF that leaves the picture
+ * upright or none. */
+static int
+png_plain_chunks(png_structp png, png_infop info)
+{
+	png_charp name;
+	png_bytep data;
+	png_uint_32 len;
+	int method;
+
+	if (png_get_valid(png, info, PNG_INFO_iCCP) &&
+	    (!png_get_iCCP(png, info, &name, &method, &data, &len) || !icc_is_srgb(data, len)))
+		return 0;
+	if (png_get_valid(png, info, PNG_INFO_eXIf) &&
+	    (!png_get_eXIf_1(png, info, &len, &data) || !exif_upright(data, len)))
+		return 0;
+	return 1;
+}
+
+static int
+png_decode(png_structp png, png_infop info, const struct webpdirect_want *want,
+	WebPPicture *pic)
+{
+	struct reader *rd = png_get_io_ptr(png);
+	png_uint_32 width, height;
+	int depth, type, interlace, bands, top, n;
+	size_t stride;
+
+	png_read_info(png, info);
+	if (!png_get_IHDR(png, info, &width, &height, &depth, &type, &interlace, NULL, NULL))
+		return 1;
+	if (depth != 8 || interlace != PNG_INTERLACE_NONE ||
+	    (type != PNG_COLOR_TYPE_GRAY && type != PNG_COLOR_TYPE_GRAY_ALPHA &&
+	     type != PNG_COLOR_TYPE_RGB && type != PNG_COLOR_TYPE_RGB_ALPHA) ||
+	    png_get_valid(png, info, PNG_INFO_tRNS) || !png_plain_chunks(png, info) ||
+	    width < 1 || height < 1 ||
+	    width > (png_uint_32)want->max_edge || height > (png_uint_32)want->max_edge ||
+	    (uint64_t)width * (uint64_t)height > want->max_px)
+		return 1;
+	if (type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_GRAY_ALPHA)
+		png_set_gray_to_rgb(png);
+	png_read_update_info(png, info);
+	bands = png_get_channels(png, info);
+	stride = (size_t)width * (size_t)bands;
+	if ((bands != 3 && bands != 4) || png_get_rowbytes(png, info) != stride)
+		return 1;
+	if (!(rd->strip = malloc(stride * STRIP_ROWS)))
+		return 1;
+	pic->width = (int)width;
+	pic->height = (int)height;
+	pic->colorspace = bands == 4 ? WEBP_YUV420A : WEBP_YUV420;
+	if (!WebPPictureAlloc(pic))
+		return 1;
+	for (top = 0; top < (int)height; top += n) {
+		if (!want->go_on(want->arg))
+			return 1;
+		for (n = 0; n < STRIP_ROWS && top + n < (int)height; n++)
+			png_read_row(png, rd->strip + stride * (size_t)n, NULL);
+		if (webpdirect_import_rows(pic, rd->strip, (int)stride, bands, top, n))
+			return 1;
+	}
+	/* damage after the pixels, which libvips may read, declines too */
+	png_read_end(png, NULL);
+	return 0;
+}
+
+int
+webpdirect_png(int fd, const struct webpdirect_want *want, WebPPicture *pic)
+{
+	png_structp png;
+	png_infop info = NULL;
+	struct reader *rd;
+	int r = 1;
+
+	if (!WebPPictureInit(pic) || !(rd = calloc(1, sizeof(*rd))))
+		return 1;
+	rd->fd = fd;
+	if (!(png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn)) ||
+	    !(info = png_create_info_struct(png)))
+		goto out;
+	if (setjmp(png_jmpbuf(png))) {
+		r = 1;
+		goto out;
+	}
+	png_set_read_fn(png, rd, png_read);
+	r = png_decode(png, info, want, pic);
+out:
+	png_destroy_read_struct(png ? &png : NULL, info ? &info : NULL, NULL);
 	free(rd->strip);
 	free(rd);
 	if (r)

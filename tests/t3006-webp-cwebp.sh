@@ -6,9 +6,10 @@
 # transparency in some rows only (their strips bring an alpha plane,
 # the others none), RGBA opaque everywhere (the file has no alpha), at
 # odd sizes.  -j1 on two CPUs or more fills the picture from libvips'
-# threads, -j2 on the job's own thread.  JPEGs (4:2:0, progressive,
-# 4:4:4, EXIF orientation 1, odd sizes) go to libwebp without libvips
-# (webpdirect.c): the same again, from libjpeg's own decode, as cwebp's.
+# threads, -j2 on the job's own thread.  Plain PNGs and JPEGs (4:2:0,
+# progressive, 4:4:4, grey, EXIF orientation 1, odd sizes) go to libwebp
+# without libvips (webpdirect.c), and through libvips when a width is
+# asked for: the same files, by both paths.
 . "$(dirname "$0")/lib.sh"
 
 command -v cwebp >/dev/null || skip_all "no cwebp"
@@ -50,10 +51,12 @@ vips jpegsave "$_L/j.v" src/j444.jpg --Q 85 --strip --subsample-mode off
 mkimg "$_L/jt.v" 37x1001
 vips jpegsave "$_L/jt.v" src/jtall.jpg --Q 70 --strip
 mkexif src/jexif1.jpg 99x61 1
-jpegs="j420 jprog j444 jtall jexif1"
+mkimg src/jgrey.jpg 201x77 1
+mkimg src/ga.png 97x63 2
+jpegs="j420 jprog j444 jtall jexif1 jgrey"
 
 mkdir want
-for f in rgb part tall tiny opaque; do
+for f in rgb part tall tiny opaque ga; do
 	cwebp -quiet -q 80 -m 4 "src/$f.png" -o "want/$f.webp" ||
 		diag "cwebp failed on $f.png"
 done
@@ -69,7 +72,7 @@ isnt "$?" 0 "the opaque RGBA source makes one without"
 for j in 1 2; do
 	run -j$j -Q 80 -f webp -o o$j --base src src
 	is "$rc" 0 "-j$j: exit 0" || show_run
-	for f in rgb part tall tiny opaque $jpegs; do
+	for f in rgb part tall tiny opaque ga $jpegs; do
 		cmp -s "o$j/$f.webp" "want/$f.webp"
 		ok $? "-j$j: $f.webp is cwebp's file"
 	done
@@ -78,7 +81,7 @@ done
 # Through libvips, as a width makes them go: the same files.
 run -j2 -Q 80 -f webp -w 20000 --name '{dir}/{stem}.{ext}' -o ov --base src src
 is "$rc" 0 "through libvips: exit 0" || show_run
-for f in $jpegs; do
+for f in rgb part tall tiny opaque ga $jpegs; do
 	cmp -s "ov/$f.webp" "want/$f.webp"
 	ok $? "through libvips: $f.webp is cwebp's file"
 done

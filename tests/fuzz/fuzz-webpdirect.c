@@ -1,9 +1,10 @@
 /*
- * webpdirect_jpeg on any bytes.  It returns 0 or 1 and nothing else;
- * a picture it takes is within the limits asked for, and its planes
- * are those one import of the whole picture by libwebp gives, from
- * libjpeg's decode of the same bytes as RGB: decoding strip by strip
- * changes nothing.  A picture it declines leaves nothing allocated
+ * webpdirect_jpeg and webpdirect_png on any bytes (PNG's when they
+ * start with its signature).  They return 0 or 1 and nothing else;
+ * a picture taken is within the limits asked for, and its planes are
+ * those one import of the whole picture by libwebp gives, from
+ * libjpeg's or libpng's decode of the same bytes as RGB(A): decoding
+ * strip by strip changes nothing.  A picture it declines leaves nothing allocated
  * (LeakSanitizer) and, when its limit was the reason, is declined
  * again under the same limit.
  */
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <png.h>
 
 #include "webpdirect.h"
 
@@ -81,6 +83,64 @@ out:
 	return r;
 }
 
+struct mem {
+	const uint8_t *data;
+	size_t size, at;
+};
+
+static void
+mem_read(png_structp png, png_bytep out, size_t len)
+{
+	struct mem *m = png_get_io_ptr(png);
+
+	if (len > m->size - m->at)
+		png_error(png, "short");
+	memcpy(out, m->data + m->at, len);
+	m->at += len;
+}
+
+/* libpng's whole picture, grey made RGB, imported at once: 0 and *ref
+ * filled, or -1. */
+static int
+ref_png(const uint8_t *data, size_t size, WebPPicture *ref)
+{
+	struct mem m = { data, size, 0 };
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(png);
+	unsigned char *volatile rgb = NULL;
+	volatile int r = -1;
+	int type, bands;
+	png_uint_32 w, h, y;
+
+	CHECK(png && info);
+	if (setjmp(png_jmpbuf(png)))
+		goto out;
+	png_set_read_fn(png, &m, mem_read);
+	png_read_info(png, info);
+	w = png_get_image_width(png, info);
+	h = png_get_image_height(png, info);
+	type = png_get_color_type(png, info);
+	if (type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_GRAY_ALPHA)
+		png_set_gray_to_rgb(png);
+	png_read_update_info(png, info);
+	bands = png_get_channels(png, info);
+	CHECK(bands == 3 || bands == 4);
+	rgb = malloc((size_t)w * h * bands);
+	CHECK(rgb);
+	for (y = 0; y < h; y++)
+		png_read_row(png, rgb + (size_t)y * w * bands, NULL);
+	CHECK(WebPPictureInit(ref));
+	ref->width = (int)w;
+	ref->height = (int)h;
+	CHECK(bands == 4 ? WebPPictureImportRGBA(ref, rgb, ref->width * 4)
+			 : WebPPictureImportRGB(ref, rgb, ref->width * 3));
+	r = 0;
+out:
+	png_destroy_read_struct(&png, &info, NULL);
+	free(rgb);
+	return r;
+}
+
 static void
 same_planes(const WebPPicture *a, const WebPPicture *b)
 {
@@ -105,9 +165,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	WebPPicture pic, ref;
 	int fd = memfd_create("fuzz-webpdirect", 0), r;
 
+	int is_png = size >= 8 && !png_sig_cmp(data, 0, 8);
+	int (*direct)(int, const struct webpdirect_want *, WebPPicture *) =
+		is_png ? webpdirect_png : webpdirect_jpeg;
+
 	CHECK(fd >= 0);
 	CHECK(write(fd, data, size) == (ssize_t)size);
-	r = webpdirect_jpeg(fd, &want, &pic);
+	r = direct(fd, &want, &pic);
 	CHECK(r == 0 || r == 1);
 	if (r == 0) {
 		uint64_t px = (uint64_t)pic.width * (uint64_t)pic.height;
@@ -115,16 +179,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pic.width >= 1 && pic.height >= 1);
 		CHECK(pic.width <= want.max_edge && pic.height <= want.max_edge);
 		CHECK((uint64_t)pic.width * (uint64_t)pic.height <= want.max_px);
-		CHECK(!pic.use_argb && pic.y && pic.u && pic.v && !pic.a);
-		/* libjpeg took the bytes without a word: so does the
+		CHECK(!pic.use_argb && pic.y && pic.u && pic.v && (is_png || !pic.a));
+		/* the decoder took the bytes without a word: so does the
 		 * reference */
-		CHECK(ref_picture(data, size, &ref) == 0);
+		CHECK((is_png ? ref_png(data, size, &ref) : ref_picture(data, size, &ref)) == 0);
 		same_planes(&pic, &ref);
+		CHECK(!pic.a == !ref.a);
+		if (pic.a)
+			for (int y = 0; y < pic.height; y++)
+				CHECK(!memcmp(pic.a + (size_t)pic.a_stride * y,
+					      ref.a + (size_t)ref.a_stride * y, (size_t)pic.width));
 		WebPPictureFree(&ref);
 		WebPPictureFree(&pic);
 		/* one pixel fewer allowed: declined */
 		want.max_px = px - 1;
-		CHECK(webpdirect_jpeg(fd, &want, &pic) == 1);
+		CHECK(direct(fd, &want, &pic) == 1);
 	}
 	close(fd);
 	return 0;

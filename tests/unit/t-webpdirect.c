@@ -1,7 +1,8 @@
 /*
- * webpdirect_jpeg: which JPEGs it takes, and that what it takes is the
- * picture one whole import by libwebp gives.  The JPEGs are made here
- * with libjpeg, into memory files.
+ * webpdirect_jpeg and webpdirect_png: which pictures they take, and
+ * that what they take is the picture one whole import by libwebp
+ * gives.  The JPEGs and PNGs are made here with libjpeg and libpng,
+ * into memory files; the ICC profiles with lcms2.
  */
 #include <stdio.h>	/* before jpeglib.h */
 #include <stdlib.h>
@@ -10,9 +11,34 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <lcms2.h>
+#include <png.h>
 
 #include "tap.h"
 #include "webpdirect.h"
+
+/* sRGB's profile (srgb 1) or one with sRGB's colorants and gamma 2.2,
+ * as bytes; *len its size. */
+static void *
+profile(int srgb, unsigned *len)
+{
+	cmsCIExyY d65;
+	cmsCIExyYTRIPLE prim = { { 0.64, 0.33, 1 }, { 0.30, 0.60, 1 }, { 0.15, 0.06, 1 } };
+	cmsToneCurve *g = cmsBuildGamma(NULL, 2.2), *curves[3] = { g, g, g };
+	cmsHPROFILE p;
+	cmsUInt32Number n = 0;
+	void *buf;
+
+	cmsWhitePointFromTemp(&d65, 6504);
+	p = srgb ? cmsCreate_sRGBProfile() : cmsCreateRGBProfile(&d65, &prim, curves);
+	cmsFreeToneCurve(g);
+	cmsSaveProfileToMem(p, NULL, &n);
+	buf = malloc(n);
+	cmsSaveProfileToMem(p, buf, &n);
+	cmsCloseProfile(p);
+	*len = n;
+	return buf;
+}
 
 struct jpeg_spec {
 	int width, height;
@@ -20,7 +46,8 @@ struct jpeg_spec {
 	int progressive;
 	int restart_rows;	/* a restart marker every so many MCU rows */
 	int orientation;	/* an EXIF block with this orientation; 0: none */
-	int icc;		/* an APP2 ICC_PROFILE marker */
+	int icc;		/* 1: an APP2 ICC_PROFILE marker of junk; 2: sRGB's
+				 * profile; 3: gamma 2.2's */
 };
 
 /* A test pattern: colours that change along both axes. */
@@ -75,9 +102,16 @@ make_jpeg(const struct jpeg_spec *s, unsigned char **bytes, unsigned long *len)
 	if (s->orientation)
 		jpeg_write_marker(&cinfo, JPEG_APP0 + 1, exif,
 				  (unsigned)exif_block(exif, s->orientation));
-	if (s->icc)
+	if (s->icc == 1)
 		jpeg_write_marker(&cinfo, JPEG_APP0 + 2,
 				  (const JOCTET *)"ICC_PROFILE\0\1\1not a profile", 27);
+	if (s->icc > 1) {
+		unsigned n;
+		void *icc = profile(s->icc == 2, &n);
+
+		jpeg_write_icc_profile(&cinfo, icc, n);
+		free(icc);
+	}
 	for (y = 0; y < s->height; y++) {
 		for (x = 0; x < s->width; x++)
 			for (c = 0; c < comps; c++)
@@ -206,6 +240,189 @@ declined(const struct jpeg_spec *s, const struct webpdirect_want *want, unsigned
 	free(bytes);
 }
 
+
+struct png_spec {
+	int width, height;
+	int type;		/* PNG_COLOR_TYPE_... */
+	int depth;		/* 8 or 16 */
+	int interlace;
+	int trns;		/* a tRNS colour */
+	int icc;		/* 2: sRGB's profile, 3: gamma 2.2's */
+	int orientation;	/* an eXIf chunk with this orientation */
+};
+
+static int
+bands_of(int type)
+{
+	switch (type) {
+	case PNG_COLOR_TYPE_GRAY: return 1;
+	case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+	case PNG_COLOR_TYPE_RGB: return 3;
+	case PNG_COLOR_TYPE_PALETTE: return 1;
+	default: return 4;
+	}
+}
+
+static void
+png_to_fd(png_structp png, png_bytep data, size_t len)
+{
+	int *fd = png_get_io_ptr(png);
+
+	if (write(*fd, data, len) != (ssize_t)len)
+		png_error(png, "write");
+}
+
+static void
+png_flush_none(png_structp png)
+{
+	(void)png;
+}
+
+/* The PNG of spec written to fd: 0, or -1. */
+static int
+write_png(int fd, const struct png_spec *s)
+{
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(png);
+	unsigned char *volatile row = NULL;
+	unsigned char exif[64];
+	int bands, bytes, x, y, pass;
+
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(row);
+		return -1;
+	}
+	bands = bands_of(s->type);
+	bytes = s->depth / 8;
+	row = malloc((size_t)s->width * bands * bytes);
+	png_set_write_fn(png, &fd, png_to_fd, png_flush_none);
+	png_set_IHDR(png, info, (png_uint_32)s->width, (png_uint_32)s->height, s->depth,
+		     s->type, s->interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (s->type == PNG_COLOR_TYPE_PALETTE) {
+		png_color pal[256];
+
+		for (x = 0; x < 256; x++)
+			pal[x].red = pal[x].green = pal[x].blue = (png_byte)x;
+		png_set_PLTE(png, info, pal, 256);
+	}
+	if (s->trns) {
+		png_color_16 t = { 0, 10, 10, 10, 10 };
+
+		png_set_tRNS(png, info, NULL, 0, &t);
+	}
+	if (s->icc) {
+		unsigned n;
+		void *icc = profile(s->icc == 2, &n);
+
+		png_set_iCCP(png, info, "icc", 0, icc, n);
+		free(icc);
+	}
+	if (s->orientation) {
+		size_t n = exif_block(exif, s->orientation);
+
+		/* eXIf holds the TIFF structure, without "Exif\0\0" */
+		png_set_eXIf_1(png, info, (png_uint_32)(n - 6), exif + 6);
+	}
+	png_write_info(png, info);
+	if (s->interlace)
+		png_set_interlace_handling(png);
+	for (pass = 0; pass < (s->interlace ? 7 : 1); pass++)
+		for (y = 0; y < s->height; y++) {
+			for (x = 0; x < s->width * bands * bytes; x++)
+				row[x] = sample(x / (bands * bytes), y, x % (bands * bytes));
+			png_write_row(png, row);
+		}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	return 0;
+}
+
+/* The PNG of spec in a memory file, or -1. */
+static int
+make_png(const struct png_spec *s)
+{
+	int fd = memfd_create("t-webpdirect", 0);
+
+	if (fd >= 0 && write_png(fd, s)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* What libvips would hand libwebp for an 8-bit spec, imported at once:
+ * grey three times, alpha kept. */
+static int
+pattern_import(const struct png_spec *s, WebPPicture *ref)
+{
+	int bands = bands_of(s->type), out = bands == 2 || bands == 4 ? 4 : 3;
+	unsigned char *rgb = malloc((size_t)s->width * s->height * out);
+	int x, y, c, ok;
+
+	for (y = 0; y < s->height; y++)
+		for (x = 0; x < s->width; x++)
+			for (c = 0; c < out; c++) {
+				int from = bands >= 3 ? c : c == 3 ? 1 : 0;
+
+				rgb[((size_t)y * s->width + x) * out + c] =
+					sample(x, y, from);
+			}
+	WebPPictureInit(ref);
+	ref->width = s->width;
+	ref->height = s->height;
+	ok = out == 4 ? WebPPictureImportRGBA(ref, rgb, s->width * 4)
+		      : WebPPictureImportRGB(ref, rgb, s->width * 3);
+	free(rgb);
+	return ok;
+}
+
+static void
+png_taken(const struct png_spec *s, const char *what)
+{
+	WebPPicture pic, ref;
+	int fd = make_png(s), r;
+
+	r = fd >= 0 ? webpdirect_png(fd, &any, &pic) : -1;
+	is_int(r, 0, "%s: taken", what);
+	if (r == 0) {
+		ok(pattern_import(s, &ref) && same_planes(&pic, &ref) &&
+		   (!ref.a) == (!pic.a) &&
+		   (!ref.a || !memcmp(ref.a, pic.a, (size_t)ref.a_stride * ref.height)),
+		   "%s: the planes of one whole import", what);
+		WebPPictureFree(&ref);
+		WebPPictureFree(&pic);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Declined, with the file cut to `cut` bytes (0: whole) or the byte at
+ * `flip` changed (-1: none). */
+static void
+png_declined(const struct png_spec *s, off_t cut, off_t flip, const char *what)
+{
+	WebPPicture pic;
+	int fd = make_png(s);
+	unsigned char b;
+
+	if (fd >= 0 && cut && ftruncate(fd, cut)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && flip >= 0) {
+		if (pread(fd, &b, 1, flip) != 1 || (b ^= 0x5a, pwrite(fd, &b, 1, flip) != 1)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	is_int(fd >= 0 ? webpdirect_png(fd, &any, &pic) : -1, 1, "%s: declined", what);
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 main(void)
 {
@@ -227,13 +444,17 @@ main(void)
 	taken(&s, "EXIF orientation 1");
 
 	s = plain, s.in_space = JCS_GRAYSCALE;
-	declined(&s, NULL, 0, -1, "grey");
+	taken(&s, "grey");
+	s = plain, s.icc = 2;
+	taken(&s, "sRGB's profile");
 	s = plain, s.in_space = JCS_CMYK;
 	declined(&s, NULL, 0, -1, "CMYK");
 	s = plain, s.orientation = 6;
 	declined(&s, NULL, 0, -1, "EXIF orientation 6");
 	s = plain, s.icc = 1;
-	declined(&s, NULL, 0, -1, "an ICC profile");
+	declined(&s, NULL, 0, -1, "an ICC marker of junk");
+	s = plain, s.icc = 3;
+	declined(&s, NULL, 0, -1, "a profile of gamma 2.2");
 
 	want.max_px = 64 * 48 - 1;
 	declined(&plain, &want, 0, -1, "a pixel over max_px");
@@ -264,5 +485,36 @@ main(void)
 	declined(&plain, NULL, 1, -1, "one byte");
 	s = plain, s.width = 256, s.height = 256;
 	declined(&s, NULL, 0, 1500, "a byte of entropy data changed");
+
+	{
+		struct png_spec p = { 61, 37, PNG_COLOR_TYPE_RGB, 8, 0, 0, 0, 0 }, q;
+
+		png_taken(&p, "PNG RGB");
+		q = p, q.type = PNG_COLOR_TYPE_RGB_ALPHA;
+		png_taken(&q, "PNG RGBA");
+		q = p, q.type = PNG_COLOR_TYPE_GRAY;
+		png_taken(&q, "PNG grey");
+		q = p, q.type = PNG_COLOR_TYPE_GRAY_ALPHA;
+		png_taken(&q, "PNG grey and alpha");
+		q = p, q.icc = 2;
+		png_taken(&q, "PNG with sRGB's profile");
+		q = p, q.orientation = 1;
+		png_taken(&q, "PNG with EXIF orientation 1");
+
+		q = p, q.icc = 3;
+		png_declined(&q, 0, -1, "PNG with a profile of gamma 2.2");
+		q = p, q.orientation = 6;
+		png_declined(&q, 0, -1, "PNG with EXIF orientation 6");
+		q = p, q.depth = 16;
+		png_declined(&q, 0, -1, "PNG of 16 bits");
+		q = p, q.type = PNG_COLOR_TYPE_PALETTE;
+		png_declined(&q, 0, -1, "PNG with a palette");
+		q = p, q.trns = 1;
+		png_declined(&q, 0, -1, "PNG with a tRNS colour");
+		q = p, q.interlace = 1;
+		png_declined(&q, 0, -1, "interlaced PNG");
+		png_declined(&p, 200, -1, "PNG cut short");
+		png_declined(&p, 0, 60, "PNG with a byte of IDAT changed");
+	}
 	return done_testing();
 }
