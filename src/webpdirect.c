@@ -403,6 +403,9 @@ webpdirect_png(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 		goto out;
 	}
 	png_set_read_fn(png, rd, png_read);
+	/* libpng warns of a few sRGB profiles it knows (HP's, with a
+	 * wrong rendering intent): icc_is_srgb() judges every one */
+	png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
 	r = png_decode(png, info, want, pic);
 out:
 	png_destroy_read_struct(png ? &png : NULL, info ? &info : NULL, NULL);
