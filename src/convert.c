@@ -2807,7 +2807,8 @@ go_on(void *arg)
 
 /* The commonest job, a JPEG or PNG to one WebP of its own size,
  * without libvips when the source is plain (webpdirect.c): 0 when
- * taken, done or failed; 1 when declined, for decode() to do it.
+ * taken, done or failed (stopped too); 1 when declined, for decode()
+ * to do it.
  * Strict runs only: what a decoder warns of, libvips judges. */
 static int
 convert_direct(struct conv *c, int fd)
@@ -2824,9 +2825,19 @@ convert_direct(struct conv *c, int fd)
 		return 1;
 	per_byte = max_px_per_byte(c->job->type, fd) * (double)c->bytes;
 	want.max_px = (double)o->max_pixels < per_byte ? o->max_pixels : (uint64_t)per_byte;
-	if (c->job->type == SRC_JPEG ? webpdirect_jpeg(fd, &want, &pic)
-				     : webpdirect_png(fd, &want, &pic))
+	switch (c->job->type == SRC_JPEG ? webpdirect_jpeg(fd, &want, &pic)
+					 : webpdirect_png(fd, &want, &pic)) {
+	case 0:
+		break;
+	case 2:
+		/* a stop or a timeout, which fail_as tells apart; not
+		 * again through libvips, which would read the header
+		 * once more for nothing */
+		fail_text(c, REASON_CORRUPT, "decode", "stopped");
+		return 0;
+	default:
 		return 1;
+	}
 	res->width = pic.width;
 	res->height = pic.height;
 	write_output(c, NULL, &pic, FMT_WEBP, 0);

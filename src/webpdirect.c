@@ -38,6 +38,8 @@ struct reader {
 	struct jpeg_source_mgr pub;
 	int fd;
 	off_t at;
+	const struct webpdirect_want *want;
+	int stopped;		/* want->go_on said no */
 	JSAMPLE *strip;		/* STRIP_ROWS rows of RGB */
 	JOCTET buf[READ_CHUNK];
 };
@@ -47,10 +49,17 @@ struct err {
 	jmp_buf jump;
 };
 
-struct progress {
-	struct jpeg_progress_mgr pub;
-	const struct webpdirect_want *want;
-};
+
+/* Whether to go on, asked between strips, between a progressive
+ * JPEG's scans and every READ_CHUNK bytes read (libjpeg looks for a
+ * header through any padding). */
+static int
+go_on(struct reader *rd)
+{
+	if (!rd->stopped && !rd->want->go_on(rd->want->arg))
+		rd->stopped = 1;
+	return !rd->stopped;
+}
 
 static void
 src_init(j_decompress_ptr cinfo)
@@ -64,7 +73,7 @@ static boolean
 src_fill(j_decompress_ptr cinfo)
 {
 	struct reader *s = (struct reader *)cinfo->src;
-	ssize_t n = pread(s->fd, s->buf, sizeof(s->buf), s->at);
+	ssize_t n = go_on(s) ? pread(s->fd, s->buf, sizeof(s->buf), s->at) : -1;
 
 	if (n <= 0)
 		longjmp(((struct err *)cinfo->err)->jump, 1);
@@ -122,9 +131,7 @@ err_output(j_common_ptr cinfo)
 static void
 progress(j_common_ptr cinfo)
 {
-	const struct webpdirect_want *want = ((struct progress *)cinfo->progress)->want;
-
-	if (!want->go_on(want->arg))
+	if (!go_on((struct reader *)((j_decompress_ptr)cinfo)->src))
 		longjmp(((struct err *)cinfo->err)->jump, 1);
 }
 
@@ -197,6 +204,19 @@ plain_markers(j_decompress_ptr cinfo)
 	return 1;
 }
 
+/* The end of either decode: 0, 1 or 2 as webpdirect.h says. */
+static int
+finish(struct reader *rd, WebPPicture *pic, int r)
+{
+	if (rd->stopped)
+		r = 2;
+	free(rd->strip);
+	free(rd);
+	if (r)
+		WebPPictureFree(pic);
+	return r;
+}
+
 /* The decode proper, between setjmp and the clean-up of
  * webpdirect_jpeg. */
 static int
@@ -233,7 +253,7 @@ decode(j_decompress_ptr cinfo, const struct webpdirect_want *want, WebPPicture *
 	if (cinfo->output_components != 3)
 		return 1;
 	for (top = 0; top < height; top += n) {
-		if (!want->go_on(want->arg))
+		if (!go_on(rd))
 			return 1;
 		for (n = 0; n < STRIP_ROWS && top + n < height;) {
 			JSAMPROW row = rd->strip + stride * (size_t)n;
@@ -252,7 +272,7 @@ webpdirect_jpeg(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 {
 	struct jpeg_decompress_struct cinfo;
 	struct err err;
-	struct progress prog = { .pub.progress_monitor = progress, .want = want };
+	struct jpeg_progress_mgr prog = { .progress_monitor = progress };
 	struct reader *rd;
 	int r = 1;
 
@@ -268,21 +288,18 @@ webpdirect_jpeg(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 	}
 	jpeg_create_decompress(&cinfo);
 	rd->fd = fd;
+	rd->want = want;
 	rd->pub.init_source = src_init;
 	rd->pub.fill_input_buffer = src_fill;
 	rd->pub.skip_input_data = src_skip;
 	rd->pub.resync_to_restart = jpeg_resync_to_restart;
 	rd->pub.term_source = src_term;
 	cinfo.src = &rd->pub;
-	cinfo.progress = &prog.pub;
+	cinfo.progress = &prog;
 	r = decode(&cinfo, want, pic);
 out:
 	jpeg_destroy_decompress(&cinfo);
-	free(rd->strip);
-	free(rd);
-	if (r)
-		WebPPictureFree(pic);
-	return r;
+	return finish(rd, pic, r);
 }
 
 /* libpng reads through this, with pread; the end of the file is an
@@ -293,7 +310,7 @@ png_read(png_structp png, png_bytep data, size_t len)
 	struct reader *rd = png_get_io_ptr(png);
 
 	while (len > 0) {
-		ssize_t n = pread(rd->fd, data, len, rd->at);
+		ssize_t n = go_on(rd) ? pread(rd->fd, data, len, rd->at) : -1;
 
 		if (n <= 0)
 			png_error(png, "short read");
@@ -372,7 +389,7 @@ png_decode(png_structp png, png_infop info, const struct webpdirect_want *want,
 	if (!WebPPictureAlloc(pic))
 		return 1;
 	for (top = 0; top < (int)height; top += n) {
-		if (!want->go_on(want->arg))
+		if (!go_on(rd))
 			return 1;
 		for (n = 0; n < STRIP_ROWS && top + n < (int)height; n++)
 			png_read_row(png, rd->strip + stride * (size_t)n, NULL);
@@ -395,6 +412,7 @@ webpdirect_png(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 	if (!WebPPictureInit(pic) || !(rd = calloc(1, sizeof(*rd))))
 		return 1;
 	rd->fd = fd;
+	rd->want = want;
 	if (!(png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn)) ||
 	    !(info = png_create_info_struct(png)))
 		goto out;
@@ -409,11 +427,7 @@ webpdirect_png(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 	r = png_decode(png, info, want, pic);
 out:
 	png_destroy_read_struct(png ? &png : NULL, info ? &info : NULL, NULL);
-	free(rd->strip);
-	free(rd);
-	if (r)
-		WebPPictureFree(pic);
-	return r;
+	return finish(rd, pic, r);
 }
 
 int

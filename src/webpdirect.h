@@ -20,13 +20,14 @@
 struct webpdirect_want {
 	uint64_t max_px;	/* more pixels than this: declined */
 	int max_edge;		/* a side longer than this: declined */
-	int (*go_on)(void *arg);	/* asked between strips; 0: declined */
+	int (*go_on)(void *arg);	/* asked as it reads; 0: stop */
 	void *arg;
 };
 
 /* Decode the JPEG on fd (read with pread, its offset left alone) into
  * pic, YUV 4:2:0 as libwebp's RGB import makes it.  0: done, pic is
- * the caller's to WebPPictureFree; 1: declined, pic holds nothing. */
+ * the caller's to WebPPictureFree; 1: declined, pic holds nothing;
+ * 2: stopped, as go_on said, pic holding nothing. */
 int webpdirect_jpeg(int fd, const struct webpdirect_want *want, WebPPicture *pic);
 
 /* The same for a plain PNG (see webpdirect.c), YUV 4:2:0 with alpha

@@ -423,6 +423,21 @@ png_declined(const struct png_spec *s, off_t cut, off_t flip, const char *what)
 		close(fd);
 }
 
+/* Stopped (2) as go_on says, with nothing allocated. */
+static void
+stopped(const struct jpeg_spec *s, const char *what)
+{
+	unsigned char *bytes;
+	unsigned long len;
+	WebPPicture pic;
+	int fd = make_jpeg(s, &bytes, &len);
+
+	is_int(fd >= 0 ? webpdirect_jpeg(fd, &any, &pic) : -1, 2, "%s: stopped", what);
+	if (fd >= 0)
+		close(fd);
+	free(bytes);
+}
+
 int
 main(void)
 {
@@ -475,10 +490,12 @@ main(void)
 
 	s = plain, s.height = 200;
 	strips_left = 3;
-	declined(&s, NULL, 0, -1, "go_on says no after three strips");
+	stopped(&s, "go_on says no after three questions");
 	s = plain, s.progressive = 1, s.height = 8;
-	strips_left = 1;
-	declined(&s, NULL, 0, -1, "progressive, one strip: go_on asked while the scans are read");
+	strips_left = 2;
+	stopped(&s, "progressive, one strip: go_on asked while the scans are read");
+	strips_left = 0;
+	stopped(&plain, "go_on says no at once: asked before the header is read");
 	strips_left = -1;
 
 	declined(&plain, NULL, 400, -1, "cut short");
@@ -515,6 +532,17 @@ main(void)
 		png_declined(&q, 0, -1, "interlaced PNG");
 		png_declined(&p, 200, -1, "PNG cut short");
 		png_declined(&p, 0, 60, "PNG with a byte of IDAT changed");
+		{
+			WebPPicture pic;
+			int fd = make_png(&p);
+
+			strips_left = 0;
+			is_int(fd >= 0 ? webpdirect_png(fd, &any, &pic) : -1, 2,
+			       "PNG, go_on says no at once: stopped");
+			strips_left = -1;
+			if (fd >= 0)
+				close(fd);
+		}
 	}
 	return done_testing();
 }
