@@ -1,20 +1,21 @@
 /*
- * webpdirect.c: a plain JPEG decoded by libjpeg straight into a WebP
- * picture (see webpdirect.h).
+ * webpdirect.c: a plain JPEG or PNG decoded by libjpeg or libpng
+ * straight into a WebP picture (see webpdirect.h).
  *
- * "Plain" is what libvips would hand on as it is: YCbCr or grey at 8
- * bits, no ICC profile or sRGB's (icc_is_srgb, as decode()
- * asks), and an EXIF orientation of 1 or none.  libjpeg runs with libvips' settings (its defaults: the slow
- * integer DCT, fancy upsampling), so the pixels are those libvips
- * decodes, and the WebP the same to the byte.  Everything unexpected
- * declines, with nothing left behind; a warning from libjpeg too (it
- * warns of damaged entropy data and goes on), for libvips to fail or
- * convert as its strictness says.
+ * "Plain" is what libvips would hand on as it is.  For a JPEG: YCbCr or
+ * grey at 8 bits, no ICC profile or sRGB's (icc_is_srgb, as decode()
+ * asks), and an EXIF orientation of 1 or none.  libjpeg runs with
+ * libvips' settings (its defaults: the slow integer DCT, fancy
+ * upsampling), so the pixels are those libvips decodes, and the WebP
+ * the same to the byte.  For a PNG: 8-bit grey, grey and alpha, RGB or
+ * RGBA, not interlaced, without a palette or a tRNS colour, with sRGB's
+ * profile or none and EXIF that leaves it upright; grey becomes RGB as
+ * libvips makes it, each sample three times, and gAMA, cHRM and sRGB
+ * chunks change nothing, for libvips 8.14 as here.
  *
- * A plain PNG, for libpng, is 8-bit grey, grey and alpha, RGB or RGBA,
- * not interlaced, without a palette or a tRNS colour, with sRGB's
- * profile or none and EXIF that leaves it upright.  Grey becomes RGB as libvips makes it, each sample three times.
- * gAMA, cHRM and sRGB chunks change nothing, for libvips 8.14 as here.
+ * Everything unexpected declines, with nothing left behind; a warning
+ * from the decoder too (libjpeg warns of damaged entropy data and goes
+ * on), for libvips to fail or convert as its strictness says.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -33,7 +34,8 @@
 #define READ_CHUNK 65536
 #define STRIP_ROWS 16	/* even, and an MCU's height at most */
 
-/* libjpeg's source, and what has to outlive a longjmp() */
+/* What the decoders read through, and what has to outlive a longjmp():
+ * libjpeg's source manager (buf), libpng's io pointer */
 struct reader {
 	struct jpeg_source_mgr pub;
 	int fd;
@@ -48,7 +50,6 @@ struct err {
 	struct jpeg_error_mgr pub;
 	jmp_buf jump;
 };
-
 
 /* Whether to go on, asked between strips, between a progressive
  * JPEG's scans and every READ_CHUNK bytes read (libjpeg looks for a

@@ -53,6 +53,21 @@ vips jpegsave "$_L/jt.v" src/jtall.jpg --Q 70 --strip
 mkexif src/jexif1.jpg 99x61 1
 mkimg src/jgrey.jpg 201x77 1
 mkimg src/ga.png 97x63 2
+# addchunks IN OUT: IN with gAMA 1.0 (linear light), cHRM and sRGB
+# chunks after its header, which libvips 8.14 ignores, as webpdirect
+# does
+addchunks() {
+	perl -MCompress::Zlib -0777 -e '
+		sub chunk { my ($t, $d) = @_;
+			pack("N", length $d) . $t . $d . pack("N", crc32($t . $d)) }
+		my $png = <STDIN>;
+		print substr($png, 0, 33), chunk("gAMA", pack("N", 100000)),
+			chunk("cHRM", pack("N8", 31270, 32900, 64000, 33000, 30000,
+					   60000, 15000, 6000)),
+			chunk("sRGB", "\0"), substr($png, 33);' <"$1" >"$2"
+}
+mkimg "$_L/g.png" 120x90
+addchunks "$_L/g.png" src/gama.png
 jpegs="j420 jprog j444 jtall jexif1 jgrey"
 
 mkdir want
@@ -85,5 +100,8 @@ for f in rgb part tall tiny opaque ga $jpegs; do
 	cmp -s "ov/$f.webp" "want/$f.webp"
 	ok $? "through libvips: $f.webp is cwebp's file"
 done
+cmp -s "ov/gama.webp" "o2/gama.webp"
+ok $? "a PNG with gAMA, cHRM and sRGB chunks: the same file by both paths"
+is "$(vips avg "$_L/g.png")" "$(vips avg src/gama.png)" "... whose pixels the chunks leave alone"
 
 done_testing
