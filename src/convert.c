@@ -108,6 +108,7 @@ struct conv {
 	int float_srgb;		/* float RGB whose values go from 0 to 255 */
 	int unit_alpha;		/* float alpha that goes from 0 to 1 */
 	int uint_bits;		/* 32-bit samples hold 8, 16 or 32 bits */
+	int alpha_bits;		/* ... and their alpha, when it has its own */
 	off_t bytes;		/* of the opened source */
 	/* outputs written under their temporary names: a job renames all
 	 * of them into place once every one is written, so a job that
@@ -1192,6 +1193,34 @@ float_range(struct conv *c, VipsImage *img, double *max, double *over,
  * P3 came out washed out, as if sRGB.  Give img the ICC profile those
  * code points stand for, where there is one (icc_for_cicp), for the
  * pipeline to convert through as through any embedded profile. */
+/* The bits of range integer samples up to max need: 8, 16 or 32. */
+static int
+bits_for(double max)
+{
+	return max > 65535 ? 32 : max > 255 ? 16 : 8;
+}
+
+/* in's samples, of a range of `bits` bits, as 8-bit ones (wide 0) or
+ * 16-bit ones: 32 bits shifted down, 8 scaled up when wide. */
+static int
+to_range(VipsImage *in, VipsImage **out, int bits, int wide)
+{
+	VipsImage *t;
+	int r;
+
+	if (bits == 32)
+		r = vips_rshift_const1(in, &t, 16, NULL);
+	else if (bits == 8 && wide)
+		r = vips_linear1(in, &t, 257, 0, NULL);
+	else
+		r = vips_copy(in, &t, NULL);
+	if (r)
+		return -1;
+	r = vips_cast(t, out, wide ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL);
+	g_object_unref(t);
+	return r;
+}
+
 static void
 cicp_profile(struct conv *c, VipsImage *img)
 {
@@ -1296,11 +1325,12 @@ decode(struct conv *c, int fd, int largest)
 	 * 255 (libvips writes any format so) or to 65535.  Signed ones
 	 * below 0 have no agreed reading as light (ImageMagick stores
 	 * unsigned values in them, elevation data its own range). */
-	c->uint_bits = 0;
+	c->uint_bits = c->alpha_bits = 0;
 	if (img->BandFmt == VIPS_FORMAT_UINT || img->BandFmt == VIPS_FORMAT_INT ||
 	    img->BandFmt == VIPS_FORMAT_SHORT || img->BandFmt == VIPS_FORMAT_CHAR) {
 		VipsImage *stats = NULL;
-		double min, max;
+		int colours = img->Bands - (vips_image_hasalpha(img) ? 1 : 0), b;
+		double min, max = 0;
 
 		watch(c, img);
 		if (vips_stats(img, &stats, NULL) || vips_image_wio_input(stats)) {
@@ -1308,14 +1338,20 @@ decode(struct conv *c, int fd, int largest)
 			fail(c, REASON_CORRUPT, "decode", 1);
 			goto out;
 		}
+		/* row 0 is every band's, row b + 1 band b's */
 		min = *VIPS_MATRIX(stats, 0, 0);
-		max = *VIPS_MATRIX(stats, 1, 0);
+		for (b = 0; b < colours; b++)
+			max = VIPS_MAX(max, *VIPS_MATRIX(stats, 1, b + 1));
+		c->uint_bits = bits_for(max);
+		/* an alpha of its own range (full 32 bits beside colour
+		 * to 65535) is scaled apart: colour would go dark */
+		if (colours < img->Bands)
+			c->alpha_bits = bits_for(*VIPS_MATRIX(stats, 1, img->Bands));
 		g_object_unref(stats);
 		if (min < 0) {
 			refuse_samples(c, "negative");
 			goto out;
 		}
-		c->uint_bits = max > 65535 ? 32 : max > 255 ? 16 : 8;
 		reopen = 1;
 	}
 
@@ -1357,17 +1393,23 @@ decode(struct conv *c, int fd, int largest)
 	 * to 255 */
 	if (c->uint_bits && img->BandFmt != VIPS_FORMAT_UCHAR &&
 	    img->BandFmt != VIPS_FORMAT_USHORT) {
-		VipsImage *t[2] = { NULL, NULL };
-		int wide = c->uint_bits > 8, ok;
+		VipsImage *t[5] = { NULL, NULL, NULL, NULL, NULL };
+		int wide = VIPS_MAX(c->uint_bits, c->alpha_bits) > 8, ok, k;
 
-		ok = !vips_rshift_const1(img, &t[0], c->uint_bits == 32 ? 16 : 0, NULL) &&
-		     !vips_cast(t[0], &t[1], wide ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL) &&
-		     !vips_copy(t[1], &tmp, "interpretation",
+		if (c->alpha_bits && c->alpha_bits != c->uint_bits)
+			ok = !vips_extract_band(img, &t[0], 0, "n", img->Bands - 1, NULL) &&
+			     !vips_extract_band(img, &t[1], img->Bands - 1, NULL) &&
+			     !to_range(t[0], &t[2], c->uint_bits, wide) &&
+			     !to_range(t[1], &t[3], c->alpha_bits, wide) &&
+			     !vips_bandjoin2(t[2], t[3], &t[4], NULL);
+		else
+			ok = !to_range(img, &t[4], c->uint_bits, wide);
+		ok = ok && !vips_copy(t[4], &tmp, "interpretation",
 				img->Type == VIPS_INTERPRETATION_CMYK ? VIPS_INTERPRETATION_CMYK :
 				img->Bands <= 2 ? (wide ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W) :
 				wide ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB, NULL);
-		VIPS_UNREF(t[0]);
-		VIPS_UNREF(t[1]);
+		for (k = 0; k < 5; k++)
+			VIPS_UNREF(t[k]);
 		if (!ok) {
 			fail(c, REASON_CORRUPT, "decode", 1);
 			goto out;

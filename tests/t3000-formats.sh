@@ -185,6 +185,14 @@ vips grey u8.v 256 8 --uchar && vips cast u8.v u8-in-32.tif uint
 vips linear u8.v u16.v 257 0 && vips cast u16.v u16-in-32.tif uint
 vips linear u8.v u32.v 16843009 0 && vips cast u32.v u32.tif uint
 vips bandjoin "u32.v u32.v u32.v" u32rgb.v && vips cast u32rgb.v u32-rgb.tif uint
+# RGBA whose alpha has a range of its own: full 32 bits beside colour to
+# 255, and the other way round (each part read by its own range)
+vips black zero.v 256 8 && vips linear zero.v full.v 1 4294967295 &&
+	vips bandjoin "u8.v u8.v u8.v full.v" a32.v &&
+	vips cast a32.v a32u.v uint && vips copy a32u.v alpha32.tif --interpretation srgb
+vips linear zero.v a200.v 1 200 &&
+	vips bandjoin "u32.v u32.v u32.v a200.v" c32.v &&
+	vips cast c32.v c32u.v uint && vips copy c32u.v colour32.tif --interpretation srgb
 vips linear u8.v s16.v 100 " -12800" && vips cast s16.v s16.tif short
 vips cast u8.v s8.tif char
 run -f png -w 128,256 -o ou u8-in-32.tif u16-in-32.tif u32.tif u32-rgb.tif s16.tif s8.tif
@@ -200,6 +208,14 @@ done
 is "$(json_get ou/imgbake-manifest.json 'src("s16.tif")->{reason}')" unsupported \
 	"negative samples: unsupported"
 like "$err" "cannot convert 's16.tif': decode: negative samples" "... and says so"
+run -f png -w 256 -o oa alpha32.tif colour32.tif
+is "$rc" 0 "32-bit RGBA with alpha of its own range: exit 0" || show_run
+near "$(pixel oa/alpha32-256.png 200 2)" "200 200 200 255" 2
+ok $? "colour to 255 beside a full 32-bit alpha: the ramp, opaque" ||
+	diag "got $(pixel oa/alpha32-256.png 200 2)"
+near "$(pixel oa/colour32-256.png 200 2)" "200 200 200 200" 2
+ok $? "full 32-bit colour beside an alpha to 255: the ramp, the alpha as it is" ||
+	diag "got $(pixel oa/colour32-256.png 200 2)"
 mkdir -p neg && cp s16.tif neg/
 run -o oneg neg
 is "$rc $(json_get oneg/imgbake-manifest.json 'src("neg/s16.tif")->{status}')" "0 skipped" \
