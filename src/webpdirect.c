@@ -137,9 +137,10 @@ progress(j_common_ptr cinfo)
 }
 
 /* Whether an APP1 segment of EXIF leaves the picture as it is: libexif
- * (libvips' own reader) finds IFD 0, and an orientation, wherever it
- * is, that is a SHORT of 1 or none.  libvips reads it from IFD 0
- * only: one elsewhere declines, to be safe. */
+ * (libvips' own reader) finds IFD 0, and an orientation that is a
+ * SHORT of 1 or none.  With libexif's default options, as libvips
+ * loads it, an orientation outside IFD 0 is dropped as it is read, and
+ * libvips reads IFD 0 only. */
 static int
 exif_upright(const unsigned char *data, size_t len)
 {
@@ -174,19 +175,28 @@ exif_upright(const unsigned char *data, size_t len)
 }
 
 /* Whether the markers libjpeg kept say "plain": no ICC profile or
- * sRGB's, at most one EXIF block, upright. */
+ * sRGB's, at most one EXIF block, upright.  libvips takes any APP2 that
+ * starts "ICC_PROFILE" for a piece of the profile, in the order of the
+ * file; libjpeg only those of the standard's form, in the order of
+ * their numbers.  Pieces that are not all of that form, numbered
+ * 1..N in the order of the file, decline: the two would read two
+ * profiles. */
 static int
 plain_markers(j_decompress_ptr cinfo)
 {
 	jpeg_saved_marker_ptr m;
 	JOCTET *icc = NULL;
 	unsigned icc_len = 0;
-	int n_exif = 0, n_icc = 0;
+	int n_exif = 0, n_icc = 0, of = 0;
 
 	for (m = cinfo->marker_list; m; m = m->next) {
-		if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 &&
-		    !memcmp(m->data, "ICC_PROFILE", 12))
-			n_icc++;
+		if (m->marker == JPEG_APP0 + 2 && m->data_length >= 11 &&
+		    !memcmp(m->data, "ICC_PROFILE", 11)) {
+			if (m->data_length <= 14 || m->data[11] != 0 ||
+			    m->data[12] != ++n_icc || (of && m->data[13] != of))
+				return 0;
+			of = m->data[13];
+		}
 		/* libvips takes any APP1 that starts so for EXIF */
 		if (m->marker == JPEG_APP0 + 1 && m->data_length >= 4 &&
 		    !memcmp(m->data, "Exif", 4) &&
@@ -195,6 +205,8 @@ plain_markers(j_decompress_ptr cinfo)
 	}
 	/* the profile's pieces put together (a warning, for pieces that
 	 * do not fit, declines) */
+	if (n_icc != of)
+		return 0;
 	if (n_icc) {
 		int srgb = jpeg_read_icc_profile(cinfo, &icc, &icc_len) &&
 			   icc_is_srgb(icc, icc_len);
@@ -264,7 +276,10 @@ decode(j_decompress_ptr cinfo, const struct webpdirect_want *want, WebPPicture *
 		if (webpdirect_import_rows(pic, rd->strip, (int)stride, 3, top, n))
 			return 1;
 	}
-	jpeg_finish_decompress(cinfo);
+	/* Not jpeg_finish_decompress(): libvips never reads on to the end
+	 * of the picture either, where libjpeg would warn of bytes before
+	 * EOI (as many cameras leave them), and decline a picture libvips
+	 * converts. */
 	return 0;
 }
 

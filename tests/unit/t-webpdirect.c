@@ -47,7 +47,9 @@ struct jpeg_spec {
 	int restart_rows;	/* a restart marker every so many MCU rows */
 	int orientation;	/* an EXIF block with this orientation; 0: none */
 	int icc;		/* 1: an APP2 ICC_PROFILE marker of junk; 2: sRGB's
-				 * profile; 3: gamma 2.2's */
+				 * profile; 3: gamma 2.2's; 4: sRGB's after
+				 * "ICC_PROFILEX"; 5: sRGB's in two pieces; 6: the
+				 * same, the second piece first */
 };
 
 /* A test pattern: colours that change along both axes. */
@@ -72,6 +74,28 @@ exif_block(unsigned char *b, int orientation)
 	b[sizeof(head)] = (unsigned char)orientation;
 	memset(b + sizeof(head) + 1, 0, 3 + 4);	/* value's padding, no next IFD */
 	return sizeof(head) + 8;
+}
+
+/* sRGB's profile in APP2 markers written by hand (see jpeg_spec.icc). */
+static void
+write_icc_pieces(j_compress_ptr cinfo, int how)
+{
+	unsigned n, half, k;
+	unsigned char *icc = profile(1, &n), *m = malloc(n + 14);
+
+	half = how == 4 ? n : n / 2;
+	for (k = 0; k < (how == 4 ? 1u : 2u); k++) {
+		unsigned piece = how == 6 ? 1 - k : k;
+		unsigned at = piece ? half : 0, len = piece ? n - half : half;
+
+		memcpy(m, how == 4 ? "ICC_PROFILEX" : "ICC_PROFILE\0", 12);
+		m[12] = (unsigned char)(piece + 1);
+		m[13] = how == 4 ? 1 : 2;
+		memcpy(m + 14, icc + at, len);
+		jpeg_write_marker(cinfo, JPEG_APP0 + 2, m, len + 14);
+	}
+	free(m);
+	free(icc);
 }
 
 /* The JPEG of spec in a memory file, or -1. */
@@ -105,13 +129,15 @@ make_jpeg(const struct jpeg_spec *s, unsigned char **bytes, unsigned long *len)
 	if (s->icc == 1)
 		jpeg_write_marker(&cinfo, JPEG_APP0 + 2,
 				  (const JOCTET *)"ICC_PROFILE\0\1\1not a profile", 27);
-	if (s->icc > 1) {
+	if (s->icc == 2 || s->icc == 3) {
 		unsigned n;
 		void *icc = profile(s->icc == 2, &n);
 
 		jpeg_write_icc_profile(&cinfo, icc, n);
 		free(icc);
 	}
+	if (s->icc >= 4)
+		write_icc_pieces(&cinfo, s->icc);
 	for (y = 0; y < s->height; y++) {
 		for (x = 0; x < s->width; x++)
 			for (c = 0; c < comps; c++)
@@ -217,7 +243,8 @@ taken(const struct jpeg_spec *s, const char *what)
 }
 
 /* Declined under want (any when NULL), of bytes cut to `cut` (all
- * when 0) or with the byte at `flip` changed. */
+ * when 0) or with a restart marker written at `flip`, in the middle of
+ * the entropy data (libjpeg warns, and decodes on). */
 static void
 declined(const struct jpeg_spec *s, const struct webpdirect_want *want, unsigned long cut,
 	long flip, const char *what)
@@ -228,8 +255,7 @@ declined(const struct jpeg_spec *s, const struct webpdirect_want *want, unsigned
 	int fd = make_jpeg(s, &bytes, &len);
 
 	if (fd >= 0 && ((cut && ftruncate(fd, (off_t)cut)) ||
-			(flip >= 0 && pwrite(fd, (unsigned char[]){ bytes[flip] ^ 0x5a }, 1,
-					     flip) != 1))) {
+			(flip >= 0 && pwrite(fd, "\xff\xd5", 2, flip) != 2))) {
 		close(fd);
 		fd = -1;
 	}
@@ -470,6 +496,12 @@ main(void)
 	declined(&s, NULL, 0, -1, "an ICC marker of junk");
 	s = plain, s.icc = 3;
 	declined(&s, NULL, 0, -1, "a profile of gamma 2.2");
+	s = plain, s.icc = 5;
+	taken(&s, "sRGB's profile in two pieces");
+	s = plain, s.icc = 4;
+	declined(&s, NULL, 0, -1, "sRGB's profile after \"ICC_PROFILEX\" (libvips reads it)");
+	s = plain, s.icc = 6;
+	declined(&s, NULL, 0, -1, "sRGB's profile in two pieces, the second first");
 
 	want.max_px = 64 * 48 - 1;
 	declined(&plain, &want, 0, -1, "a pixel over max_px");
@@ -501,7 +533,7 @@ main(void)
 	declined(&plain, NULL, 400, -1, "cut short");
 	declined(&plain, NULL, 1, -1, "one byte");
 	s = plain, s.width = 256, s.height = 256;
-	declined(&s, NULL, 0, 1500, "a byte of entropy data changed");
+	declined(&s, NULL, 0, 1500, "a stray marker in the entropy data");
 
 	{
 		struct png_spec p = { 61, 37, PNG_COLOR_TYPE_RGB, 8, 0, 0, 0, 0 }, q;
