@@ -1188,11 +1188,6 @@ float_range(struct conv *c, VipsImage *img, double *max, double *over,
 	return r;
 }
 
-/* An AVIF or HEIF may give its colours by CICP code points alone (its
- * nclx box), which libvips 8.14 ignores ("ignoring nclx profile"): Display
- * P3 came out washed out, as if sRGB.  Give img the ICC profile those
- * code points stand for, where there is one (icc_for_cicp), for the
- * pipeline to convert through as through any embedded profile. */
 /* The bits of range integer samples up to max need: 8, 16 or 32. */
 static int
 bits_for(double max)
@@ -1221,6 +1216,11 @@ to_range(VipsImage *in, VipsImage **out, int bits, int wide)
 	return r;
 }
 
+/* An AVIF or HEIF may give its colours by CICP code points alone (its
+ * nclx box), which libvips 8.14 ignores ("ignoring nclx profile"): Display
+ * P3 came out washed out, as if sRGB.  Give img the ICC profile those
+ * code points stand for, where there is one (icc_for_cicp), for the
+ * pipeline to convert through as through any embedded profile. */
 static void
 cicp_profile(struct conv *c, VipsImage *img)
 {
