@@ -2044,13 +2044,6 @@ webp_error_text(WebPEncodingError e)
 	}
 }
 
-/* WebP through libwebp itself rather than webpsave: its progress hook
- * makes the encode interruptible (--timeout, ^C), and thread_level lets
- * a large picture use a second core; with --keep-metadata, libwebpmux
- * adds the chunks (webpsave in 8.14 also writes an EXIF chunk made up
- * when the source has none, and leaks its pipeline when it fails).  img is
- * 8-bit sRGB with three or four bands; the reference is taken over,
- * and let go once the pixels are in libwebp's planes. */
 /* Encode pic, filled, with quality q and write it to fd with meta's
  * chunks; pic is freed whatever happens. */
 static int
@@ -2106,6 +2099,13 @@ out:
 	return r;
 }
 
+/* WebP through libwebp itself rather than webpsave: its progress hook
+ * makes the encode interruptible (--timeout, ^C), and thread_level lets
+ * a large picture use a second core; with --keep-metadata, libwebpmux
+ * adds the chunks (webpsave in 8.14 also writes an EXIF chunk made up
+ * when the source has none, and leaks its pipeline when it fails).  img is
+ * 8-bit sRGB with three or four bands; the reference is taken over,
+ * and let go once the pixels are in libwebp's planes. */
 static int
 webp_encode(struct conv *c, VipsImage *img, int q, int fd, const char *stage)
 {
