@@ -84,6 +84,9 @@ over_edge(char *err, size_t errlen, enum out_format f, int width, int height)
 #define GIF_FRAMES_COUNTED 4096
 /* pictures from which libwebp gets a second thread */
 #define WEBP_THREAD_MIN_PX 1000000
+/* pictures from which a job lowers its estimate before the encode:
+ * below, what it would give back matters little to the budget */
+#define LOWER_MIN_PX 1000000
 /* pictures up to this size are computed on the job's own thread */
 #define RENDER_HERE_MAX_PX 2000000
 /* the largest resolution, in pixels a mm, vips_copy() takes */
@@ -97,6 +100,9 @@ struct conv {
 	const struct job *job;
 	struct result *res;
 	int slot;
+	uint64_t estimate;		/* convert_probe's, bytes */
+	struct sched_slot *sched;	/* to lower it; NULL when probing */
+	int single;			/* the job writes one output */
 	atomic_int *stop;
 	double deadline;	/* run_clock() seconds; 0: none */
 	atomic_int timed_out;	/* set by libvips threads through on_eval */
@@ -2044,6 +2050,53 @@ webp_error_text(WebPEncodingError e)
 	}
 }
 
+/* The fraction of pic's alpha plane that repeats neither its left nor
+ * its upper neighbour, which is what libwebp's lossless encoder pays
+ * for (see mem_webp_alpha_px); -1 when every alpha is 255, which
+ * libwebp leaves out. */
+static double
+alpha_novelty(const WebPPicture *pic)
+{
+	uint64_t novel = 0;
+	unsigned all = 0xff;
+	int x, y;
+
+	for (y = 0; y < pic->height; y++) {
+		const uint8_t *row = pic->a + (size_t)y * pic->a_stride;
+		const uint8_t *up = y ? row - pic->a_stride : NULL;
+
+		all &= row[0];
+		novel += !up || row[0] != up[0];
+		for (x = 1; x < pic->width; x++) {
+			all &= row[x];
+			novel += row[x] != row[x - 1] && (!up || row[x] != up[x]);
+		}
+	}
+	return all == 0xff ? -1 : (double)novel / ((double)pic->width * pic->height);
+}
+
+/* Just before libwebp encodes the job's one output, a large picture
+ * with alpha: the estimate took the worst alpha plane (mem_estimate
+ * has no pixels), this one is known now, and what it will not need
+ * goes back to the budget for other jobs to start beside it.  A source
+ * with alpha is the only one whose picture has an alpha plane, and the
+ * only one the estimate took that rate for. */
+static void
+lower_estimate(struct conv *c, const WebPPicture *pic)
+{
+	double px = (double)pic->width * pic->height, novel, saved;
+
+	if (!c->sched || !c->single || !pic->a || px < LOWER_MIN_PX)
+		return;
+	novel = alpha_novelty(pic);
+	saved = px * (mem_webp_alpha_px(1) -
+		      (novel < 0 ? mem_webp_opaque_px() : mem_webp_alpha_px(novel)));
+	if (saved > 0 && saved < (double)c->estimate) {
+		c->res->lowered = c->estimate - (uint64_t)saved;
+		sched_lower_cost(c->sched, c->res->lowered);
+	}
+}
+
 /* Encode pic, filled, with quality q and write it to fd with meta's
  * chunks; pic is freed whatever happens. */
 static int
@@ -2070,6 +2123,7 @@ webp_write(struct conv *c, WebPPicture *pic, int q, const struct webp_meta *meta
 	pic->custom_ptr = &w;
 	pic->progress_hook = webp_progress;
 	pic->user_data = c;
+	lower_estimate(c, pic);
 	if (!WebPEncode(&config, pic)) {
 		if (pic->error_code != VP8_ENC_ERROR_USER_ABORT)
 			snprintf(c->err, sizeof(c->err), "libwebp: %s", webp_error_text(pic->error_code));
@@ -2882,6 +2936,7 @@ convert_direct(struct conv *c, int fd)
 	}
 	res->width = pic.width;
 	res->height = pic.height;
+	c->single = 1;
 	write_output(c, NULL, &pic, FMT_WEBP, 0);
 	if (res->status != JOB_FAILED)
 		publish_outputs(c);
@@ -2920,6 +2975,7 @@ convert_once(struct conv *c)
 		goto out;
 	}
 	n_targets = plan_widths(o, res->width, widths, &name_width);
+	c->single = n_targets * o->n_formats == 1;
 
 	/* several outputs from one sequential decode: keep it in memory */
 	if (n_targets * o->n_formats > 1) {
@@ -2948,9 +3004,11 @@ out:
 
 void
 convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, uint64_t estimate, atomic_int *stop)
+	struct result *res, int slot, uint64_t estimate, struct sched_slot *sched,
+	atomic_int *stop)
 {
-	struct conv c = { .o = o, .plan = plan, .job = job, .res = res, .slot = slot, .stop = stop };
+	struct conv c = { .o = o, .plan = plan, .job = job, .res = res, .slot = slot,
+			  .estimate = estimate, .sched = sched, .stop = stop };
 
 	memset(res, 0, sizeof(*res));
 	res->status = JOB_PENDING;

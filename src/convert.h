@@ -11,15 +11,19 @@
 #include "job.h"
 #include "options.h"
 #include "plan.h"
+#include "sched.h"
 
 /* Convert `job`, filling `res`.  Runs on a worker thread: it prints
  * nothing, never exits, and touches no shared state but its own
  * temp-file slot `slot`.  `estimate` is convert_probe's: a job big for
- * the memory budget gives its freed memory back as it ends.  When
+ * the memory budget gives its freed memory back as it ends, and one
+ * that finds it needs less than that says so through `sched` (which
+ * may be NULL).  When
  * *stop becomes set it abandons the job (status failed, reason
  * interrupted) and removes what it wrote. */
 void convert_job(const struct options *o, const struct plan *plan, const struct job *job,
-	struct result *res, int slot, uint64_t estimate, atomic_int *stop);
+	struct result *res, int slot, uint64_t estimate, struct sched_slot *sched,
+	atomic_int *stop);
 
 /* Read only the header of job's source: res gets its upright width and
  * height, or a failure (unreadable, undecodable, over the pixel

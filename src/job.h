@@ -138,6 +138,8 @@ struct result {
 	size_t n_kept;		/* of them, made by an earlier run and kept */
 	uint64_t bytes_out;
 	char *warning;		/* --lenient: what the strict decode refused */
+	uint64_t lowered;	/* the estimate once the pixels were read, when
+				 * lower than before they were; else 0 */
 	int disk_full;		/* ENOSPC or EDQUOT: the run must stop */
 };
 

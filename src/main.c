@@ -201,7 +201,7 @@ struct run {
 };
 
 static void
-run_job(void *ctx, size_t i, int worker)
+run_job(void *ctx, size_t i, int worker, struct sched_slot *slot)
 {
 	struct run *r = ctx;
 
@@ -209,7 +209,7 @@ run_job(void *ctx, size_t i, int worker)
 	if (r->results[i].status == JOB_PENDING &&
 	    (r->plan->jobs[i].dup_of < 0 || r->retry[i]))
 		convert_job(r->o, r->plan, &r->plan->jobs[i], &r->results[i], worker,
-			    r->estimate[i], &stop_signal);
+			    r->estimate[i], slot, &stop_signal);
 	/* a full disk stops the run here, before this worker takes the
 	 * job already handed to it; the main thread says so (stop_if_full) */
 	if (r->results[i].disk_full) {
@@ -511,11 +511,11 @@ struct retries {
 };
 
 static void
-retry_run(void *ctx, size_t k, int worker)
+retry_run(void *ctx, size_t k, int worker, struct sched_slot *slot)
 {
 	struct retries *t = ctx;
 
-	run_job(t->r, t->map[k], worker);
+	run_job(t->r, t->map[k], worker, slot);
 }
 
 static void

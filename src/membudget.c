@@ -27,18 +27,21 @@
 
 #define MB (1024.0 * 1024.0)
 
+/* WebP with alpha, bytes per pixel: a base, and a share for the
+ * fraction of the alpha plane that repeats neither neighbour */
+#define WEBP_ALPHA_BASE 40.0
+#define WEBP_ALPHA_NOVEL 8.0
+
 /* Encoder bytes per output pixel, from the calibration runs (the
  * worst rows, not the typical ones: flat graphics with alpha cost WebP
- * twice what photos do), and for WebP from the worst alpha plane since:
- * noise, which leaves libwebp's lossless encoder nothing to match
- * (44 B/px all included, 4000x3000 RGBA noise; 48 keeps a margin).
- * libaom, with its own four threads, took 40
+ * twice what photos do), and for WebP the worst alpha plane: see
+ * mem_webp_alpha_px.  libaom, with its own four threads, took 40
  * to 135 B/px there, the top of that range on pictures it treats as
  * screen content, where it hashed them for intra block copy; with that
  * tool off the worst measured since is 40 B/px (2-3 MP graphics, photos
  * and RGBA alike; 23 B/px at 24 MP), and 60 keeps a margin. */
 static const double encode_per_px[FMT_COUNT] = {
-	[FMT_WEBP] = 48.0,
+	[FMT_WEBP] = WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL,
 	[FMT_AVIF] = 60.0,
 	[FMT_JPEG] = 3.5,
 	[FMT_PNG] = 1.5,
@@ -50,6 +53,29 @@ static const double encode_fixed[FMT_COUNT] = {
 	[FMT_PNG] = 1 * MB,
 };
 
+/* WebP with alpha: libwebp compresses the alpha plane with its
+ * lossless encoder, a full encoder of its own, which on large pictures
+ * runs in a second thread beside the lossy one: their peaks add up.
+ * The lossless one holds more the more backward references it finds,
+ * one per run it cannot copy: few on a plane of flat areas and soft
+ * edges, one a pixel on noise.  Measured on 21 MP with the bench's
+ * translucent PNG's colours, encoder only (RSS over the filled
+ * picture's): its own alpha 20.4 B/px, a gradient 13.7, noise in 10%,
+ * 30% and 60% of the pixels 22.1, 21.8 and 30.5, noise 35.1; with the
+ * colours grey, a blurred noise alpha at 3 MP 22.6 and noise 35.4.
+ * Colours of noise, the lossy encoder's worst, add 12 B/px to that
+ * (the blurred alpha: 34.4); all included, as a job, 37 B/px, and the
+ * bench's PNG 22.4.  So 40 B/px and 8 more for the fraction of the
+ * plane that repeats neither neighbour; before decoding, the estimate
+ * takes the worst, noise (44 B/px measured at 12 MP). */
+double
+mem_webp_alpha_px(double novel)
+{
+	if (novel < 0)
+		novel = 0;
+	return WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL * (novel > 1 ? 1 : novel);
+}
+
 /* Without an alpha channel libwebp needs a third of that worst case
  * or less: the worst rows are pictures with alpha, whose plane libwebp
  * compresses with its lossless encoder, a full encoder of its own (up
@@ -59,6 +85,12 @@ static const double encode_fixed[FMT_COUNT] = {
  * plain and interlaced PNG; WebP; AVIF) and the flat graphics of the
  * corpus flattened to RGB (2.2-4.6 B/px, PNG and TIFF). */
 #define WEBP_PER_PX_OPAQUE 15.0
+
+double
+mem_webp_opaque_px(void)
+{
+	return WEBP_PER_PX_OPAQUE;
+}
 
 /* AVIF with libaom's intra block copy on (heifsave's way, not
  * imgbake's): the worst calibration rows hold. */

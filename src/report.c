@@ -75,7 +75,7 @@ void
 report_result(const struct options *o, const struct job *job,
 	const struct result *res, uint64_t estimate)
 {
-	char path[1024], est[48] = "", kept[48] = "";
+	char path[1024], est[80] = "", kept[48] = "";
 
 	path_quote(job->src_path, path, sizeof(path));
 	switch (res->status) {
@@ -95,7 +95,10 @@ report_result(const struct options *o, const struct job *job,
 		break;
 	case JOB_CONVERTED:
 		/* no estimate: the outputs were copied from an identical source */
-		if (estimate)
+		if (estimate && res->lowered)
+			snprintf(est, sizeof(est), ", estimate %.1f MB, %.1f MB once read",
+				 mb(estimate), mb(res->lowered));
+		else if (estimate)
 			snprintf(est, sizeof(est), ", estimate %.1f MB", mb(estimate));
 		/* a width or format added: the others were kept */
 		if (res->n_kept)

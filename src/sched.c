@@ -16,7 +16,10 @@
  * Admission.  Before a job starts, the main thread asks for its cost
  * (its estimated peak memory) and starts it only if the costs of the
  * jobs in flight plus its own fit the budget; a job that alone exceeds
- * the budget starts only when nothing else runs.  The job at the head
+ * the budget starts only when nothing else runs.  A running job that
+ * learns it needs less than its estimate (sched_lower_cost) says so on
+ * the "done" queue, ahead of its finish, and the difference goes back
+ * to the budget at once.  The job at the head
  * of the plan that does not fit may be passed by the next jobs within
  * a small window that do, but at most MAX_BYPASS times: after that
  * nothing new starts until it has, so big jobs cannot starve.  A worker pops an index, runs the job, which writes
@@ -64,16 +67,35 @@ mono_ms(void)
 
 enum { JOB_NEW, JOB_COSTED, JOB_STARTED };
 
+struct sched_slot {
+	struct queue *done;
+	uint64_t *lowered;	/* per job, read by the main thread after the pop */
+	size_t job;
+};
+
 struct worker_arg {
 	struct queue *todo, *done;
 	const struct sched_ops *ops;
 	void *ctx;
 	atomic_int *stop;
+	uint64_t *lowered;
 	int id;
 };
 
-/* marks a job handed back unrun on the "done" queue */
+/* mark, on the "done" queue, a job handed back unrun, and a running
+ * job's lower cost */
 #define UNRUN ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define LOWER ((size_t)1 << (sizeof(size_t) * 8 - 2))
+
+void
+sched_lower_cost(struct sched_slot *slot, uint64_t cost)
+{
+	if (!slot)
+		return;
+	/* the queue's mutex orders this store before the main thread's read */
+	slot->lowered[slot->job] = cost;
+	queue_push(slot->done, slot->job | LOWER);
+}
 
 static void *
 worker_main(void *p)
@@ -82,11 +104,13 @@ worker_main(void *p)
 	size_t job;
 
 	while (queue_pop(w->todo, &job, -1) == 0) {
+		struct sched_slot slot = { w->done, w->lowered, job };
+
 		if (*w->stop) {
 			queue_push(w->done, job | UNRUN);
 			continue;
 		}
-		w->ops->run(w->ctx, job, w->id);
+		w->ops->run(w->ctx, job, w->id, &slot);
 		queue_push(w->done, job);
 	}
 	return NULL;
@@ -153,7 +177,7 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	struct worker_arg *args = NULL;
 	pthread_t *threads = NULL;
 	unsigned char *finished = NULL, *state = NULL;
-	uint64_t *cost = NULL, used = 0;
+	uint64_t *cost = NULL, *lowered = NULL, used = 0;
 	size_t head = 0, reported = 0, in_flight = 0, max_in_flight;
 	size_t popped = SIZE_MAX;	/* finished, not yet handed on */
 	unsigned bypassed = 0;
@@ -173,11 +197,12 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	finished = calloc(n_jobs ? n_jobs : 1, 1);
 	state = calloc(n_jobs ? n_jobs : 1, 1);
 	cost = calloc(n_jobs ? n_jobs : 1, sizeof(*cost));
-	if (!todo || !done || !args || !threads || !finished || !state || !cost)
+	lowered = calloc(n_jobs ? n_jobs : 1, sizeof(*lowered));
+	if (!todo || !done || !args || !threads || !finished || !state || !cost || !lowered)
 		goto out;
 
 	for (i = 0; i < n_workers; i++) {
-		args[i] = (struct worker_arg){ todo, done, ops, ctx, stop, i };
+		args[i] = (struct worker_arg){ todo, done, ops, ctx, stop, lowered, i };
 		if (pthread_create(&threads[i], NULL, worker_main, &args[i]))
 			break;
 		started++;
@@ -226,10 +251,17 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 			break;
 		}
 		if (queue_pop(done, &job, TICK_MS) == 0) {
-			in_flight--;
-			if (job & UNRUN) {
+			if (job & LOWER) {
+				job &= ~LOWER;
+				if (lowered[job] < cost[job] && cost[job] <= budget) {
+					used -= cost[job] - lowered[job];
+					cost[job] = lowered[job];
+				}
+			} else if (job & UNRUN) {
+				in_flight--;
 				used -= cost[job & ~UNRUN];
 			} else {
+				in_flight--;
 				used -= cost[job];
 				finished[job] = 1;
 				popped = job;
@@ -252,7 +284,8 @@ out:
 		/* An encoder cannot be interrupted; rather than wait for it,
 		 * leave the workers running on their own queues (never
 		 * freed) and let the caller exit.  Their temporary files are
-		 * in the registry, their results are never read. */
+		 * in the registry, their results are never read; they may
+		 * still lower a cost, so `lowered` stays too. */
 		for (i = 0; i < started; i++)
 			pthread_detach(threads[i]);
 		free(threads);
@@ -270,6 +303,7 @@ out:
 	free(finished);
 	free(state);
 	free(cost);
+	free(lowered);
 	return ret;
 }
 

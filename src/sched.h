@@ -9,10 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A running job's handle on its place in the budget. */
+struct sched_slot;
+
 struct sched_ops {
 	/* Run job `job` on worker thread `worker` (0..n_workers-1).  It
-	 * must only write its own result slot, never print or exit. */
-	void (*run)(void *ctx, size_t job, int worker);
+	 * must only write its own result slot, never print or exit.  It
+	 * may hand `slot` to sched_lower_cost. */
+	void (*run)(void *ctx, size_t job, int worker, struct sched_slot *slot);
 	/* Called on the main thread once per finished job, in plan order. */
 	void (*done)(void *ctx, size_t job);
 	/* Optional: called on the main thread as soon as a job has finished,
@@ -43,6 +47,12 @@ struct sched_ops {
  * could not be started.  Main thread only. */
 long sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	const struct sched_ops *ops, void *ctx, atomic_int *stop);
+
+/* Worker thread, inside ops->run: the job now knows it will need no
+ * more than `cost` bytes from here on, less than its estimate; the
+ * budget it frees lets other jobs start beside it.  Ignored when it is
+ * not lower, or when the job runs alone, over the budget. */
+void sched_lower_cost(struct sched_slot *slot, uint64_t cost);
 
 /* CPUs this process may use: its affinity mask, lowered by a cgroup v2
  * CPU quota (cpu.max) when one is set.  At least 1. */

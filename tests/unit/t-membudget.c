@@ -90,6 +90,28 @@ main(void)
 	j.bands = 4;
 	ok(mem_estimate(&j) >= e, "four bands of TIFF may be RGBA: the alpha cost stays");
 
+	/* what a job gives back once its alpha plane is read: the rate
+	 * falls with the plane's novel fraction, and at its lowest an
+	 * alpha of 255 everywhere costs what no alpha does */
+	ok(mem_webp_alpha_px(0) < mem_webp_alpha_px(0.5) &&
+	   mem_webp_alpha_px(0.5) < mem_webp_alpha_px(1) &&
+	   mem_webp_alpha_px(2) == mem_webp_alpha_px(1) &&
+	   mem_webp_alpha_px(-1) == mem_webp_alpha_px(0) &&
+	   mem_webp_opaque_px() < mem_webp_alpha_px(0),
+	   "the alpha rate: grows with the novel fraction, between the opaque rate and noise");
+	j = photo(SRC_PNG, 6120, 3432, 1u << FMT_WEBP);
+	j.bands = 4;
+	e = mem_estimate(&j) -
+	    (uint64_t)(6120.0 * 3432 * (mem_webp_alpha_px(1) - mem_webp_opaque_px()));
+	j.bands = 3;
+	ok(e >= mem_estimate(&j) && e < mem_estimate(&j) + 32 * MB,
+	   "an estimate lowered for an alpha of 255 is the RGB picture's, with four bands "
+	   "of pipeline (%.0f MB, %.0f MB)", e / (double)MB, mem_estimate(&j) / (double)MB);
+	j = photo(SRC_PNG, 6120, 3432, 1u << FMT_WEBP);
+	j.bands = 4;
+	ok(mem_estimate(&j) >= (uint64_t)(6120.0 * 3432 * mem_webp_alpha_px(1)),
+	   "before the pixels are read, the estimate takes the worst alpha");
+
 	j = photo(SRC_PNG, 64, 64, 1u << FMT_WEBP);
 	ok(mem_estimate(&j) < 16 * MB, "an icon is cheap (%.1f MB)",
 	   mem_estimate(&j) / (double)MB);

@@ -20,6 +20,9 @@ struct fake {
 	int n_run, after_stop;		/* starts; starts once *stop was set */
 	atomic_int *stop;
 	int bad_worker;
+	uint64_t lower_to[N_JOBS];	/* a job lowers its cost to this as it starts */
+	int lowering;			/* a job that lowers is running */
+	int beside;			/* starts while one was */
 };
 
 static void
@@ -51,9 +54,10 @@ stop_beside(struct fake *f, size_t job)
 }
 
 static void
-fake_run(void *ctx, size_t job, int worker)
+fake_run(void *ctx, size_t job, int worker, struct sched_slot *slot)
 {
 	struct fake *f = ctx;
+	uint64_t held = f->cost[job];
 	int stopper;
 
 	pthread_mutex_lock(&f->lock);
@@ -61,16 +65,30 @@ fake_run(void *ctx, size_t job, int worker)
 		f->bad_worker = 1;
 	if (atomic_load(f->stop))
 		f->after_stop++;
-	f->running += f->cost[job];
+	f->beside += f->lowering;
+	f->running += held;
 	if (f->running > f->peak)
 		f->peak = f->running;
 	stopper = f->stop_after && ++f->n_run == f->stop_after;
 	pthread_mutex_unlock(&f->lock);
 	if (stopper)
 		stop_beside(f, job);
+	if (f->lower_to[job]) {
+		/* held less before the scheduler hears of it */
+		pthread_mutex_lock(&f->lock);
+		f->running -= held - f->lower_to[job];
+		held = f->lower_to[job];
+		f->lowering = 1;
+		pthread_mutex_unlock(&f->lock);
+		sched_lower_cost(slot, held);
+		nap(50000);
+		pthread_mutex_lock(&f->lock);
+		f->lowering = 0;
+		pthread_mutex_unlock(&f->lock);
+	}
 	nap(100 + job % 7 * 50);
 	pthread_mutex_lock(&f->lock);
-	f->running -= f->cost[job];
+	f->running -= held;
 	f->runs[job]++;
 	pthread_mutex_unlock(&f->lock);
 }
@@ -171,6 +189,26 @@ main(void)
 	       "a job over the budget: every job reported");
 	ok(f->runs[5] == 1, "the job over the budget ran");
 	ok(f->peak == 1000, "and nothing ran beside it");
+	fake_free(f);
+
+	/* a job that lowers its cost once started: the others, which
+	 * did not fit beside its estimate, start beside it then */
+	f = fake_new(&stop);
+	f->cost[0] = 95;
+	f->lower_to[0] = 40;
+	is_int(sched_run(N_JOBS, NULL, 2, 100, &ops, f, &stop), N_JOBS,
+	       "a job lowers its cost: every job reported");
+	ok(f->beside > 0, "jobs started beside it once it had (%d)", f->beside);
+	ok(f->peak <= 100, "and never over the budget (%llu)", (unsigned long long)f->peak);
+	fake_free(f);
+
+	/* ... but not one that runs alone, over the budget */
+	f = fake_new(&stop);
+	f->cost[0] = 1000;
+	f->lower_to[0] = 10;
+	is_int(sched_run(N_JOBS, NULL, 2, 100, &ops, f, &stop), N_JOBS,
+	       "a job over the budget lowers its cost: every job reported");
+	is_int(f->beside, 0, "nothing started beside it all the same");
 	fake_free(f);
 
 	/* a stop: nothing starts after it is seen, not even the job
