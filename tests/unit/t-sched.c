@@ -146,6 +146,20 @@ all_once_in_order(const struct fake *f)
 	return 1;
 }
 
+/* Jobs under a budget of 100 where job 0, costing `cost`, lowers its
+ * cost to `lower_to` as it starts. */
+static struct fake *
+lowering(atomic_int *stop, uint64_t cost, uint64_t lower_to, const char *what)
+{
+	struct fake *f = fake_new(stop);
+
+	f->cost[0] = cost;
+	f->lower_to[0] = lower_to;
+	is_int(sched_run(N_JOBS, NULL, 2, 100, &ops, f, stop), N_JOBS,
+	       "%s: every job reported", what);
+	return f;
+}
+
 int
 main(void)
 {
@@ -193,21 +207,13 @@ main(void)
 
 	/* a job that lowers its cost once started: the others, which
 	 * did not fit beside its estimate, start beside it then */
-	f = fake_new(&stop);
-	f->cost[0] = 95;
-	f->lower_to[0] = 40;
-	is_int(sched_run(N_JOBS, NULL, 2, 100, &ops, f, &stop), N_JOBS,
-	       "a job lowers its cost: every job reported");
+	f = lowering(&stop, 95, 40, "a job lowers its cost");
 	ok(f->beside > 0, "jobs started beside it once it had (%d)", f->beside);
 	ok(f->peak <= 100, "and never over the budget (%llu)", (unsigned long long)f->peak);
 	fake_free(f);
 
 	/* ... but not one that runs alone, over the budget */
-	f = fake_new(&stop);
-	f->cost[0] = 1000;
-	f->lower_to[0] = 10;
-	is_int(sched_run(N_JOBS, NULL, 2, 100, &ops, f, &stop), N_JOBS,
-	       "a job over the budget lowers its cost: every job reported");
+	f = lowering(&stop, 1000, 10, "a job over the budget lowers its cost");
 	is_int(f->beside, 0, "nothing started beside it all the same");
 	fake_free(f);
 
