@@ -2085,12 +2085,15 @@ static void
 lower_estimate(struct conv *c, const WebPPicture *pic)
 {
 	double px = (double)pic->width * pic->height, novel, saved;
+	int q = c->o->quality[FMT_WEBP];
 
-	if (!c->sched || !c->single || !pic->a || px < LOWER_MIN_PX)
+	/* one over the budget runs alone, whatever it needs */
+	if (!c->sched || !c->single || !pic->a || px < LOWER_MIN_PX ||
+	    c->estimate > c->o->memory_budget)
 		return;
 	novel = alpha_novelty(pic);
-	saved = px * (mem_webp_alpha_px(1) -
-		      (novel < 0 ? mem_webp_opaque_px() : mem_webp_alpha_px(novel)));
+	saved = px * (mem_webp_alpha_px(1, q) -
+		      (novel < 0 ? mem_webp_opaque_px(q) : mem_webp_alpha_px(novel, q)));
 	if (saved > 0 && saved < (double)c->estimate) {
 		c->res->lowered = c->estimate - (uint64_t)saved;
 		sched_lower_cost(c->sched, c->res->lowered);
@@ -2836,6 +2839,7 @@ estimate(const struct options *o, VipsImage *img, enum src_type type, int vector
 	m.n_outputs = n * o->n_formats;
 	m.formats = format_mask(o);
 	m.avif_intrabc = AVIF_INTRA_BLOCK_COPY;
+	m.webp_quality = o->quality[FMT_WEBP];
 	est = mem_estimate(&m);
 	free(widths);
 	return est;

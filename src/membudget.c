@@ -41,7 +41,7 @@
  * tool off the worst measured since is 40 B/px (2-3 MP graphics, photos
  * and RGBA alike; 23 B/px at 24 MP), and 60 keeps a margin. */
 static const double encode_per_px[FMT_COUNT] = {
-	[FMT_WEBP] = WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL,
+	[FMT_WEBP] = WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL,	/* at quality 80 */
 	[FMT_AVIF] = 60.0,
 	[FMT_JPEG] = 3.5,
 	[FMT_PNG] = 1.5,
@@ -56,24 +56,40 @@ static const double encode_fixed[FMT_COUNT] = {
 /* WebP with alpha: libwebp compresses the alpha plane with its
  * lossless encoder, a full encoder of its own, which on large pictures
  * runs in a second thread beside the lossy one: their peaks add up.
- * The lossless one holds more the more backward references it finds,
- * one per run it cannot copy: few on a plane of flat areas and soft
- * edges, one a pixel on noise.  Measured on 21 MP with the bench's
- * translucent PNG's colours, encoder only (RSS over the filled
- * picture's): its own alpha 20.4 B/px, a gradient 13.7, noise in 10%,
- * 30% and 60% of the pixels 22.1, 21.8 and 30.5, noise 35.1; with the
- * colours grey, a blurred noise alpha at 3 MP 22.6 and noise 35.4.
- * Colours of noise, the lossy encoder's worst, add 12 B/px to that
- * (the blurred alpha: 34.4); all included, as a job, 37 B/px, and the
- * bench's PNG 22.4.  So 40 B/px and 8 more for the fraction of the
- * plane that repeats neither neighbour; before decoding, the estimate
- * takes the worst, noise (44 B/px measured at 12 MP). */
-double
-mem_webp_alpha_px(double novel)
+ * The lossless one holds more the more backward references it finds:
+ * few on a plane of flat areas and soft edges, one a pixel on noise,
+ * and nearly as many on runs of a few pixels (noise blown up four
+ * times across, a quarter of its pixels new, took 42.9 B/px against
+ * noise's 46.2).  Measured on 21 MP with the bench's translucent PNG's
+ * colours, encoder only (RSS over the filled picture's): its own alpha
+ * 20.4 B/px, a gradient 13.7, noise in 10%, 30% and 60% of the pixels
+ * 22.1, 21.8 and 30.5, noise 35.1; with the colours grey, a blurred
+ * noise alpha at 3 MP 22.6 and noise 35.4.  Colours of noise, the lossy
+ * encoder's worst, add 12 B/px to that (the blurred alpha: 34.4); all
+ * included, as a job, 32.5 to 37 B/px at 3 and 9 MP, and the bench's PNG
+ * 22.4.  So 40 B/px, and up to 8 more as the fraction of the plane
+ * that repeats neither neighbour grows to a quarter; before decoding,
+ * the estimate takes the worst, noise (44 to 46 B/px measured).
+ *
+ * Above quality 80 the lossy encoder keeps more, and more of it while
+ * the alpha encoder runs: noise colours at 9 MP took 16.1, 19.0 and
+ * 24.6 B/px at 80, 90 and 100 with an alpha of 255, the blurred alpha
+ * over them 32.5, 41.4 and 46.9, noise over noise at 4 MP 46.2 to 53.0.
+ * A point of quality over 80 adds 1 B/px with alpha, 0.6 without. */
+static double
+over_80(int q)
 {
-	if (novel < 0)
-		novel = 0;
-	return WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL * (novel > 1 ? 1 : novel);
+	return q > 80 ? q - 80 : 0;
+}
+
+double
+mem_webp_alpha_px(double novel, int q)
+{
+	double share = novel * 4;
+
+	if (share < 0)
+		share = 0;
+	return WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL * (share > 1 ? 1 : share) + over_80(q);
 }
 
 /* Without an alpha channel libwebp needs a third of that worst case
@@ -87,9 +103,9 @@ mem_webp_alpha_px(double novel)
 #define WEBP_PER_PX_OPAQUE 15.0
 
 double
-mem_webp_opaque_px(void)
+mem_webp_opaque_px(int q)
 {
-	return WEBP_PER_PX_OPAQUE;
+	return WEBP_PER_PX_OPAQUE + 0.6 * over_80(q);
 }
 
 /* AVIF with libaom's intra block copy on (heifsave's way, not
@@ -100,7 +116,9 @@ static double
 encode_px(const struct mem_job *j, int f)
 {
 	if (f == FMT_WEBP && (j->type == SRC_JPEG || j->bands == 1 || j->bands == 3))
-		return WEBP_PER_PX_OPAQUE;
+		return mem_webp_opaque_px(j->webp_quality);
+	if (f == FMT_WEBP)
+		return mem_webp_alpha_px(1, j->webp_quality);
 	if (f == FMT_AVIF && j->avif_intrabc)
 		return AVIF_PER_PX_INTRABC;
 	return encode_per_px[f];

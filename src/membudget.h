@@ -24,18 +24,19 @@ struct mem_job {
 	int n_outputs;		/* widths x formats */
 	unsigned formats;	/* bit (1 << enum out_format) per format */
 	int avif_intrabc;	/* AVIF with libaom's intra block copy on */
+	int webp_quality;	/* -Q for WebP; 0: the default */
 };
 
 /* Upper bound, in bytes, of the job's RSS growth at its peak. */
 uint64_t mem_estimate(const struct mem_job *j);
 
-/* libwebp's bytes per output pixel for a picture with alpha, of which
- * a fraction `novel` (0 to 1) of the pixels differs from both its left
- * and its upper neighbour; mem_estimate assumes 1, the worst.  And
- * for an opaque picture, or one whose alpha is 255 everywhere, which
- * libwebp leaves out. */
-double mem_webp_alpha_px(double novel);
-double mem_webp_opaque_px(void);
+/* libwebp's bytes per output pixel at quality q for a picture with
+ * alpha, of which a fraction `novel` (0 to 1) of the pixels differs
+ * from both its left and its upper neighbour; mem_estimate assumes 1,
+ * the worst.  And for an opaque picture, or one whose alpha is 255
+ * everywhere, which libwebp leaves out. */
+double mem_webp_alpha_px(double novel, int q);
+double mem_webp_opaque_px(int q);
 
 /* A quarter of the memory this process may use (the cgroup v2
  * memory.max that applies to it, else physical RAM), at most 1 GiB. */

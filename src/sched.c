@@ -67,9 +67,13 @@ mono_ms(void)
 
 enum { JOB_NEW, JOB_COSTED, JOB_STARTED };
 
+/* A job may lower its cost more than once (a second pass over it), so
+ * a store can meet the main thread's read of the one before. */
+typedef _Atomic uint64_t lowered_t;
+
 struct sched_slot {
 	struct queue *done;
-	uint64_t *lowered;	/* per job, read by the main thread after the pop */
+	lowered_t *lowered;	/* per job, read by the main thread after the pop */
 	size_t job;
 };
 
@@ -78,7 +82,7 @@ struct worker_arg {
 	const struct sched_ops *ops;
 	void *ctx;
 	atomic_int *stop;
-	uint64_t *lowered;
+	lowered_t *lowered;
 	int id;
 };
 
@@ -93,7 +97,7 @@ sched_lower_cost(struct sched_slot *slot, uint64_t cost)
 	if (!slot)
 		return;
 	/* the queue's mutex orders this store before the main thread's read */
-	slot->lowered[slot->job] = cost;
+	atomic_store_explicit(&slot->lowered[slot->job], cost, memory_order_relaxed);
 	queue_push(slot->done, slot->job | LOWER);
 }
 
@@ -177,7 +181,8 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 	struct worker_arg *args = NULL;
 	pthread_t *threads = NULL;
 	unsigned char *finished = NULL, *state = NULL;
-	uint64_t *cost = NULL, *lowered = NULL, used = 0;
+	uint64_t *cost = NULL, used = 0;
+	lowered_t *lowered = NULL;
 	size_t head = 0, reported = 0, in_flight = 0, max_in_flight;
 	size_t popped = SIZE_MAX;	/* finished, not yet handed on */
 	unsigned bypassed = 0;
@@ -252,10 +257,13 @@ sched_run(size_t n_jobs, const size_t *order, int n_workers, uint64_t budget,
 		}
 		if (queue_pop(done, &job, TICK_MS) == 0) {
 			if (job & LOWER) {
+				uint64_t low;
+
 				job &= ~LOWER;
-				if (lowered[job] < cost[job] && cost[job] <= budget) {
-					used -= cost[job] - lowered[job];
-					cost[job] = lowered[job];
+				low = atomic_load_explicit(&lowered[job], memory_order_relaxed);
+				if (low < cost[job] && cost[job] <= budget) {
+					used -= cost[job] - low;
+					cost[job] = low;
 				}
 			} else if (job & UNRUN) {
 				in_flight--;

@@ -57,7 +57,7 @@ cmp_ok "$got" -le $(((240 << 20) + baseline)) \
 # Once its pixels are read, a job with alpha gives back what the worst
 # alpha plane (noise, above) would have needed and its own does not: a
 # soft alpha some of it, one opaque everywhere (which libwebp leaves
-# out) most, noise next to nothing.  The bound still holds with
+# out) most, noise nothing.  The bound still holds with
 # the jobs that start beside it then.
 mkdir soft
 for i in 1 2 3 4; do
@@ -83,11 +83,26 @@ soft=$2
 set -- $(est opaque.png) 0 0
 cmp_ok $(($2 * 2)) -lt "$soft" "an alpha of 255 everywhere: under half that ($2)"
 cmp_ok "$2" -gt 0 "... but not nothing"
-set -- $(est noise/n1.png) 0 0
-cmp_ok $(($2 * 20)) -gt $(($1 * 19)) \
-	"an alpha of noise: lowered by under 5% ($1 -> $2)"
+unlike "$err" "converted 'noise/n1\.png':.*once read" "an alpha of noise: not lowered"
 peak -q -j4 -M 300M -f webp -o os soft
 is "$rc" 0 "-j4 -M 300M over four soft-alpha PNGs to WebP: exit 0"
+cmp_ok "$got" -le $(((300 << 20) + baseline)) \
+	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
+
+# at quality 100 libwebp keeps more: the bound holds for noise colours
+# (24.6 B/px measured, against 15 at the default) and soft alphas
+mkdir q100
+for i in 1 2 3 4; do
+	vips gaussnoise "$_L/g.v" 2000 2000 --sigma 60 --seed $((i + 20)) &&
+	vips bandjoin "$_L/g.v $_L/g.v $_L/g.v" "$_L/n.v" &&
+	vips cast "$_L/n.v" "q100/n$i.png" uchar
+done
+peak -q -j4 -M 300M -f webp -Q 100 -o oq q100
+is "$rc" 0 "-j4 -M 300M -Q 100 over four RGB noise PNGs to WebP: exit 0"
+cmp_ok "$got" -le $(((300 << 20) + baseline)) \
+	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
+peak -q -j4 -M 300M -f webp -Q 100 -o osq soft
+is "$rc" 0 "-j4 -M 300M -Q 100 over the soft-alpha PNGs: exit 0"
 cmp_ok "$got" -le $(((300 << 20) + baseline)) \
 	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
 

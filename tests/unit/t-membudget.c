@@ -91,25 +91,44 @@ main(void)
 	ok(mem_estimate(&j) >= e, "four bands of TIFF may be RGBA: the alpha cost stays");
 
 	/* what a job gives back once its alpha plane is read: the rate
-	 * falls with the plane's novel fraction, and at its lowest an
-	 * alpha of 255 everywhere costs what no alpha does */
-	ok(mem_webp_alpha_px(0) < mem_webp_alpha_px(0.5) &&
-	   mem_webp_alpha_px(0.5) < mem_webp_alpha_px(1) &&
-	   mem_webp_alpha_px(2) == mem_webp_alpha_px(1) &&
-	   mem_webp_alpha_px(-1) == mem_webp_alpha_px(0) &&
-	   mem_webp_opaque_px() < mem_webp_alpha_px(0),
+	 * grows with the plane's novel fraction up to a quarter (runs of
+	 * four cost nearly what noise does), and at its lowest an alpha of
+	 * 255 everywhere costs what no alpha does */
+	ok(mem_webp_alpha_px(0, 80) < mem_webp_alpha_px(0.1, 80) &&
+	   mem_webp_alpha_px(0.1, 80) < mem_webp_alpha_px(0.25, 80) &&
+	   mem_webp_alpha_px(0.25, 80) == mem_webp_alpha_px(1, 80) &&
+	   mem_webp_alpha_px(2, 80) == mem_webp_alpha_px(1, 80) &&
+	   mem_webp_alpha_px(-1, 80) == mem_webp_alpha_px(0, 80) &&
+	   mem_webp_opaque_px(80) < mem_webp_alpha_px(0, 80),
 	   "the alpha rate: grows with the novel fraction, between the opaque rate and noise");
+	/* measured, all included: noise colours at 9 MP, alpha of 255, at
+	 * quality 100: 24.6 B/px; a blurred alpha over them at 90: 41.4,
+	 * at 100: 46.9; noise over noise at 100: 53.0 */
+	ok(mem_webp_opaque_px(100) >= 24.6 && mem_webp_alpha_px(0.05, 90) >= 41.4 &&
+	   mem_webp_alpha_px(0.05, 100) >= 46.9 && mem_webp_alpha_px(1, 100) >= 53.0,
+	   "above quality 80 the rates cover what was measured");
+	ok(mem_webp_opaque_px(50) == mem_webp_opaque_px(80) &&
+	   mem_webp_alpha_px(1, 0) == mem_webp_alpha_px(1, 80),
+	   "and at 80 or below they do not change");
 	j = photo(SRC_PNG, 6120, 3432, 1u << FMT_WEBP);
 	j.bands = 4;
+	e = mem_estimate(&j);
+	j.webp_quality = 100;
+	ok(mem_estimate(&j) > e, "-Q 100 raises the estimate of WebP with alpha");
+	j.bands = 3;
+	e = mem_estimate(&j);
+	j.webp_quality = 80;
+	ok(e > mem_estimate(&j), "... and of WebP without");
+	j.bands = 4;
 	e = mem_estimate(&j) -
-	    (uint64_t)(6120.0 * 3432 * (mem_webp_alpha_px(1) - mem_webp_opaque_px()));
+	    (uint64_t)(6120.0 * 3432 * (mem_webp_alpha_px(1, 80) - mem_webp_opaque_px(80)));
 	j.bands = 3;
 	ok(e >= mem_estimate(&j) && e < mem_estimate(&j) + 32 * MB,
 	   "an estimate lowered for an alpha of 255 is the RGB picture's, with four bands "
 	   "of pipeline (%.0f MB, %.0f MB)", e / (double)MB, mem_estimate(&j) / (double)MB);
 	j = photo(SRC_PNG, 6120, 3432, 1u << FMT_WEBP);
 	j.bands = 4;
-	ok(mem_estimate(&j) >= (uint64_t)(6120.0 * 3432 * mem_webp_alpha_px(1)),
+	ok(mem_estimate(&j) >= (uint64_t)(6120.0 * 3432 * mem_webp_alpha_px(1, 80)),
 	   "before the pixels are read, the estimate takes the worst alpha");
 
 	j = photo(SRC_PNG, 64, 64, 1u << FMT_WEBP);
