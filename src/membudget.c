@@ -27,21 +27,14 @@
 
 #define MB (1024.0 * 1024.0)
 
-/* WebP with alpha, bytes per pixel: a base, and a share for the
- * fraction of the alpha plane that repeats neither neighbour */
-#define WEBP_ALPHA_BASE 40.0
-#define WEBP_ALPHA_NOVEL 8.0
-
 /* Encoder bytes per output pixel, from the calibration runs (the
- * worst rows, not the typical ones: flat graphics with alpha cost WebP
- * twice what photos do), and for WebP the worst alpha plane: see
- * mem_webp_alpha_px.  libaom, with its own four threads, took 40
+ * worst rows, not the typical ones; WebP's are mem_webp_alpha_px's and
+ * mem_webp_opaque_px's).  libaom, with its own four threads, took 40
  * to 135 B/px there, the top of that range on pictures it treats as
  * screen content, where it hashed them for intra block copy; with that
  * tool off the worst measured since is 40 B/px (2-3 MP graphics, photos
  * and RGBA alike; 23 B/px at 24 MP), and 60 keeps a margin. */
 static const double encode_per_px[FMT_COUNT] = {
-	[FMT_WEBP] = WEBP_ALPHA_BASE + WEBP_ALPHA_NOVEL,	/* at quality 80 */
 	[FMT_AVIF] = 60.0,
 	[FMT_JPEG] = 3.5,
 	[FMT_PNG] = 1.5,
@@ -76,6 +69,9 @@ static const double encode_fixed[FMT_COUNT] = {
  * 24.6 B/px at 80, 90 and 100 with an alpha of 255, the blurred alpha
  * over them 32.5, 41.4 and 46.9, noise over noise at 4 MP 46.2 to 53.0.
  * A point of quality over 80 adds 1 B/px with alpha, 0.6 without. */
+#define WEBP_ALPHA_BASE 40.0
+#define WEBP_ALPHA_NOVEL 8.0
+
 static double
 over_80(int q)
 {
