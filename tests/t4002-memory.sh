@@ -26,11 +26,20 @@ while [ $i -le 6 ]; do
 	i=$((i + 1))
 done
 
+# bounded MB WHAT ARGS...: imgbake -q -j4 -M <MB>M ARGS exits 0 and
+# peaks within the budget plus the idle baseline
+bounded() {
+	_mb=$1
+	_what=$2
+	shift 2
+	peak -q -j4 -M "${_mb}M" "$@"
+	is "$rc" 0 "-j4 -M ${_mb}M $_what: exit 0"
+	cmp_ok "$got" -le $(((_mb << 20) + baseline)) \
+		"peak RSS $((got >> 20)) MB <= budget $_mb MB + baseline $((baseline >> 20)) MB"
+}
+
 budget=$((128 << 20))
-peak -q -j4 -M 128M -o o1 src
-is "$rc" 0 "-j4 -M 128M over six 3 MP images: exit 0"
-cmp_ok "$got" -le $((budget + baseline)) \
-	"peak RSS $((got >> 20)) MB <= budget 128 MB + baseline $((baseline >> 20)) MB"
+bounded 128 "over six 3 MP images" -o o1 src
 is "$(json_get o1/imgbake-manifest.json '$j->{summary}{memory}{budget}')" "$budget" \
 	"the manifest records the budget"
 is "$(json_get o1/imgbake-manifest.json '$j->{options}{memory}')" "$budget" \
@@ -49,16 +58,13 @@ for i in 1 2 3 4; do
 	vips cast "$_L/n.v" "noise/n$i.png" uchar
 done
 is "$(info noise/n1.png)" "1600x1200 uchar 4 srgb pngload" "precondition: RGBA noise PNGs"
-peak -q -j4 -M 240M -f webp -o on noise
-is "$rc" 0 "-j4 -M 240M over four RGBA noise PNGs to WebP: exit 0"
-cmp_ok "$got" -le $(((240 << 20) + baseline)) \
-	"peak RSS $((got >> 20)) MB <= budget 240 MB + baseline $((baseline >> 20)) MB"
+bounded 240 "over four RGBA noise PNGs to WebP" -f webp -o on noise
 
 # Once its pixels are read, a job with alpha gives back what the worst
 # alpha plane (noise, above) would have needed and its own does not: a
 # soft alpha some of it, one opaque everywhere (which libwebp leaves
-# out) most, noise nothing.  The bound still holds with
-# the jobs that start beside it then.
+# out) most, noise nothing.  The bound still holds with the jobs that
+# start beside it then.
 mkdir soft
 for i in 1 2 3 4; do
 	vips gaussnoise "$_L/g.v" 2000 1500 --sigma 60 --seed $i &&
@@ -84,10 +90,7 @@ set -- $(est opaque.png) 0 0
 cmp_ok $(($2 * 2)) -lt "$soft" "an alpha of 255 everywhere: under half that ($2)"
 cmp_ok "$2" -gt 0 "... but not nothing"
 unlike "$err" "converted 'noise/n1\.png':.*once read" "an alpha of noise: not lowered"
-peak -q -j4 -M 300M -f webp -o os soft
-is "$rc" 0 "-j4 -M 300M over four soft-alpha PNGs to WebP: exit 0"
-cmp_ok "$got" -le $(((300 << 20) + baseline)) \
-	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
+bounded 300 "over four soft-alpha PNGs to WebP" -f webp -o os soft
 
 # at quality 100 libwebp keeps more: the bound holds for noise colours
 # (24.6 B/px measured, against 15 at the default) and soft alphas
@@ -97,14 +100,8 @@ for i in 1 2 3 4; do
 	vips bandjoin "$_L/g.v $_L/g.v $_L/g.v" "$_L/n.v" &&
 	vips cast "$_L/n.v" "q100/n$i.png" uchar
 done
-peak -q -j4 -M 300M -f webp -Q 100 -o oq q100
-is "$rc" 0 "-j4 -M 300M -Q 100 over four RGB noise PNGs to WebP: exit 0"
-cmp_ok "$got" -le $(((300 << 20) + baseline)) \
-	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
-peak -q -j4 -M 300M -f webp -Q 100 -o osq soft
-is "$rc" 0 "-j4 -M 300M -Q 100 over the soft-alpha PNGs: exit 0"
-cmp_ok "$got" -le $(((300 << 20) + baseline)) \
-	"peak RSS $((got >> 20)) MB <= budget 300 MB + baseline $((baseline >> 20)) MB"
+bounded 300 "-Q 100 over four RGB noise PNGs to WebP" -f webp -Q 100 -o oq q100
+bounded 300 "-Q 100 over the soft-alpha PNGs" -f webp -Q 100 -o osq soft
 
 run -v -j4 -M 128M -o o2 src
 like "$err" 'memory: budget 134 MB, peak RSS [0-9]+ MB' "-v reports budget and peak"
