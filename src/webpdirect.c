@@ -336,16 +336,10 @@ png_read(png_structp png, png_bytep data, size_t len)
 	}
 }
 
+/* libpng's errors, and its warnings too: a warning is damage libpng
+ * reads past, or a chunk it throws away */
 static void
 png_fail(png_structp png, png_const_charp msg)
-{
-	(void)msg;
-	png_longjmp(png, 1);
-}
-
-/* a warning is damage libpng reads past, or a chunk it throws away */
-static void
-png_warn(png_structp png, png_const_charp msg)
 {
 	(void)msg;
 	png_longjmp(png, 1);
@@ -429,7 +423,7 @@ webpdirect_png(int fd, const struct webpdirect_want *want, WebPPicture *pic)
 		return 1;
 	rd->fd = fd;
 	rd->want = want;
-	if (!(png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn)) ||
+	if (!(png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_fail)) ||
 	    !(info = png_create_info_struct(png)))
 		goto out;
 	if (setjmp(png_jmpbuf(png))) {
